@@ -1,0 +1,1 @@
+"""The ``picycle`` command line."""

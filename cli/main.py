@@ -1,0 +1,259 @@
+"""``picycle``: set up, deploy, work cycles and tasks, run the timer worker and the demo.
+
+Errors are one line on stderr and a non-zero exit; data goes to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from engine.actors import SYSTEM, Actor
+from engine.bundles import read_bundle, shipped_processes
+from engine.errors import PicycleError, ValidationFailed
+from engine.services import cycles, definitions, tasks, timers, users
+from engine.uow import Engine
+
+from .demo import run_demo
+from .render import print_cycle, print_cycles, print_task, print_tasks
+
+
+class PicycleGroup(click.Group):
+    """Turns the engine's errors into one clear line on stderr."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as error:
+            fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in error.errors.items())
+            click.echo(f"error: {error}" + (f" ({fields})" if fields else ""), err=True)
+            sys.exit(1)
+        except PicycleError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=PicycleGroup)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """picycle: performance-improvement cycles on BPMN. The database is PICYCLE_DATABASE_URL,
+    or SQLite under PICYCLE_DATA_DIR."""
+    ctx.obj = ctx.with_resource(_engine_resource())
+
+
+class _engine_resource:
+    def __enter__(self) -> Engine:
+        self.engine = Engine()
+        return self.engine
+
+    def __exit__(self, *exc) -> None:
+        self.engine.dispose()
+
+
+def acting_user(engine: Engine, name: str | None) -> Actor:
+    """``--as NAME`` acts as that user; without it, the operator acts as ``system``."""
+    if name is None:
+        return SYSTEM
+    with engine.unit_of_work(write=False) as uow:
+        return users.actor_named(uow, name)
+
+
+as_option = click.option("--as", "as_user", metavar="NAME", help="Act as this user.")
+
+
+@main.command()
+@click.pass_obj
+def init(engine: Engine) -> None:
+    """Create or upgrade the schema and deploy the shipped processes."""
+    engine.upgrade_schema()
+    _deploy(engine, SYSTEM, shipped_processes())
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@as_option
+@click.pass_obj
+def deploy(engine: Engine, path: Path, as_user: str | None) -> None:
+    """Validate and deploy the BPMN/DMN/form files in PATH."""
+    _deploy(engine, acting_user(engine, as_user), path)
+
+
+def _deploy(engine: Engine, actor: Actor, path: Path) -> None:
+    bundle = read_bundle(path)
+    with engine.unit_of_work() as uow:
+        deployed = definitions.deploy(uow, actor, bundle)
+        uow.commit()
+    for definition in deployed:
+        click.echo(f"deployed {definition.process_id} version {definition.version}")
+    if not deployed:
+        click.echo("unchanged: these files are already deployed")
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["member", "admin", "auditor"]), default="member")
+@click.option("--group", "groups", multiple=True, help="A group (lane) the user works in.")
+@click.pass_obj
+def user_add(engine: Engine, name: str, role: str, groups: tuple[str, ...]) -> None:
+    """Add a user; prints their new API token (shown only once)."""
+    with engine.unit_of_work() as uow:
+        _, token = users.add_user(uow, SYSTEM, name, role, list(groups))
+        uow.commit()
+    click.echo(token)
+
+
+@main.group()
+def cycle() -> None:
+    """Start, list, show and cancel cycles."""
+
+
+@cycle.command("start")
+@click.option("--unit", required=True, help="The organisational unit the cycle is for.")
+@click.option("--title", required=True)
+@click.option("--process", "process_id", default=cycles.DEFAULT_PROCESS, show_default=True)
+@as_option
+@click.pass_obj
+def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user: str | None):
+    actor = acting_user(engine, as_user)
+    with engine.unit_of_work() as uow:
+        started = cycles.start_cycle(uow, actor, unit, title, process_id)
+        uow.commit()
+        click.echo(f"started cycle #{started.id}: {unit}, cycle {started.cycle_number}")
+
+
+@cycle.command("list")
+@click.option("--unit")
+@click.option("--status", type=click.Choice(["running", "completed", "cancelled"]))
+@click.pass_obj
+def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
+    with engine.unit_of_work(write=False) as uow:
+        rows, total = cycles.list_cycles(uow, cycles.CycleFilter(unit=unit, status=status))
+        print_cycles(rows, total)
+
+
+@cycle.command("show")
+@click.argument("cycle_id", type=int)
+@click.pass_obj
+def cycle_show(engine: Engine, cycle_id: int) -> None:
+    with engine.unit_of_work(write=False) as uow:
+        print_cycle(cycles.get_cycle(uow, cycle_id), cycles.open_tasks(uow, cycle_id))
+
+
+@cycle.command("cancel")
+@click.argument("cycle_id", type=int)
+@click.option("--reason", required=True)
+@as_option
+@click.pass_obj
+def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None) -> None:
+    actor = acting_user(engine, as_user)
+    with engine.unit_of_work() as uow:
+        cycles.cancel_cycle(uow, actor, cycle_id, reason)
+        uow.commit()
+    click.echo(f"cancelled cycle #{cycle_id}")
+
+
+@main.group()
+def task() -> None:
+    """List, claim and complete tasks."""
+
+
+@task.command("list")
+@as_option
+@click.option(
+    "--scope",
+    type=click.Choice(tasks.SCOPES),
+    default=None,
+    help="mine (default with --as) or all (default without).",
+)
+@click.option("--cycle", "cycle_id", type=int)
+@click.pass_obj
+def task_list(engine: Engine, as_user: str | None, scope: str | None, cycle_id: int | None):
+    actor = acting_user(engine, as_user)
+    scope = scope or ("mine" if as_user else "all")
+    with engine.unit_of_work(write=False) as uow:
+        rows, total = tasks.list_inbox(
+            uow, actor, tasks.InboxQuery(scope=scope, cycle_id=cycle_id, limit=200)
+        )
+        print_tasks(rows, total)
+
+
+@task.command("show")
+@click.argument("task_id")
+@as_option
+@click.pass_obj
+def task_show(engine: Engine, task_id: str, as_user: str | None) -> None:
+    actor = acting_user(engine, as_user)
+    with engine.unit_of_work(write=False) as uow:
+        found = tasks.get_task(uow, actor, task_id)
+        print_task(found, tasks.task_form(uow, found))
+
+
+@task.command("claim")
+@click.argument("task_id")
+@click.option("--as", "as_user", metavar="NAME", required=True, help="Act as this user.")
+@click.pass_obj
+def task_claim(engine: Engine, task_id: str, as_user: str) -> None:
+    actor = acting_user(engine, as_user)
+    with engine.unit_of_work() as uow:
+        claimed = tasks.claim_task(uow, actor, task_id)
+        uow.commit()
+    click.echo(f"{as_user} holds '{claimed.title}'")
+
+
+@task.command("complete")
+@click.argument("task_id")
+@click.option("--as", "as_user", metavar="NAME", required=True, help="Act as this user.")
+@click.option(
+    "--data",
+    "data_text",
+    required=True,
+    help="The form data as JSON, or @FILE to read it from a file.",
+)
+@click.pass_obj
+def task_complete(engine: Engine, task_id: str, as_user: str, data_text: str) -> None:
+    actor = acting_user(engine, as_user)
+    data = _read_json(data_text)
+    with engine.unit_of_work() as uow:
+        done = tasks.complete_task(uow, actor, task_id, data)
+        uow.commit()
+    click.echo(f"completed '{done.title}'")
+
+
+def _read_json(text: str):
+    try:
+        return json.loads(Path(text[1:]).read_text() if text.startswith("@") else text)
+    except (OSError, ValueError) as error:
+        raise ValidationFailed(f"--data is not readable JSON: {error}", {"data": [str(error)]})
+
+
+@main.command()
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="Fire what is due now and stop.")
+@click.pass_obj
+def worker(engine: Engine, interval: float, once: bool) -> None:
+    """Fire due timers (overdue escalations) in a loop."""
+    while True:
+        fired = timers.fire_due_timers(engine)
+        if fired or once:
+            click.echo(f"fired {fired} timer(s)")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@main.command()
+@click.pass_obj
+def demo(engine: Engine) -> None:
+    """Seed users and drive one whole cycle (with a rejection and a failed evaluation)."""
+    engine.upgrade_schema()
+    _deploy(engine, SYSTEM, shipped_processes())
+    run_demo(engine, click.echo)

@@ -1,0 +1,55 @@
+"""Opening the database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+WRITE = {"picycle_write": True}
+
+
+def open_database(url: str) -> Engine:
+    """An SQLAlchemy engine; SQLite gets WAL and write transactions that lock up front."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return _open_sqlite(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _open_sqlite(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" hook below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        # A write transaction takes the write lock at BEGIN, so two writers queue instead of
+        # one failing with "database is locked" when it upgrades its read lock.
+        immediate = connection.get_execution_options().get("picycle_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply every migration not yet applied (idempotent)."""
+    command.upgrade(alembic_config(engine), "head")

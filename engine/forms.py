@@ -1,0 +1,77 @@
+"""Task forms: JSON Schema validation with per-field messages, and a form's starting data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+
+from .errors import ValidationFailed
+
+
+class Form:
+    def __init__(self, name: str, schema: dict[str, Any]):
+        self.name = name
+        self.schema = schema
+        self._validator = Draft202012Validator(schema, format_checker=FormatChecker())
+
+    @property
+    def fields(self) -> dict[str, dict[str, Any]]:
+        return self.schema.get("properties", {})
+
+    def starting_data(self, task_data: dict[str, Any]) -> dict[str, Any]:
+        return {name: task_data[name] for name in self.fields if name in task_data}
+
+    def accept(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The submitted data, read-only fields dropped; or ValidationFailed per field."""
+        errors: dict[str, list[str]] = {}
+        for error in self._validator.iter_errors(data):
+            for path, message in _describe(error):
+                messages = errors.setdefault(path, [])
+                if message not in messages:
+                    messages.append(message)
+        if errors:
+            raise ValidationFailed("the form data is not valid; see the fields listed", errors)
+        return {k: v for k, v in data.items() if not self.fields.get(k, {}).get("readOnly")}
+
+
+def _describe(error) -> Iterator[tuple[str, str]]:
+    """(field path, message) pairs, naming the missing or unknown field itself."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        for name in error.validator_value:
+            if isinstance(error.instance, dict) and name not in error.instance:
+                yield ".".join([*path, name]), "this field is required"
+    elif error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        for name in sorted(set(error.instance) - known):
+            yield ".".join([*path, name]), "unknown field; remove it"
+    else:
+        yield ".".join(path) or "data", error.message
+
+
+def parse_form(name: str, text: str | bytes) -> Form:
+    try:
+        schema = json.loads(text)
+        Draft202012Validator.check_schema(schema)
+    except (ValueError, SchemaError) as error:
+        message = f"not a valid JSON Schema: {getattr(error, 'message', error)}"
+        raise ValidationFailed(f"{name}: {message}", {name: [message]}) from error
+    return Form(name, schema)
+
+
+class FormCache:
+    """Parsed forms by (deployment id, file name); deployed files never change."""
+
+    def __init__(self) -> None:
+        self._forms: dict[tuple[int, str], Form] = {}
+
+    def get(self, deployment_id: int, name: str, load_text) -> Form:
+        key = (deployment_id, name)
+        form = self._forms.get(key)
+        if form is None:
+            form = self._forms[key] = parse_form(name, load_text())
+        return form

@@ -1,0 +1,71 @@
+"""Serialization of specs (once per definition version) and of instance state (per cycle).
+
+SpiffWorkflow serializes the whole spec into every workflow; picycle stores the spec once
+with its definition version and keeps only the instance's own state per cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the state; restoring takes the (cached) spec as arguments."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super().to_dict(workflow)
+        del dct["spec"], dct["subprocess_specs"]
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec=None, subprocess_specs=None) -> BpmnWorkflow:
+        # The base class's restore, with the cached specs in place of serialized ones.
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_registry = BpmnWorkflowSerializer.configure(
+    {**SPIFF_CONFIG, BpmnWorkflow: _StateOnlyWorkflowConverter}
+)
+_serializer = BpmnWorkflowSerializer(_registry)
+
+
+def dump_spec(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+    return json.dumps(
+        {
+            "spec": _registry.convert(spec),
+            "subprocess_specs": {
+                name: _registry.convert(s) for name, s in subprocess_specs.items()
+            },
+        }
+    )
+
+
+def load_spec(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+    dct = json.loads(text)
+    subprocess_specs = {name: _registry.restore(s) for name, s in dct["subprocess_specs"].items()}
+    return _registry.restore(dct["spec"]), subprocess_specs
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    return _serializer.serialize_json(workflow)
+
+
+def load_state(
+    text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+) -> BpmnWorkflow:
+    dct = json.loads(text)
+    _serializer.migrate(dct)
+    return _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)

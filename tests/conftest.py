@@ -1,0 +1,80 @@
+"""Fixtures shared by unit, integration and BDD tests.
+
+Engine-level tests run once on SQLite and once on PostgreSQL. Locally, the PostgreSQL runs
+are skipped with the reason when no server answers; under CI (CI=true) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from engine.actors import SYSTEM
+from engine.bundles import read_bundle, shipped_processes
+from engine.clock import FixedClock
+from engine.db.database import upgrade_schema
+from engine.db.models import Base
+from engine.services import definitions
+from engine.uow import Engine
+
+POSTGRES_URL = os.environ.get(
+    "PICYCLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated PostgreSQL schema, made once per run."""
+    database = create_engine(POSTGRES_URL)
+    try:
+        with database.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        database.dispose()
+        reason = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error.orig}"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    upgrade_schema(database)
+    database.dispose()
+    return POSTGRES_URL
+
+
+def _empty_postgres(url: str) -> None:
+    database = create_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with database.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'picycle.db'}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def engine(database_url, clock):
+    """An engine on a fresh database with the shipped processes deployed."""
+    instance = Engine(database_url, clock)
+    instance.upgrade_schema()
+    with instance.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
+        uow.commit()
+    yield instance
+    instance.dispose()
