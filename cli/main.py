@@ -232,7 +232,8 @@ def _read_json(text: str):
     try:
         return json.loads(Path(text[1:]).read_text() if text.startswith("@") else text)
     except (OSError, ValueError) as error:
-        raise ValidationFailed(f"--data is not readable JSON: {error}", {"data": [str(error)]})
+        message = f"--data is not readable JSON: {error}"
+        raise ValidationFailed(message, {"data": [str(error)]}) from error
 
 
 @main.command()
