@@ -1,0 +1,209 @@
+"""A whole PI cycle through the engine, restarted between every step, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import Conflict, PermissionDenied, ValidationFailed
+from tests.support import INDICATORS, UNIT
+
+
+def test_a_whole_cycle_survives_a_restart_between_every_step(driver, clock):
+    cycle_id = driver.start()
+    steps = [
+        lambda: driver.assess(cycle_id),
+        lambda: driver.identify_gaps(cycle_id),
+        lambda: driver.design(cycle_id, clock().date()),
+        lambda: driver.approve(cycle_id),
+        lambda: driver.implement_all(cycle_id),
+        lambda: driver.evaluate(cycle_id, permits=82, backlog=55),
+        lambda: driver.institutionalise(cycle_id),
+    ]
+    for step in steps:
+        driver.restart()
+        clock.advance(days=1)
+        step()
+
+    cycle = driver.cycle(cycle_id)
+    assert cycle.status == "completed"
+    assert cycle.ended_at == clock()
+    assert cycle.data["targets_met"] is True
+    assert [g["gap"] for g in cycle.data["gaps"]] == [25, 60]
+    assert {g["priority"] for g in cycle.data["gaps"]} <= {"high", "medium", "low"}
+    assert driver.open_tasks(cycle_id) == []
+    completed = [e.data["title"] for e in driver.events(cycle_id) if e.type == "task_completed"]
+    assert completed[:4] == [
+        "Assess performance",
+        "Identify gaps",
+        "Design microprojects",
+        "Leadership approval",
+    ]
+    assert completed[-2:] == ["Evaluate results", "Institutionalise and share"]
+    assert driver.events(cycle_id)[-1].type == "cycle_completed"
+
+
+def test_the_cycle_starts_in_the_pi_units_inbox(driver):
+    cycle_id = driver.start()
+    task = driver.task(cycle_id, "assess_performance")
+    assert task.candidate_group == "PI Unit"
+    assert task.form_file == "assess-performance.schema.json"
+    started = driver.events(cycle_id)[0]
+    assert (started.type, started.actor, started.data["cycle_number"]) == (
+        "cycle_started",
+        "pia",
+        1,
+    )
+
+
+def test_a_rejected_design_goes_back_with_the_leaderships_comment(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date())
+    driver.approve(cycle_id, approved=False, comment="Too vague: name the forms")
+    redesign = driver.task(cycle_id, "design_microprojects")
+    assert redesign.form_data["approval_comment"] == "Too vague: name the forms"
+    assert driver.open_tasks(cycle_id, "implement_microproject") == []
+
+
+def test_implementation_tasks_go_to_each_microprojects_owner(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date(), due_in_days=20)
+    driver.approve(cycle_id)
+    implementation = driver.open_tasks(cycle_id, "implement_microproject")
+    assert sorted(t.assignee for t in implementation) == ["dana", "omar"]
+    assert {t.due_at.date().isoformat() for t in implementation} == {
+        (clock().date().fromordinal(clock().date().toordinal() + 20)).isoformat()
+    }
+    dana_task = next(t for t in implementation if t.assignee == "dana")
+    with pytest.raises(PermissionDenied, match="assigned to dana"):
+        driver.complete_task("omar", dana_task.id, {"status": "done", "report": "x"})
+
+
+def test_targets_not_met_go_back_to_gap_analysis_from_the_new_actuals(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date())
+    driver.approve(cycle_id)
+    driver.implement_all(cycle_id)
+    driver.evaluate(cycle_id, permits=70, backlog=90)
+    again = driver.task(cycle_id, "identify_gaps")
+    assert {g["indicator"]: g["gap"] for g in again.form_data["gaps"]} == {
+        "permits": 10,
+        "backlog": 30,
+    }
+    assert driver.cycle(cycle_id).data["targets_met"] is False
+
+
+def test_after_three_failed_evaluations_leadership_decides_to_close(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    for _ in range(3):
+        driver.identify_gaps(cycle_id)
+        driver.design(cycle_id, clock().date())
+        driver.approve(cycle_id)
+        driver.implement_all(cycle_id)
+        driver.evaluate(cycle_id, permits=60, backlog=110)
+    decision = driver.task(cycle_id, "decide_on_cycle")
+    assert decision.candidate_group == "Leadership"
+    driver.complete(
+        "lena", cycle_id, "decide_on_cycle", {"decision": "close", "comment": "Revisit next year"}
+    )
+    cycle = driver.cycle(cycle_id)
+    assert cycle.status == "completed"
+    assert cycle.data["targets_met"] is False
+
+
+def test_an_overdue_microproject_raises_a_follow_up_for_the_pi_unit(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date(), due_in_days=10)
+    driver.approve(cycle_id)
+    assert driver.fire_timers() == 0
+    clock.advance(days=11)
+    driver.restart()
+    assert driver.fire_timers() == 2
+    follow_ups = driver.open_tasks(cycle_id, "follow_up_overdue_microproject")
+    assert len(follow_ups) == 2
+    assert {t.candidate_group for t in follow_ups} == {"PI Unit"}
+    assert len(driver.open_tasks(cycle_id, "implement_microproject")) == 2
+    fired = [e for e in driver.events(cycle_id) if e.type == "timer_fired"]
+    assert [e.actor for e in fired] == ["system", "system"]
+    assert driver.fire_timers() == 0
+
+
+def test_a_too_big_microproject_is_rejected_and_nothing_changes(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    before = len(driver.events())
+    with pytest.raises(ValidationFailed, match="too big") as refused:
+        driver.design(cycle_id, clock().date(), due_in_days=200)
+    assert "microprojects.0.due" in refused.value.errors
+    assert "Digital permit intake" in refused.value.errors["microprojects.0.due"][0]
+    assert len(driver.events()) == before
+    assert driver.task(cycle_id, "design_microprojects").state == "open"
+
+
+def test_form_data_that_breaks_the_schema_names_the_fields(driver):
+    cycle_id = driver.start()
+    broken = [{**INDICATORS[0], "direction": "sideways"}, {**INDICATORS[1], "baseline": "many"}]
+    with pytest.raises(ValidationFailed) as refused:
+        driver.assess(cycle_id, indicators=broken)
+    assert set(refused.value.errors) == {"indicators.0.direction", "indicators.1.baseline"}
+    with pytest.raises(ValidationFailed, match="used twice"):
+        driver.assess(cycle_id, indicators=[INDICATORS[0], INDICATORS[0]])
+
+
+def test_only_the_lanes_group_may_work_a_task(driver):
+    cycle_id = driver.start()
+    with pytest.raises(PermissionDenied, match="PI Unit"):
+        driver.complete("dana", cycle_id, "assess_performance", {"indicators": INDICATORS})
+    with pytest.raises(PermissionDenied, match="auditors"):
+        driver.complete("audrey", cycle_id, "assess_performance", {"indicators": INDICATORS})
+
+
+def test_a_completed_task_cannot_be_completed_again(driver):
+    cycle_id = driver.start()
+    task = driver.task(cycle_id, "assess_performance")
+    driver.assess(cycle_id)
+    with pytest.raises(Conflict, match="no longer open"):
+        driver.complete_task("pia", task.id, {"indicators": INDICATORS})
+
+
+def test_the_next_cycle_builds_on_the_previous_ones_results(driver, clock):
+    first = driver.start()
+    with pytest.raises(Conflict, match="still running"):
+        driver.start(title="Too early")
+    driver.assess(first)
+    driver.identify_gaps(first)
+    driver.design(first, clock().date())
+    driver.approve(first)
+    driver.implement_all(first)
+    driver.evaluate(first, permits=82, backlog=55)
+    driver.institutionalise(first)
+
+    second = driver.start(title="Next round")
+    cycle = driver.cycle(second)
+    assert (cycle.cycle_number, cycle.previous_cycle_id, cycle.unit) == (2, first, UNIT)
+    seeded = driver.task(second, "assess_performance").form_data["indicators"]
+    assert {i["key"]: i["baseline"] for i in seeded} == {"permits": 82, "backlog": 55}
+
+
+def test_an_admin_cancels_a_cycle_and_its_tasks_leave_the_inbox(driver):
+    from engine.services import cycles
+
+    cycle_id = driver.start()
+    with driver.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        cycles.cancel_cycle(uow, driver.actor("pia"), cycle_id, "wrong unit")
+    with driver.engine.unit_of_work() as uow:
+        cycles.cancel_cycle(uow, driver.actor("ada"), cycle_id, "Opened for the wrong unit")
+        uow.commit()
+    assert driver.cycle(cycle_id).status == "cancelled"
+    assert driver.open_tasks(cycle_id) == []
+    types = [e.type for e in driver.events(cycle_id)]
+    assert types[-2:] == ["cycle_cancelled", "task_withdrawn"]

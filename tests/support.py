@@ -1,0 +1,180 @@
+"""Driving PI cycles through the engine's services, as the tests and scenarios need it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.actors import SYSTEM, Actor
+from engine.db.models import AuditEvent, Cycle, Task
+from engine.services import cycles, tasks, timers, users
+from engine.uow import Engine
+
+UNIT = "Directorate of Planning"
+
+# name: (role, groups)
+PEOPLE = {
+    "pia": ("member", ["PI Unit"]),
+    "dana": ("member", ["Department Team"]),
+    "omar": ("member", ["Department Team"]),
+    "lena": ("member", ["Leadership"]),
+    "ada": ("admin", []),
+    "audrey": ("auditor", []),
+}
+
+INDICATORS = [
+    {
+        "key": "permits",
+        "name": "Permits issued within 30 days",
+        "unit": "%",
+        "direction": "increase",
+        "baseline": 55,
+        "target": 80,
+    },
+    {
+        "key": "backlog",
+        "name": "Open complaints",
+        "unit": "cases",
+        "direction": "decrease",
+        "baseline": 120,
+        "target": 60,
+    },
+]
+
+
+class Driver:
+    """Works one database through fresh engines, as separate requests or processes would."""
+
+    def __init__(self, make_engine: Callable[[], Engine]):
+        self._make_engine = make_engine
+        self.engine = make_engine()
+
+    def restart(self) -> None:
+        """Drop every in-memory cache: the next step starts from the database alone."""
+        self.engine.dispose()
+        self.engine = self._make_engine()
+
+    def add_people(self) -> None:
+        with self.engine.unit_of_work() as uow:
+            for name, (role, groups) in PEOPLE.items():
+                users.add_user(uow, SYSTEM, name, role, groups)
+            uow.commit()
+
+    def actor(self, name: str) -> Actor:
+        with self.engine.unit_of_work(write=False) as uow:
+            return users.actor_named(uow, name)
+
+    def start(self, by: str = "pia", unit: str = UNIT, title: str = "Faster permits") -> int:
+        with self.engine.unit_of_work() as uow:
+            cycle = cycles.start_cycle(uow, self.actor(by), unit, title)
+            uow.commit()
+            return cycle.id
+
+    def cycle(self, cycle_id: int) -> Cycle:
+        with self.engine.unit_of_work(write=False) as uow:
+            return cycles.get_cycle(uow, cycle_id)
+
+    def open_tasks(self, cycle_id: int, element_id: str | None = None) -> list[Task]:
+        with self.engine.unit_of_work(write=False) as uow:
+            found = cycles.open_tasks(uow, cycle_id)
+        return [t for t in found if element_id is None or t.element_id == element_id]
+
+    def task(self, cycle_id: int, element_id: str) -> Task:
+        found = self.open_tasks(cycle_id, element_id)
+        assert len(found) == 1, f"expected one open {element_id}, found {found}"
+        return found[0]
+
+    def complete(self, by: str, cycle_id: int, element_id: str, data: dict[str, Any]) -> Task:
+        return self.complete_task(by, self.task(cycle_id, element_id).id, data)
+
+    def complete_task(self, by: str, task_id: str, data: dict[str, Any]) -> Task:
+        with self.engine.unit_of_work() as uow:
+            done = tasks.complete_task(uow, self.actor(by), task_id, data)
+            uow.commit()
+            return done
+
+    def fire_timers(self) -> int:
+        return timers.fire_due_timers(self.engine)
+
+    def events(self, cycle_id: int | None = None) -> list[AuditEvent]:
+        with self.engine.unit_of_work(write=False) as uow:
+            query = select(AuditEvent).order_by(AuditEvent.seq)
+            if cycle_id is not None:
+                query = query.where(AuditEvent.cycle_id == cycle_id)
+            return list(uow.session.scalars(query))
+
+    # The cycle's steps, with the data a unit would enter.
+
+    def assess(self, cycle_id: int, indicators=INDICATORS) -> None:
+        self.complete("pia", cycle_id, "assess_performance", {"indicators": indicators})
+
+    def identify_gaps(self, cycle_id: int) -> None:
+        gaps = self.task(cycle_id, "identify_gaps").form_data["gaps"]
+        analysed = [
+            {
+                **gap,
+                "cause_category": "tools_resources",
+                "cause": "Paper files",
+                "impact": 5,
+                "effort": 2,
+            }
+            for gap in gaps
+        ]
+        self.complete("dana", cycle_id, "identify_gaps", {"gaps": analysed})
+
+    def design(self, cycle_id: int, today: date, due_in_days: int = 30) -> None:
+        due = (today + timedelta(days=due_in_days)).isoformat()
+        microprojects = [
+            {
+                "title": "Digital permit intake",
+                "gap": "permits",
+                "owner": "dana",
+                "due": due,
+                "deliverable": "Online intake form in use",
+            },
+            {
+                "title": "Complaint triage desk",
+                "gap": "backlog",
+                "owner": "omar",
+                "due": due,
+                "deliverable": "Daily triage rota",
+            },
+        ]
+        self.complete("dana", cycle_id, "design_microprojects", {"microprojects": microprojects})
+
+    def approve(self, cycle_id: int, approved: bool = True, comment: str = "Go ahead") -> None:
+        self.complete(
+            "lena", cycle_id, "leadership_approval", {"approved": approved, "comment": comment}
+        )
+
+    def implement_all(self, cycle_id: int) -> None:
+        for task in self.open_tasks(cycle_id, "implement_microproject"):
+            self.complete_task(task.assignee, task.id, {"status": "done", "report": "Delivered"})
+
+    def evaluate(self, cycle_id: int, permits: float, backlog: float) -> None:
+        self.complete(
+            "pia",
+            cycle_id,
+            "evaluate_results",
+            {
+                "measurements": [
+                    {"indicator": "permits", "actual": permits},
+                    {"indicator": "backlog", "actual": backlog},
+                ],
+                "lessons_learned": "Small steps work",
+            },
+        )
+
+    def institutionalise(self, cycle_id: int) -> None:
+        self.complete(
+            "lena",
+            cycle_id,
+            "institutionalise_and_share",
+            {
+                "standardised_practices": ["Online permit intake"],
+                "presented_to": "All directorates, March meeting",
+            },
+        )
