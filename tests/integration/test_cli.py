@@ -1,0 +1,79 @@
+"""The ``picycle`` command line, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+
+
+@pytest.fixture
+def picycle(engine, database_url):
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), env={"PICYCLE_DATABASE_URL": database_url})
+
+    return run
+
+
+def test_init_is_idempotent(picycle):
+    result = picycle("init")
+    assert result.exit_code == 0, result.output
+    assert "unchanged" in result.output
+
+
+def test_user_add_prints_the_token_alone(picycle, engine):
+    result = picycle("user", "add", "pia", "--role", "member", "--group", "PI Unit")
+    assert result.exit_code == 0
+    token = result.stdout.strip()
+    assert token.startswith("pic_") and "\n" not in token
+    from engine.services import users
+
+    with engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, token).groups == frozenset({"PI Unit"})
+
+
+def test_a_cycle_is_worked_from_the_command_line(picycle, tmp_path):
+    picycle("user", "add", "pia", "--group", "PI Unit")
+    started = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
+    assert started.exit_code == 0 and "cycle 1" in started.output
+    listed = picycle("task", "list", "--as", "pia")
+    assert "Assess performance" in listed.output
+    task_id = listed.output.splitlines()[1].split()[2]
+    data = tmp_path / "assessment.json"
+    data.write_text(
+        '{"indicators": [{"key": "k", "name": "K", "unit": "%", '
+        '"direction": "increase", "baseline": 1, "target": 2}]}'
+    )
+    done = picycle("task", "complete", task_id, "--as", "pia", "--data", f"@{data}")
+    assert done.exit_code == 0, done.output
+    shown = picycle("cycle", "show", "1")
+    assert "Identify gaps" in shown.output and '"key": "k"' in shown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("cycle", "show", "99"), "error: there is no cycle #99"),
+        (("task", "complete", "x", "--as", "ghost", "--data", "{}"), "no user called ghost"),
+        (("deploy", "/nonexistent"), "is not a folder"),
+        (("cycle", "start", "--unit", " ", "--title", "t"), "unit must not be empty"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_a_failure(picycle, args, message):
+    result = picycle(*args)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_the_demo_drives_a_whole_cycle(picycle):
+    result = picycle("demo")
+    assert result.exit_code == 0, result.output
+    assert "refused:" in result.output and "too big" in result.output
+    assert "leadership sent the design back" in result.output
+    assert "targets not met: back to gap analysis" in result.output
+    assert "is completed; targets met: True" in result.output
