@@ -20,6 +20,7 @@ from engine.db.database import upgrade_schema
 from engine.db.models import Base
 from engine.services import definitions
 from engine.uow import Engine
+from tests.support import Driver
 
 POSTGRES_URL = os.environ.get(
     "PICYCLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -78,3 +79,12 @@ def engine(database_url, clock):
         uow.commit()
     yield instance
     instance.dispose()
+
+
+@pytest.fixture
+def driver(engine, database_url, clock) -> Driver:
+    """People in place; every ``restart()`` builds a new engine on the same database."""
+    made = Driver(lambda: Engine(database_url, clock))
+    made.add_people()
+    yield made
+    made.engine.dispose()
