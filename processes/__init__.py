@@ -1,0 +1,1 @@
+"""Process definitions shipped with picycle."""
