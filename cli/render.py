@@ -9,6 +9,17 @@ import click
 from engine.db.models import Cycle, Task
 from engine.forms import Form
 
+# What a cycle has recorded so far, in the order the method produces it.
+CYCLE_RECORD = (
+    "indicators",
+    "gaps",
+    "microprojects",
+    "implemented_microprojects",
+    "evaluation",
+    "targets_met",
+    "lessons_learned",
+)
+
 
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
@@ -27,7 +38,7 @@ def print_cycle(cycle: Cycle, open_tasks: list[Task]) -> None:
     click.echo(f"cycle #{cycle.id}: {cycle.title}")
     click.echo(f"  unit: {cycle.unit}, cycle {cycle.cycle_number}, {cycle.status}")
     click.echo(f"  process: {cycle.process_id} version {cycle.definition.version}")
-    for key in ("indicators", "gaps", "microprojects", "evaluation", "targets_met"):
+    for key in CYCLE_RECORD:
         if key in cycle.data:
             click.echo(f"  {key}: {json.dumps(cycle.data[key])}")
     click.echo(f"  open tasks: {len(open_tasks)}")
