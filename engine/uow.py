@@ -13,6 +13,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from .audit.chain import ChainWriter, chain_of
 from .clock import Clock, system_clock
 from .config import database_url
 from .db.database import WRITE, open_database, upgrade_schema
@@ -57,6 +58,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.engine.sessions()
+        self._chain = ChainWriter(self.session)
         if self._write:
             self.session.connection(execution_options=WRITE)
         self.now = self.engine.clock()
@@ -86,9 +88,10 @@ class UnitOfWork:
         element_id: str | None = None,
         **data: Any,
     ) -> None:
-        """Append an audit event to this transaction."""
-        self.session.add(
+        """Append an audit event to this transaction, chained to its cycle's history."""
+        self._chain.append(
             AuditEvent(
+                chain=chain_of(cycle_id),
                 at=self.now,
                 actor=actor,
                 type=type,

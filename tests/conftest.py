@@ -7,10 +7,11 @@ are skipped with the reason when no server answers; under CI (CI=true) that is a
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from engine.actors import SYSTEM
@@ -30,21 +31,27 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A migrated PostgreSQL schema, made once per run."""
-    database = create_engine(POSTGRES_URL)
+    """A migrated database of this run's own on the PostgreSQL server, dropped at the end,
+    so concurrent runs on one server do not disturb each other."""
+    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"picycle_test_{os.getpid()}_{secrets.token_hex(4)}"
     try:
-        with database.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
-        database.dispose()
+        server.dispose()
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error.orig}"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    database = create_engine(url)
     upgrade_schema(database)
     database.dispose()
-    return POSTGRES_URL
+    yield url
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 def _empty_postgres(url: str) -> None:

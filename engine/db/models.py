@@ -181,16 +181,49 @@ class PendingTimer(Base):
 
 
 class AuditEvent(Base):
-    """Append-only history of every change: who, when, what."""
+    """Append-only history of every change: who, when, what. The database refuses UPDATE
+    and DELETE on this table; each event is hash-chained to the one before it in its chain
+    (the cycle's own, or ``global``)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_cycle", "cycle_id", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_events_cycle", "cycle_id", "seq"),
+        UniqueConstraint("chain", "position"),
+    )
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
     type: Mapped[str] = mapped_column(String(50), index=True)
     cycle_id: Mapped[int | None]
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]]
+    chain: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of each audit chain: its length and last hash, so deletions show."""
+
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    length: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Comment(Base):
+    """A remark someone left on a task: questions, hand-over notes, reasons. Never edited."""
+
+    __tablename__ = "task_comments"
+    __table_args__ = (Index("ix_task_comments_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
