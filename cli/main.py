@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import click
 
 from engine.actors import SYSTEM, Actor
+from engine.audit import export
 from engine.bundles import read_bundle, shipped_processes
 from engine.errors import PicycleError, ValidationFailed
-from engine.services import cycles, definitions, tasks, timers, users
+from engine.services import audit, cycles, definitions, tasks, timers, users
 from engine.uow import Engine
 
 from .demo import run_demo
@@ -249,6 +251,62 @@ def worker(engine: Engine, interval: float, once: bool) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """Verify and export the audit trail."""
+
+
+@audit_group.command("verify")
+@as_option
+@click.pass_obj
+def audit_verify(engine: Engine, as_user: str | None) -> None:
+    """Recompute every hash chain; exit 1 and name the first broken event if any."""
+    result = audit.verify(engine, acting_user(engine, as_user))
+    click.echo(f"checked {result.events_checked} events in {result.chains_checked} chains")
+    if result.intact:
+        click.echo("intact")
+        return
+    click.echo(f"NOT intact: {result.first_break.reason}")
+    for other in result.breaks:
+        if other is not result.first_break:
+            click.echo(f"  also: {other.reason}")
+    sys.exit(1)
+
+
+EXPORTS = {"csv": export.to_csv, "jsonl": export.to_jsonl, "xes": export.to_xes}
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(sorted(EXPORTS)), default="jsonl")
+@click.option("--cycle", "cycle_id", type=int)
+@click.option("--unit")
+@click.option("--actor")
+@click.option("--type", "event_type")
+@click.option("--since", type=click.DateTime(), help="UTC, inclusive.")
+@click.option("--until", type=click.DateTime(), help="UTC, exclusive.")
+@click.option("--output", "-o", type=click.File("w"), default="-")
+@as_option
+@click.pass_obj
+def audit_export(
+    engine: Engine, fmt, cycle_id, unit, actor, event_type, since, until, output, as_user
+):
+    """Stream the selected events as CSV, JSON Lines or XES (one trace per cycle)."""
+    filters = audit.EventFilter(
+        cycle_id=cycle_id,
+        unit=unit,
+        actor=actor,
+        type=event_type,
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=until.replace(tzinfo=UTC) if until else None,
+    )
+    with engine.unit_of_work(write=False) as uow:
+        events = audit.stream_events(
+            uow, acting_user(engine, as_user), filters, by_cycle=fmt == "xes"
+        )
+        for chunk in EXPORTS[fmt](events):
+            output.write(chunk)
 
 
 @main.command()

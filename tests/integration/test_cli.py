@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from cli.main import main
 
@@ -77,3 +80,21 @@ def test_the_demo_drives_a_whole_cycle(picycle):
     assert "leadership sent the design back" in result.output
     assert "targets not met: back to gap analysis" in result.output
     assert "is completed; targets met: True" in result.output
+
+
+def test_the_audit_trail_is_verified_and_exported(picycle, engine):
+    picycle("demo")
+    verified = picycle("audit", "verify")
+    assert verified.exit_code == 0 and "intact" in verified.output
+    lines = picycle("audit", "export", "--format", "jsonl", "--type", "task_completed")
+    assert lines.exit_code == 0
+    assert {json.loads(line)["type"] for line in lines.stdout.splitlines()} == {"task_completed"}
+    with engine.database.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 7"))
+    broken = picycle("audit", "verify")
+    assert broken.exit_code == 1
+    assert "NOT intact: event 7" in broken.output
