@@ -27,15 +27,25 @@ class Form:
 
     def accept(self, data: dict[str, Any]) -> dict[str, Any]:
         """The submitted data, read-only fields dropped; or ValidationFailed per field."""
+        errors = self._errors(data)
+        if errors:
+            raise ValidationFailed("the form data is not valid; see the fields listed", errors)
+        return {k: v for k, v in data.items() if not self.fields.get(k, {}).get("readOnly")}
+
+    def violations(self, partial: dict[str, Any]) -> dict[str, list[str]]:
+        """What in data filled in so far breaks the form; fields still to fill are fine."""
+        return self._errors(partial, skip_required=True)
+
+    def _errors(self, data: dict[str, Any], skip_required: bool = False) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         for error in self._validator.iter_errors(data):
+            if skip_required and error.validator == "required":
+                continue
             for path, message in _describe(error):
                 messages = errors.setdefault(path, [])
                 if message not in messages:
                     messages.append(message)
-        if errors:
-            raise ValidationFailed("the form data is not valid; see the fields listed", errors)
-        return {k: v for k, v in data.items() if not self.fields.get(k, {}).get("readOnly")}
+        return errors
 
 
 def _describe(error) -> Iterator[tuple[str, str]]:

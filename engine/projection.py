@@ -13,9 +13,12 @@ from .uow import UnitOfWork
 OPEN = "open"
 
 
-def save_cycle(uow: UnitOfWork, cycle: Cycle, instance: CycleInstance, actor: str) -> None:
-    """Write the instance's state and project what it now waits for."""
-    _project_tasks(uow, cycle, instance.ready_human_tasks(), actor)
+def save_cycle(
+    uow: UnitOfWork, cycle: Cycle, instance: CycleInstance, actor: str, refresh_open: bool = False
+) -> None:
+    """Write the instance's state and project what it now waits for. ``refresh_open``
+    rewrites the open tasks' descriptions too (after a move to another definition version)."""
+    _project_tasks(uow, cycle, instance.ready_human_tasks(), actor, refresh_open)
     uow.session.execute(delete(PendingTimer).where(PendingTimer.cycle_id == cycle.id))
     for timer in instance.waiting_timers():
         uow.session.add(
@@ -36,7 +39,9 @@ def save_cycle(uow: UnitOfWork, cycle: Cycle, instance: CycleInstance, actor: st
         )
 
 
-def _project_tasks(uow: UnitOfWork, cycle: Cycle, ready: list[HumanTask], actor: str) -> None:
+def _project_tasks(
+    uow: UnitOfWork, cycle: Cycle, ready: list[HumanTask], actor: str, refresh_open: bool
+) -> None:
     open_rows = {
         row.id: row
         for row in uow.session.scalars(
@@ -58,26 +63,12 @@ def _project_tasks(uow: UnitOfWork, cycle: Cycle, ready: list[HumanTask], actor:
             )
     for task in ready:
         if task.id in open_rows:
+            if refresh_open:
+                _describe(uow, cycle, open_rows[task.id], task)
             continue
-        form = (
-            form_of(uow, cycle.definition.deployment_id, task.form_file) if task.form_file else None
-        )
-        uow.session.add(
-            Task(
-                id=task.id,
-                cycle_id=cycle.id,
-                element_id=task.element_id,
-                title=task.title,
-                instructions=task.instructions,
-                candidate_group=task.candidate_group,
-                assignee=task.assignee,
-                state=OPEN,
-                created_at=uow.now,
-                due_at=task.due_at,
-                form_file=task.form_file,
-                form_data=form.starting_data(task.data) if form else {},
-            )
-        )
+        row = Task(id=task.id, cycle_id=cycle.id, state=OPEN, created_at=uow.now)
+        _describe(uow, cycle, row, task)
+        uow.session.add(row)
         uow.record(
             actor,
             "task_created",
@@ -89,3 +80,15 @@ def _project_tasks(uow: UnitOfWork, cycle: Cycle, ready: list[HumanTask], actor:
             assignee=task.assignee,
             due=task.due_at.isoformat() if task.due_at else None,
         )
+
+
+def _describe(uow: UnitOfWork, cycle: Cycle, row: Task, task: HumanTask) -> None:
+    form = form_of(uow, cycle.definition.deployment_id, task.form_file) if task.form_file else None
+    row.element_id = task.element_id
+    row.title = task.title
+    row.instructions = task.instructions
+    row.candidate_group = task.candidate_group
+    row.assignee = task.assignee
+    row.due_at = task.due_at
+    row.form_file = task.form_file
+    row.form_data = form.starting_data(task.data) if form else {}

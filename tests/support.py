@@ -151,7 +151,8 @@ class Driver:
         )
 
     def implement_all(self, cycle_id: int) -> None:
-        for task in self.open_tasks(cycle_id, "implement_microproject"):
+        implementation = self.open_tasks(cycle_id, "implement_microproject")
+        for task in sorted(implementation, key=lambda t: t.assignee):
             self.complete_task(task.assignee, task.id, {"status": "done", "report": "Delivered"})
 
     def evaluate(self, cycle_id: int, permits: float, backlog: float) -> None:

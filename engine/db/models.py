@@ -137,7 +137,7 @@ class Cycle(Base):
     data: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer)
-    definition: Mapped[ProcessDefinition] = relationship()
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
 
     __mapper_args__ = {"version_id_col": revision}
 

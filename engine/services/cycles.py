@@ -101,7 +101,7 @@ def _latest_cycle_of(uow: UnitOfWork, unit: str) -> Cycle | None:
 def get_cycle(uow: UnitOfWork, cycle_id: int, for_update: bool = False) -> Cycle:
     query = select(Cycle).where(Cycle.id == cycle_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Cycle)
     cycle = uow.session.scalar(query)
     if cycle is None:
         raise NotFound(f"there is no cycle #{cycle_id}")

@@ -198,6 +198,20 @@ class ProcessRunner:
         workflow.script_engine = self._script_engine
         return CycleInstance(workflow)
 
+    def missing_elements(
+        self, definition_id: int, spec_text: Callable[[], str], state: str
+    ) -> list[str]:
+        """Elements the instance has passed through or waits at that the definition lacks."""
+        spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
+        missing = []
+        for process_name, names in serializer.task_specs_in_state(state).items():
+            target = spec if process_name is None else subprocess_specs.get(process_name)
+            if target is None:
+                missing.append(f"subprocess '{process_name}'")
+                continue
+            missing.extend(f"'{name}'" for name in sorted(names) if name not in target.task_specs)
+        return missing
+
     def _cached_specs(self, definition_id: int, spec_text: Callable[[], str]) -> Specs:
         specs = self._specs.get(definition_id)
         if specs is None:

@@ -69,3 +69,14 @@ def load_state(
     dct = json.loads(text)
     _serializer.migrate(dct)
     return _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+
+
+def task_specs_in_state(text: str) -> dict[str | None, set[str]]:
+    """The task specs a stored instance refers to, by subprocess spec name (None: the
+    process itself); an instance can only be restored on a spec that has them all."""
+    dct = json.loads(text)
+    needed: dict[str | None, set[str]] = {None: {t["task_spec"] for t in dct["tasks"].values()}}
+    for subprocess in dct["subprocesses"].values():
+        names = {t["task_spec"] for t in subprocess["tasks"].values()}
+        needed.setdefault(subprocess["spec"], set()).update(names)
+    return needed
