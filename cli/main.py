@@ -253,6 +253,18 @@ def worker(engine: Engine, interval: float, once: bool) -> None:
         time.sleep(interval)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.pass_obj
+def serve(engine: Engine, host: str, port: int, threads: int) -> None:
+    """Serve the HTTP API with waitress (run `picycle init` first)."""
+    from api.serve import serve as serve_api
+
+    serve_api(host, port, threads, engine=engine)
+
+
 @main.group("audit")
 def audit_group() -> None:
     """Verify and export the audit trail."""

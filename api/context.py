@@ -1,0 +1,68 @@
+"""What a request works with: the engine bound to the app and the acting user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from werkzeug.exceptions import Unauthorized
+
+from engine.actors import Actor
+from engine.services import users
+from engine.uow import Engine, UnitOfWork
+
+EXTENSION = "picycle"
+
+
+@dataclass(frozen=True)
+class Picycle:
+    """Bound to a Flask app by ``init_picycle``."""
+
+    engine: Engine
+    api_prefix: str
+    max_content_length: int
+
+
+def picycle() -> Picycle:
+    return current_app.extensions[EXTENSION]
+
+
+def unit_of_work(write: bool = True) -> UnitOfWork:
+    return picycle().engine.unit_of_work(write)
+
+
+def public(view):
+    """Mark a view as open to requests without a token."""
+    view.picycle_public = True
+    return view
+
+
+def current_actor() -> Actor:
+    return g.picycle_actor
+
+
+class MissingToken(Unauthorized):
+    def __init__(self, description: str, invalid: bool):
+        super().__init__(description)
+        challenge = 'Bearer realm="picycle"'
+        if invalid:
+            challenge += ', error="invalid_token"'
+        self.picycle_headers = {"WWW-Authenticate": challenge}
+
+
+def prepare_request() -> None:
+    """Before every picycle view: cap the body size, then resolve the bearer token."""
+    state = picycle()
+    request.max_content_length = state.max_content_length
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method == "OPTIONS" or getattr(view, "picycle_public", False):
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise MissingToken("send an API token: Authorization: Bearer <token>", invalid=False)
+    with state.engine.unit_of_work(write=False) as uow:
+        actor = users.authenticate(uow, token)
+    if actor is None:
+        raise MissingToken("the token is unknown or revoked, or its user is inactive", True)
+    g.picycle_actor = actor

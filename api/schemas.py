@@ -1,0 +1,281 @@
+"""The API's request and response bodies. Unknown fields in a request are an error (422)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from engine.actors import ROLES
+from engine.services.comments import MAX_COMMENT_LENGTH
+from engine.services.cycles import DEFAULT_PROCESS
+from engine.services.tasks import SCOPES
+
+from .parsing import MAX_ID, Document, Text, UtcDateTime
+
+CYCLE_STATUSES = ("running", "completed", "cancelled")
+MAX_LIMIT = 200
+MAX_PAGE = 1_000_000
+
+
+def _text(low: int, high: int, **kwargs) -> Text:
+    return Text(validate=validate.Length(low, high), **kwargs)
+
+
+# --- problems ----------------------------------------------------------------------------
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document."""
+
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "about:blank for HTTP-level errors, urn:picycle:problem:<kind> "
+            "for picycle's own (validation-failed, model-error, not-found, conflict, "
+            "permission-denied, bad-request)"
+        },
+    )
+    title = fields.String(required=True, metadata={"description": "Short summary of the kind"})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    detail = fields.String(metadata={"description": "What went wrong this time, for people"})
+    instance = fields.String(metadata={"description": "The path of the request"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "For validation failures: field path (e.g. indicators.0.target) "
+            "-> messages; 'body' or 'query' for the request as a whole"
+        },
+    )
+
+
+# --- paging ------------------------------------------------------------------------------
+
+
+class PageArgs(ma.Schema):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Items per page, 1 to {MAX_LIMIT}"},
+    )
+    offset = fields.Integer(
+        validate=validate.Range(0, MAX_ID),
+        metadata={"description": "Items to skip (default 0)"},
+    )
+    page = fields.Integer(
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": "1-based page of `limit` items; when given, offset is ignored"},
+    )
+
+    @ma.post_load
+    def _to_offset(self, data, **kwargs):
+        page = data.pop("page", None)
+        if page is not None:
+            data["offset"] = (page - 1) * data["limit"]
+        data.setdefault("offset", 0)
+        return data
+
+
+class PageSchema(ma.Schema):
+    total = fields.Integer(required=True, metadata={"description": "Items matching in all"})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+class UserSchema(ma.Schema):
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": list(ROLES)})
+    groups = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class UserListSchema(ma.Schema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class NewUserSchema(ma.Schema):
+    name = _text(1, 100, required=True)
+    role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
+    groups = fields.List(
+        _text(1, 100),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "Groups (lanes) the user works in; made when new"},
+    )
+
+
+class UserChangeSchema(ma.Schema):
+    groups = fields.List(
+        _text(1, 100),
+        validate=validate.Length(max=50),
+        metadata={"description": "The user's whole set of groups"},
+    )
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean(metadata={"description": "false: the user's tokens stop working"})
+
+
+class CreatedUserSchema(UserSchema):
+    token = fields.String(
+        required=True, metadata={"description": "The user's API token; shown only this once"}
+    )
+
+
+class TokenSchema(ma.Schema):
+    user = fields.String(required=True)
+    token = fields.String(
+        required=True, metadata={"description": "A new API token; shown only this once"}
+    )
+
+
+class RevokedSchema(ma.Schema):
+    user = fields.String(required=True)
+    revoked = fields.Integer(required=True, metadata={"description": "Tokens revoked"})
+
+
+class MeSchema(ma.Schema):
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": list(ROLES)})
+    groups = fields.List(fields.String(), required=True)
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+
+class TaskSchema(ma.Schema):
+    id = fields.String(required=True)
+    cycle_id = fields.Integer(required=True)
+    element_id = fields.String(required=True, metadata={"description": "The BPMN task's id"})
+    title = fields.String(required=True)
+    candidate_group = fields.String(
+        required=True, allow_none=True, metadata={"description": "The lane (group) it is for"}
+    )
+    assignee = fields.String(required=True, allow_none=True)
+    claimed_by = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True, metadata={"description": "open, completed or withdrawn"})
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    instructions = fields.String(required=True, allow_none=True)
+    ended_at = fields.DateTime(required=True, allow_none=True)
+    completed_by = fields.String(required=True, allow_none=True)
+    form_schema = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The JSON Schema of the task's form; null without a form"},
+    )
+    form_data = fields.Dict(
+        required=True, metadata={"description": "The data the form starts from"}
+    )
+
+
+class TaskPageSchema(PageSchema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+class InboxArgs(PageArgs):
+    scope = fields.String(
+        load_default="mine",
+        validate=validate.OneOf(SCOPES),
+        metadata={
+            "description": "mine: held by or assigned to you, plus your groups' unheld "
+            "tasks; groups: only your groups' unheld tasks; all: every open task "
+            "(admins and auditors)"
+        },
+    )
+    cycle = fields.Integer(validate=validate.Range(1, MAX_ID))
+    unit = _text(1, 255, blank=True)
+    process_id = _text(1, 255, blank=True)
+    overdue = fields.Boolean(load_default=False)
+    due_before = UtcDateTime()
+    sort = fields.String(load_default="created", validate=validate.OneOf(("due", "created")))
+
+
+class CompletionSchema(ma.Schema):
+    data = Document(
+        load_default=dict, metadata={"description": "The form data, checked against the form"}
+    )
+
+
+class CommentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.String(required=True)
+    author = fields.String(required=True)
+    text = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CommentListSchema(ma.Schema):
+    items = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+class NewCommentSchema(ma.Schema):
+    text = _text(1, MAX_COMMENT_LENGTH, required=True)
+
+
+# --- cycles ------------------------------------------------------------------------------
+
+
+class CycleSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(CYCLE_STATUSES)})
+    unit = fields.String(required=True)
+    title = fields.String(required=True)
+    cycle_number = fields.Integer(required=True)
+    previous_cycle_id = fields.Integer(required=True, allow_none=True)
+    process_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "Of the process"})
+    started_at = fields.DateTime(required=True)
+    started_by = fields.String(required=True)
+    ended_at = fields.DateTime(required=True, allow_none=True)
+
+
+def _recorded(description: str) -> fields.Raw:
+    return fields.Raw(
+        metadata={"description": f"{description}, as the process recorded it; absent until then"}
+    )
+
+
+class CycleDetailSchema(CycleSchema):
+    """A cycle with its open tasks and what it has recorded. The records are shown as the
+    process keeps them (the PI cycle keeps lists of objects and a boolean), whatever their
+    shape."""
+
+    open_tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    indicators = _recorded("The indicators: key, name, unit, direction, baseline, target")
+    gaps = _recorded("The gaps per indicator, with cause and priority")
+    microprojects = _recorded("The microprojects: title, gap, owner, due, deliverable")
+    evaluation = _recorded("The evaluation: measurements against baseline and target")
+    targets_met = _recorded("Whether the evaluation met every target (true/false)")
+
+
+class CyclePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CycleSchema), required=True)
+
+
+class CycleArgs(PageArgs):
+    unit = _text(1, 255, blank=True)
+    status = fields.String(validate=validate.OneOf(CYCLE_STATUSES))
+    process_id = _text(1, 255, blank=True)
+
+
+class NewCycleSchema(ma.Schema):
+    process_id = _text(1, 255, load_default=DEFAULT_PROCESS)
+    unit = _text(1, 255, required=True, metadata={"description": "The organisational unit"})
+    title = _text(1, 500, required=True)
+    data = Document(metadata={"description": "Extra start data for the process"})
+
+
+class CancelSchema(ma.Schema):
+    reason = _text(1, 2000, required=True)
+
+
+class HealthSchema(ma.Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(required=True, metadata={"enum": ["ok", "unreachable"]})

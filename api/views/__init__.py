@@ -1,0 +1,12 @@
+"""One blueprint per area of the API."""
+
+from __future__ import annotations
+
+from . import cycles, health, tasks, users
+
+BLUEPRINTS = [
+    (health.blp, ""),
+    (users.blp, "/users"),
+    (cycles.blp, "/cycles"),
+    (tasks.blp, "/tasks"),
+]

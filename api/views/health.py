@@ -1,0 +1,41 @@
+"""Is the service up, and who am I."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..context import current_actor, public, unit_of_work
+from ..parsing import PicycleBlueprint
+from ..schemas import HealthSchema, MeSchema
+
+blp = PicycleBlueprint("health", __name__, description="Service health and the caller")
+
+
+@blp.route("/health")
+@public
+@blp.doc(security=[])
+@blp.response(200, HealthSchema, description="The service and its database are up")
+@blp.alt_response(503, schema=HealthSchema, description="The database cannot be reached")
+@blp.problems()
+def health():
+    """Service health (no token needed)
+
+    Reports whether the database answers.
+    """
+    try:
+        with unit_of_work(write=False) as uow:
+            uow.session.connection()
+    except SQLAlchemyError as error:
+        current_app.logger.warning("health: the database is unreachable: %s", error)
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@blp.route("/me")
+@blp.response(200, MeSchema)
+@blp.problems(401)
+def me():
+    """The caller: name, role and groups"""
+    actor = current_actor()
+    return {"name": actor.name, "role": actor.role, "groups": sorted(actor.groups)}

@@ -1,0 +1,113 @@
+"""Users, their groups and their API tokens."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from engine.db.models import User
+from engine.services import users
+
+from ..context import current_actor, unit_of_work
+from ..parsing import PicycleBlueprint
+from ..schemas import (
+    CreatedUserSchema,
+    NewUserSchema,
+    RevokedSchema,
+    TokenSchema,
+    UserChangeSchema,
+    UserListSchema,
+    UserSchema,
+)
+
+blp = PicycleBlueprint(
+    "users",
+    __name__,
+    description="Users (admins manage them), their groups and API tokens",
+)
+
+BODY = (400, 413, 415)
+
+
+def render(user: User) -> dict:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "groups": user.groups,
+        "active": user.active,
+        "created_at": user.created_at,
+    }
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, UserListSchema)
+@blp.problems(401, 403)
+def list_users():
+    """All users (admins and auditors)"""
+    with unit_of_work(write=False) as uow:
+        found = users.list_users(uow, current_actor())
+        return {"items": [render(u) for u in found], "total": len(found)}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(NewUserSchema)
+@blp.response(201, CreatedUserSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.problems(401, 403, 409, *BODY)
+def add_user(body):
+    """Add a user (admins); the response holds their first API token, shown only once"""
+    with unit_of_work() as uow:
+        user, token = users.add_user(
+            uow, current_actor(), body["name"], body["role"], body["groups"]
+        )
+        uow.commit()
+        created = {**render(user), "token": token}
+    return created, 201, {"Location": url_for(".get_user", name=user.name)}
+
+
+@blp.route("/<picycle_name:name>", methods=["GET"])
+@blp.response(200, UserSchema)
+@blp.problems(401, 403, 404)
+def get_user(name):
+    """One user (admins and auditors; anyone for themself)"""
+    with unit_of_work(write=False) as uow:
+        return render(users.read_user(uow, current_actor(), name))
+
+
+@blp.route("/<picycle_name:name>", methods=["PATCH"])
+@blp.arguments(UserChangeSchema)
+@blp.response(200, UserSchema)
+@blp.problems(401, 403, 404, 409, *BODY)
+def change_user(body, name):
+    """Change a user's groups, role or active flag (admins)
+
+    `groups` replaces the whole set. The last active admin cannot be demoted or
+    deactivated (409).
+    """
+    with unit_of_work() as uow:
+        user = users.update_user(uow, current_actor(), name, **body)
+        uow.commit()
+        return render(user)
+
+
+@blp.route("/<picycle_name:name>/tokens", methods=["POST"])
+@blp.response(201, TokenSchema)
+@blp.problems(401, 403, 404, 409)
+def issue_token(name):
+    """Issue a new API token (admins, or the user themself); shown only once
+
+    The user's other tokens keep working; revoke them separately.
+    """
+    with unit_of_work() as uow:
+        token = users.issue_token(uow, current_actor(), name)
+        uow.commit()
+    return {"user": name, "token": token}, 201
+
+
+@blp.route("/<picycle_name:name>/tokens/revoke", methods=["POST"])
+@blp.response(200, RevokedSchema)
+@blp.problems(401, 403, 404)
+def revoke_tokens(name):
+    """Revoke all of the user's API tokens (admins, or the user themself)"""
+    with unit_of_work() as uow:
+        revoked = users.revoke_tokens(uow, current_actor(), name)
+        uow.commit()
+    return {"user": name, "revoked": revoked}

@@ -1,0 +1,203 @@
+"""The API on the ``engine`` fixture (SQLite and PostgreSQL), with the people of
+``tests.support`` and their tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from api import create_app
+from engine.actors import SYSTEM
+from engine.db.models import AuditEvent
+from engine.services import users
+from tests.support import INDICATORS, PEOPLE, UNIT
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def app(engine):
+    made = create_app({"PICYCLE_ENGINE": engine, "TESTING": True})
+    yield made
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(engine) -> dict[str, str]:
+    """name -> API token for everyone in ``PEOPLE``, plus ``pim``, a second PI Unit member."""
+    people = {**PEOPLE, "pim": ("member", ["PI Unit"])}
+    made = {}
+    with engine.unit_of_work() as uow:
+        for name, (role, groups) in people.items():
+            _, made[name] = users.add_user(uow, SYSTEM, name, role, groups)
+        uow.commit()
+    return made
+
+
+@pytest.fixture
+def auth(tokens):
+    """``auth("pia")`` -> the headers that make a request as pia."""
+
+    def headers(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[name]}"}
+
+    return headers
+
+
+@pytest.fixture
+def api(client, auth):
+    """``api.post("pia", "/cycles", json=...)``: a request as someone, under /api/v1."""
+
+    class Api:
+        def __getattr__(self, method: str):
+            def call(who: str | None, path: str, **kwargs):
+                headers = {**kwargs.pop("headers", {}), **(auth(who) if who else {})}
+                send = getattr(client, method)
+                return send("/api/v1" + path, headers=headers, **kwargs)
+
+            return call
+
+    return Api()
+
+
+@pytest.fixture
+def start_cycle(api, tokens):
+    """Start a cycle as pia; returns its detail."""
+
+    def start(unit: str = UNIT, title: str = "Faster permits", who: str = "pia") -> dict:
+        response = api.post(who, "/cycles", json={"unit": unit, "title": title})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return start
+
+
+@pytest.fixture
+def assessment_task(start_cycle) -> dict:
+    """The open 'Assess performance' task of a fresh cycle."""
+    cycle = start_cycle()
+    (task,) = cycle["open_tasks"]
+    return task
+
+
+def audit_count(engine) -> int:
+    with engine.unit_of_work(write=False) as uow:
+        return uow.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def audit_events(engine, type: str) -> list[AuditEvent]:
+    with engine.unit_of_work(write=False) as uow:
+        return list(
+            uow.session.scalars(
+                select(AuditEvent).where(AuditEvent.type == type).order_by(AuditEvent.seq)
+            )
+        )
+
+
+def assert_problem(response, status: int, **expected) -> dict:
+    """The response is an RFC 9457 problem with this status (and these fields)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.json
+    assert body["status"] == status
+    assert isinstance(body["type"], str) and body["type"]
+    assert isinstance(body["title"], str) and body["title"]
+    for key, value in expected.items():
+        assert body[key] == value, (key, body)
+    return body
+
+
+ASSESSMENT = {"indicators": INDICATORS}
+
+
+class Walker:
+    """Drives one cycle through the API, step by step, as the people of each lane."""
+
+    def __init__(self, api, cycle_id: int):
+        self.api = api
+        self.cycle_id = cycle_id
+
+    def cycle(self) -> dict:
+        response = self.api.get("audrey", f"/cycles/{self.cycle_id}")
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def task(self, element_id: str) -> dict:
+        found = [t for t in self.cycle()["open_tasks"] if t["element_id"] == element_id]
+        assert len(found) == 1, found
+        return self.api.get("audrey", f"/tasks/{found[0]['id']}").json
+
+    def complete(self, who: str, element_id: str, data: dict) -> dict:
+        task = self.task(element_id)
+        response = self.api.post(who, f"/tasks/{task['id']}/complete", json={"data": data})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def assess(self) -> None:
+        self.complete("pia", "assess_performance", ASSESSMENT)
+
+    def identify_gaps(self) -> None:
+        gaps = self.task("identify_gaps")["form_data"]["gaps"]
+        analysed = [
+            {**g, "cause_category": "tools_resources", "cause": "Paper", "impact": 5, "effort": 2}
+            for g in gaps
+        ]
+        self.complete("dana", "identify_gaps", {"gaps": analysed})
+
+    def design(self, today, due_in_days: int = 30) -> None:
+        due = (today + timedelta(days=due_in_days)).isoformat()
+        projects = [
+            {"title": title, "gap": gap, "owner": owner, "due": due, "deliverable": deliverable}
+            for title, gap, owner, deliverable in [
+                ("Digital intake", "permits", "dana", "Online form"),
+                ("Triage desk", "backlog", "omar", "Daily rota"),
+            ]
+        ]
+        self.complete("dana", "design_microprojects", {"microprojects": projects})
+
+    def approve(self) -> None:
+        self.complete("lena", "leadership_approval", {"approved": True, "comment": "Go"})
+
+    def implement_all(self) -> None:
+        for task in self.cycle()["open_tasks"]:
+            if task["element_id"] == "implement_microproject":
+                response = self.api.post(
+                    task["assignee"],
+                    f"/tasks/{task['id']}/complete",
+                    json={"data": {"status": "done", "report": "Delivered"}},
+                )
+                assert response.status_code == 200, response.json
+
+    def evaluate(self, permits: float, backlog: float) -> None:
+        measurements = [
+            {"indicator": "permits", "actual": permits},
+            {"indicator": "backlog", "actual": backlog},
+        ]
+        self.complete(
+            "pia",
+            "evaluate_results",
+            {"measurements": measurements, "lessons_learned": "Small steps work"},
+        )
+
+    def institutionalise(self) -> None:
+        self.complete(
+            "lena",
+            "institutionalise_and_share",
+            {"standardised_practices": ["Online intake"], "presented_to": "All directorates"},
+        )
+
+
+@pytest.fixture
+def walker(api, start_cycle):
+    """``walker()`` starts a cycle and returns a Walker for it."""
+
+    def make(**kwargs) -> Walker:
+        return Walker(api, start_cycle(**kwargs)["id"])
+
+    return make

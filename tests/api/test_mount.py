@@ -1,0 +1,119 @@
+"""The API mounted into a host Flask app under a prefix, and served by waitress."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+
+import pytest
+from flask import Flask, jsonify
+
+from api import init_picycle
+from api.serve import make_app, serve
+from tests.api.conftest import assert_problem
+
+
+@pytest.fixture
+def host(engine):
+    app = Flask("host")
+
+    @app.get("/")
+    def home():
+        return "the host's home page"
+
+    @app.get("/users")
+    def host_users():
+        return jsonify(["the host's own users"])
+
+    @app.errorhandler(404)
+    def host_not_found(error):
+        return "host: not found", 404
+
+    init_picycle(app, engine, url_prefix="/picycle")
+    return app.test_client()
+
+
+def test_the_api_lives_under_the_prefix(host, tokens):
+    response = host.get("/picycle/api/v1/me", headers={"Authorization": f"Bearer {tokens['pia']}"})
+    assert response.status_code == 200
+    assert response.json["name"] == "pia"
+    assert host.get("/picycle/api/v1/health").json["status"] == "ok"
+
+
+def test_the_host_keeps_its_own_routes_and_error_pages(host):
+    assert host.get("/").get_data(as_text=True) == "the host's home page"
+    assert host.get("/users").json == ["the host's own users"]
+    response = host.get("/nowhere")
+    assert (response.status_code, response.get_data(as_text=True)) == (404, "host: not found")
+    assert host.delete("/").status_code == 405
+    assert host.delete("/").mimetype != "application/problem+json"
+
+
+def test_errors_under_the_prefix_are_problems(host, tokens):
+    assert_problem(host.get("/picycle/api/v1/nothing"), 404)
+    assert_problem(host.delete("/picycle/api/v1/cycles"), 405)
+    assert_problem(host.get("/picycle/api/v1/cycles"), 401)
+    headers = {"Authorization": f"Bearer {tokens['pia']}"}
+    assert_problem(host.get("/picycle/api/v1/cycles/4242", headers=headers), 404)
+    assert_problem(host.post("/picycle/api/v1/cycles", json={"x": 1}, headers=headers), 422)
+
+
+def test_the_openapi_document_has_the_prefixed_paths(host):
+    document = host.get("/picycle/api/v1/openapi.json").json
+    assert "/picycle/api/v1/cycles" in document["paths"]
+    assert all(path.startswith("/picycle/api/v1/") for path in document["paths"])
+    assert host.get("/picycle/api/v1/docs").status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
+    import waitress
+
+    served = {}
+
+    def fake_serve(app, **options):
+        served.update(options, app=app)
+
+    monkeypatch.setenv("PICYCLE_DATABASE_URL", f"sqlite:///{tmp_path / 'served.db'}")
+    monkeypatch.setattr(waitress, "serve", fake_serve)
+    serve("127.0.0.1", 8123, 4)
+    assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 8123, 4)
+    assert served["app"].test_client().get("/api/v1/health").json["database"] == "ok"
+
+
+def test_waitress_answers_over_http(engine):
+    from waitress.server import create_server
+
+    server = create_server(make_app(engine), host="127.0.0.1", port=_free_port(), threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.effective_port}/api/v1/health"
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with direct.open(url, timeout=5) as response:
+                    assert json.load(response) == {"status": "ok", "database": "ok"}
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+def test_the_body_limit_applies_under_the_prefix_only(host, tokens):
+    headers = {"Authorization": f"Bearer {tokens['pia']}"}
+    big = {"unit": "U", "title": "T", "data": {"x": "y" * 1_100_000}}
+    assert_problem(host.post("/picycle/api/v1/cycles", json=big, headers=headers), 413)

@@ -1,0 +1,173 @@
+"""Users, groups and tokens through the API; every change is in the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import assert_problem, audit_count, audit_events
+
+
+def test_an_admin_adds_a_user_who_gets_a_working_token(api, client, engine):
+    response = api.post(
+        "ada", "/users", json={"name": "nora", "role": "member", "groups": ["PI Unit", "Extra"]}
+    )
+    assert response.status_code == 201
+    created = response.json
+    assert created["name"] == "nora"
+    assert created["groups"] == ["Extra", "PI Unit"]
+    assert created["active"] is True
+    assert created["token"].startswith("pic_")
+    assert response.headers["Location"].endswith("/api/v1/users/nora")
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {created['token']}"})
+    assert me.json == {"name": "nora", "role": "member", "groups": ["Extra", "PI Unit"]}
+    assert [e.data["user"] for e in audit_events(engine, "user_created")][-1] == "nora"
+
+
+def test_role_and_groups_default_to_a_member_without_groups(api):
+    created = api.post("ada", "/users", json={"name": "nils"}).json
+    assert (created["role"], created["groups"]) == ("member", [])
+
+
+@pytest.mark.parametrize("who", ["pia", "audrey"])
+def test_only_admins_add_users(api, who):
+    assert_problem(api.post(who, "/users", json={"name": "x"}), 403, title="Permission denied")
+
+
+def test_a_user_name_is_taken_once(api):
+    body = assert_problem(api.post("ada", "/users", json={"name": "pia"}), 409)
+    assert body["type"] == "urn:picycle:problem:conflict"
+
+
+BAD_NEW_USERS = [
+    ({"name": "x", "role": "boss"}, "role"),
+    ({"name": ""}, "name"),
+    ({"name": "x" * 101}, "name"),
+    ({"name": "x", "groups": [""]}, "groups.0"),
+    ({"name": "x", "groups": "PI Unit"}, "groups"),
+    ({"name": "x", "token": "mine"}, "token"),
+]
+
+
+def test_a_bad_new_user_is_a_422_naming_the_field(api, engine):
+    before = audit_count(engine)
+    for body, field in BAD_NEW_USERS:
+        problem = assert_problem(api.post("ada", "/users", json=body), 422)
+        assert field in problem["errors"], (body, problem)
+    assert audit_count(engine) == before
+
+
+@pytest.mark.parametrize("who", ["ada", "audrey"])
+def test_admins_and_auditors_list_users(api, who):
+    response = api.get(who, "/users")
+    assert response.status_code == 200
+    names = [u["name"] for u in response.json["items"]]
+    assert names == sorted(names)
+    assert {"ada", "audrey", "pia", "dana"} <= set(names)
+    assert response.json["total"] == len(names)
+    assert all("token" not in u for u in response.json["items"])
+
+
+def test_members_do_not_list_users(api):
+    assert_problem(api.get("pia", "/users"), 403)
+
+
+def test_reading_one_user(api):
+    assert api.get("pia", "/users/pia").json["groups"] == ["PI Unit"]
+    assert api.get("audrey", "/users/pia").status_code == 200
+    assert_problem(api.get("pia", "/users/dana"), 403)
+    assert_problem(api.get("ada", "/users/nobody"), 404, type="urn:picycle:problem:not-found")
+
+
+def test_an_admin_changes_groups_role_and_active_with_before_and_after_audited(api, engine):
+    response = api.patch(
+        "ada", "/users/dana", json={"groups": ["Leadership", "PI Unit"], "role": "admin"}
+    )
+    assert response.status_code == 200
+    assert response.json["groups"] == ["Leadership", "PI Unit"]
+    assert response.json["role"] == "admin"
+    (event,) = audit_events(engine, "user_changed")
+    assert event.actor == "ada"
+    assert event.data == {
+        "user": "dana",
+        "changed": ["groups", "role"],
+        "before": {"groups": ["Department Team"], "role": "member"},
+        "after": {"groups": ["Leadership", "PI Unit"], "role": "admin"},
+    }
+    assert api.get("dana", "/me").json["groups"] == ["Leadership", "PI Unit"]
+
+
+def test_a_change_that_changes_nothing_records_nothing(api, engine):
+    before = audit_count(engine)
+    response = api.patch("ada", "/users/pia", json={"groups": ["PI Unit"], "active": True})
+    assert response.status_code == 200
+    assert api.patch("ada", "/users/pia", json={}).status_code == 200
+    assert audit_count(engine) == before
+
+
+@pytest.mark.parametrize("who", ["pia", "audrey"])
+def test_only_admins_change_users(api, who):
+    assert_problem(api.patch(who, "/users/pia", json={"groups": []}), 403)
+    assert_problem(api.patch(who, "/users/" + who, json={"role": "admin"}), 403)
+
+
+def test_a_change_to_an_unknown_user_or_with_a_bad_role_fails(api):
+    assert_problem(api.patch("ada", "/users/nobody", json={"active": False}), 404)
+    assert (
+        "role" in assert_problem(api.patch("ada", "/users/pia", json={"role": "x"}), 422)["errors"]
+    )
+    assert (
+        "active"
+        in assert_problem(api.patch("ada", "/users/pia", json={"active": "maybe"}), 422)["errors"]
+    )
+
+
+def test_the_last_active_admin_stays_an_admin(api):
+    assert_problem(api.patch("ada", "/users/ada", json={"role": "member"}), 409)
+    assert_problem(api.patch("ada", "/users/ada", json={"active": False}), 409)
+    assert api.patch("ada", "/users/lena", json={"role": "admin"}).status_code == 200
+    assert api.patch("ada", "/users/ada", json={"role": "member"}).status_code == 200
+
+
+def test_a_user_issues_themself_a_new_token_and_both_work(api, client, engine):
+    response = api.post("dana", "/users/dana/tokens")
+    assert response.status_code == 201
+    assert response.json["user"] == "dana"
+    fresh = {"Authorization": f"Bearer {response.json['token']}"}
+    assert client.get("/api/v1/me", headers=fresh).json["name"] == "dana"
+    assert api.get("dana", "/me").status_code == 200
+    assert audit_events(engine, "token_issued")[-1].data == {"user": "dana"}
+
+
+def test_an_admin_issues_tokens_for_others_but_members_do_not(api):
+    assert api.post("ada", "/users/dana/tokens").status_code == 201
+    assert_problem(api.post("pia", "/users/dana/tokens"), 403)
+    assert_problem(api.post("ada", "/users/nobody/tokens"), 404)
+
+
+def test_no_token_for_a_deactivated_user(api):
+    api.patch("ada", "/users/dana", json={"active": False})
+    assert_problem(api.post("ada", "/users/dana/tokens"), 409)
+
+
+def test_revoking_stops_every_token_of_the_user(api, client, engine):
+    second = api.post("dana", "/users/dana/tokens").json["token"]
+    response = api.post("ada", "/users/dana/tokens/revoke")
+    assert response.status_code == 200
+    assert response.json == {"user": "dana", "revoked": 2}
+    assert_problem(api.get("dana", "/me"), 401)
+    assert_problem(client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}), 401)
+    (event,) = audit_events(engine, "token_revoked")
+    assert (event.actor, event.data) == ("ada", {"user": "dana", "count": 2})
+    assert api.get("pia", "/me").status_code == 200
+
+
+def test_users_revoke_their_own_tokens_only(api):
+    assert_problem(api.post("pia", "/users/dana/tokens/revoke"), 403)
+    assert api.post("pia", "/users/pia/tokens/revoke").json["revoked"] == 1
+    assert_problem(api.get("pia", "/me"), 401)
+
+
+def test_auditors_manage_only_their_own_tokens(api):
+    assert api.post("audrey", "/users/audrey/tokens").status_code == 201
+    assert_problem(api.post("audrey", "/users/pia/tokens"), 403)
+    assert_problem(api.post("audrey", "/users/pia/tokens/revoke"), 403)
