@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ..actors import Actor, require_admin, require_writer
 from ..db.models import Cycle, Task
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, NotFound
+from ..inputs import require_text
 from ..projection import save_cycle
 from ..uow import UnitOfWork
 from .definitions import latest_definition, spec_loader
@@ -28,7 +29,7 @@ def start_cycle(
 ) -> Cycle:
     """The unit's next cycle, seeded from its previous one's indicators."""
     require_writer(actor, "start a cycle")
-    _require_text(unit=unit, title=title)
+    require_text(unit=(unit, 255), title=(title, 500))
     definition = latest_definition(uow, process_id)
     previous = _latest_cycle_of(uow, unit)
     if previous is not None and previous.status == RUNNING:
@@ -79,17 +80,16 @@ def start_cycle(
 
 def next_baselines(previous: dict[str, Any]) -> list[dict[str, Any]]:
     """The previous cycle's indicators, with their latest measured actual as the baseline."""
-    actuals = {m["indicator"]: m["actual"] for m in previous.get("measurements", [])}
+    actuals = {
+        m["indicator"]: m["actual"]
+        for m in previous.get("measurements", [])
+        if isinstance(m, dict) and "indicator" in m and "actual" in m
+    }
     return [
-        {**indicator, "baseline": actuals.get(indicator["key"], indicator["baseline"])}
+        {**indicator, "baseline": actuals.get(indicator["key"], indicator.get("baseline"))}
         for indicator in previous.get("indicators", [])
+        if isinstance(indicator, dict) and "key" in indicator
     ]
-
-
-def _require_text(**fields: str) -> None:
-    errors = {name: ["must not be empty"] for name, value in fields.items() if not value.strip()}
-    if errors:
-        raise ValidationFailed(f"{', '.join(errors)} must not be empty", errors)
 
 
 def _latest_cycle_of(uow: UnitOfWork, unit: str) -> Cycle | None:
@@ -142,7 +142,7 @@ def open_tasks(uow: UnitOfWork, cycle_id: int) -> list[Task]:
 
 def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> Cycle:
     require_admin(actor, "cancel a cycle")
-    _require_text(reason=reason)
+    require_text(reason=(reason, 2000))
     cycle = get_cycle(uow, cycle_id, for_update=True)
     if cycle.status != RUNNING:
         raise Conflict(

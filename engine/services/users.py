@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..actors import ROLES, Actor, require_admin
 from ..db.models import ApiToken, Group, User, UserGroup
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..inputs import require_text
 from ..uow import UnitOfWork
 
 TOKEN_PREFIX = "pic_"
@@ -33,8 +34,7 @@ def _check_role(role: str) -> None:
 
 def _ensure_groups(uow: UnitOfWork, names: list[str]) -> None:
     for name in names:
-        if not name.strip():
-            raise ValidationFailed("a group name must not be empty", {"groups": ["empty name"]})
+        require_text(groups=(name, 100))
         if uow.session.get(Group, name) is None:
             uow.session.add(Group(name=name, created_at=uow.now))
     uow.session.flush()
@@ -45,8 +45,7 @@ def add_user(
 ) -> tuple[User, str]:
     """The new user and their first API token (shown once, stored only as a hash)."""
     require_admin(actor, "add users")
-    if not name.strip():
-        raise ValidationFailed("the user name must not be empty", {"name": ["must not be empty"]})
+    require_text(name=(name, 100))
     _check_role(role)
     if uow.session.scalar(select(User).where(User.name == name)) is not None:
         raise Conflict(f"there is already a user called {name}")

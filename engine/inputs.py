@@ -1,0 +1,20 @@
+"""Checks on free-text input that every interface shares (CLI and API alike)."""
+
+from __future__ import annotations
+
+from .errors import ValidationFailed
+
+
+def require_text(**fields: tuple[str, int]) -> None:
+    """Each field is ``(value, longest allowed)``: non-empty, short enough, no NUL."""
+    errors: dict[str, list[str]] = {}
+    for name, (value, longest) in fields.items():
+        if not value.strip():
+            errors[name] = ["must not be empty"]
+        elif len(value) > longest:
+            errors[name] = [f"must be at most {longest} characters, not {len(value)}"]
+        elif "\x00" in value:
+            errors[name] = ["must not contain NUL characters"]
+    if errors:
+        summary = "; ".join(f"{name} {messages[0]}" for name, messages in errors.items())
+        raise ValidationFailed(summary, errors)
