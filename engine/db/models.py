@@ -84,7 +84,7 @@ class Deployment(Base):
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(100))
     files: Mapped[list[DeploymentFile]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="DeploymentFile.name"
+        cascade="all, delete-orphan", order_by="DeploymentFile.name"
     )
 
 
@@ -109,7 +109,7 @@ class ProcessDefinition(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"), index=True)
     spec: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime]
-    deployment: Mapped[Deployment] = relationship(lazy="joined")
+    deployment: Mapped[Deployment] = relationship()
 
 
 class Cycle(Base):

@@ -1,0 +1,749 @@
+"""What one user-task completion costs, measured three ways in one run on this machine.
+
+(a) raw SpiffWorkflow in memory: the limit. Only ``task.run()`` and the engine steps after it.
+(b) a naive integration: every completion loads the whole workflow, spec included, from one
+    SQL row with SpiffWorkflow's stock serializer, completes it and writes it back.
+(c) picycle's full path: ``complete_task`` in a unit of work plus its commit, on SQLite and on
+    PostgreSQL, in a unit's 1st cycle and in its 50th (with 49 completed cycles behind it).
+
+Every variant runs the same whole cycles of the shipped PI-cycle process: assess, identify
+gaps, design, approve, implement x2, evaluate, institutionalise (8 completions per cycle).
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.engine            # full run, a few minutes
+    .venv/bin/python -m bench.engine --quick    # smaller and faster (or PICYCLE_BENCH_QUICK=1)
+    .venv/bin/python bench/engine.py --no-postgres
+
+PostgreSQL: ``--postgres-url`` or ``PICYCLE_BENCH_POSTGRES_URL`` (default: the test database).
+The benchmark works in a schema of its own, ``picycle_bench``, which it drops and recreates at
+the start and drops at the end; the tests' schema ``public`` is left alone, so both can run
+at once (though a busy CPU makes the timings noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from uuid import UUID
+
+# Run as ``python bench/engine.py``, this file's folder comes first on sys.path and the file
+# itself would shadow the ``engine`` package; the repository root must come first.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy.exc import OperationalError
+
+from engine.actors import SYSTEM
+from engine.bundles import read_bundle, shipped_processes
+from engine.clock import FixedClock
+from engine.db.database import open_database
+from engine.db.models import ProcessDefinition
+from engine.services import cycles, definitions, tasks, users
+from engine.spiff.parser import parse_bundle
+from engine.spiff.sandbox import sandboxed_script_engine
+from engine.uow import Engine
+
+PROCESS_ID = "pi_cycle"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Not the tests' schema public: they empty it while they run, which would break this run.
+BENCH_SCHEMA = "picycle_bench"
+COMPLETIONS_PER_CYCLE = 8
+
+GOAL_VS_RAW = 4.0
+GOAL_HISTORY = 1.2
+
+
+# --- the cycle every variant runs ---------------------------------------------------------------
+
+PEOPLE = {
+    "pia": ("member", ["PI Unit"]),
+    "dana": ("member", ["Department Team"]),
+    "omar": ("member", ["Department Team"]),
+    "lena": ("member", ["Leadership"]),
+}
+# Who completes each user task; implementation tasks go to their assignee.
+PERFORMERS = {
+    "assess_performance": "pia",
+    "identify_gaps": "dana",
+    "design_microprojects": "dana",
+    "leadership_approval": "lena",
+    "evaluate_results": "pia",
+    "institutionalise_and_share": "lena",
+}
+STEP_ORDER = [
+    "assess_performance",
+    "identify_gaps",
+    "design_microprojects",
+    "leadership_approval",
+    "implement_microproject",
+    "evaluate_results",
+    "institutionalise_and_share",
+]
+INDICATORS = [
+    {
+        "key": "permits",
+        "name": "Permits issued within 30 days",
+        "unit": "%",
+        "direction": "increase",
+        "baseline": 55,
+        "target": 80,
+    },
+    {
+        "key": "backlog",
+        "name": "Open complaints",
+        "unit": "cases",
+        "direction": "decrease",
+        "baseline": 120,
+        "target": 60,
+    },
+]
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user task waiting for its form, however the variant found it."""
+
+    id: str
+    element_id: str
+    assignee: str | None
+    data: dict  # what the task shows: its form's starting data in picycle, task data in Spiff
+
+
+def performer(task: ReadyTask) -> str:
+    return task.assignee or PERFORMERS[task.element_id]
+
+
+def form_for(task: ReadyTask, today: date) -> dict:
+    """The data a unit enters at this task; targets are met, so the cycle ends after one pass."""
+    element = task.element_id
+    if element == "assess_performance":
+        # A fresh assessment each cycle keeps every gap open; the seeded baselines would close
+        # them (the previous cycle met its targets).
+        return {"indicators": copy.deepcopy(INDICATORS)}
+    if element == "identify_gaps":
+        causes = {"cause_category": "tools_resources", "cause": "Paper files"}
+        return {"gaps": [{**gap, **causes, "impact": 5, "effort": 2} for gap in task.data["gaps"]]}
+    if element == "design_microprojects":
+        return {"microprojects": _microprojects(due=(today + timedelta(days=30)).isoformat())}
+    if element == "leadership_approval":
+        return {"approved": True, "comment": "Go ahead"}
+    if element == "implement_microproject":
+        return {"status": "done", "report": "Delivered"}
+    if element == "evaluate_results":
+        measured = [{"indicator": "permits", "actual": 82}, {"indicator": "backlog", "actual": 55}]
+        return {"measurements": measured, "lessons_learned": "Small steps work"}
+    if element == "institutionalise_and_share":
+        return {"standardised_practices": ["Online permit intake"], "presented_to": "All staff"}
+    raise ValueError(f"the benchmark has no form for {element}")
+
+
+def _microprojects(due: str) -> list[dict]:
+    return [
+        {
+            "title": "Digital permit intake",
+            "gap": "permits",
+            "owner": "dana",
+            "due": due,
+            "deliverable": "Online intake form in use",
+        },
+        {
+            "title": "Complaint triage desk",
+            "gap": "backlog",
+            "owner": "omar",
+            "due": due,
+            "deliverable": "Daily triage rota",
+        },
+    ]
+
+
+def start_clock() -> FixedClock:
+    # Today, so SpiffWorkflow's own clock (used outside picycle in (a) and (b)) never sees a
+    # microproject's overdue timer as due: the fixed clock only runs ahead of real time.
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    return FixedClock(today)
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    """Seconds per completion, each with the user task it completed."""
+
+    label: str
+    samples: list[tuple[str, float]] = field(default_factory=list)
+
+    def add(self, element_id: str, seconds: float) -> None:
+        self.samples.append((element_id, seconds))
+
+    def seconds(self, element_id: str | None = None) -> list[float]:
+        return [s for e, s in self.samples if element_id in (None, e)]
+
+    def median_ms(self, element_id: str | None = None) -> float:
+        return statistics.median(self.seconds(element_id)) * 1000
+
+    def p90_ms(self) -> float:
+        return statistics.quantiles(self.seconds(), n=10, method="inclusive")[-1] * 1000
+
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.seconds()) * 1000
+
+
+@dataclass
+class Sizes:
+    """Bytes of serialized state; the first value noted under a name is kept."""
+
+    entries: dict[str, int] = field(default_factory=dict)
+
+    def note(self, name: str, size: int | None) -> None:
+        if size is not None:
+            self.entries.setdefault(name, size)
+
+
+class Variant(Protocol):
+    """One way of running cycles; ``complete`` returns the seconds its timed part took."""
+
+    name: str
+    clock: FixedClock
+
+    def start(self, unit: str) -> Any: ...
+    def ready(self, cycle: Any) -> list[ReadyTask]: ...
+    def complete(self, cycle: Any, task: ReadyTask, form: dict) -> float: ...
+    def completed(self, cycle: Any) -> bool: ...
+    def state_size(self, cycle: Any) -> int | None: ...
+
+
+class CycleRun:
+    """One cycle of one variant, moved on a completion at a time."""
+
+    def __init__(self, variant: Variant, unit: str):
+        self.variant = variant
+        self.cycle = variant.start(unit)
+        self.completions = 0
+
+    def step(self, timings: Timings | None) -> bool:
+        """Completes the next user task; False once the cycle has none left."""
+        ready = self.variant.ready(self.cycle)
+        if not ready:
+            self._check_whole_cycle()
+            return False
+        self.variant.clock.advance(days=1)  # keeps due dates moving as a real cycle's would
+        task = ready[0]
+        seconds = self.variant.complete(
+            self.cycle, task, form_for(task, self.variant.clock().date())
+        )
+        self.completions += 1
+        if timings is not None:
+            timings.add(task.element_id, seconds)
+        return True
+
+    def _check_whole_cycle(self) -> None:
+        # Every variant must walk the same whole cycle, or comparing them means nothing.
+        if not self.variant.completed(self.cycle) or self.completions != COMPLETIONS_PER_CYCLE:
+            raise RuntimeError(
+                f"{self.variant.name}: the cycle stopped after {self.completions} completions, "
+                f"expected {COMPLETIONS_PER_CYCLE} and a completed cycle"
+            )
+
+
+def run_cycle(variant: Variant, unit: str, timings: Timings | None = None) -> None:
+    run = CycleRun(variant, unit)
+    while run.step(timings):
+        pass
+
+
+def run_side_by_side(pairs: list[tuple[CycleRun, Timings]]) -> None:
+    """Alternates completions between cycles, so a noisy spell of the machine hits them alike."""
+    while pairs:
+        pairs = [(run, timings) for run, timings in pairs if run.step(timings)]
+
+
+def warm_up(variant: Variant, cycles: int, sizes: Sizes) -> None:
+    """Untimed cycles first: caches, compiled scripts and connections get filled."""
+    for _ in range(cycles):
+        run = CycleRun(variant, "Warm-up unit")
+        sizes.note(f"{variant.name}, fresh cycle", variant.state_size(run.cycle))
+        while run.step(None):
+            pass
+        sizes.note(f"{variant.name}, completed cycle", variant.state_size(run.cycle))
+
+
+# --- (a) raw SpiffWorkflow in memory ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Specs:
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
+def shipped_specs() -> Specs:
+    parsed = parse_bundle(read_bundle(shipped_processes()))
+    process = next(p for p in parsed if p.process_id == PROCESS_ID)
+    return Specs(process.spec, process.subprocess_specs)
+
+
+def new_workflow(specs: Specs, script_engine, unit: str) -> BpmnWorkflow:
+    """A new instance holding the start data picycle's start_cycle gives it."""
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    start_data = {"unit": unit, "title": "Faster permits", "cycle_number": 1}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(start_data, previous_cycle=None)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def ready_in_memory(workflow: BpmnWorkflow) -> list[ReadyTask]:
+    ready = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        element_id = task.task_spec.bpmn_id
+        owner = task.data["microproject"]["owner"] if "microproject" in task.data else None
+        ready.append(ReadyTask(str(task.id), element_id, owner, task.data))
+    return ready
+
+
+def run_user_task(workflow: BpmnWorkflow, task: SpiffTask, form: dict) -> None:
+    """What completing a user task is, for SpiffWorkflow: the part (a) times."""
+    task.data.update(form)
+    task.run()
+    workflow.do_engine_steps()
+
+
+class RawVariant:
+    name = "raw SpiffWorkflow"
+
+    def __init__(self, specs: Specs):
+        self.specs = specs
+        self.script_engine = sandboxed_script_engine()
+        self.clock = start_clock()
+
+    def start(self, unit: str) -> BpmnWorkflow:
+        return new_workflow(self.specs, self.script_engine, unit)
+
+    def ready(self, cycle: BpmnWorkflow) -> list[ReadyTask]:
+        return ready_in_memory(cycle)
+
+    def complete(self, cycle: BpmnWorkflow, task: ReadyTask, form: dict) -> float:
+        target = cycle.get_task_from_id(UUID(task.id))
+        started = time.perf_counter()
+        run_user_task(cycle, target, form)
+        return time.perf_counter() - started
+
+    def completed(self, cycle: BpmnWorkflow) -> bool:
+        return cycle.completed
+
+    def state_size(self, cycle: BpmnWorkflow) -> None:
+        return None
+
+
+# --- (b) naive persistence: the stock serializer, one row per workflow --------------------------
+
+
+@dataclass
+class StoredWorkflow:
+    row_id: int
+    latest: BpmnWorkflow  # the last one loaded, to list its ready tasks outside the timing
+
+
+class NaiveVariant:
+    """One SQLite table, one TEXT column holding SpiffWorkflow's full serialization.
+
+    SQLite is opened as picycle opens it (WAL, synchronous=NORMAL), so (b) and (c) differ in
+    what they do per completion, not in how the file is synced."""
+
+    name = "stock full serialization"
+
+    def __init__(self, specs: Specs, path: Path):
+        self.specs = specs
+        self.clock = start_clock()
+        self.database = open_database(f"sqlite:///{path}")
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.script_engine = sandboxed_script_engine()
+        with self.database.begin() as connection:
+            connection.execute(text("CREATE TABLE workflow (id INTEGER PRIMARY KEY, state TEXT)"))
+
+    def start(self, unit: str) -> StoredWorkflow:
+        workflow = new_workflow(self.specs, self.script_engine, unit)
+        with self.database.begin() as connection:
+            state = self.serializer.serialize_json(workflow)
+            insert = text("INSERT INTO workflow (state) VALUES (:state)")
+            row_id = connection.execute(insert, {"state": state}).lastrowid
+        return StoredWorkflow(row_id, workflow)
+
+    def ready(self, cycle: StoredWorkflow) -> list[ReadyTask]:
+        return ready_in_memory(cycle.latest)
+
+    def complete(self, cycle: StoredWorkflow, task: ReadyTask, form: dict) -> float:
+        started = time.perf_counter()
+        with self.database.begin() as connection:
+            workflow = self.serializer.deserialize_json(self._load(connection, cycle.row_id))
+            workflow.script_engine = self.script_engine
+            run_user_task(workflow, workflow.get_task_from_id(UUID(task.id)), form)
+            connection.execute(
+                text("UPDATE workflow SET state = :state WHERE id = :id"),
+                {"state": self.serializer.serialize_json(workflow), "id": cycle.row_id},
+            )
+        seconds = time.perf_counter() - started
+        cycle.latest = workflow
+        return seconds
+
+    def completed(self, cycle: StoredWorkflow) -> bool:
+        return cycle.latest.completed
+
+    def state_size(self, cycle: StoredWorkflow) -> int:
+        with self.database.connect() as connection:
+            return len(self._load(connection, cycle.row_id).encode())
+
+    @staticmethod
+    def _load(connection, row_id: int) -> str:
+        query = text("SELECT state FROM workflow WHERE id = :id")
+        return connection.execute(query, {"id": row_id}).scalar_one()
+
+    def dispose(self) -> None:
+        self.database.dispose()
+
+
+# --- (c) picycle's full path --------------------------------------------------------------------
+
+
+def prepared_engine(url: str, clock: FixedClock) -> Engine:
+    """An engine on a migrated database with the shipped processes and the people in place."""
+    engine = Engine(url, clock)
+    engine.upgrade_schema()
+    with engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
+        for name, (role, groups) in PEOPLE.items():
+            users.add_user(uow, SYSTEM, name, role, groups)
+        uow.commit()
+    return engine
+
+
+class PicycleVariant:
+    """Cycles through picycle's services; a completion is one request: unit of work + commit."""
+
+    name = "picycle cycle.state"
+
+    def __init__(self, database: str, short: str, url: str):
+        self.database = database
+        self.short = short  # the column heading in the per-task table
+        self.clock = start_clock()
+        self.engine = prepared_engine(url, self.clock)
+        with self.engine.unit_of_work(write=False) as uow:
+            self.actors = {name: users.actor_named(uow, name) for name in PEOPLE}
+
+    def start(self, unit: str) -> int:
+        with self.engine.unit_of_work() as uow:
+            cycle = cycles.start_cycle(uow, self.actors["pia"], unit, "Faster permits")
+            uow.commit()
+            return cycle.id
+
+    def ready(self, cycle: int) -> list[ReadyTask]:
+        with self.engine.unit_of_work(write=False) as uow:
+            found = cycles.open_tasks(uow, cycle)
+        return [ReadyTask(t.id, t.element_id, t.assignee, t.form_data) for t in found]
+
+    def complete(self, cycle: int, task: ReadyTask, form: dict) -> float:
+        actor = self.actors[performer(task)]
+        started = time.perf_counter()
+        with self.engine.unit_of_work() as uow:
+            tasks.complete_task(uow, actor, task.id, form)
+            uow.commit()
+        return time.perf_counter() - started
+
+    def completed(self, cycle: int) -> bool:
+        with self.engine.unit_of_work(write=False) as uow:
+            return cycles.get_cycle(uow, cycle).status == "completed"
+
+    def state_size(self, cycle: int) -> int:
+        with self.engine.unit_of_work(write=False) as uow:
+            return len(cycles.get_cycle(uow, cycle).state.encode())
+
+    def spec_size(self) -> int:
+        with self.engine.unit_of_work(write=False) as uow:
+            spec = uow.session.scalar(
+                select(ProcessDefinition.spec).where(ProcessDefinition.process_id == PROCESS_ID)
+            )
+        return len(spec.encode())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass
+class DatabaseRun:
+    """picycle on one database: veteran units with a long history, and their timings."""
+
+    variant: PicycleVariant
+    history: int
+    veterans: list[str] = field(default_factory=list)
+    building: dict[int, Timings] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        name = self.variant.database
+        self.first = Timings(f"(c) picycle, {name}, cycle 1")
+        self.last = Timings(f"(c) picycle, {name}, cycle {self.history}")
+
+    def build_history(self, units: int) -> None:
+        """Each veteran gets history - 1 completed cycles; each is timed, to show the trend."""
+        self.veterans = [f"Veteran unit {n}" for n in range(units)]
+        # Round robin: the database grows with every unit's history as the cycles go by.
+        for cycle_number in range(1, self.history):
+            timings = self.building.setdefault(cycle_number, Timings(f"cycle {cycle_number}"))
+            for unit in self.veterans:
+                run_cycle(self.variant, unit, timings)
+
+    def measure(self, veterans: list[str]) -> None:
+        """Each veteran's next cycle beside a newcomer's first, completion by completion."""
+        for unit in veterans:
+            newcomer = unit.replace("Veteran", "Newcomer")
+            run_side_by_side(
+                [
+                    (CycleRun(self.variant, newcomer), self.first),
+                    (CycleRun(self.variant, unit), self.last),
+                ]
+            )
+
+
+def in_bench_schema(url: str) -> str:
+    """The URL with the benchmark's own schema as the search path."""
+    options = {"options": f"-csearch_path={BENCH_SCHEMA}"}
+    return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+
+
+def recreate_bench_schema(url: str) -> str | None:
+    """A new empty benchmark schema; returns why PostgreSQL is skipped, or None."""
+    try:
+        _in_postgres(
+            url, f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE", f"CREATE SCHEMA {BENCH_SCHEMA}"
+        )
+    except OperationalError as error:
+        return f"PostgreSQL is not reachable at {make_url(url)}: {error.orig}"  # password hidden
+    return None
+
+
+def drop_bench_schema(url: str) -> None:
+    _in_postgres(url, f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
+
+
+def _in_postgres(url: str, *statements: str) -> None:
+    database = create_engine(url)
+    try:
+        with database.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        database.dispose()
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int  # every variant is measured in each round, so slow spells hit all of them
+    raw_cycles: int
+    naive_cycles: int
+    veterans: int  # units per database measured at their last cycle
+    history: int = 50  # the cycle measured: the unit has history - 1 completed cycles
+    warm_up_cycles: int = 3
+
+    def share(self, total: int, round_number: int) -> int:
+        return total // self.rounds + (round_number < total % self.rounds)
+
+
+FULL = Plan(rounds=4, raw_cycles=400, naive_cycles=80, veterans=8)
+QUICK = Plan(rounds=2, raw_cycles=60, naive_cycles=16, veterans=2)
+
+
+def announce(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Results:
+    raw: Timings
+    naive: Timings
+    databases: list[DatabaseRun]
+    sizes: Sizes
+    skipped: str | None
+
+
+def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None) -> Results:
+    specs = shipped_specs()
+    raw, naive = RawVariant(specs), NaiveVariant(specs, folder / "naive.db")
+    picycle = [PicycleVariant("SQLite", "sqlite", f"sqlite:///{folder / 'picycle.db'}")]
+    if postgres_url:
+        picycle.append(PicycleVariant("PostgreSQL", "pg", postgres_url))
+    try:
+        sizes = Sizes()
+        for variant in (raw, naive, *picycle):
+            warm_up(variant, plan.warm_up_cycles, sizes)
+        sizes.note("picycle spec, stored once per version", picycle[0].spec_size())
+        results = Results(
+            raw=Timings("(a) raw SpiffWorkflow, in memory"),
+            naive=Timings("(b) naive: stock serializer, SQLite"),
+            databases=[DatabaseRun(variant, plan.history) for variant in picycle],
+            sizes=sizes,
+            skipped=skipped,
+        )
+        for database in results.databases:
+            announce(
+                f"building history on {database.variant.database}: "
+                f"{plan.veterans} units x {plan.history - 1} cycles"
+            )
+            database.build_history(plan.veterans)
+        for round_number in range(plan.rounds):
+            announce(f"measuring, round {round_number + 1} of {plan.rounds}")
+            measure_round(plan, round_number, raw, naive, results)
+        return results
+    finally:
+        naive.dispose()
+        for variant in picycle:
+            variant.dispose()
+
+
+def measure_round(
+    plan: Plan, round_number: int, raw: RawVariant, naive: NaiveVariant, results: Results
+) -> None:
+    for _ in range(plan.share(plan.raw_cycles, round_number)):
+        run_cycle(raw, "Raw unit", results.raw)
+    for _ in range(plan.share(plan.naive_cycles, round_number)):
+        run_cycle(naive, "Naive unit", results.naive)
+    for database in results.databases:
+        database.measure(database.veterans[round_number :: plan.rounds])
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Timings]) -> None:
+    print(f"\n{'ms per completion':<40}{'n':>6}{'median':>9}{'p90':>9}{'mean':>9}")
+    for row in rows:
+        figures = f"{row.median_ms():>9.2f}{row.p90_ms():>9.2f}{row.mean_ms():>9.2f}"
+        print(f"{row.label:<40}{len(row.samples):>6}{figures}")
+
+
+def print_steps(rows: list[Timings], headings: list[str]) -> None:
+    """Median per user task: shows which completions carry the cost."""
+    print(f"\n{'median ms by user task':<28}" + "".join(f"{h:>10}" for h in headings))
+    for step in STEP_ORDER:
+        print(f"{step:<28}" + "".join(f"{row.median_ms(step):>10.2f}" for row in rows))
+
+
+def print_trend(database: DatabaseRun) -> None:
+    """How a completion's cost moved while the veterans' history (and the database) grew."""
+    numbers = sorted(database.building)
+    shown = sorted({numbers[0], *numbers[9::10], numbers[-1]})
+    cells = "  ".join(f"{n}: {database.building[n].median_ms():.2f}" for n in shown)
+    print(f"  {database.variant.database:<11}{cells}")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One comparison; judged on medians, with the ratio of means beside it for context."""
+
+    name: str
+    slower: Timings
+    faster: Timings
+    goal: float | None
+
+    def line(self) -> str:
+        by_median = self.slower.median_ms() / self.faster.median_ms()
+        by_mean = self.slower.mean_ms() / self.faster.mean_ms()
+        figures = f"{self.name:<36}{by_median:>8.2f}{by_mean:>8.2f}"
+        if self.goal is None:
+            return f"{figures}   (context, no goal)"
+        verdict = "met" if by_median <= self.goal else "MISSED"
+        return f"{figures}   goal <= {self.goal:<5}{verdict}"
+
+
+def ratios(results: Results) -> list[Ratio]:
+    raw = results.raw
+    found = [Ratio("(b) naive / (a) raw", results.naive, raw, None)]
+    for database in results.databases:
+        first, last = database.first, database.last
+        name, history = database.variant.database, database.history
+        found += [
+            Ratio(f"(c) {name} cycle 1 / (a)", first, raw, GOAL_VS_RAW),
+            Ratio(f"(c) {name} cycle {history} / (a)", last, raw, GOAL_VS_RAW),
+            Ratio(f"(c) {name} cycle {history} / cycle 1", last, first, GOAL_HISTORY),
+        ]
+    return found
+
+
+def report(results: Results) -> None:
+    picycle_rows = [t for d in results.databases for t in (d.first, d.last)]
+    rows = [results.raw, results.naive, *picycle_rows]
+    print_table(rows)
+    if results.skipped:
+        print(f"(c) on PostgreSQL skipped: {results.skipped}")
+    headings = ["(a)", "(b)"] + [
+        f"{d.variant.short}-{n}" for d in results.databases for n in (1, d.history)
+    ]
+    print_steps(rows, headings)
+    print("\nmedian ms per completion by cycle number while the history was built")
+    print("(one cycle after another: a busy spell of the machine shows here, not in the tables)")
+    for database in results.databases:
+        print_trend(database)
+    print(f"\n{'ratios per completion':<38}{'median':>8}{'mean':>8}")
+    for ratio in ratios(results):
+        print("  " + ratio.line())
+    print("\nserialized sizes")
+    for name, size in results.sizes.entries.items():
+        print(f"  {name:<42}{size:>9,} bytes")
+
+
+# --- running it ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="What one user-task completion costs.")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run (also PICYCLE_BENCH_QUICK=1)"
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("PICYCLE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help=f"a scratch database; the benchmark works in its schema {BENCH_SCHEMA}",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    quick = args.quick or os.environ.get("PICYCLE_BENCH_QUICK") == "1"
+    plan = QUICK if quick else FULL
+    began = time.perf_counter()
+    skipped = "--no-postgres" if args.no_postgres else recreate_bench_schema(args.postgres_url)
+    postgres_url = None if skipped else in_bench_schema(args.postgres_url)
+    if skipped:
+        announce(f"PostgreSQL skipped: {skipped}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="picycle-bench-") as folder:
+            results = run(plan, Path(folder), postgres_url, skipped)
+    finally:
+        if postgres_url:
+            drop_bench_schema(args.postgres_url)
+    report(results)
+    print(f"\n{'quick' if quick else 'full'} run in {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
