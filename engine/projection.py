@@ -6,11 +6,23 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from .db.models import Cycle, PendingTimer, Task
-from .services.definitions import form_of
+from .services.definitions import form_of, spec_loader
 from .spiff.runner import CycleInstance, HumanTask
 from .uow import UnitOfWork
 
 OPEN = "open"
+
+
+def load_instance(uow: UnitOfWork, cycle: Cycle) -> CycleInstance:
+    """The cycle's running instance, to change and then ``save_cycle``; call it only with
+    the cycle row locked (``get_cycle(..., for_update=True)``)."""
+    return uow.runner.checkout(
+        cycle.id,
+        (cycle.revision, cycle.definition_id),
+        cycle.definition_id,
+        spec_loader(uow, cycle.definition_id),
+        cycle.state,
+    )
 
 
 def save_cycle(
@@ -36,6 +48,11 @@ def save_cycle(
         cycle.ended_at = uow.now
         uow.record(
             actor, "cycle_completed", cycle_id=cycle.id, targets_met=cycle.data.get("targets_met")
+        )
+    if not instance.completed:
+        # Read after commit: the revision the flush gave the row is the one to match.
+        uow.after_commit(
+            lambda: uow.runner.checkin(cycle.id, (cycle.revision, cycle.definition_id), instance)
         )
 
 

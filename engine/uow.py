@@ -6,6 +6,7 @@ commits; or it changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self.engine.sessions()
         self._chain = ChainWriter(self.session)
+        self._after_commit: list[Callable[[], None]] = []
         if self._write:
             self.session.connection(execution_options=WRITE)
         self.now = self.engine.clock()
@@ -77,6 +79,12 @@ class UnitOfWork:
             raise Conflict(
                 "the cycle was changed by someone else at the same time; retry"
             ) from error
+        for callback in self._after_commit:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never if it does not)."""
+        self._after_commit.append(callback)
 
     def record(
         self,

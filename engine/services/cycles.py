@@ -11,7 +11,7 @@ from ..actors import Actor, require_admin, require_writer
 from ..db.models import Cycle, Task
 from ..errors import Conflict, NotFound
 from ..inputs import require_text
-from ..projection import save_cycle
+from ..projection import load_instance, save_cycle
 from ..uow import UnitOfWork
 from .definitions import latest_definition, spec_loader
 
@@ -148,9 +148,7 @@ def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> C
         raise Conflict(
             f"cycle #{cycle_id} is {cycle.status}; only a running cycle can be cancelled"
         )
-    instance = uow.runner.restore(
-        cycle.definition_id, spec_loader(uow, cycle.definition_id), cycle.state
-    )
+    instance = load_instance(uow, cycle)
     instance.cancel()
     cycle.status = "cancelled"
     cycle.ended_at = uow.now

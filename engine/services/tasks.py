@@ -12,11 +12,11 @@ from ..actors import Actor, require_writer
 from ..db.models import Cycle, Task, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..forms import Form
-from ..projection import OPEN, save_cycle
+from ..projection import OPEN, load_instance, save_cycle
 from ..rules import RuleContext, apply_rules
 from ..uow import UnitOfWork
 from .cycles import get_cycle
-from .definitions import form_of, spec_loader
+from .definitions import form_of
 
 SCOPES = ("mine", "groups", "all")
 
@@ -134,9 +134,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, A
         raise ValidationFailed("the form data must be a JSON object", {"data": ["not an object"]})
     form = task_form(uow, task)
     accepted = form.accept(data) if form else data
-    instance = uow.runner.restore(
-        cycle.definition_id, spec_loader(uow, cycle.definition_id), cycle.state
-    )
+    instance = load_instance(uow, cycle)
     ready = instance.human_task(task_id)
     if ready.rules:
         context = RuleContext(

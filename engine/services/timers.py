@@ -6,10 +6,9 @@ from sqlalchemy import select
 
 from ..actors import SYSTEM
 from ..db.models import PendingTimer
-from ..projection import save_cycle
+from ..projection import load_instance, save_cycle
 from ..uow import Engine, UnitOfWork
 from .cycles import RUNNING, get_cycle
-from .definitions import spec_loader
 
 
 def cycles_with_due_timers(uow: UnitOfWork) -> list[int]:
@@ -28,9 +27,7 @@ def fire_cycle_timers(uow: UnitOfWork, cycle_id: int) -> int:
     cycle = get_cycle(uow, cycle_id, for_update=True)
     if cycle.status != RUNNING:
         return 0
-    instance = uow.runner.restore(
-        cycle.definition_id, spec_loader(uow, cycle.definition_id), cycle.state
-    )
+    instance = load_instance(uow, cycle)
     fired = instance.fire_due_timers(uow.now)
     for timer in fired:
         uow.record(

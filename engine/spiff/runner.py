@@ -174,10 +174,33 @@ class CycleInstance:
 class ProcessRunner:
     """Creates and restores instances; keeps deserialized specs by definition id."""
 
-    def __init__(self, cache_size: int = 64):
+    def __init__(self, cache_size: int = 64, live_instances: int = 256):
         self._specs: OrderedDict[int, Specs] = OrderedDict()
         self._cache_size = cache_size
+        self._live: OrderedDict[int, tuple[tuple[int, int], CycleInstance]] = OrderedDict()
+        self._live_size = live_instances
         self._script_engine = sandboxed_script_engine()
+
+    def checkout(
+        self,
+        cycle_id: int,
+        version: tuple[int, int],
+        definition_id: int,
+        spec_text: Callable[[], str],
+        state: str,
+    ) -> CycleInstance:
+        """The cycle's instance for exclusive use: the one kept after the last commit when
+        it is still current (same revision and definition), else restored from ``state``."""
+        kept = self._live.pop(cycle_id, None)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        return self.restore(definition_id, spec_text, state)
+
+    def checkin(self, cycle_id: int, version: tuple[int, int], instance: CycleInstance) -> None:
+        """Keep an instance whose state was just committed as ``version``."""
+        self._live[cycle_id] = (version, instance)
+        if len(self._live) > self._live_size:
+            self._live.popitem(last=False)
 
     def start(
         self, definition_id: int, spec_text: Callable[[], str], data: dict[str, Any], now: datetime
