@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import click
 from engine.actors import SYSTEM, Actor
 from engine.audit import export
 from engine.bundles import read_bundle, shipped_processes
-from engine.errors import PicycleError, ValidationFailed
+from engine.errors import InvalidModel, PicycleError, ValidationFailed
 from engine.services import audit, cycles, definitions, tasks, timers, users
 from engine.uow import Engine
 
@@ -77,22 +78,38 @@ def init(engine: Engine) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate only; deploy nothing.")
 @as_option
 @click.pass_obj
-def deploy(engine: Engine, path: Path, as_user: str | None) -> None:
-    """Validate and deploy the BPMN/DMN/form files in PATH."""
-    _deploy(engine, acting_user(engine, as_user), path)
+def deploy(engine: Engine, path: Path, dry_run: bool, as_user: str | None) -> None:
+    """Validate and deploy the BPMN/DMN/form files in PATH (a folder)."""
+    _deploy(engine, acting_user(engine, as_user), path, dry_run)
 
 
-def _deploy(engine: Engine, actor: Actor, path: Path) -> None:
+def _deploy(engine: Engine, actor: Actor, path: Path, dry_run: bool = False) -> None:
     bundle = read_bundle(path)
     with engine.unit_of_work() as uow:
-        deployed = definitions.deploy(uow, actor, bundle)
+        try:
+            deployed = definitions.deploy(uow, actor, bundle, dry_run)
+        except InvalidModel as invalid:
+            for problem in invalid.problems:
+                click.echo(_problem_line(problem), err=True)
+            raise
         uow.commit()
-    for definition in deployed:
+    for warning in deployed.warnings:
+        click.echo(_problem_line(asdict(warning)))
+    for definition in deployed.definitions:
         click.echo(f"deployed {definition.process_id} version {definition.version}")
-    if not deployed:
+    if deployed.dry_run:
+        click.echo("valid: nothing deployed (dry run)")
+    elif deployed.unchanged:
         click.echo("unchanged: these files are already deployed")
+
+
+def _problem_line(problem: dict) -> str:
+    where = problem["file"] + (f":{problem['line']}" if problem["line"] else "")
+    element = f" [{problem['element_id']}]" if problem["element_id"] else ""
+    return f"{problem['severity']}: {where}{element}: {problem['message']}"
 
 
 @main.group()

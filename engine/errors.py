@@ -29,3 +29,23 @@ class ValidationFailed(PicycleError):
 
 class ModelError(PicycleError):
     """A process model failed while running (script refused or broken); nothing was changed."""
+
+
+class InvalidModel(ValidationFailed):
+    """A bundle of model files that must not be deployed. ``problems`` lists every one
+    (severity, file, line, element_id, message), warnings included."""
+
+    def __init__(self, message: str, problems: list[dict]):
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            if problem["severity"] == "error":
+                errors.setdefault(_where(problem), []).append(problem["message"])
+        super().__init__(message, errors)
+        self.problems = problems
+
+
+def _where(problem: dict) -> str:
+    """``pi_cycle.bpmn:75 (approved_flow)``: file, line and element as far as known."""
+    line = f":{problem['line']}" if problem["line"] else ""
+    element = f" ({problem['element_id']})" if problem["element_id"] else ""
+    return f"{problem['file']}{line}{element}"

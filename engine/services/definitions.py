@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 
 from ..actors import Actor, require_admin
-from ..db.models import Deployment, DeploymentFile, ProcessDefinition
-from ..errors import NotFound, ValidationFailed
-from ..forms import Form, parse_form
+from ..db.models import Deployment, DeploymentFile, Group, ProcessDefinition
+from ..errors import InvalidModel, NotFound
+from ..forms import Form
 from ..spiff import serializer
-from ..spiff.parser import ParsedProcess, parse_bundle
+from ..spiff.parser import parse_bundle
+from ..spiff.validation import Problem, validate_bundle
+from ..spiff.validation.documents import FORMS_FOLDER
 from ..uow import UnitOfWork
-
-FORMS_FOLDER = "forms/"
 
 
 def bundle_hash(files: Mapping[str, bytes]) -> str:
@@ -25,15 +26,39 @@ def bundle_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes]) -> list[ProcessDefinition]:
-    """A new version of each process the bundle defines; none when the bundle is unchanged."""
+@dataclass(frozen=True)
+class Deployed:
+    """What a deployment did: new versions (none when the bundle was deployed before or in
+    a dry run) and the validator's warnings."""
+
+    definitions: list[ProcessDefinition]
+    warnings: list[Problem]
+    dry_run: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.definitions and not self.dry_run
+
+
+def deploy(
+    uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes], dry_run: bool = False
+) -> Deployed:
+    """Validate the bundle, then deploy a new version of each process it defines. An
+    invalid bundle raises InvalidModel listing every problem, and nothing is deployed."""
     require_admin(actor, "deploy process definitions")
+    known_groups = set(uow.session.scalars(select(Group.name)))
+    problems = validate_bundle(files, known_groups=known_groups)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if not p.is_error]
+    if errors:
+        raise InvalidModel(
+            f"the bundle has {len(errors)} problem(s); nothing was deployed",
+            [asdict(p) for p in problems],
+        )
     content_hash = bundle_hash(files)
     existing = uow.session.scalar(select(Deployment).where(Deployment.content_hash == content_hash))
-    if existing is not None:
-        return []
-    processes = parse_bundle(files)
-    _check_forms(processes, files)
+    if dry_run or existing is not None:
+        return Deployed([], warnings, dry_run)
     deployment = Deployment(content_hash=content_hash, deployed_at=uow.now, deployed_by=actor.name)
     deployment.files = [
         DeploymentFile(name=name, content=content.decode("utf-8"))
@@ -42,7 +67,7 @@ def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes]) -> list[Pr
     uow.session.add(deployment)
     uow.session.flush()
     definitions = []
-    for process in processes:
+    for process in parse_bundle(files):
         definition = ProcessDefinition(
             process_id=process.process_id,
             version=_next_version(uow, process.process_id),
@@ -60,9 +85,10 @@ def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes]) -> list[Pr
             version=definition.version,
             content_hash=content_hash,
             files=sorted(files),
+            warnings=[p.message for p in warnings],
         )
         definitions.append(definition)
-    return definitions
+    return Deployed(definitions, warnings)
 
 
 def _next_version(uow: UnitOfWork, process_id: str) -> int:
@@ -72,30 +98,6 @@ def _next_version(uow: UnitOfWork, process_id: str) -> int:
         )
     )
     return (latest or 0) + 1
-
-
-def _check_forms(processes: list[ParsedProcess], files: Mapping[str, bytes]) -> None:
-    """Every form a user task names is in the bundle and is a valid JSON Schema."""
-    errors: dict[str, list[str]] = {}
-    for process in processes:
-        for spec in [process.spec, *process.subprocess_specs.values()]:
-            for task_spec in spec.task_specs.values():
-                extensions = getattr(task_spec, "extensions", None) or {}
-                form_file = extensions.get("properties", {}).get("formJsonSchemaFilename")
-                if not form_file:
-                    continue
-                path = FORMS_FOLDER + form_file
-                if path not in files:
-                    errors.setdefault(task_spec.bpmn_id, []).append(
-                        f"form {form_file} is not in the bundle (expected at {path})"
-                    )
-                    continue
-                try:
-                    parse_form(path, files[path])
-                except ValidationFailed as error:
-                    errors.setdefault(task_spec.bpmn_id, []).append(str(error))
-    if errors:
-        raise ValidationFailed("the bundle's forms are missing or invalid", errors)
 
 
 def latest_definition(uow: UnitOfWork, process_id: str) -> ProcessDefinition:

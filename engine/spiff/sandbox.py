@@ -168,7 +168,7 @@ _PLAIN_WORDS = _table(
 # Habits from other engines (JUEL, JavaScript, FEEL) and what to write instead.
 _MODELLER_HINTS = _table(
     (
-        r"\$\{\s*(?P<expr>.*?)\s*\}",
+        r"\$\{(?P<expr>[^{}\n]{0,200})\}",
         "'{match}' is JUEL, not Python: write the Python expression {expr} without ${{ }}",
     ),
     (r"===", "'===' is not Python: use =="),
@@ -203,12 +203,17 @@ def _in_plain_words(error: str) -> str:
 
 
 def _modeller_hints(source: str) -> list[str]:
-    code = _STRINGS_AND_COMMENTS.sub('""', source)
-    return [
-        hint.format(match=found.group(0), **found.groupdict())
-        for pattern, hint in _MODELLER_HINTS
-        if (found := pattern.search(code))
-    ]
+    # Blank strings and comments out, keeping every position, so a hint can quote the
+    # modeller's own text from ``source``.
+    code = _STRINGS_AND_COMMENTS.sub(lambda m: " " * len(m.group(0)), source)
+    hints = []
+    for pattern, hint in _MODELLER_HINTS:
+        if found := pattern.search(code):
+            quoted = {
+                name: source[found.start(name) : found.end(name)] for name in found.groupdict()
+            }
+            hints.append(hint.format(match=source[found.start() : found.end()], **quoted))
+    return hints
 
 
 class _Compiled(NamedTuple):

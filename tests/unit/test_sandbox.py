@@ -367,3 +367,10 @@ def test_workflow_refuses_a_malicious_condition():
     assert raised.value.error_type == "ScriptRejected"
     assert "names starting with '_'" in str(raised.value.__context__)
     assert task_named(workflow, "model_script").data == {"items": [40, 80], "total": 120}
+
+
+def test_hints_quote_the_modellers_own_text():
+    from engine.spiff.sandbox import check_expression
+
+    hints = check_expression("${clarified == 'yes'}")
+    assert any("write the Python expression clarified == 'yes' without" in h for h in hints)

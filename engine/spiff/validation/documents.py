@@ -1,0 +1,149 @@
+"""Rule 1: the bundle's files are within size limits, UTF-8, and safe, well-formed XML.
+
+Uploaded XML is untrusted: no DTD is loaded, no entity is expanded, nothing is fetched, and a
+file that declares a DOCTYPE is refused outright (XXE, billion laughs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .problems import BUNDLE, ERROR, WARNING, Problem
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_BUNDLE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 500
+FORMS_FOLDER = "forms/"  # where user tasks' forms live; engine.services.definitions agrees
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")  # a DOCTYPE can only come before it
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed .bpmn or .dmn file."""
+
+    name: str
+    root: etree._Element
+
+
+@dataclass(frozen=True)
+class ReadFiles:
+    files: dict[str, bytes]  # every file that passed the size and encoding checks
+    bpmn: list[Document]
+    dmn: list[Document]
+    problems: list[Problem]
+
+
+def read_files(files: object) -> ReadFiles:
+    problems: list[Problem] = []
+    if not isinstance(files, Mapping):
+        problems.append(Problem(ERROR, BUNDLE, None, None, "the bundle is not a set of files"))
+        return ReadFiles({}, [], [], problems)
+    if not any(isinstance(name, str) and name.endswith(".bpmn") for name in files):
+        problems.append(Problem(ERROR, BUNDLE, None, None, "the bundle holds no .bpmn file"))
+    accepted = _accepted_files(files, problems)
+    bpmn, dmn = [], []
+    for name, content in accepted.items():
+        if name.endswith((".bpmn", ".dmn")):
+            root = _parse_xml(name, content, problems)
+            if root is not None:
+                (bpmn if name.endswith(".bpmn") else dmn).append(Document(name, root))
+        elif not (name.startswith(FORMS_FOLDER) and name.endswith(".json")):
+            problems.append(
+                Problem(
+                    WARNING,
+                    name,
+                    None,
+                    None,
+                    "is ignored: a bundle holds .bpmn and .dmn files and JSON Schema forms "
+                    f"under {FORMS_FOLDER}",
+                )
+            )
+    return ReadFiles(accepted, bpmn, dmn, problems)
+
+
+def _accepted_files(files: Mapping, problems: list[Problem]) -> dict[str, bytes]:
+    if len(files) > MAX_FILES:
+        message = f"the bundle has {len(files)} files; at most {MAX_FILES} are allowed"
+        problems.append(Problem(ERROR, BUNDLE, None, None, message))
+        return {}
+    contents = {name: _as_bytes(content) for name, content in files.items()}
+    total = sum(len(content) for content in contents.values() if content is not None)
+    if total > MAX_BUNDLE_BYTES:
+        message = f"the bundle is {total:,} bytes; at most {MAX_BUNDLE_BYTES:,} are allowed"
+        problems.append(Problem(ERROR, BUNDLE, None, None, message))
+        return {}
+    accepted = {}
+    for name, content in sorted(contents.items(), key=lambda item: str(item[0])):
+        file = str(name)
+        if not isinstance(name, str) or not name:
+            problems.append(Problem(ERROR, BUNDLE, None, None, f"{name!r} is not a file name"))
+        elif content is None:
+            problems.append(Problem(ERROR, file, None, None, "is not file content (bytes)"))
+        elif len(content) > MAX_FILE_BYTES:
+            message = f"is {len(content):,} bytes; a model file may have at most {MAX_FILE_BYTES:,}"
+            problems.append(Problem(ERROR, file, None, None, message))
+        elif not _is_utf8(content):
+            message = "is not UTF-8 text: save it with UTF-8 encoding"
+            problems.append(Problem(ERROR, file, None, None, message))
+        else:
+            accepted[name] = content
+    return accepted
+
+
+def _as_bytes(content: object) -> bytes | None:
+    if isinstance(content, str):
+        return content.encode("utf-8", errors="surrogatepass")
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return bytes(content)
+    return None
+
+
+def _is_utf8(content: bytes) -> bool:
+    # Deployments store files as text: anything else would fail there.
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> etree._Element | None:
+    # Refused before parsing: nothing a DTD declares is ever looked at.
+    first_element = _FIRST_ELEMENT.search(content)
+    doctype = _DOCTYPE.search(content, 0, first_element.start() if first_element else len(content))
+    if doctype is not None:
+        problems.append(_doctype_problem(name, content.count(b"\n", 0, doctype.start()) + 1))
+        return None
+    # A fresh parser per file: lxml parsers must not be shared between threads.
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    try:
+        root = etree.fromstring(content, parser)
+    except etree.XMLSyntaxError as error:
+        message = f"is not well-formed XML ({error.msg}): save it again from a modeller"
+        problems.append(Problem(ERROR, name, error.lineno or None, None, message))
+        return None
+    if root.getroottree().docinfo.doctype:  # hidden from the byte search by an odd encoding
+        problems.append(_doctype_problem(name, 1))
+        return None
+    return root
+
+
+def _doctype_problem(name: str, line: int) -> Problem:
+    message = (
+        "declares a DOCTYPE; DTDs and entities are not allowed in model files: "
+        "remove the <!DOCTYPE ...> declaration"
+    )
+    return Problem(ERROR, name, line, None, message)
