@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from ..actors import Actor, require_admin
 from ..db.models import Deployment, DeploymentFile, Group, ProcessDefinition
+from ..definition_diff import diff_bundles
 from ..errors import InvalidModel, NotFound
 from ..forms import Form
 from ..spiff import serializer
@@ -98,6 +99,73 @@ def _next_version(uow: UnitOfWork, process_id: str) -> int:
         )
     )
     return (latest or 0) + 1
+
+
+def latest_definitions(uow: UnitOfWork) -> list[ProcessDefinition]:
+    """The newest version of every deployed process."""
+    newest = (
+        select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+        .group_by(ProcessDefinition.process_id)
+        .subquery()
+    )
+    return list(
+        uow.session.scalars(
+            select(ProcessDefinition)
+            .join(
+                newest,
+                (ProcessDefinition.process_id == newest.c.process_id)
+                & (ProcessDefinition.version == newest.c.v),
+            )
+            .order_by(ProcessDefinition.process_id)
+        )
+    )
+
+
+def versions_of(uow: UnitOfWork, process_id: str) -> list[ProcessDefinition]:
+    found = list(
+        uow.session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.process_id == process_id)
+            .order_by(ProcessDefinition.version)
+        )
+    )
+    if not found:
+        raise NotFound(f"no process definition '{process_id}' is deployed")
+    return found
+
+
+def definition_version(uow: UnitOfWork, process_id: str, version: int | None) -> ProcessDefinition:
+    """The given version of a process, or its latest when ``version`` is None."""
+    if version is None:
+        return latest_definition(uow, process_id)
+    definition = uow.session.scalar(
+        select(ProcessDefinition).where(
+            ProcessDefinition.process_id == process_id, ProcessDefinition.version == version
+        )
+    )
+    if definition is None:
+        raise NotFound(f"{process_id} has no version {version}")
+    return definition
+
+
+def definition_files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str, bytes]:
+    """The files of the bundle the version was deployed from."""
+    rows = uow.session.scalars(
+        select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id)
+    )
+    return {row.name: row.content.encode("utf-8") for row in rows}
+
+
+def diff_versions(uow: UnitOfWork, process_id: str, old: int, new: int) -> dict:
+    """Elements, decision rules and form fields added, removed or changed from old to new."""
+    before = definition_files(uow, definition_version(uow, process_id, old))
+    after = definition_files(uow, definition_version(uow, process_id, new))
+    return {
+        "process_id": process_id,
+        "from_version": old,
+        "to_version": new,
+        **diff_bundles(before, after),
+    }
 
 
 def latest_definition(uow: UnitOfWork, process_id: str) -> ProcessDefinition:

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from ..actors import Actor, require_admin
 from ..db.models import Cycle, ProcessDefinition
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..projection import save_cycle
 from ..spiff.runner import CycleInstance
 from ..uow import Engine, UnitOfWork
 from .cycles import RUNNING, get_cycle, open_tasks
-from .definitions import form_of, spec_loader
+from .definitions import definition_version, form_of, spec_loader
 
 
 @dataclass
@@ -27,19 +27,6 @@ class MigrationPlan:
     @property
     def possible(self) -> bool:
         return not self.problems
-
-
-def definition_version(uow: UnitOfWork, process_id: str, version: int | None) -> ProcessDefinition:
-    """The given version of a process, or its latest when ``version`` is None."""
-    query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-    if version is None:
-        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
-    else:
-        query = query.where(ProcessDefinition.version == version)
-    definition = uow.session.scalar(query)
-    if definition is None:
-        raise NotFound(f"{process_id} has no version {version}")
-    return definition
 
 
 def migrate_cycle(
