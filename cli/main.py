@@ -18,7 +18,7 @@ from engine.actors import SYSTEM, Actor
 from engine.audit import export
 from engine.bundles import read_bundle, shipped_processes
 from engine.errors import InvalidModel, PicycleError, ValidationFailed
-from engine.services import audit, cycles, definitions, tasks, timers, users
+from engine.services import audit, cycles, definitions, migration, tasks, timers, users
 from engine.uow import Engine
 
 from .demo import run_demo
@@ -178,6 +178,65 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
         cycles.cancel_cycle(uow, actor, cycle_id, reason)
         uow.commit()
     click.echo(f"cancelled cycle #{cycle_id}")
+
+
+@cycle.command("migrate")
+@click.argument("cycle_id", type=int, required=False)
+@click.option("--to", "to_version", type=int, help="Target version (default: the latest).")
+@click.option("--all", "process_id", metavar="PROCESS", help="Every running cycle of PROCESS.")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@as_option
+@click.pass_obj
+def cycle_migrate(engine: Engine, cycle_id, to_version, process_id, dry_run, as_user) -> None:
+    """Move a running cycle (or all of a process's) onto another definition version."""
+    actor = acting_user(engine, as_user)
+    if (cycle_id is None) == (process_id is None):
+        raise ValidationFailed("name a CYCLE_ID or --all PROCESS", {"cycle_id": ["one of them"]})
+    if process_id:
+        plans = migration.migrate_all(engine, actor, process_id, to_version, dry_run)
+    else:
+        with engine.unit_of_work() as uow:
+            plans = [migration.migrate_cycle(uow, actor, cycle_id, to_version, dry_run)]
+            uow.commit()
+    for plan in plans:
+        verdict = "moved" if plan.migrated else ("can move" if plan.possible else "stays")
+        reasons = f": {'; '.join(plan.problems)}" if plan.problems else ""
+        click.echo(
+            f"cycle #{plan.cycle_id} v{plan.from_version} -> v{plan.to_version}: {verdict}{reasons}"
+        )
+
+
+@main.group()
+def definition() -> None:
+    """Deployed process definitions and their versions."""
+
+
+@definition.command("list")
+@click.argument("process_id", required=False)
+@click.pass_obj
+def definition_list(engine: Engine, process_id: str | None) -> None:
+    """The latest version of each process, or every version of PROCESS_ID."""
+    with engine.unit_of_work(write=False) as uow:
+        if process_id:
+            rows = definitions.versions_of(uow, process_id)
+        else:
+            rows = definitions.latest_definitions(uow)
+        for row in rows:
+            click.echo(
+                f"{row.process_id} v{row.version}  {row.name}  "
+                f"(deployed {row.deployed_at:%Y-%m-%d %H:%M})"
+            )
+
+
+@definition.command("diff")
+@click.argument("process_id")
+@click.option("--from", "old", type=int, required=True)
+@click.option("--to", "new", type=int, required=True)
+@click.pass_obj
+def definition_diff(engine: Engine, process_id: str, old: int, new: int) -> None:
+    """What changed between two versions: elements, decision rules, form fields."""
+    with engine.unit_of_work(write=False) as uow:
+        click.echo(json.dumps(definitions.diff_versions(uow, process_id, old, new), indent=2))
 
 
 @main.group()

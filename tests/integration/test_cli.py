@@ -98,3 +98,33 @@ def test_the_audit_trail_is_verified_and_exported(picycle, engine):
     broken = picycle("audit", "verify")
     assert broken.exit_code == 1
     assert "NOT intact: event 7" in broken.output
+
+
+def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path):
+    import shutil
+
+    from engine.bundles import shipped_processes
+
+    picycle("user", "add", "pia", "--group", "PI Unit")
+    picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
+    draft = tmp_path / "draft"
+    shutil.copytree(shipped_processes(), draft)
+    bpmn = draft / "pi_cycle.bpmn"
+    bpmn.write_text(bpmn.read_text().replace("approved == False", "${approved} === false"))
+    refused = picycle("deploy", str(draft))
+    assert refused.exit_code == 1
+    assert "error: pi_cycle.bpmn:" in refused.stderr and "JUEL" in refused.stderr
+    bpmn.write_text(
+        bpmn.read_text()
+        .replace("${approved} === false", "approved == False")
+        .replace('name="Leadership approval"', 'name="Approve the design"')
+    )
+    assert "valid: nothing deployed" in picycle("deploy", str(draft), "--dry-run").output
+    assert "deployed pi_cycle version 2" in picycle("deploy", str(draft)).output
+    diff = json.loads(picycle("definition", "diff", "pi_cycle", "--from", "1", "--to", "2").stdout)
+    assert [e["name"] for e in diff["elements"]["changed"]] == ["Approve the design"]
+    dry = picycle("cycle", "migrate", "--all", "pi_cycle", "--dry-run")
+    assert "cycle #1 v1 -> v2: can move" in dry.output
+    moved = picycle("cycle", "migrate", "1")
+    assert "cycle #1 v1 -> v2: moved" in moved.output
+    assert "pi_cycle v2" in picycle("definition", "list").output
