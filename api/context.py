@@ -8,10 +8,11 @@ from flask import current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from engine.actors import Actor
-from engine.services import users
+from engine.services import denials, users
 from engine.uow import Engine, UnitOfWork
 
 EXTENSION = "picycle"
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,21 @@ def prepare_request() -> None:
     if actor is None:
         raise MissingToken("the token is unknown or revoked, or its user is inactive", True)
     g.picycle_actor = actor
+
+
+def record_refused_write(reason: str) -> None:
+    """A write refused with 403 goes on the audit trail (``access_denied``: who, the method
+    and path, why), in a transaction of its own: the request's own has rolled back. Reads
+    refused are not recorded, nor requests without a known user (401). Should recording
+    fail, the refusal stands and the failure is logged."""
+    actor = g.get("picycle_actor")
+    if actor is None or request.method in READS:
+        return
+    try:
+        denials.record_access_denied(
+            picycle().engine, actor, f"{request.method} {request.path}", reason
+        )
+    except Exception:  # the 403 is the answer either way
+        current_app.logger.exception(
+            "could not record the refused %s %s by %s", request.method, request.path, actor.name
+        )

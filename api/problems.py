@@ -19,12 +19,15 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
     Conflict,
+    InvalidModel,
     ModelError,
     NotFound,
     PermissionDenied,
     PicycleError,
     ValidationFailed,
 )
+
+from .context import record_refused_write
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:picycle:problem:"
@@ -48,6 +51,7 @@ def problem(
     title: str | None = None,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": type,
@@ -59,6 +63,7 @@ def problem(
     body["instance"] = request.path
     if errors is not None:
         body["errors"] = {str(k): [str(m) for m in v] for k, v in errors.items()}
+    body.update(extra or {})  # members of a kind of problem (InvalidModel: problems)
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -101,12 +106,17 @@ def _description(error: HTTPException) -> str | None:
 
 
 def from_engine_error(error: PicycleError) -> Response:
+    if isinstance(error, PermissionDenied):
+        record_refused_write(str(error))
     for kind, status, slug, title in ENGINE_ERRORS:
         if isinstance(error, kind):
             errors = error.errors if isinstance(error, ValidationFailed) else None
             if isinstance(error, ValidationFailed) and not errors:
                 errors = {}
-            return problem(status, str(error), type=TYPE_PREFIX + slug, title=title, errors=errors)
+            extra = {"problems": error.problems} if isinstance(error, InvalidModel) else None
+            return problem(
+                status, str(error), type=TYPE_PREFIX + slug, title=title, errors=errors, extra=extra
+            )
     raise AssertionError("PicycleError is the last entry")  # pragma: no cover
 
 

@@ -279,3 +279,148 @@ class CancelSchema(ma.Schema):
 class HealthSchema(ma.Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
     database = fields.String(required=True, metadata={"enum": ["ok", "unreachable"]})
+
+
+# --- audit -------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("csv", "jsonl", "xes")
+
+
+class AuditEventSchema(ma.Schema):
+    seq = fields.Integer(
+        required=True, metadata={"description": "Sequence number: the order of recording"}
+    )
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True, metadata={"description": "Who acted (or `system`)"})
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "What happened: cycle_started, task_created, task_claimed, "
+            "task_completed, access_denied, ..."
+        },
+    )
+    cycle_id = fields.Integer(required=True, allow_none=True)
+    task_id = fields.String(required=True, allow_none=True)
+    element_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The BPMN element's id"}
+    )
+    data = fields.Dict(
+        required=True, metadata={"description": "The event's facts (form data, reason, ...)"}
+    )
+    hash = fields.String(
+        required=True,
+        metadata={"description": "SHA-256 sealing the event to the one before it in its chain"},
+    )
+
+
+class AuditEventPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AuditEventSchema), required=True)
+
+
+class AuditEventArgs(PageArgs):
+    cycle = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={"description": "Cycle id"})
+    unit = _text(1, 255, blank=True, metadata={"description": "Events of this unit's cycles"})
+    actor = _text(1, 100, blank=True)
+    type = _text(1, 50, blank=True, metadata={"description": "e.g. task_completed"})
+    since = UtcDateTime(
+        metadata={"description": "Recorded at or after (ISO 8601; UTC when no offset is given)"}
+    )
+    until = UtcDateTime(
+        metadata={"description": "Recorded before (ISO 8601; UTC when no offset is given)"}
+    )
+    format = fields.String(
+        validate=validate.OneOf(EXPORT_FORMATS),
+        metadata={
+            "description": "Export every matching event, streamed as a file: csv "
+            "(text/csv), jsonl (application/x-ndjson, one event per line) or xes "
+            "(application/xml, IEEE 1849: one trace per cycle). limit, offset and page do "
+            "not apply to an export"
+        },
+    )
+
+
+class AuditBreakSchema(ma.Schema):
+    seq = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The first event that is not intact; null for deletions "
+            "at the end of a chain"
+        },
+    )
+    chain = fields.String(
+        required=True, metadata={"description": "cycle:<id> or global (everything else)"}
+    )
+    reason = fields.String(required=True)
+
+
+class VerificationSchema(ma.Schema):
+    intact = fields.Boolean(
+        required=True, metadata={"description": "Every chain recomputes; nothing was deleted"}
+    )
+    events_checked = fields.Integer(required=True)
+    chains_checked = fields.Integer(required=True)
+    first_break = fields.Nested(
+        AuditBreakSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The earliest break by sequence number; null when intact"},
+    )
+    breaks = fields.List(
+        fields.Nested(AuditBreakSchema),
+        required=True,
+        metadata={"description": "One per broken chain"},
+    )
+
+
+class ElementPassageSchema(ma.Schema):
+    element_id = fields.String(required=True, metadata={"description": "The BPMN element's id"})
+    name = fields.String(required=True, allow_none=True)
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "The BPMN element type: userTask, scriptTask, businessRuleTask, "
+            "subProcess, exclusiveGateway, startEvent, endEvent, boundaryEvent, ..."
+        },
+    )
+    times_completed = fields.Integer(
+        required=True,
+        metadata={"description": "A multi-instance activity counts once per run, not per instance"},
+    )
+    first_completed_at = fields.DateTime(required=True, allow_none=True)
+    last_completed_at = fields.DateTime(required=True, allow_none=True)
+    active = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The cycle is at this element now: a task ready, an event or join "
+            "waiting, a subprocess or multi-instance activity under way"
+        },
+    )
+
+
+class FlowPassageSchema(ma.Schema):
+    source = fields.String(required=True, metadata={"description": "Element id"})
+    target = fields.String(required=True, metadata={"description": "Element id"})
+    times = fields.Integer(required=True, metadata={"description": "How often it was taken"})
+
+
+class CyclePathSchema(ma.Schema):
+    cycle_id = fields.Integer(required=True)
+    process_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "Of the process"})
+    elements = fields.List(
+        fields.Nested(ElementPassageSchema),
+        required=True,
+        metadata={
+            "description": "The elements completed at least once or active now, in the order "
+            "first completed; elements only active come last"
+        },
+    )
+    flows = fields.List(
+        fields.Nested(FlowPassageSchema),
+        required=True,
+        metadata={
+            "description": "The connections taken between elements (the sequence flows from "
+            "source to target; a boundary event's attachment is not one)"
+        },
+    )

@@ -56,7 +56,12 @@ def read_zip(content: bytes) -> dict[str, bytes]:
                 {member.filename: ["paths must stay inside the archive"]},
             )
         if path.suffix in MODEL_SUFFIXES:
-            bundle[path.as_posix()] = archive.read(member)
+            try:
+                bundle[path.as_posix()] = archive.read(member)
+            except (zipfile.BadZipFile, RuntimeError, ValueError, EOFError, OSError) as error:
+                # Damaged data, a wrong checksum, an encrypted member.
+                message = f"{member.filename} cannot be unpacked: {error}"
+                raise ValidationFailed(message, {member.filename: [str(error)]}) from error
     return bundle
 
 

@@ -59,6 +59,8 @@ def _empty_postgres(url: str) -> None:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with database.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # Tamper tests switch the append-only guard off; every test starts with it on.
+        connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
     database.dispose()
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from . import cycles, health, tasks, users
+from . import audit, cycles, definitions, health, tasks, users
 
 BLUEPRINTS = [
     (health.blp, ""),
     (users.blp, "/users"),
     (cycles.blp, "/cycles"),
     (tasks.blp, "/tasks"),
+    (audit.blp, ""),
+    (definitions.blp, ""),
 ]

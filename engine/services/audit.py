@@ -28,7 +28,7 @@ class EventFilter:
     until: datetime | None = None
 
 
-def _may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
+def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
     """Auditors and admins read every cycle; a member, the cycles they take part in."""
     if actor.reads_everything:
         return True
@@ -44,7 +44,7 @@ def cycle_history(
     uow: UnitOfWork, actor: Actor, cycle_id: int, limit: int = 100, offset: int = 0
 ) -> tuple[list[AuditEvent], int]:
     get_cycle(uow, cycle_id)
-    if not _may_read_cycle(uow, actor, cycle_id):
+    if not may_read_cycle(uow, actor, cycle_id):
         raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
     query = select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
     return _page(uow, query, limit, offset)
@@ -98,7 +98,12 @@ def stream_events(
         .order_by(*order)
         .execution_options(stream_results=True, yield_per=STREAM_BATCH)
     )
-    yield from uow.session.scalars(query)
+    result = uow.session.scalars(query)
+    try:
+        yield from result
+    finally:
+        # A client that hangs up mid-export leaves the server-side cursor to close here.
+        result.close()
 
 
 def verify(engine: Engine, actor: Actor) -> Verification:

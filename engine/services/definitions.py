@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ..actors import Actor, require_admin
 from ..db.models import Deployment, DeploymentFile, Group, ProcessDefinition
 from ..definition_diff import diff_bundles
-from ..errors import InvalidModel, NotFound
+from ..errors import InvalidModel, NotFound, ValidationFailed
 from ..forms import Form
 from ..spiff import serializer
 from ..spiff.parser import parse_bundle
@@ -56,6 +56,7 @@ def deploy(
             f"the bundle has {len(errors)} problem(s); nothing was deployed",
             [asdict(p) for p in problems],
         )
+    _refuse_nul(files)
     content_hash = bundle_hash(files)
     existing = uow.session.scalar(select(Deployment).where(Deployment.content_hash == content_hash))
     if dry_run or existing is not None:
@@ -90,6 +91,17 @@ def deploy(
         )
         definitions.append(definition)
     return Deployed(definitions, warnings)
+
+
+def _refuse_nul(files: Mapping[str, bytes]) -> None:
+    """Stored files are text; a NUL byte (even in a file the validator only warns about)
+    cannot be stored as such."""
+    bad = sorted(name for name, content in files.items() if b"\x00" in content)
+    if bad:
+        raise ValidationFailed(
+            f"{', '.join(bad)} contain NUL bytes; model files are text",
+            {name: ["contains NUL bytes"] for name in bad},
+        )
 
 
 def _next_version(uow: UnitOfWork, process_id: str) -> int:

@@ -22,6 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ModelError, NotFound
 from . import serializer
+from .path import ProcessPath, passed_elements
 from .sandbox import sandboxed_script_engine
 from .timers import engine_time
 
@@ -234,6 +235,14 @@ class ProcessRunner:
                 continue
             missing.extend(f"'{name}'" for name in sorted(names) if name not in target.task_specs)
         return missing
+
+    def passed_elements(
+        self, definition_id: int, spec_text: Callable[[], str], state: str
+    ) -> ProcessPath:
+        """The BPMN elements a stored instance has completed (how often, when) or is at now,
+        read from its task tree on the cached spec; the instance is not run."""
+        spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
+        return passed_elements(serializer.load_state(state, spec, subprocess_specs))
 
     def _cached_specs(self, definition_id: int, spec_text: Callable[[], str]) -> Specs:
         specs = self._specs.get(definition_id)

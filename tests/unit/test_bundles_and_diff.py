@@ -75,3 +75,10 @@ def test_identical_bundles_have_no_differences():
         for k in ("elements", "decision_rules", "forms")
         for kind in ("added", "removed", "changed")
     )
+
+
+def test_a_damaged_member_is_refused_not_crashed_on():
+    good = archive({"pi_cycle.bpmn": b"<definitions/>" * 100})
+    damaged = good.replace(b"<definitions/>" * 10, b"<broken/!!!>" * 10, 1)
+    with pytest.raises(ValidationFailed, match="cannot be unpacked|not a readable zip"):
+        read_zip(damaged)

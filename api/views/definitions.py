@@ -1,0 +1,509 @@
+"""Process definitions: deploying bundles of model files (admins), reading their versions
+and files, comparing versions; moving running cycles onto another version (admins)."""
+
+from __future__ import annotations
+
+import lzma
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+
+from flask import current_app, request, url_for
+from marshmallow import RAISE
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from engine.actors import require_admin
+from engine.bundles import MODEL_SUFFIXES, read_zip
+from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
+from engine.services import definitions, migration
+from engine.spiff.validation.documents import FORMS_FOLDER, MAX_FILES
+
+from .. import problems
+from ..context import current_actor, picycle, unit_of_work
+from ..definition_schemas import (
+    BulkMigrationSchema,
+    BundleProblemSchema,
+    DefinitionDetailSchema,
+    DefinitionListSchema,
+    DeployArgs,
+    DeploymentResultSchema,
+    DiffArgs,
+    DiffSchema,
+    MigrationPlanSchema,
+    MigrationProblemSchema,
+    MigrationSchema,
+    VersionListSchema,
+)
+from ..parsing import MAX_ID, PicycleBlueprint
+
+blp = PicycleBlueprint(
+    "process-definitions",
+    __name__,
+    description="Process models (BPMN, DMN, JSON Schema forms): deploy new versions (admins), "
+    "read and compare them; move running cycles onto another version (admins)",
+)
+
+# The body limit of uploads; every other request keeps the API's own (1 MiB by default).
+UPLOAD_LIMIT_KEY = "PICYCLE_MAX_UPLOAD_LENGTH"
+DEFAULT_MAX_UPLOAD_LENGTH = 20 * 1024 * 1024
+MAX_FORM_FIELD = 500_000  # a non-file multipart field (none is expected); Flask's default
+MAX_NAME = 255  # deployment_files.name
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
+MULTIPART = "multipart/form-data"
+XML = "application/xml"
+JSON = "application/json"
+BUNDLE = "bundle"  # the file named by problems about the upload as a whole
+
+PROCESS_ID = f"<string(maxlength={MAX_NAME}):process_id>"
+VERSION = f"<int(min=1, max={MAX_ID}):version>"
+CYCLE_ID = f"<int(min=1, max={MAX_ID}):cycle_id>"
+BODY = (400, 413, 415)
+
+UPLOAD_BODY = {
+    "required": True,
+    "description": (
+        "The bundle: BPMN and DMN files at its top, JSON Schema forms under `forms/`. "
+        "Either multipart parts named `files`, one per file, each part's filename its path "
+        "in the bundle (`pi_cycle.bpmn`, `forms/assess-performance.schema.json`); or one zip "
+        "archive, as a part named `archive` or as the whole body (`application/zip`). In an "
+        "archive, files other than .bpmn, .dmn and .json, a `__MACOSX/` folder and one "
+        "folder around everything are left out. At most 20 MiB unless configured otherwise "
+        "(413)."
+    ),
+    "content": {
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "One part per file; the filename is its bundle path",
+                    },
+                    "archive": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "A zip archive of the bundle (instead of files)",
+                    },
+                },
+                "additionalProperties": False,
+            }
+        },
+        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+# --- deploying ---------------------------------------------------------------------------
+
+
+@blp.route("/process-definitions", methods=["POST"])
+@blp.arguments(DeployArgs, location="query", unknown=RAISE)
+@blp.response(201, DeploymentResultSchema, description="Deployed: a new version of each process")
+@blp.alt_response(
+    200,
+    schema=DeploymentResultSchema,
+    description="A dry run (valid), or files deployed before (unchanged): no new version",
+)
+@blp.alt_response(
+    422,
+    schema=BundleProblemSchema,
+    content_type=problems.PROBLEM_JSON,
+    description="The bundle cannot be deployed: `problems` lists every problem; nothing "
+    "was deployed",
+)
+@blp.doc(requestBody=UPLOAD_BODY)
+@blp.problems(401, 403, 409, *BODY)
+def deploy(args):
+    """Deploy a bundle of model files (admins)
+
+    The bundle is validated as a whole first: malformed or unsafe XML (a DOCTYPE is
+    refused), FEEL/JUEL where Python is expected, missing forms, unreachable elements,
+    broken decision tables... A bundle with errors is a 422 listing every problem with its
+    file, line and element, and nothing is deployed. A valid bundle becomes a new version
+    of each process it defines (201), unless the very same files were deployed before
+    (200, `unchanged`). `dry_run=true` validates only (200). Each new version is audited
+    as `definition_deployed`.
+    """
+    actor = current_actor()
+    require_admin(actor, "deploy process definitions")  # before reading any of the body
+    files = _uploaded_bundle()
+    with unit_of_work() as uow:
+        result = definitions.deploy(uow, actor, files, dry_run=args["dry_run"])
+        if result.dry_run:
+            shown = []
+        elif result.unchanged:
+            shown = _versions_holding(uow, files)
+        else:
+            uow.commit()
+            shown = result.definitions
+        body = {
+            "valid": True,
+            "dry_run": result.dry_run,
+            "unchanged": result.unchanged,
+            "definitions": [_definition(d) for d in shown],
+            "warnings": [_problem(w) for w in result.warnings],
+        }
+    return body, 200 if result.dry_run or result.unchanged else 201
+
+
+def _uploaded_bundle() -> dict[str, bytes]:
+    """The files of the upload: multipart parts or a zip archive, names checked."""
+    limit = int(current_app.config.get(UPLOAD_LIMIT_KEY) or DEFAULT_MAX_UPLOAD_LENGTH)
+    request.max_content_length = limit
+    request.max_form_memory_size = MAX_FORM_FIELD
+    request.max_form_parts = MAX_FILES + 10
+    try:
+        if request.mimetype == MULTIPART:
+            return _from_parts()
+        if request.mimetype in ZIP_TYPES:
+            return _from_zip(request.get_data(cache=False))
+    except RequestEntityTooLarge as error:
+        raise RequestEntityTooLarge(
+            f"the upload is larger than {limit:,} bytes, the limit for bundles "
+            f"(or has more than {MAX_FILES} parts)"
+        ) from error
+    raise UnsupportedMediaType(
+        "send the bundle as multipart/form-data (parts named files, or one named archive) "
+        f"or as application/zip, not {request.mimetype or 'untyped'}"
+    )
+
+
+def _from_parts() -> dict[str, bytes]:
+    errors: dict[str, list[str]] = {}
+    for field in request.form:
+        if field == "files":
+            errors.setdefault("files", []).append(
+                "each files part needs a filename: the file's path in the bundle"
+            )
+        else:
+            errors.setdefault(field, []).append("Unknown field.")
+    for field in request.files:
+        if field not in ("files", "archive"):
+            errors.setdefault(field, []).append("Unknown field.")
+    parts = request.files.getlist("files")
+    archives = request.files.getlist("archive")
+    if parts and archives:
+        errors.setdefault("body", []).append("send either files or one archive, not both")
+    elif len(archives) > 1:
+        errors.setdefault("archive", []).append("send one archive")
+    elif not parts and not archives and not errors:
+        errors["body"] = ["the bundle is empty: send its files (parts named files) or an archive"]
+    if errors:
+        raise ValidationFailed("the upload is not a bundle; see errors", errors)
+    if archives:
+        return _from_zip(archives[0].read())
+    found: dict[str, bytes] = {}
+    faults: list[dict] = []
+    for part in parts:
+        name = part.filename or ""
+        if name in found:
+            faults.append(_fault(name, "is in the upload twice"))
+        found[name] = part.read()
+    _check_bundle(found, faults)
+    return found
+
+
+def _from_zip(content: bytes) -> dict[str, bytes]:
+    try:
+        bundle = read_zip(content)
+    except ValidationFailed as error:
+        raise InvalidModel(str(error), [_fault(BUNDLE, str(error))]) from error
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        OSError,
+        RuntimeError,  # encrypted members
+        NotImplementedError,  # compression methods zipfile does not know
+        ValueError,
+    ) as error:
+        message = f"the archive cannot be unpacked: {type(error).__name__}"
+        raise InvalidModel(message, [_fault(BUNDLE, message)]) from error
+    bundle = {n: c for n, c in bundle.items() if not n.startswith("__MACOSX/")}
+    bundle = _without_common_folder(bundle)
+    _check_bundle(bundle, [])
+    return bundle
+
+
+def _without_common_folder(bundle: dict[str, bytes]) -> dict[str, bytes]:
+    """``processes/pi_cycle.bpmn`` as ``pi_cycle.bpmn`` when one folder holds everything,
+    as zipping a folder makes it (unless that folder is ``forms``)."""
+    tops = {name.split("/", 1)[0] if "/" in name else None for name in bundle}
+    if len(tops) != 1 or None in tops or tops == {FORMS_FOLDER.rstrip("/")}:
+        return bundle
+    return {name.split("/", 1)[1]: content for name, content in bundle.items()}
+
+
+def _check_bundle(bundle: dict[str, bytes], faults: list[dict]) -> None:
+    """Names the bundle may hold and content a database stores as text; the validator
+    judges the rest."""
+    for name, content in bundle.items():
+        fault = _name_fault(name)
+        if fault:
+            faults.append(_fault(name if _printable(name) else repr(name), fault))
+        elif b"\x00" in content and _is_utf8(content):  # else the validator says so
+            faults.append(_fault(name, "contains NUL bytes: model files are UTF-8 text"))
+    if faults:
+        raise InvalidModel(f"the upload has {len(faults)} problem(s); nothing was deployed", faults)
+
+
+def _name_fault(name: str) -> str | None:
+    if not name or len(name) > MAX_NAME:
+        return f"a file name needs 1 to {MAX_NAME} characters: its path in the bundle"
+    if not _printable(name):
+        return "a file name must not contain control characters"
+    path = PurePosixPath(name)
+    if "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
+        return "must be a relative path inside the bundle, folders separated by /"
+    if path.suffix not in MODEL_SUFFIXES:
+        return "a bundle holds .bpmn and .dmn files and JSON Schema forms (.json) only"
+    if len(path.parts) > 1 and not name.startswith(FORMS_FOLDER):
+        return f"only forms may be in a folder, and only under {FORMS_FOLDER}"
+    if name.startswith(FORMS_FOLDER) and path.suffix != ".json":
+        return f"{FORMS_FOLDER} holds JSON Schema forms (.json); put BPMN and DMN files at the top"
+    return None
+
+
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> bool:
+    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
+
+
+def _fault(file: str, message: str) -> dict:
+    return {"severity": "error", "file": file, "line": None, "element_id": None, "message": message}
+
+
+def _problem(found) -> dict:
+    return {
+        "severity": found.severity,
+        "file": found.file,
+        "line": found.line,
+        "element_id": found.element_id,
+        "message": found.message,
+    }
+
+
+def _versions_holding(uow, files: dict[str, bytes]) -> list[ProcessDefinition]:
+    """The versions deployed from these very files before."""
+    return list(
+        uow.session.scalars(
+            select(ProcessDefinition)
+            .join(Deployment, ProcessDefinition.deployment_id == Deployment.id)
+            .where(Deployment.content_hash == definitions.bundle_hash(files))
+            .order_by(ProcessDefinition.process_id)
+        )
+    )
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _definition(found: ProcessDefinition) -> dict:
+    return {
+        "process_id": found.process_id,
+        "version": found.version,
+        "name": found.name,
+        "deployed_at": found.deployed_at,
+        "deployed_by": found.deployment.deployed_by,
+    }
+
+
+def _media_type(name: str) -> str:
+    return JSON if name.endswith(".json") else XML
+
+
+def _checked_id(process_id: str) -> str:
+    """Process ids are BPMN ids: one with control characters names nothing."""
+    if not _printable(process_id):
+        raise NotFound("no process definition with such an id is deployed")
+    return process_id
+
+
+@blp.route("/process-definitions", methods=["GET"])
+@blp.response(200, DefinitionListSchema)
+@blp.problems(401)
+def list_definitions():
+    """The deployed processes: the latest version of each"""
+    with unit_of_work(write=False) as uow:
+        found = definitions.latest_definitions(uow)
+        return {"items": [_definition(d) for d in found], "total": len(found)}
+
+
+@blp.route(f"/process-definitions/{PROCESS_ID}/versions", methods=["GET"])
+@blp.response(200, VersionListSchema)
+@blp.problems(401, 404)
+def list_versions(process_id):
+    """Every version of a process, oldest first"""
+    with unit_of_work(write=False) as uow:
+        found = definitions.versions_of(uow, _checked_id(process_id))
+        return {"process_id": process_id, "items": [_definition(d) for d in found]}
+
+
+@blp.route(f"/process-definitions/{PROCESS_ID}/versions/{VERSION}", methods=["GET"])
+@blp.response(200, DefinitionDetailSchema)
+@blp.problems(401, 404)
+def get_version(process_id, version):
+    """One version of a process: who deployed it, when, and the files of its bundle"""
+    with unit_of_work(write=False) as uow:
+        found = definitions.definition_version(uow, _checked_id(process_id), version)
+        files = uow.session.execute(
+            select(DeploymentFile.name, DeploymentFile.content)
+            .where(DeploymentFile.deployment_id == found.deployment_id)
+            .order_by(DeploymentFile.name)
+        ).all()
+        return {
+            **_definition(found),
+            "content_hash": found.deployment.content_hash,
+            "files": [
+                {
+                    "name": name,
+                    "media_type": _media_type(name),
+                    "size": len(content.encode("utf-8")),
+                    "url": url_for(".get_file", process_id=process_id, version=version, name=name),
+                }
+                for name, content in files
+            ],
+        }
+
+
+@blp.route(
+    f"/process-definitions/{PROCESS_ID}/versions/{VERSION}/files/<path:name>", methods=["GET"]
+)
+@blp.response(
+    200,
+    schema={"type": "string"},
+    content_type=XML,
+    description="The file: BPMN or DMN as XML, a form as JSON",
+)
+@blp.alt_response(
+    200,
+    schema={"type": "object"},
+    content_type=JSON,
+    description="The file: BPMN or DMN as XML, a form as JSON",
+)
+@blp.problems(401, 404)
+def get_file(process_id, version, name):
+    """One file of a version's bundle, as deployed
+
+    BPMN and DMN as `application/xml`, JSON Schema forms as `application/json`.
+    """
+    with unit_of_work(write=False) as uow:
+        found = definitions.definition_version(uow, _checked_id(process_id), version)
+        content = None
+        if _printable(name) and len(name) <= MAX_NAME:
+            content = uow.session.scalar(
+                select(DeploymentFile.content).where(
+                    DeploymentFile.deployment_id == found.deployment_id,
+                    DeploymentFile.name == name,
+                )
+            )
+    if content is None:
+        raise NotFound(f"version {version} of {process_id} has no file {name!r}")
+    return current_app.response_class(content, mimetype=_media_type(name))
+
+
+@blp.route(f"/process-definitions/{PROCESS_ID}/diff", methods=["GET"])
+@blp.arguments(DiffArgs, location="query", unknown=RAISE)
+@blp.response(200, DiffSchema)
+@blp.problems(401, 404)
+def diff(args, process_id):
+    """What changed from one version to another
+
+    BPMN elements, DMN decision rules (each rule compared whole) and form fields added,
+    removed or changed, in a modeller's terms; diagram layout is left out.
+    """
+    with unit_of_work(write=False) as uow:
+        return definitions.diff_versions(
+            uow, _checked_id(process_id), args["from_version"], args["to_version"]
+        )
+
+
+# --- migrating ---------------------------------------------------------------------------
+
+
+def _plan(plan: migration.MigrationPlan) -> dict:
+    return {
+        "cycle_id": plan.cycle_id,
+        "from_version": plan.from_version,
+        "to_version": plan.to_version,
+        "possible": plan.possible,
+        "problems": list(plan.problems),
+        "migrated": plan.migrated,
+    }
+
+
+@blp.route(f"/cycles/{CYCLE_ID}/migrate", methods=["POST"])
+@blp.arguments(MigrationSchema)
+@blp.response(200, MigrationPlanSchema)
+@blp.alt_response(
+    409,
+    schema=MigrationProblemSchema,
+    content_type=problems.PROBLEM_JSON,
+    description="The cycle cannot move: `reasons` says why; it stays where it is",
+)
+@blp.problems(401, 403, 404, *BODY)
+def migrate_cycle(body, cycle_id):
+    """Move a running cycle onto another version of its process (admins)
+
+    The cycle moves when every element it has reached exists in the target version and
+    the data of its open tasks fits the target's forms; it keeps its history and its open
+    tasks. Otherwise 409 listing every reason. A dry run answers 200 with the plan
+    (`possible`, `problems`) and changes nothing. A move is audited as `cycle_migrated`.
+    """
+    actor = current_actor()
+    with unit_of_work() as uow:
+        try:
+            plan = migration.migrate_cycle(
+                uow, actor, cycle_id, body["to_version"], dry_run=body["dry_run"]
+            )
+        except Conflict as refusal:
+            why = migration.migrate_cycle(uow, actor, cycle_id, body["to_version"], dry_run=True)
+            return problems.problem(
+                409,
+                str(refusal),
+                type=problems.TYPE_PREFIX + "conflict",
+                title="Conflict",
+                extra={"reasons": why.problems or [str(refusal)]},
+            )
+        if plan.migrated:
+            uow.commit()
+        return _plan(plan)
+
+
+@blp.route(f"/process-definitions/{PROCESS_ID}/migrate", methods=["POST"])
+@blp.arguments(MigrationSchema)
+@blp.response(200, BulkMigrationSchema)
+@blp.problems(401, 403, 404, *BODY)
+def migrate_all(body, process_id):
+    """Move every running cycle of a process onto another version (admins)
+
+    Each cycle that can move does, in a transaction of its own; the plans of the others
+    say why not (the same checks as for one cycle). A dry run moves none.
+    """
+    actor = current_actor()
+    require_admin(actor, "migrate cycles")
+    with unit_of_work(write=False) as uow:
+        target = definitions.definition_version(uow, _checked_id(process_id), body["to_version"])
+        to_version = target.version
+    plans = migration.migrate_all(
+        picycle().engine, actor, process_id, to_version, dry_run=body["dry_run"]
+    )
+    return {
+        "process_id": process_id,
+        "to_version": to_version,
+        "dry_run": body["dry_run"],
+        "plans": [_plan(p) for p in plans],
+        "migrated_count": sum(p.migrated for p in plans),
+        "blocked_count": sum(not p.possible for p in plans),
+    }
