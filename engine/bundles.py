@@ -1,13 +1,17 @@
-"""Reading a bundle of model files (BPMN, DMN, JSON Schema forms) from a folder."""
+"""Reading a bundle of model files (BPMN, DMN, JSON Schema forms) from a folder or an
+uploaded zip archive, and checking the names it holds."""
 
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
+from .spiff.validation.documents import FORMS_FOLDER
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -35,7 +39,11 @@ def read_zip(content: bytes) -> dict[str, bytes]:
     absolute paths and archives that unpack too large (zip bombs)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-        members = [m for m in archive.infolist() if not m.is_dir()]
+        members = [
+            m
+            for m in archive.infolist()
+            if not m.is_dir() and not m.filename.startswith("__MACOSX/")
+        ]
     except (zipfile.BadZipFile, ValueError) as error:
         message = f"not a readable zip archive: {error}"
         raise ValidationFailed(message, {"file": [str(error)]}) from error
@@ -58,11 +66,78 @@ def read_zip(content: bytes) -> dict[str, bytes]:
         if path.suffix in MODEL_SUFFIXES:
             try:
                 bundle[path.as_posix()] = archive.read(member)
-            except (zipfile.BadZipFile, RuntimeError, ValueError, EOFError, OSError) as error:
-                # Damaged data, a wrong checksum, an encrypted member.
-                message = f"{member.filename} cannot be unpacked: {error}"
-                raise ValidationFailed(message, {member.filename: [str(error)]}) from error
-    return bundle
+            except _UNPACKING_ERRORS as error:
+                message = f"{member.filename} cannot be unpacked: {type(error).__name__}"
+                raise ValidationFailed(message, {member.filename: [message]}) from error
+    return _without_common_folder(bundle)
+
+
+# Damaged data, a wrong checksum, an encrypted member, a compression zipfile does not know.
+_UNPACKING_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
+def _without_common_folder(bundle: dict[str, bytes]) -> dict[str, bytes]:
+    """``processes/pi_cycle.bpmn`` as ``pi_cycle.bpmn`` when one folder holds everything,
+    as zipping a folder makes it (unless that folder is ``forms``)."""
+    tops = {name.split("/", 1)[0] if "/" in name else None for name in bundle}
+    if len(tops) != 1 or None in tops or tops == {FORMS_FOLDER.rstrip("/")}:
+        return bundle
+    return {name.split("/", 1)[1]: content for name, content in bundle.items()}
+
+
+MAX_NAME = 255  # deployment_files.name
+
+
+def name_problems(bundle: dict[str, bytes]) -> dict[str, str]:
+    """What is wrong with the bundle's file names and with content a database cannot keep
+    as text, by file; the validator judges everything else."""
+    found = {}
+    for name, content in bundle.items():
+        fault = _name_fault(name)
+        if fault:
+            found[name if printable(name) else repr(name)] = fault
+        elif b"\x00" in content and _is_utf8(content):  # else the validator says so
+            found[name] = "contains NUL bytes: model files are UTF-8 text"
+    return found
+
+
+def _name_fault(name: str) -> str | None:
+    if not name or len(name) > MAX_NAME:
+        return f"a file name needs 1 to {MAX_NAME} characters: its path in the bundle"
+    if not printable(name):
+        return "a file name must not contain control characters"
+    path = PurePosixPath(name)
+    if "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
+        return "must be a relative path inside the bundle, folders separated by /"
+    if path.suffix not in MODEL_SUFFIXES:
+        return "a bundle holds .bpmn and .dmn files and JSON Schema forms (.json) only"
+    if len(path.parts) > 1 and not name.startswith(FORMS_FOLDER):
+        return f"only forms may be in a folder, and only under {FORMS_FOLDER}"
+    if name.startswith(FORMS_FOLDER) and path.suffix != ".json":
+        return f"{FORMS_FOLDER} holds JSON Schema forms (.json); put BPMN and DMN files at the top"
+    return None
+
+
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> bool:
+    """No control characters or lone surrogates: text a database can store and a log shows."""
+    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
 
 
 def shipped_processes() -> Path:

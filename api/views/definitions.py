@@ -3,22 +3,16 @@ and files, comparing versions; moving running cycles onto another version (admin
 
 from __future__ import annotations
 
-import lzma
-import zipfile
-import zlib
-from pathlib import PurePosixPath
-
 from flask import current_app, request, url_for
 from marshmallow import RAISE
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from engine.actors import require_admin
-from engine.bundles import MODEL_SUFFIXES, read_zip
-from engine.db.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.bundles import MAX_NAME, printable, read_zip
+from engine.db.models import ProcessDefinition
 from engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
 from engine.services import definitions, migration
-from engine.spiff.validation.documents import FORMS_FOLDER, MAX_FILES
+from engine.spiff.validation.documents import MAX_FILES
 
 from .. import problems
 from ..context import current_actor, picycle, unit_of_work
@@ -49,7 +43,6 @@ blp = PicycleBlueprint(
 UPLOAD_LIMIT_KEY = "PICYCLE_MAX_UPLOAD_LENGTH"
 DEFAULT_MAX_UPLOAD_LENGTH = 20 * 1024 * 1024
 MAX_FORM_FIELD = 500_000  # a non-file multipart field (none is expected); Flask's default
-MAX_NAME = 255  # deployment_files.name
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 MULTIPART = "multipart/form-data"
 XML = "application/xml"
@@ -135,7 +128,7 @@ def deploy(args):
         if result.dry_run:
             shown = []
         elif result.unchanged:
-            shown = _versions_holding(uow, files)
+            shown = result.already_deployed
         else:
             uow.commit()
             shown = result.definitions
@@ -202,82 +195,16 @@ def _from_parts() -> dict[str, bytes]:
         if name in found:
             faults.append(_fault(name, "is in the upload twice"))
         found[name] = part.read()
-    _check_bundle(found, faults)
+    if faults:
+        raise InvalidModel(f"the upload has {len(faults)} problem(s); nothing was deployed", faults)
     return found
 
 
 def _from_zip(content: bytes) -> dict[str, bytes]:
     try:
-        bundle = read_zip(content)
+        return read_zip(content)
     except ValidationFailed as error:
         raise InvalidModel(str(error), [_fault(BUNDLE, str(error))]) from error
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        lzma.LZMAError,
-        EOFError,
-        OSError,
-        RuntimeError,  # encrypted members
-        NotImplementedError,  # compression methods zipfile does not know
-        ValueError,
-    ) as error:
-        message = f"the archive cannot be unpacked: {type(error).__name__}"
-        raise InvalidModel(message, [_fault(BUNDLE, message)]) from error
-    bundle = {n: c for n, c in bundle.items() if not n.startswith("__MACOSX/")}
-    bundle = _without_common_folder(bundle)
-    _check_bundle(bundle, [])
-    return bundle
-
-
-def _without_common_folder(bundle: dict[str, bytes]) -> dict[str, bytes]:
-    """``processes/pi_cycle.bpmn`` as ``pi_cycle.bpmn`` when one folder holds everything,
-    as zipping a folder makes it (unless that folder is ``forms``)."""
-    tops = {name.split("/", 1)[0] if "/" in name else None for name in bundle}
-    if len(tops) != 1 or None in tops or tops == {FORMS_FOLDER.rstrip("/")}:
-        return bundle
-    return {name.split("/", 1)[1]: content for name, content in bundle.items()}
-
-
-def _check_bundle(bundle: dict[str, bytes], faults: list[dict]) -> None:
-    """Names the bundle may hold and content a database stores as text; the validator
-    judges the rest."""
-    for name, content in bundle.items():
-        fault = _name_fault(name)
-        if fault:
-            faults.append(_fault(name if _printable(name) else repr(name), fault))
-        elif b"\x00" in content and _is_utf8(content):  # else the validator says so
-            faults.append(_fault(name, "contains NUL bytes: model files are UTF-8 text"))
-    if faults:
-        raise InvalidModel(f"the upload has {len(faults)} problem(s); nothing was deployed", faults)
-
-
-def _name_fault(name: str) -> str | None:
-    if not name or len(name) > MAX_NAME:
-        return f"a file name needs 1 to {MAX_NAME} characters: its path in the bundle"
-    if not _printable(name):
-        return "a file name must not contain control characters"
-    path = PurePosixPath(name)
-    if "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
-        return "must be a relative path inside the bundle, folders separated by /"
-    if path.suffix not in MODEL_SUFFIXES:
-        return "a bundle holds .bpmn and .dmn files and JSON Schema forms (.json) only"
-    if len(path.parts) > 1 and not name.startswith(FORMS_FOLDER):
-        return f"only forms may be in a folder, and only under {FORMS_FOLDER}"
-    if name.startswith(FORMS_FOLDER) and path.suffix != ".json":
-        return f"{FORMS_FOLDER} holds JSON Schema forms (.json); put BPMN and DMN files at the top"
-    return None
-
-
-def _is_utf8(content: bytes) -> bool:
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _printable(name: str) -> bool:
-    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
 
 
 def _fault(file: str, message: str) -> dict:
@@ -292,18 +219,6 @@ def _problem(found) -> dict:
         "element_id": found.element_id,
         "message": found.message,
     }
-
-
-def _versions_holding(uow, files: dict[str, bytes]) -> list[ProcessDefinition]:
-    """The versions deployed from these very files before."""
-    return list(
-        uow.session.scalars(
-            select(ProcessDefinition)
-            .join(Deployment, ProcessDefinition.deployment_id == Deployment.id)
-            .where(Deployment.content_hash == definitions.bundle_hash(files))
-            .order_by(ProcessDefinition.process_id)
-        )
-    )
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -325,7 +240,7 @@ def _media_type(name: str) -> str:
 
 def _checked_id(process_id: str) -> str:
     """Process ids are BPMN ids: one with control characters names nothing."""
-    if not _printable(process_id):
+    if not printable(process_id):
         raise NotFound("no process definition with such an id is deployed")
     return process_id
 
@@ -357,11 +272,7 @@ def get_version(process_id, version):
     """One version of a process: who deployed it, when, and the files of its bundle"""
     with unit_of_work(write=False) as uow:
         found = definitions.definition_version(uow, _checked_id(process_id), version)
-        files = uow.session.execute(
-            select(DeploymentFile.name, DeploymentFile.content)
-            .where(DeploymentFile.deployment_id == found.deployment_id)
-            .order_by(DeploymentFile.name)
-        ).all()
+        files = sorted(definitions.definition_files(uow, found).items())
         return {
             **_definition(found),
             "content_hash": found.deployment.content_hash,
@@ -369,7 +280,7 @@ def get_version(process_id, version):
                 {
                     "name": name,
                     "media_type": _media_type(name),
-                    "size": len(content.encode("utf-8")),
+                    "size": len(content),
                     "url": url_for(".get_file", process_id=process_id, version=version, name=name),
                 }
                 for name, content in files
@@ -400,16 +311,7 @@ def get_file(process_id, version, name):
     """
     with unit_of_work(write=False) as uow:
         found = definitions.definition_version(uow, _checked_id(process_id), version)
-        content = None
-        if _printable(name) and len(name) <= MAX_NAME:
-            content = uow.session.scalar(
-                select(DeploymentFile.content).where(
-                    DeploymentFile.deployment_id == found.deployment_id,
-                    DeploymentFile.name == name,
-                )
-            )
-    if content is None:
-        raise NotFound(f"version {version} of {process_id} has no file {name!r}")
+        content = definitions.definition_file(uow, found, name)
     return current_app.response_class(content, mimetype=_media_type(name))
 
 

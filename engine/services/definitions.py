@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select
 
 from ..actors import Actor, require_admin
+from ..bundles import MAX_NAME, name_problems, printable
 from ..db.models import Deployment, DeploymentFile, Group, ProcessDefinition
 from ..definition_diff import diff_bundles
-from ..errors import InvalidModel, NotFound, ValidationFailed
+from ..errors import InvalidModel, NotFound
 from ..forms import Form
 from ..spiff import serializer
 from ..spiff.parser import parse_bundle
@@ -35,6 +36,8 @@ class Deployed:
     definitions: list[ProcessDefinition]
     warnings: list[Problem]
     dry_run: bool = False
+    # When the same files were deployed before: the versions they became then.
+    already_deployed: list[ProcessDefinition] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
@@ -47,6 +50,12 @@ def deploy(
     """Validate the bundle, then deploy a new version of each process it defines. An
     invalid bundle raises InvalidModel listing every problem, and nothing is deployed."""
     require_admin(actor, "deploy process definitions")
+    bad_names = name_problems(dict(files))
+    if bad_names:
+        raise InvalidModel(
+            f"the bundle has {len(bad_names)} problem(s); nothing was deployed",
+            [_bundle_problem(name, message) for name, message in bad_names.items()],
+        )
     known_groups = set(uow.session.scalars(select(Group.name)))
     problems = validate_bundle(files, known_groups=known_groups)
     errors = [p for p in problems if p.is_error]
@@ -56,11 +65,12 @@ def deploy(
             f"the bundle has {len(errors)} problem(s); nothing was deployed",
             [asdict(p) for p in problems],
         )
-    _refuse_nul(files)
     content_hash = bundle_hash(files)
     existing = uow.session.scalar(select(Deployment).where(Deployment.content_hash == content_hash))
-    if dry_run or existing is not None:
-        return Deployed([], warnings, dry_run)
+    if dry_run:
+        return Deployed([], warnings, dry_run=True)
+    if existing is not None:
+        return Deployed([], warnings, already_deployed=_versions_from(uow, existing))
     deployment = Deployment(content_hash=content_hash, deployed_at=uow.now, deployed_by=actor.name)
     deployment.files = [
         DeploymentFile(name=name, content=content.decode("utf-8"))
@@ -93,15 +103,18 @@ def deploy(
     return Deployed(definitions, warnings)
 
 
-def _refuse_nul(files: Mapping[str, bytes]) -> None:
-    """Stored files are text; a NUL byte (even in a file the validator only warns about)
-    cannot be stored as such."""
-    bad = sorted(name for name, content in files.items() if b"\x00" in content)
-    if bad:
-        raise ValidationFailed(
-            f"{', '.join(bad)} contain NUL bytes; model files are text",
-            {name: ["contains NUL bytes"] for name in bad},
+def _bundle_problem(file: str, message: str) -> dict:
+    return {"severity": "error", "file": file, "line": None, "element_id": None, "message": message}
+
+
+def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[ProcessDefinition]:
+    return list(
+        uow.session.scalars(
+            select(ProcessDefinition)
+            .where(ProcessDefinition.deployment_id == deployment.id)
+            .order_by(ProcessDefinition.process_id)
         )
+    )
 
 
 def _next_version(uow: UnitOfWork, process_id: str) -> int:
@@ -166,6 +179,23 @@ def definition_files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str
         select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id)
     )
     return {row.name: row.content.encode("utf-8") for row in rows}
+
+
+def definition_file(uow: UnitOfWork, definition: ProcessDefinition, name: str) -> str:
+    """One file of the bundle the version was deployed from, as it was deployed."""
+    content = None
+    if printable(name) and len(name) <= MAX_NAME:
+        content = uow.session.scalar(
+            select(DeploymentFile.content).where(
+                DeploymentFile.deployment_id == definition.deployment_id,
+                DeploymentFile.name == name,
+            )
+        )
+    if content is None:
+        raise NotFound(
+            f"version {definition.version} of {definition.process_id} has no file {name!r}"
+        )
+    return content
 
 
 def diff_versions(uow: UnitOfWork, process_id: str, old: int, new: int) -> dict:
