@@ -46,23 +46,9 @@ ATTACHMENT = {
 }
 
 
-def _event(event) -> dict:
-    return {
-        "seq": event.seq,
-        "at": event.at,
-        "actor": event.actor,
-        "type": event.type,
-        "cycle_id": event.cycle_id,
-        "task_id": event.task_id,
-        "element_id": event.element_id,
-        "data": event.data,
-        "hash": event.hash,
-    }
-
-
 def _page(rows, total: int, args) -> dict:
     return {
-        "items": [_event(row) for row in rows],
+        "items": rows,  # the schema reads the events' own attributes
         "total": total,
         "limit": args["limit"],
         "offset": args["offset"],
