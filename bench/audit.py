@@ -1,0 +1,1041 @@
+"""What the audit trail costs and how it scales.
+
+1. Its share of a completion: ``complete_task`` + commit (engine level) with the audit as it
+   is, beside the same completions with ``UnitOfWork.record`` made a no-op (in this process
+   only), on SQLite and PostgreSQL.
+2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads completing tasks of their
+   own cycles; a chain per cycle should let them scale until the CPU is saturated, not
+   queue on a global lock. A probe shows a held cycle does not hold up another cycle.
+3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal``,
+   interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted.
+4. Export of those events as CSV, JSON Lines and XES through ``stream_events`` and
+   ``engine.audit.export``, in a child process whose peak RSS is measured.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.audit            # full run, about 6 minutes
+    .venv/bin/python -m bench.audit --quick    # 100,000 events (or PICYCLE_BENCH_QUICK=1)
+    .venv/bin/python bench/audit.py --no-postgres
+
+PostgreSQL: ``--postgres-url`` or ``PICYCLE_BENCH_POSTGRES_URL`` (default: the test database).
+The benchmark works in a schema of its own, ``picycle_bench_audit``, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import resource
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+# Run as ``python bench/audit.py``, this file's folder comes first on sys.path and would
+# shadow the ``engine`` package with bench/engine.py; the repository root must come first.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, make_url, select, text, update
+
+from bench.common import (
+    ROOT,
+    BenchRun,
+    BenchSchema,
+    Databases,
+    Goals,
+    announce,
+    machine_load,
+    median,
+    parse_args,
+    percentile,
+)
+from bench.engine import CycleRun, PicycleVariant, ReadyTask, Timings, form_for, performer
+from engine.actors import Actor
+from engine.audit import export
+from engine.audit.chain import GLOBAL_CHAIN, canonical, seal
+from engine.db.models import AuditChain, AuditEvent
+from engine.services import audit, tasks
+from engine.uow import UnitOfWork
+
+SCHEMA = BenchSchema("picycle_bench_audit")
+APPLICATION_NAME = "picycle_bench_audit"  # to find this run's sessions in pg_stat_activity
+
+GOAL_AUDIT_SHARE = 10.0  # % of a completion
+GOAL_VERIFY_PER_S = 100_000
+GOAL_EXPORT_MB = 200
+
+AUDITOR = Actor("bench-auditor", "auditor")
+
+
+@dataclass(frozen=True)
+class Plan:
+    cost_cycles: int  # per variant and database, 8 completions each
+    events: int
+    scaling_cycles: int  # per thread count
+    threads: tuple[int, ...] = (1, 2, 4, 8)
+
+
+FULL = Plan(cost_cycles=40, events=1_000_000, scaling_cycles=64)
+QUICK = Plan(cost_cycles=10, events=100_000, scaling_cycles=16)
+
+
+# --- 1. the audit's share of a completion -------------------------------------------------------
+
+
+class RecordCounter:
+    """Counts the events the audited completions record."""
+
+    def __init__(self):
+        self.events = 0
+
+
+@contextmanager
+def audit_as(mode: str, counter: RecordCounter) -> Iterator[None]:
+    """``UnitOfWork.record`` as shipped but counted ("audited"), or a no-op ("bypassed")."""
+    shipped = UnitOfWork.record
+
+    def counted(self, *args, **kwargs):
+        counter.events += 1
+        return shipped(self, *args, **kwargs)
+
+    def bypassed(self, *args, **kwargs):
+        return None
+
+    UnitOfWork.record = counted if mode == "audited" else bypassed
+    try:
+        yield
+    finally:
+        UnitOfWork.record = shipped
+
+
+class AuditMode:
+    """A picycle variant whose completions run audited or with the audit bypassed; cycles
+    are started with the audit as shipped, outside the timings."""
+
+    def __init__(self, inner: PicycleVariant, mode: str, counter: RecordCounter):
+        self.inner = inner
+        self.mode = mode
+        self.counter = counter
+        self.name = f"{inner.database}, {mode}"
+        self.clock = inner.clock
+
+    def start(self, unit: str) -> int:
+        return self.inner.start(unit)
+
+    def ready(self, cycle: int) -> list[ReadyTask]:
+        return self.inner.ready(cycle)
+
+    def complete(self, cycle: int, task: ReadyTask, form: dict) -> float:
+        with audit_as(self.mode, self.counter):
+            return self.inner.complete(cycle, task, form)
+
+    def completed(self, cycle: int) -> bool:
+        return self.inner.completed(cycle)
+
+    def state_size(self, cycle: int) -> None:
+        return None
+
+
+@dataclass
+class AuditCost:
+    database: str
+    audited: Timings
+    bypassed: Timings
+    events: int
+
+    @property
+    def share_by_median(self) -> float:
+        return 100 * (1 - self.bypassed.median_ms() / self.audited.median_ms())
+
+    @property
+    def share_by_mean(self) -> float:
+        return 100 * (1 - self.bypassed.mean_ms() / self.audited.mean_ms())
+
+    @property
+    def events_per_completion(self) -> float:
+        return self.events / len(self.audited.samples)
+
+    @property
+    def events_per_second(self) -> float:
+        """Events appended per second of audited completions, one completion at a time."""
+        return self.events / sum(self.audited.seconds())
+
+    @property
+    def us_per_event(self) -> float:
+        """The audit's own cost per event: what the bypass saves, spread over the events."""
+        saved = sum(self.audited.seconds()) - sum(self.bypassed.seconds())
+        return saved / self.events * 1e6
+
+
+def measure_audit_cost(variant: PicycleVariant, cycles: int) -> AuditCost:
+    counter = RecordCounter()
+    audited = AuditMode(variant, "audited", counter)
+    bypassed = AuditMode(variant, "bypassed", counter)
+    for mode in (audited, bypassed):  # untimed: caches, compiled scripts, connections
+        for n in range(2):
+            run = CycleRun(mode, f"Warm-up {mode.mode} {n}")
+            while run.step(None):
+                pass
+    counter.events = 0
+    result = AuditCost(
+        variant.database,
+        Timings(f"{variant.database}, audited"),
+        Timings(f"{variant.database}, audit bypassed"),
+        0,
+    )
+    for n in range(cycles):
+        # Side by side, a completion of each in turn: a noisy spell hits both alike.
+        pairs = [
+            (CycleRun(audited, f"Audited unit {n}"), result.audited),
+            (CycleRun(bypassed, f"Bypassed unit {n}"), result.bypassed),
+        ]
+        while pairs:
+            pairs = [(run, timings) for run, timings in pairs if run.step(timings)]
+    result.events = counter.events
+    return result
+
+
+# --- 2. concurrency of the chains (PostgreSQL) --------------------------------------------------
+
+
+@dataclass
+class Level:
+    threads: int
+    completions: int
+    seconds: float
+    completion_ms: list[float]
+    lock_samples: int
+    lock_waits: int  # samples in which one of this run's sessions waited on a lock
+
+    @property
+    def per_second(self) -> float:
+        return self.completions / self.seconds
+
+
+class LockSampler:
+    """Polls pg_stat_activity for this run's sessions waiting on a lock."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.samples = 0
+        self.waits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        with self.engine.database.connect() as connection:
+            while not self._stop.wait(0.02):
+                waiting = connection.execute(query, {"name": APPLICATION_NAME}).scalar_one()
+                connection.rollback()
+                self.samples += 1
+                self.waits += bool(waiting)
+
+
+def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
+    """``threads`` threads, each completing whole cycles of its own, started beforehand."""
+    own = [
+        [variant.start(f"Scaling {threads} unit {t}-{n}") for n in range(cycles // threads)]
+        for t in range(threads)
+    ]
+    completion_ms: list[float] = []
+    failures: list[BaseException] = []
+    gate = threading.Barrier(threads + 1)
+
+    def work(cycle_ids: list[int]) -> None:
+        gate.wait()
+        try:
+            for cycle in cycle_ids:
+                while ready := variant.ready(cycle):
+                    task = ready[0]
+                    form = form_for(task, variant.clock().date())
+                    completion_ms.append(variant.complete(cycle, task, form) * 1000)
+        except BaseException as error:  # reported once all threads are done
+            failures.append(error)
+
+    workers = [threading.Thread(target=work, args=(ids,)) for ids in own]
+    for worker in workers:
+        worker.start()
+    with LockSampler(variant.engine) as sampler:
+        gate.wait()
+        started = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        seconds = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    return Level(
+        threads, len(completion_ms), seconds, completion_ms, sampler.samples, sampler.waits
+    )
+
+
+@dataclass
+class Probe:
+    """A completion while another transaction holds a cycle for ``held`` seconds."""
+
+    held: float
+    other_cycle_ms: float  # another cycle's task: should not wait
+    same_cycle_ms: float  # the held cycle's other task: must wait (shows the probe works)
+
+
+def cycle_at_implementation(variant: PicycleVariant, unit: str) -> tuple[int, list[ReadyTask]]:
+    run = CycleRun(variant, unit)
+    while (ready := variant.ready(run.cycle))[0].element_id != "implement_microproject":
+        run.step(None)
+    return run.cycle, ready
+
+
+def probe_locks(variant: PicycleVariant, held: float = 1.0) -> Probe:
+    def hold(task: ReadyTask, holding: threading.Event) -> None:
+        with variant.engine.unit_of_work() as uow:
+            form = form_for(task, variant.clock().date())
+            tasks.complete_task(uow, variant.actors[performer(task)], task.id, form)
+            uow.session.flush()
+            holding.set()
+            time.sleep(held)
+            uow.commit()
+
+    def complete_while_held(held_task: ReadyTask, cycle: int, task: ReadyTask) -> float:
+        holding = threading.Event()
+        holder = threading.Thread(target=hold, args=(held_task, holding))
+        holder.start()
+        holding.wait()
+        seconds = variant.complete(cycle, task, form_for(task, variant.clock().date()))
+        holder.join()
+        return seconds * 1000
+
+    held_cycle, (first, _) = cycle_at_implementation(variant, "Probe unit held")
+    other = variant.start("Probe unit other")
+    (other_task,) = variant.ready(other)
+    other_ms = complete_while_held(first, other, other_task)
+    both_cycle, (one, two) = cycle_at_implementation(variant, "Probe unit both")
+    same_ms = complete_while_held(one, both_cycle, two)
+    return Probe(held, other_ms, same_ms)
+
+
+# --- 3. a million events in valid chains --------------------------------------------------------
+
+EVENT_COLUMNS = [c.name for c in AuditEvent.__table__.columns if c.name != "seq"]
+
+
+@dataclass
+class EventTemplate:
+    type: str
+    actor: str
+    element_id: str | None
+    task_key: str | None  # which of the cycle's tasks, as the real cycle named them
+    data: dict
+
+
+def real_cycle_events(variant: PicycleVariant) -> list[EventTemplate]:
+    """The events of one whole real cycle, as picycle recorded them."""
+    run = CycleRun(variant, "Template unit")
+    while run.step(None):
+        pass
+    with variant.engine.unit_of_work(write=False) as uow:
+        events = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.cycle_id == run.cycle).order_by(AuditEvent.seq)
+        )
+        return [EventTemplate(e.type, e.actor, e.element_id, e.task_id, e.data) for e in events]
+
+
+@dataclass
+class Chain:
+    name: str
+    cycle_id: int | None
+    position: int = 0
+    head: str = "0" * 64
+    task_ids: dict[str | None, str | None] = field(default_factory=dict)
+
+
+class EventMaker:
+    """Events as concurrent cycles write them: a thousand cycles under way at once, each
+    appending its next event in turn, so a chain's events lie scattered through the table;
+    now and then an event of the global chain. Each is sealed as picycle seals it."""
+
+    ACTIVE = 1000
+    GLOBAL_EVERY = 200
+
+    def __init__(
+        self, templates: list[EventTemplate], global_head: tuple[int, str], start: datetime
+    ):
+        self.templates = templates
+        self.rng = random.Random(1849)
+        self.moment = start
+        self.global_chain = Chain(GLOBAL_CHAIN, None, *global_head)
+        self.next_cycle = 10_000_000  # far from the real cycles' ids
+        self.active = [self._new_chain() for _ in range(self.ACTIVE)]
+        self.finished: list[Chain] = []
+        self.made = 0
+
+    def _new_chain(self) -> Chain:
+        self.next_cycle += 1
+        return Chain(f"cycle:{self.next_cycle}", self.next_cycle)
+
+    def batches(self, total: int, size: int) -> Iterator[list[dict]]:
+        batch: list[dict] = []
+        while self.made < total:
+            if self.made % self.GLOBAL_EVERY == self.GLOBAL_EVERY - 1:
+                batch.append(self._global_event())
+            else:
+                batch.append(self._cycle_event())
+            self.made += 1
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def heads(self) -> list[Chain]:
+        """Every cycle chain made, finished or not (the global chain is updated apart)."""
+        return self.finished + [c for c in self.active if c.position]
+
+    def _tick(self) -> datetime:
+        self.moment += timedelta(microseconds=self.rng.randrange(1, 2_000_000))
+        return self.moment
+
+    def _cycle_event(self) -> dict:
+        slot = self.rng.randrange(len(self.active))
+        chain = self.active[slot]
+        template = self.templates[chain.position]
+        if template.task_key not in chain.task_ids:
+            chain.task_ids[template.task_key] = (
+                str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+                if template.task_key
+                else None
+            )
+        event = self._seal(
+            chain,
+            actor=template.actor,
+            type=template.type,
+            task_id=chain.task_ids[template.task_key],
+            element_id=template.element_id,
+            data=template.data,
+        )
+        if chain.position == len(self.templates):
+            self.finished.append(chain)
+            self.active[slot] = self._new_chain()
+        return event
+
+    def _global_event(self) -> dict:
+        user = f"user-{self.made}"
+        return self._seal(
+            self.global_chain,
+            actor="system",
+            type="token_issued",
+            task_id=None,
+            element_id=None,
+            data={"user": user},
+        )
+
+    def _seal(self, chain: Chain, **facts) -> dict:
+        chain.position += 1
+        event = SimpleNamespace(
+            chain=chain.name,
+            position=chain.position,
+            at=self._tick(),
+            cycle_id=chain.cycle_id,
+            prev_hash=chain.head,
+            **facts,
+        )
+        event.hash = seal(chain.head, event)
+        chain.head = event.hash
+        return {name: getattr(event, name) for name in EVENT_COLUMNS}
+
+
+@dataclass
+class EventFill:
+    events: int = 0
+    chains: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per database, rows and indexes
+    sealing: float = 0.0  # making and sealing the events, once for all databases
+
+
+def fill_events(variants: list[PicycleVariant], total: int) -> EventFill:
+    """The same sealed events into every database: Core executemany on SQLite, COPY on
+    PostgreSQL, with the secondary indexes dropped during the load and built after it."""
+    first = variants[0]
+    templates = real_cycle_events(first)
+    heads = {}
+    for variant in variants:
+        with variant.engine.unit_of_work(write=False) as uow:
+            row = uow.session.get(AuditChain, GLOBAL_CHAIN)
+            heads[variant.database] = (row.length, row.head_hash)
+    if len(set(heads.values())) != 1:
+        raise RuntimeError(f"the databases' global chains differ: {heads}")
+    maker = EventMaker(templates, heads[first.database], datetime(2025, 1, 6, 8, tzinfo=UTC))
+    result = EventFill(seconds=dict.fromkeys((v.database for v in variants), 0.0))
+    indexes = list(AuditEvent.__table__.indexes)
+    for variant in variants:
+        started = time.perf_counter()
+        with variant.engine.database.begin() as connection:
+            for index in indexes:
+                index.drop(connection)
+        result.seconds[variant.database] += time.perf_counter() - started
+    loaders = {v.database: EventLoader(v) for v in variants}
+    try:
+        making = time.perf_counter()
+        for batch in maker.batches(total, 20_000):
+            result.sealing += time.perf_counter() - making
+            for database, loader in loaders.items():
+                started = time.perf_counter()
+                loader.load(batch)
+                result.seconds[database] += time.perf_counter() - started
+            making = time.perf_counter()
+    finally:
+        for loader in loaders.values():
+            loader.close()
+    chains = maker.heads()
+    for variant in variants:
+        started = time.perf_counter()
+        with variant.engine.database.begin() as connection:
+            for index in indexes:
+                index.create(connection)
+            for start in range(0, len(chains), 20_000):
+                connection.execute(
+                    insert(AuditChain.__table__),
+                    [
+                        {"chain": c.name, "length": c.position, "head_hash": c.head}
+                        for c in chains[start : start + 20_000]
+                    ],
+                )
+            connection.execute(
+                update(AuditChain.__table__)
+                .where(AuditChain.chain == GLOBAL_CHAIN)
+                .values(length=maker.global_chain.position, head_hash=maker.global_chain.head)
+            )
+        if variant.engine.database.dialect.name == "postgresql":
+            with variant.engine.database.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.exec_driver_sql("VACUUM ANALYZE audit_events")
+                autocommit.exec_driver_sql("VACUUM ANALYZE audit_chains")
+        result.seconds[variant.database] += time.perf_counter() - started
+    result.events = maker.made
+    result.chains = len(chains) + 1
+    return result
+
+
+class EventLoader:
+    """One database's open loading transaction."""
+
+    def __init__(self, variant: PicycleVariant):
+        self.postgres = variant.engine.database.dialect.name == "postgresql"
+        if self.postgres:
+            self.connection = variant.engine.database.raw_connection()
+            self.cursor = self.connection.cursor()
+        else:
+            self.connection = variant.engine.database.connect()
+            self.transaction = self.connection.begin()
+            self.connection.exec_driver_sql("PRAGMA cache_size = -262144")
+
+    def load(self, batch: list[dict]) -> None:
+        if not self.postgres:
+            self.connection.execute(insert(AuditEvent.__table__), batch)
+            return
+        data = EVENT_COLUMNS.index("data")
+        with self.cursor.copy(f"COPY audit_events ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for event in batch:
+                row = [event[name] for name in EVENT_COLUMNS]
+                row[data] = json.dumps(row[data])
+                copy.write_row(row)
+
+    def close(self) -> None:
+        if self.postgres:
+            self.cursor.close()
+            self.connection.commit()
+            self.connection.close()
+        else:
+            self.connection.exec_driver_sql("PRAGMA cache_size = -2000")
+            self.transaction.commit()
+            self.connection.close()
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    database: str
+    events: int
+    chains: int
+    intact: bool
+    seconds: float
+    read_seconds: float  # the rows verify reads, read the way it reads them, nothing checked
+    raw_read_seconds: float  # the same rows through the DBAPI cursor, no SQLAlchemy types
+    canonical_us: float  # per event, on rows already in memory
+    seal_us: float  # canonical + sha256, per event
+    workers: int = 0  # the parallel prototype ran in this many processes (0: not run)
+    parallel_seconds: float = 0.0  # verify_chains in ``workers`` processes, chains split
+    parallel_intact: bool = True
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+def verify_query():
+    """What ``engine.services.audit.verify`` reads."""
+    return (
+        select(AuditEvent.__table__)
+        .order_by(AuditEvent.chain, AuditEvent.position)
+        .execution_options(stream_results=True, yield_per=audit.STREAM_BATCH)
+    )
+
+
+def read_only(engine, keep: int = 0) -> tuple[float, list]:
+    """Seconds to read the rows verify reads, the way it reads them; the first ``keep``."""
+    kept = []
+    with engine.unit_of_work(write=False) as uow:
+        started = time.perf_counter()
+        for row in uow.session.execute(verify_query()):
+            if len(kept) < keep:
+                kept.append(row)
+        return time.perf_counter() - started, kept
+
+
+def raw_read(engine) -> float:
+    """Seconds to read the same rows through the DBAPI cursor (PostgreSQL: a named cursor,
+    1,000 rows a fetch): the database and driver's share of reading."""
+    columns = ", ".join(c.name for c in AuditEvent.__table__.columns)
+    sql = f"SELECT {columns} FROM audit_events ORDER BY chain, position"
+    connection = engine.database.raw_connection()
+    try:
+        started = time.perf_counter()
+        if engine.database.dialect.name == "postgresql":
+            with connection.driver_connection.cursor(name="bench_raw_read") as cursor:
+                cursor.itersize = audit.STREAM_BATCH
+                cursor.execute(sql)
+                for _ in cursor:
+                    pass
+        else:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            while cursor.fetchmany(audit.STREAM_BATCH):
+                pass
+            cursor.close()
+        return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def verify_range(url: str, low: str | None, high: str | None) -> tuple[int, int, int]:
+    """In a worker process: ``verify_chains`` over the chains from ``low`` (inclusive) to
+    ``high`` (exclusive); (events, chains, breaks)."""
+    from engine.audit.chain import verify_chains
+    from engine.uow import Engine
+
+    def in_range(column) -> list:
+        bounds = [] if low is None else [column >= low]
+        return bounds if high is None else [*bounds, column < high]
+
+    engine = Engine(url)
+    try:
+        with engine.unit_of_work(write=False) as uow:
+            heads_query = select(AuditChain).where(*in_range(AuditChain.chain))
+            events_query = verify_query().where(*in_range(AuditEvent.chain))
+            heads = {c.chain: (c.length, c.head_hash) for c in uow.session.scalars(heads_query)}
+            result = verify_chains(uow.session.execute(events_query), heads)
+            return result.events_checked, result.chains_checked, len(result.breaks)
+    finally:
+        engine.dispose()
+
+
+def parallel_verify(engine, workers: int) -> tuple[float, int, bool]:
+    """A prototype: the chains split into ``workers`` ranges of about equal event counts,
+    each verified in a process of its own. (seconds, events, intact)."""
+    with engine.unit_of_work(write=False) as uow:
+        sizes = uow.session.execute(
+            select(AuditChain.chain, AuditChain.length).order_by(AuditChain.chain)
+        ).all()
+    total = sum(length for _, length in sizes)
+    bounds: list[str | None] = [None]
+    running = 0
+    for chain, length in sizes:
+        if running >= total * len(bounds) / workers and len(bounds) < workers:
+            bounds.append(chain)
+        running += length
+    bounds.append(None)
+    ranges = list(zip(bounds, bounds[1:], strict=False))
+    context = multiprocessing.get_context("spawn")
+    url = engine.url
+    with concurrent.futures.ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
+        # The workers are up (and have imported picycle) before the clock starts.
+        for warming in [pool.submit(time.sleep, 0.5) for _ in ranges]:
+            warming.result()
+        started = time.perf_counter()
+        done = list(pool.map(verify_range, [url] * len(ranges), *zip(*ranges, strict=True)))
+        seconds = time.perf_counter() - started
+    return seconds, sum(d[0] for d in done), not any(d[2] for d in done)
+
+
+def measure_verify(variant: PicycleVariant, workers: int = 0) -> VerifyResult:
+    engine = variant.engine
+    read_seconds, sample = read_only(engine, keep=100_000)  # also warms the caches
+    started = time.perf_counter()
+    verification = audit.verify(engine, AUDITOR)
+    seconds = time.perf_counter() - started
+    raw_read_seconds = raw_read(engine)
+    started = time.perf_counter()
+    for row in sample:
+        canonical(row)
+    canonical_us = (time.perf_counter() - started) / len(sample) * 1e6
+    started = time.perf_counter()
+    for row in sample:
+        hashlib.sha256(row.prev_hash.encode() + canonical(row)).hexdigest()
+    seal_us = (time.perf_counter() - started) / len(sample) * 1e6
+    result = VerifyResult(
+        variant.database,
+        verification.events_checked,
+        verification.chains_checked,
+        verification.intact,
+        seconds,
+        read_seconds,
+        raw_read_seconds,
+        canonical_us,
+        seal_us,
+    )
+    if workers:
+        seconds, events, result.parallel_intact = parallel_verify(engine, workers)
+        if events != verification.events_checked:
+            checked = verification.events_checked
+            raise RuntimeError(f"the parallel prototype checked {events} events, not {checked}")
+        result.workers, result.parallel_seconds = workers, seconds
+    return result
+
+
+# --- 4. export, in a child process --------------------------------------------------------------
+
+_EXPORT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from bench.audit import export_child
+export_child(sys.argv[2], sys.argv[3])
+"""
+EXPORTERS = {"csv": export.to_csv, "jsonl": export.to_jsonl, "xes": export.to_xes}
+
+
+def memory_kb(field_name: str) -> int:
+    """A line of /proc/self/status, in KiB: VmRSS (now) or VmHWM (the peak)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field_name} in /proc/self/status")
+
+
+def reset_peak_rss() -> bool:
+    """Restart the peak RSS (VmHWM) from the current RSS; False where Linux does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def export_child(url: str, fmt: str) -> None:
+    """In the child: stream every event in ``fmt`` into /dev/null (encoded, as a file gets
+    it); print what it took as JSON.
+
+    The peak is the process's own: getrusage's ru_maxrss would start from the RSS of the
+    process that forked this one (Linux keeps the old image's peak across exec), so the
+    peak RSS of this image (VmHWM), restarted just before the export, is used instead."""
+    from engine.uow import Engine
+
+    engine = Engine(url)
+    with engine.unit_of_work(write=False) as uow:  # connected, dialect set up
+        uow.session.scalar(select(AuditChain.length).limit(1))
+    reset = reset_peak_rss()
+    before = memory_kb("VmRSS")
+    written = 0
+    events = 0
+    started = time.perf_counter()
+    with engine.unit_of_work(write=False) as uow, open(os.devnull, "wb") as sink:
+        stream = audit.stream_events(uow, AUDITOR, audit.EventFilter(), by_cycle=fmt == "xes")
+
+        def counted():
+            nonlocal events
+            for event in stream:
+                events += 1
+                yield event
+
+        for chunk in EXPORTERS[fmt](counted()):
+            data = chunk.encode()
+            written += len(data)
+            sink.write(data)
+    seconds = time.perf_counter() - started
+    peak = memory_kb("VmHWM")
+    engine.dispose()
+    figures = {
+        "events": events,
+        "bytes": written,
+        "seconds": seconds,
+        "rss_before_kb": before,
+        "rss_peak_kb": peak,
+        "peak_reset": reset,
+        "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+    print(json.dumps(figures))
+
+
+@dataclass
+class ExportResult:
+    database: str
+    fmt: str
+    events: int
+    bytes: int
+    seconds: float
+    rss_before_kb: int
+    rss_peak_kb: int
+    peak_reset: bool  # False: the peak may predate the export (the figure is an upper bound)
+    ru_maxrss_kb: int  # for comparison; see export_child
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.rss_peak_kb - self.rss_before_kb) / 1024
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+def measure_export(database: str, url: str, fmt: str) -> ExportResult:
+    done = subprocess.run(
+        [sys.executable, "-c", _EXPORT, str(ROOT), url, fmt],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"exporting {fmt} from {database} failed:\n{done.stderr}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return ExportResult(database, fmt, **figures)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    costs: list[AuditCost] = field(default_factory=list)
+    levels: list[Level] = field(default_factory=list)
+    probe: Probe | None = None
+    fill: EventFill | None = None
+    verifies: list[VerifyResult] = field(default_factory=list)
+    exports: list[ExportResult] = field(default_factory=list)
+
+
+def with_application_name(url: str) -> str:
+    named = make_url(url).update_query_dict({"application_name": APPLICATION_NAME})
+    return named.render_as_string(hide_password=False)
+
+
+def run(plan: Plan, databases: Databases) -> Results:
+    variants = [PicycleVariant("SQLite", "sqlite", databases.sqlite_url("audit.db"))]
+    if databases.postgres_url:
+        url = with_application_name(databases.postgres_url)
+        variants.append(PicycleVariant("PostgreSQL", "pg", url))
+    results = Results()
+    try:
+        for variant in variants:
+            announce(f"{variant.database}: completions audited and with the audit bypassed")
+            results.costs.append(measure_audit_cost(variant, plan.cost_cycles))
+        postgres = [v for v in variants if v.database == "PostgreSQL"]
+        for variant in postgres:
+            for threads in plan.threads:
+                announce(f"PostgreSQL: {threads} thread(s) completing their own cycles")
+                results.levels.append(run_level(variant, threads, plan.scaling_cycles))
+            results.probe = probe_locks(variant)
+        announce(f"sealing {plan.events:,} events into every database")
+        results.fill = fill_events(variants, plan.events)
+        for variant in variants:
+            announce(f"{variant.database}: verify")
+            # The parallel prototype on PostgreSQL only, the database for several processes.
+            workers = (os.cpu_count() or 2) if variant.database == "PostgreSQL" else 0
+            results.verifies.append(measure_verify(variant, workers))
+        urls = {v.database: v.engine.url for v in variants}
+    finally:
+        for variant in variants:
+            variant.dispose()
+    for database, url in urls.items():
+        for fmt in EXPORTERS:
+            announce(f"{database}: export {fmt}")
+            results.exports.append(measure_export(database, url, fmt))
+    return results
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def report_costs(results: Results, goals: Goals) -> None:
+    print("== 1. the audit inside completions: complete_task + commit, engine level ==")
+    print(f"  {'ms per completion':<34}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
+    for cost in results.costs:
+        for timings in (cost.audited, cost.bypassed):
+            print(
+                f"  {timings.label:<34}{len(timings.samples):>5}{timings.median_ms():>9.2f}"
+                f"{timings.mean_ms():>9.2f}{timings.p90_ms():>9.2f}"
+            )
+    for cost in results.costs:
+        verdict = goals.judge(
+            f"{cost.database} audit share of a completion",
+            cost.share_by_median,
+            GOAL_AUDIT_SHARE,
+            at_most=True,
+            unit="%",
+        )
+        print(
+            f"  {cost.database}: the audit's share {cost.share_by_median:.1f}% by median "
+            f"({cost.share_by_mean:.1f}% by mean)   {verdict}"
+        )
+        print(
+            f"    {cost.events_per_completion:.2f} events per completion; "
+            f"{cost.events_per_second:,.0f} events appended per second of completions; "
+            f"the audit's own cost {cost.us_per_event:.0f} us per event"
+        )
+
+
+def report_levels(results: Results) -> None:
+    if not results.levels:
+        return
+    print("\n== 2. chains under concurrency (PostgreSQL): threads completing their own cycles ==")
+    print(
+        f"  {'threads':<9}{'completions':>12}{'per s':>9}{'x 1 thread':>12}"
+        f"{'median ms':>11}{'p95 ms':>9}{'lock waits':>14}"
+    )
+    single = results.levels[0].per_second
+    for level in results.levels:
+        ms = level.completion_ms
+        waits = f"{level.lock_waits}/{level.lock_samples}"
+        print(
+            f"  {level.threads:<9}{level.completions:>12}{level.per_second:>9.1f}"
+            f"{level.per_second / single:>12.2f}{median(ms):>11.1f}{percentile(ms, 95):>9.1f}"
+            f"{waits:>14}"
+        )
+    print(
+        "  (lock waits: samples of pg_stat_activity, every 20 ms, in which one of this run's\n"
+        "   sessions waited on a lock; this machine has "
+        f"{os.cpu_count()} CPUs, shared with the PostgreSQL server)"
+    )
+    probe = results.probe
+    if probe:
+        print(
+            f"  probe, another transaction holding a cycle (its task completed, not committed)"
+            f" for {probe.held:.1f} s:\n"
+            f"    a task of another cycle completes in {probe.other_cycle_ms:.1f} ms; "
+            f"the held cycle's other task waits: {probe.same_cycle_ms:.0f} ms"
+        )
+
+
+def report_verify(results: Results, goals: Goals) -> None:
+    fill = results.fill
+    print(f"\n== 3. verify: {fill.events:,} sealed events in {fill.chains:,} chains ==")
+    cells = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in fill.seconds.items())
+    print(
+        f"  filled: making and sealing the events {fill.sealing:.0f} s (once); "
+        f"loading with indexes: {cells}"
+    )
+    for result in results.verifies:
+        verdict = goals.judge(
+            f"{result.database} verify events/s",
+            result.per_second,
+            GOAL_VERIFY_PER_S,
+            at_most=False,
+            unit="events/s",
+        )
+        print(
+            f"  {result.database}: {result.events:,} events, {result.chains:,} chains, intact: "
+            f"{'yes' if result.intact else 'NO'}; {result.seconds:.1f} s = "
+            f"{result.per_second:,.0f} events/s   {verdict}"
+        )
+        checking = result.seconds - result.read_seconds
+        print(
+            f"    where the time goes: reading the rows as verify reads them (nothing checked)"
+            f" {result.read_seconds:.1f} s, of which the database and driver (raw DBAPI"
+            f" cursor) {result.raw_read_seconds:.1f} s; checking {checking:.1f} s\n"
+            f"    per event, on rows in memory: canonical() {result.canonical_us:.1f} us,"
+            f" canonical() + sha256 {result.seal_us:.1f} us"
+        )
+        if not result.workers:
+            continue
+        parallel = result.events / result.parallel_seconds
+        print(
+            f"    prototype: the chains split into {result.workers} ranges, each verified in a"
+            f" process of its own: {result.parallel_seconds:.1f} s = {parallel:,.0f} events/s"
+            f" (intact: {'yes' if result.parallel_intact else 'NO'})"
+        )
+
+
+def report_exports(results: Results, goals: Goals) -> None:
+    print("\n== 4. export through stream_events, into /dev/null, in a child process ==")
+    print(
+        f"  {'':<22}{'events':>10}{'MB out':>9}{'s':>7}{'events/s':>10}"
+        f"{'RSS before':>12}{'RSS growth':>12}"
+    )
+    for result in results.exports:
+        verdict = goals.judge(
+            f"{result.database} export {result.fmt} peak memory",
+            result.growth_mb,
+            GOAL_EXPORT_MB,
+            at_most=True,
+            unit="MB",
+        )
+        print(
+            f"  {result.database + ' ' + result.fmt:<22}{result.events:>10,}"
+            f"{result.bytes / 1e6:>9.0f}{result.seconds:>7.1f}{result.per_second:>10,.0f}"
+            f"{result.rss_before_kb / 1024:>9.0f} MB{result.growth_mb:>9.0f} MB   {verdict}"
+        )
+    print(
+        "  (RSS growth: the child's peak RSS (VmHWM, restarted just before the export) less\n"
+        "   its RSS then. getrusage's ru_maxrss, which in a child starts from the forking\n"
+        f"   parent's peak, said up to {max(r.ru_maxrss_kb for r in results.exports) / 1024:.0f}"
+        " MB)"
+    )
+    if not all(r.peak_reset for r in results.exports):
+        print("  (the peak could not be restarted: the growth figures are upper bounds)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv)
+    plan = QUICK if args.quick else FULL
+    began = time.perf_counter()
+    load_before = machine_load()
+    with BenchRun(args, SCHEMA) as databases:
+        results = run(plan, databases)
+    goals = Goals()
+    report_costs(results, goals)
+    report_levels(results)
+    if databases.skipped:
+        print(f"  PostgreSQL skipped: {databases.skipped}")
+    report_verify(results, goals)
+    report_exports(results, goals)
+    print(f"\n{goals.summary()}")
+    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
+    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+
+
+if __name__ == "__main__":
+    main()
