@@ -29,12 +29,14 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ from types import SimpleNamespace
 # shadow the ``engine`` package with bench/engine.py; the repository root must come first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert, make_url, select, text, update
 
 from bench.common import (
@@ -60,10 +63,18 @@ from bench.common import (
     parse_args,
     percentile,
 )
-from bench.engine import CycleRun, PicycleVariant, ReadyTask, Timings, form_for, performer
+from bench.engine import (
+    PEOPLE,
+    CycleRun,
+    PicycleVariant,
+    ReadyTask,
+    Timings,
+    form_for,
+    performer,
+)
 from engine.actors import Actor
 from engine.audit import export
-from engine.audit.chain import GLOBAL_CHAIN, canonical, seal
+from engine.audit.chain import GLOBAL_CHAIN, canonical, chain_of, seal
 from engine.db.models import AuditChain, AuditEvent
 from engine.services import audit, tasks
 from engine.uow import UnitOfWork
@@ -84,9 +95,10 @@ class Plan:
     events: int
     scaling_cycles: int  # per thread count
     threads: tuple[int, ...] = (1, 2, 4, 8)
+    processes: tuple[int, ...] = (2, 4)
 
 
-FULL = Plan(cost_cycles=40, events=1_000_000, scaling_cycles=64)
+FULL = Plan(cost_cycles=30, events=1_000_000, scaling_cycles=64)
 QUICK = Plan(cost_cycles=10, events=100_000, scaling_cycles=16)
 
 
@@ -100,33 +112,142 @@ class RecordCounter:
         self.events = 0
 
 
+MODES = {
+    "audited": "audited (as shipped)",
+    "deferred": "chained at commit (prototype A)",
+    "core": "chained at commit, Core rows (prototype B)",
+    "bypassed": "audit bypassed",
+}
+
+
+def write_chained(session, events: list[SimpleNamespace]) -> None:
+    """Prototype B's commit step: per chain, the head read (and locked), the events sealed,
+    all of them written in one executemany INSERT without RETURNING, the head once; with
+    SQLAlchemy Core, no ORM objects."""
+    heads = AuditChain.__table__
+    by_chain: dict[str, list[SimpleNamespace]] = defaultdict(list)
+    for event in events:
+        by_chain[event.chain].append(event)
+    rows = []
+    for chain, chained in by_chain.items():
+        head = session.execute(
+            select(heads.c.length, heads.c.head_hash)
+            .where(heads.c.chain == chain)
+            .with_for_update()
+        ).first()
+        length, previous = head if head else (0, "0" * 64)
+        for event in chained:
+            length += 1
+            event.position, event.prev_hash = length, previous
+            event.hash = previous = seal(previous, event)
+            rows.append({name: getattr(event, name) for name in EVENT_COLUMNS})
+        values = {"length": length, "head_hash": previous}
+        if head:
+            session.execute(update(heads).where(heads.c.chain == chain).values(**values))
+        else:
+            session.execute(insert(heads).values(chain=chain, **values))
+    session.execute(insert(AuditEvent.__table__), rows)
+
+
 @contextmanager
 def audit_as(mode: str, counter: RecordCounter) -> Iterator[None]:
-    """``UnitOfWork.record`` as shipped but counted ("audited"), or a no-op ("bypassed")."""
-    shipped = UnitOfWork.record
+    """The audit of the completions inside, by ``MODES``: as shipped but counted; a no-op;
+    or one of two prototypes that keep the events until ``commit`` and chain them there, so
+    a transaction flushes once and reads and writes each chain head once: A with the
+    shipped ChainWriter and ORM objects, B with Core rows (``write_chained``)."""
+    shipped_record, shipped_commit = UnitOfWork.record, UnitOfWork.commit
 
     def counted(self, *args, **kwargs):
         counter.events += 1
-        return shipped(self, *args, **kwargs)
+        return shipped_record(self, *args, **kwargs)
 
     def bypassed(self, *args, **kwargs):
         return None
 
-    UnitOfWork.record = counted if mode == "audited" else bypassed
+    def kept(self, actor, type, *, cycle_id=None, task_id=None, element_id=None, **data):
+        counter.events += 1
+        facts = {
+            "chain": chain_of(cycle_id),
+            "at": self.now,
+            "actor": actor,
+            "type": type,
+            "cycle_id": cycle_id,
+            "task_id": task_id,
+            "element_id": element_id,
+            "data": data,
+        }
+        event = AuditEvent(**facts) if mode == "deferred" else SimpleNamespace(**facts)
+        self.__dict__.setdefault("bench_kept", []).append(event)
+
+    def commit_kept(self):
+        events = self.__dict__.pop("bench_kept", [])
+        with self.session.no_autoflush:  # the heads' SELECT must not flush on its own
+            if mode == "deferred":
+                for event in events:
+                    self._chain.append(event)
+            elif events:
+                write_chained(self.session, events)
+        shipped_commit(self)
+
+    UnitOfWork.record = {"audited": counted, "bypassed": bypassed}.get(mode, kept)
+    if mode in ("deferred", "core"):
+        UnitOfWork.commit = commit_kept
     try:
         yield
     finally:
-        UnitOfWork.record = shipped
+        UnitOfWork.record, UnitOfWork.commit = shipped_record, shipped_commit
+
+
+class StatementClock:
+    """The SQL statements the completions send, by kind and audit mode: how many and how
+    long each kind took, per completion (the time from sending to the result)."""
+
+    def __init__(self, engine):
+        self.mode: str | None = None  # set while a completion runs
+        self.seconds: dict[tuple[str, str], float] = defaultdict(float)
+        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        self._started: dict[int, float] = {}
+        self._database = engine.database
+        sqlalchemy_event.listen(self._database, "before_cursor_execute", self._before)
+        sqlalchemy_event.listen(self._database, "after_cursor_execute", self._after)
+
+    def close(self) -> None:
+        sqlalchemy_event.remove(self._database, "before_cursor_execute", self._before)
+        sqlalchemy_event.remove(self._database, "after_cursor_execute", self._after)
+
+    @staticmethod
+    def kind(statement: str) -> str:
+        """ "UPDATE tasks SET claimed_by", "INSERT INTO audit_events", "SELECT FROM cycles"."""
+        words = statement.split()
+        verb = words[0].upper()
+        if verb == "UPDATE":
+            return f"UPDATE {words[1]} SET {words[3].split('=')[0]}"
+        if verb == "INSERT":
+            return f"INSERT INTO {words[2]}"
+        table = re.search(r"\bFROM (\w+)", statement)
+        suffix = " FOR UPDATE" if statement.rstrip().endswith("FOR UPDATE") else ""
+        return f"{verb} FROM {table.group(1) if table else '?'}{suffix}"
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        self._started[id(conn)] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.mode is None:
+            return
+        key = (self.mode, self.kind(statement))
+        self.seconds[key] += time.perf_counter() - self._started.pop(id(conn))
+        self.counts[key] += 1
 
 
 class AuditMode:
-    """A picycle variant whose completions run audited or with the audit bypassed; cycles
+    """A picycle variant whose completions run with the audit in one of ``MODES``; cycles
     are started with the audit as shipped, outside the timings."""
 
-    def __init__(self, inner: PicycleVariant, mode: str, counter: RecordCounter):
+    def __init__(self, inner: PicycleVariant, mode: str, statements: StatementClock):
         self.inner = inner
         self.mode = mode
-        self.counter = counter
+        self.statements = statements
+        self.counter = RecordCounter()
         self.name = f"{inner.database}, {mode}"
         self.clock = inner.clock
 
@@ -137,8 +258,12 @@ class AuditMode:
         return self.inner.ready(cycle)
 
     def complete(self, cycle: int, task: ReadyTask, form: dict) -> float:
-        with audit_as(self.mode, self.counter):
-            return self.inner.complete(cycle, task, form)
+        self.statements.mode = self.mode
+        try:
+            with audit_as(self.mode, self.counter):
+                return self.inner.complete(cycle, task, form)
+        finally:
+            self.statements.mode = None
 
     def completed(self, cycle: int) -> bool:
         return self.inner.completed(cycle)
@@ -150,17 +275,21 @@ class AuditMode:
 @dataclass
 class AuditCost:
     database: str
-    audited: Timings
-    bypassed: Timings
-    events: int
+    timings: dict[str, Timings]
+    events: int  # recorded by the audited completions
+    statements: StatementClock
+
+    def share(self, mode: str, mean: bool = False) -> float:
+        """The part of an audited (or deferred) completion the bypass saves, in %."""
+        of = self.timings[mode]
+        bypassed = self.timings["bypassed"]
+        if mean:
+            return 100 * (1 - bypassed.mean_ms() / of.mean_ms())
+        return 100 * (1 - bypassed.median_ms() / of.median_ms())
 
     @property
-    def share_by_median(self) -> float:
-        return 100 * (1 - self.bypassed.median_ms() / self.audited.median_ms())
-
-    @property
-    def share_by_mean(self) -> float:
-        return 100 * (1 - self.bypassed.mean_ms() / self.audited.mean_ms())
+    def audited(self) -> Timings:
+        return self.timings["audited"]
 
     @property
     def events_per_completion(self) -> float:
@@ -174,36 +303,29 @@ class AuditCost:
     @property
     def us_per_event(self) -> float:
         """The audit's own cost per event: what the bypass saves, spread over the events."""
-        saved = sum(self.audited.seconds()) - sum(self.bypassed.seconds())
+        saved = sum(self.audited.seconds()) - sum(self.timings["bypassed"].seconds())
         return saved / self.events * 1e6
 
 
 def measure_audit_cost(variant: PicycleVariant, cycles: int) -> AuditCost:
-    counter = RecordCounter()
-    audited = AuditMode(variant, "audited", counter)
-    bypassed = AuditMode(variant, "bypassed", counter)
-    for mode in (audited, bypassed):  # untimed: caches, compiled scripts, connections
+    # Untimed cycles first, in every mode: caches, compiled scripts, connections.
+    warming = StatementClock(variant.engine)
+    for mode in MODES:
         for n in range(2):
-            run = CycleRun(mode, f"Warm-up {mode.mode} {n}")
+            run = CycleRun(AuditMode(variant, mode, warming), f"Warm-up {mode} {n}")
             while run.step(None):
                 pass
-    counter.events = 0
-    result = AuditCost(
-        variant.database,
-        Timings(f"{variant.database}, audited"),
-        Timings(f"{variant.database}, audit bypassed"),
-        0,
-    )
+    warming.close()
+    statements = StatementClock(variant.engine)
+    modes = [AuditMode(variant, mode, statements) for mode in MODES]
+    timings = {mode: Timings(f"{variant.database}, {label}") for mode, label in MODES.items()}
     for n in range(cycles):
-        # Side by side, a completion of each in turn: a noisy spell hits both alike.
-        pairs = [
-            (CycleRun(audited, f"Audited unit {n}"), result.audited),
-            (CycleRun(bypassed, f"Bypassed unit {n}"), result.bypassed),
-        ]
+        # Side by side, a completion of each in turn: a noisy spell hits them alike.
+        pairs = [(CycleRun(m, f"{m.mode} unit {n}"), timings[m.mode]) for m in modes]
         while pairs:
-            pairs = [(run, timings) for run, timings in pairs if run.step(timings)]
-    result.events = counter.events
-    return result
+            pairs = [(run, t) for run, t in pairs if run.step(t)]
+    statements.close()
+    return AuditCost(variant.database, timings, modes[0].counter.events, statements)
 
 
 # --- 2. concurrency of the chains (PostgreSQL) --------------------------------------------------
@@ -211,16 +333,45 @@ def measure_audit_cost(variant: PicycleVariant, cycles: int) -> AuditCost:
 
 @dataclass
 class Level:
+    kind: str  # "threads" of this process, or worker "processes"
     threads: int
     completions: int
     seconds: float
     completion_ms: list[float]
     lock_samples: int
     lock_waits: int  # samples in which one of this run's sessions waited on a lock
+    process_cpus: float  # CPUs this process used on average (its threads, with the GIL)
+    machine_busy: float  # share of all the machine's CPU time that was busy, any process
 
     @property
     def per_second(self) -> float:
         return self.completions / self.seconds
+
+
+class CpuClock:
+    """CPU time used by this process, and by the whole machine (from /proc/stat)."""
+
+    def __init__(self):
+        self.process = self._process()
+        self.busy, self.total = self._machine()
+
+    @staticmethod
+    def _process() -> float:
+        times = os.times()
+        return times.user + times.system
+
+    @staticmethod
+    def _machine() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle, iowait
+        return sum(ticks) - idle, sum(ticks)
+
+    def since(self, wall: float) -> tuple[float, float]:
+        """(CPUs this process used on average, busy share of the machine) since created."""
+        busy, total = self._machine()
+        machine = (busy - self.busy) / max(total - self.total, 1)
+        return (self._process() - self.process) / wall, machine
 
 
 class LockSampler:
@@ -281,13 +432,90 @@ def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
     with LockSampler(variant.engine) as sampler:
         gate.wait()
         started = time.perf_counter()
+        cpu = CpuClock()
         for worker in workers:
             worker.join()
         seconds = time.perf_counter() - started
+        process_cpus, machine_busy = cpu.since(seconds)
     if failures:
         raise failures[0]
     return Level(
-        threads, len(completion_ms), seconds, completion_ms, sampler.samples, sampler.waits
+        "threads",
+        threads,
+        len(completion_ms),
+        seconds,
+        completion_ms,
+        sampler.samples,
+        sampler.waits,
+        process_cpus,
+        machine_busy,
+    )
+
+
+def complete_cycles(url: str, cycle_ids: list[int], now: str, at: float) -> list[float]:
+    """In a worker process: waits for the wall-clock time ``at``, then completes every task
+    of the cycles, one after another, at the engine time ``now``; ms per completion."""
+    from engine.clock import FixedClock
+    from engine.services import cycles, users
+    from engine.uow import Engine
+
+    clock = FixedClock(datetime.fromisoformat(now))
+    engine = Engine(url, clock)
+    day = clock().date()
+    try:
+        with engine.unit_of_work(write=False) as uow:
+            actors = {name: users.actor_named(uow, name) for name in PEOPLE}
+            uow.session.scalar(select(AuditChain.length).limit(1))  # connected
+        time.sleep(max(0.0, at - time.time()))
+        done = []
+        for cycle in cycle_ids:
+            while True:
+                with engine.unit_of_work(write=False) as uow:
+                    found = cycles.open_tasks(uow, cycle)
+                if not found:
+                    break
+                row = found[0]
+                task = ReadyTask(row.id, row.element_id, row.assignee, row.form_data)
+                started = time.perf_counter()
+                with engine.unit_of_work() as uow:
+                    tasks.complete_task(uow, actors[performer(task)], task.id, form_for(task, day))
+                    uow.commit()
+                done.append((time.perf_counter() - started) * 1000)
+        return done
+    finally:
+        engine.dispose()
+
+
+def run_process_level(variant: PicycleVariant, processes: int, cycles: int) -> Level:
+    """Like ``run_level``, with worker processes (an interpreter each) instead of threads."""
+    own = [
+        [variant.start(f"Processes {processes} unit {p}-{n}") for n in range(cycles // processes)]
+        for p in range(processes)
+    ]
+    now = variant.clock().isoformat()
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
+        for warming in [pool.submit(time.sleep, 0.5) for _ in own]:
+            warming.result()
+        at = time.time() + 2.0  # every worker connected and waiting by then
+        futures = [pool.submit(complete_cycles, variant.engine.url, ids, now, at) for ids in own]
+        with LockSampler(variant.engine) as sampler:
+            time.sleep(max(0.0, at - time.time()))
+            started = time.perf_counter()
+            cpu = CpuClock()
+            completion_ms = [ms for future in futures for ms in future.result()]
+            seconds = time.perf_counter() - started
+            _, machine_busy = cpu.since(seconds)
+    return Level(
+        "processes",
+        processes,
+        len(completion_ms),
+        seconds,
+        completion_ms,
+        sampler.samples,
+        sampler.waits,
+        float("nan"),
+        machine_busy,
     )
 
 
@@ -868,6 +1096,10 @@ def run(plan: Plan, databases: Databases) -> Results:
             for threads in plan.threads:
                 announce(f"PostgreSQL: {threads} thread(s) completing their own cycles")
                 results.levels.append(run_level(variant, threads, plan.scaling_cycles))
+            for processes in plan.processes:
+                announce(f"PostgreSQL: {processes} processes completing their own cycles")
+                level = run_process_level(variant, processes, plan.scaling_cycles)
+                results.levels.append(level)
             results.probe = probe_locks(variant)
         announce(f"sealing {plan.events:,} events into every database")
         results.fill = fill_events(variants, plan.events)
@@ -892,30 +1124,64 @@ def run(plan: Plan, databases: Databases) -> Results:
 
 def report_costs(results: Results, goals: Goals) -> None:
     print("== 1. the audit inside completions: complete_task + commit, engine level ==")
-    print(f"  {'ms per completion':<34}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
+    print(f"  {'ms per completion':<58}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
     for cost in results.costs:
-        for timings in (cost.audited, cost.bypassed):
+        for timings in cost.timings.values():
             print(
-                f"  {timings.label:<34}{len(timings.samples):>5}{timings.median_ms():>9.2f}"
+                f"  {timings.label:<58}{len(timings.samples):>5}{timings.median_ms():>9.2f}"
                 f"{timings.mean_ms():>9.2f}{timings.p90_ms():>9.2f}"
             )
     for cost in results.costs:
         verdict = goals.judge(
             f"{cost.database} audit share of a completion",
-            cost.share_by_median,
+            cost.share("audited"),
             GOAL_AUDIT_SHARE,
             at_most=True,
             unit="%",
         )
         print(
-            f"  {cost.database}: the audit's share {cost.share_by_median:.1f}% by median "
-            f"({cost.share_by_mean:.1f}% by mean)   {verdict}"
+            f"  {cost.database}: the audit's share {cost.share('audited'):.1f}% by median "
+            f"({cost.share('audited', mean=True):.1f}% by mean)   {verdict}"
         )
         print(
             f"    {cost.events_per_completion:.2f} events per completion; "
             f"{cost.events_per_second:,.0f} events appended per second of completions; "
-            f"the audit's own cost {cost.us_per_event:.0f} us per event"
+            f"the audit's own cost {cost.us_per_event:,.0f} us per event"
         )
+        for mode in ("deferred", "core"):
+            print(
+                f"    {MODES[mode]}: share {cost.share(mode):.1f}% by median"
+                f" ({cost.share(mode, mean=True):.1f}% by mean)"
+            )
+        report_statements(cost)
+
+
+def report_statements(cost: AuditCost) -> None:
+    """The statements whose count differs between the modes, per completion."""
+    clock = cost.statements
+    done = {mode: len(cost.timings[mode].samples) for mode in MODES}
+    kinds = sorted({kind for _, kind in clock.counts})
+
+    def per_completion(mode: str, kind: str) -> tuple[float, float]:
+        key = (mode, kind)
+        return clock.counts.get(key, 0) / done[mode], clock.seconds.get(key, 0.0) / done[mode]
+
+    print(
+        f"    SQL per completion, count and ms (sending to result) {'':<6}"
+        + "".join(f"{mode:>16}" for mode in MODES)
+    )
+    for kind in [*kinds, "all statements"]:
+        cells = []
+        for mode in MODES:
+            if kind == "all statements":
+                count = sum(per_completion(mode, k)[0] for k in kinds)
+                seconds = sum(per_completion(mode, k)[1] for k in kinds)
+            else:
+                count, seconds = per_completion(mode, kind)
+            cells.append(f"{count:.2f} {seconds * 1000:6.2f}")
+        counts = {cell.split()[0] for cell in cells}
+        if len(counts) > 1 or kind == "all statements":
+            print(f"      {kind:<54}" + "".join(f"{cell:>16}" for cell in cells))
 
 
 def report_levels(results: Results) -> None:
@@ -923,22 +1189,26 @@ def report_levels(results: Results) -> None:
         return
     print("\n== 2. chains under concurrency (PostgreSQL): threads completing their own cycles ==")
     print(
-        f"  {'threads':<9}{'completions':>12}{'per s':>9}{'x 1 thread':>12}"
-        f"{'median ms':>11}{'p95 ms':>9}{'lock waits':>14}"
+        f"  {'':<13}{'completions':>12}{'per s':>9}{'x 1 thread':>12}"
+        f"{'median ms':>11}{'p95 ms':>9}{'lock waits':>12}{'our CPUs':>10}{'machine busy':>14}"
     )
     single = results.levels[0].per_second
     for level in results.levels:
         ms = level.completion_ms
         waits = f"{level.lock_waits}/{level.lock_samples}"
+        cpus = "" if level.kind == "processes" else f"{level.process_cpus:.2f}"
+        name = f"{level.threads} {level.kind if level.threads > 1 else level.kind[:-1]}"
         print(
-            f"  {level.threads:<9}{level.completions:>12}{level.per_second:>9.1f}"
+            f"  {name:<13}{level.completions:>12}{level.per_second:>9.1f}"
             f"{level.per_second / single:>12.2f}{median(ms):>11.1f}{percentile(ms, 95):>9.1f}"
-            f"{waits:>14}"
+            f"{waits:>12}{cpus:>10}{level.machine_busy:>14.0%}"
         )
     print(
         "  (lock waits: samples of pg_stat_activity, every 20 ms, in which one of this run's\n"
-        "   sessions waited on a lock; this machine has "
-        f"{os.cpu_count()} CPUs, shared with the PostgreSQL server)"
+        "   sessions waited on a lock. our CPUs: CPU time of this process (all its threads\n"
+        "   share one interpreter lock) per second; machine busy: of all "
+        f"{os.cpu_count()} CPUs, by any\n"
+        "   process: this one, the PostgreSQL server, other sessions' runs)"
     )
     probe = results.probe
     if probe:
