@@ -1,19 +1,22 @@
 """What the audit trail costs and how it scales.
 
-1. Its share of a completion: ``complete_task`` + commit (engine level) with the audit as it
-   is, beside the same completions with ``UnitOfWork.record`` made a no-op (in this process
-   only), on SQLite and PostgreSQL.
-2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads completing tasks of their
-   own cycles; a chain per cycle should let them scale until the CPU is saturated, not
-   queue on a global lock. A probe shows a held cycle does not hold up another cycle.
+1. Its share of a completion: ``complete_task`` + commit (engine level) with the audit as
+   shipped, beside the same completions with ``UnitOfWork.record`` made a no-op (in this
+   process only), on SQLite and PostgreSQL; with the SQL statements each sends, and two
+   prototypes of a cheaper audit (the events chained once, at commit) measured alike.
+2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads, then 2 and 4 processes,
+   completing tasks of their own cycles; a chain per cycle should let them scale until the
+   CPUs are saturated, not queue on a global lock (sessions waiting on a lock are sampled).
+   A probe shows a held cycle does not hold up another cycle.
 3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal``,
-   interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted.
+   interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted;
+   where its time goes, and a prototype verifying ranges of chains in parallel processes.
 4. Export of those events as CSV, JSON Lines and XES through ``stream_events`` and
    ``engine.audit.export``, in a child process whose peak RSS is measured.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.audit            # full run, about 6 minutes
+    .venv/bin/python -m bench.audit            # full run, about 10 minutes
     .venv/bin/python -m bench.audit --quick    # 100,000 events (or PICYCLE_BENCH_QUICK=1)
     .venv/bin/python bench/audit.py --no-postgres
 
@@ -118,6 +121,9 @@ MODES = {
     "core": "chained at commit, Core rows (prototype B)",
     "bypassed": "audit bypassed",
 }
+
+
+SHORT = {"audited": "as shipped", "deferred": "A", "core": "B", "bypassed": "bypassed"}
 
 
 def write_chained(session, events: list[SimpleNamespace]) -> None:
@@ -1168,7 +1174,7 @@ def report_statements(cost: AuditCost) -> None:
 
     print(
         f"    SQL per completion, count and ms (sending to result) {'':<6}"
-        + "".join(f"{mode:>16}" for mode in MODES)
+        + "".join(f"{SHORT[mode]:>16}" for mode in MODES)
     )
     for kind in [*kinds, "all statements"]:
         cells = []

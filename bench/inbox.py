@@ -15,7 +15,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.inbox            # full run, about 10 minutes
+    .venv/bin/python -m bench.inbox            # full run, about 7 minutes
     .venv/bin/python -m bench.inbox --quick    # 100,000 task rows (or PICYCLE_BENCH_QUICK=1)
     .venv/bin/python bench/inbox.py --no-postgres
 
