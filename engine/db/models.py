@@ -147,9 +147,27 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_open_group", "state", "candidate_group", "created_at"),
-        Index("ix_tasks_open_assignee", "state", "assignee", "created_at"),
-        Index("ix_tasks_open_claimed", "state", "claimed_by", "created_at"),
+        # Covering indexes: the inbox's counts and pages are answered from them alone.
+        Index(
+            "ix_tasks_open_group",
+            "state",
+            "candidate_group",
+            "created_at",
+            "id",
+            "claimed_by",
+            "assignee",
+            "due_at",
+        ),
+        Index(
+            "ix_tasks_open_assignee",
+            "state",
+            "assignee",
+            "created_at",
+            "id",
+            "claimed_by",
+            "due_at",
+        ),
+        Index("ix_tasks_open_claimed", "state", "claimed_by", "created_at", "id", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
