@@ -23,12 +23,9 @@ at once (though a busy CPU makes the timings noisy).
 
 from __future__ import annotations
 
-import argparse
 import copy
-import os
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -46,9 +43,9 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, make_url, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select, text
 
+from bench.common import BenchRun, BenchSchema, announce, parse_args
 from engine.actors import SYSTEM
 from engine.bundles import read_bundle, shipped_processes
 from engine.clock import FixedClock
@@ -60,9 +57,8 @@ from engine.spiff.sandbox import sandboxed_script_engine
 from engine.uow import Engine
 
 PROCESS_ID = "pi_cycle"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Not the tests' schema public: they empty it while they run, which would break this run.
-BENCH_SCHEMA = "picycle_bench"
+SCHEMA = BenchSchema("picycle_bench")
 COMPLETIONS_PER_CYCLE = 8
 
 GOAL_VS_RAW = 4.0
@@ -520,37 +516,6 @@ class DatabaseRun:
             )
 
 
-def in_bench_schema(url: str) -> str:
-    """The URL with the benchmark's own schema as the search path."""
-    options = {"options": f"-csearch_path={BENCH_SCHEMA}"}
-    return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
-
-
-def recreate_bench_schema(url: str) -> str | None:
-    """A new empty benchmark schema; returns why PostgreSQL is skipped, or None."""
-    try:
-        _in_postgres(
-            url, f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE", f"CREATE SCHEMA {BENCH_SCHEMA}"
-        )
-    except OperationalError as error:
-        return f"PostgreSQL is not reachable at {make_url(url)}: {error.orig}"  # password hidden
-    return None
-
-
-def drop_bench_schema(url: str) -> None:
-    _in_postgres(url, f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE")
-
-
-def _in_postgres(url: str, *statements: str) -> None:
-    database = create_engine(url)
-    try:
-        with database.begin() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        database.dispose()
-
-
 # --- the plan -----------------------------------------------------------------------------------
 
 
@@ -569,10 +534,6 @@ class Plan:
 
 FULL = Plan(rounds=4, raw_cycles=400, naive_cycles=80, veterans=8)
 QUICK = Plan(rounds=2, raw_cycles=60, naive_cycles=16, veterans=2)
-
-
-def announce(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -712,37 +673,14 @@ def report(results: Results) -> None:
 # --- running it ---------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="What one user-task completion costs.")
-    parser.add_argument(
-        "--quick", action="store_true", help="a smaller run (also PICYCLE_BENCH_QUICK=1)"
-    )
-    parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("PICYCLE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help=f"a scratch database; the benchmark works in its schema {BENCH_SCHEMA}",
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    quick = args.quick or os.environ.get("PICYCLE_BENCH_QUICK") == "1"
-    plan = QUICK if quick else FULL
+    args = parse_args("What one user-task completion costs.", SCHEMA, argv)
+    plan = QUICK if args.quick else FULL
     began = time.perf_counter()
-    skipped = "--no-postgres" if args.no_postgres else recreate_bench_schema(args.postgres_url)
-    postgres_url = None if skipped else in_bench_schema(args.postgres_url)
-    if skipped:
-        announce(f"PostgreSQL skipped: {skipped}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="picycle-bench-") as folder:
-            results = run(plan, Path(folder), postgres_url, skipped)
-    finally:
-        if postgres_url:
-            drop_bench_schema(args.postgres_url)
+    with BenchRun(args, SCHEMA) as databases:
+        results = run(plan, databases.folder, databases.postgres_url, databases.skipped)
     report(results)
-    print(f"\n{'quick' if quick else 'full'} run in {time.perf_counter() - began:.0f} s")
+    print(f"\n{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":
