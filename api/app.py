@@ -9,9 +9,8 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
+from picycle.engine.uow import Engine
 from werkzeug.exceptions import HTTPException
-
-from engine.uow import Engine
 
 from . import problems
 from .context import EXTENSION, Picycle, prepare_request

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, g, request
+from picycle.engine.actors import Actor
+from picycle.engine.services import denials, users
+from picycle.engine.uow import Engine, UnitOfWork
 from werkzeug.exceptions import Unauthorized
-
-from engine.actors import Actor
-from engine.services import denials, users
-from engine.uow import Engine, UnitOfWork
 
 EXTENSION = "picycle"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})

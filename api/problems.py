@@ -14,10 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
-
-from engine.errors import (
+from picycle.engine.errors import (
     Conflict,
     InvalidModel,
     ModelError,
@@ -26,6 +23,8 @@ from engine.errors import (
     PicycleError,
     ValidationFailed,
 )
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 from .context import record_refused_write
 

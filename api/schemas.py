@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
-
-from engine.actors import ROLES
-from engine.services.comments import MAX_COMMENT_LENGTH
-from engine.services.cycles import DEFAULT_PROCESS
-from engine.services.tasks import SCOPES
+from picycle.engine.actors import ROLES
+from picycle.engine.services.comments import MAX_COMMENT_LENGTH
+from picycle.engine.services.cycles import DEFAULT_PROCESS
+from picycle.engine.services.tasks import SCOPES
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-
-from engine.uow import Engine
+from picycle.engine.uow import Engine
 
 from .app import create_app
 

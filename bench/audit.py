@@ -47,10 +47,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-# Run as ``python bench/audit.py``, this file's folder comes first on sys.path and would
-# shadow the ``engine`` package with bench/engine.py; the repository root must come first.
+# Run as ``python bench/audit.py``, this file's folder comes first on sys.path; the
+# repository root must be there too for the ``bench`` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from picycle.engine.actors import Actor
+from picycle.engine.audit import export
+from picycle.engine.audit.chain import GLOBAL_CHAIN, canonical, chain_of, seal
+from picycle.engine.db.models import AuditChain, AuditEvent
+from picycle.engine.services import audit, tasks
+from picycle.engine.uow import UnitOfWork
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert, make_url, select, text, update
 
@@ -75,12 +81,6 @@ from bench.engine import (
     form_for,
     performer,
 )
-from engine.actors import Actor
-from engine.audit import export
-from engine.audit.chain import GLOBAL_CHAIN, canonical, chain_of, seal
-from engine.db.models import AuditChain, AuditEvent
-from engine.services import audit, tasks
-from engine.uow import UnitOfWork
 
 SCHEMA = BenchSchema("picycle_bench_audit")
 APPLICATION_NAME = "picycle_bench_audit"  # to find this run's sessions in pg_stat_activity
@@ -461,9 +461,9 @@ def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
 def complete_cycles(url: str, cycle_ids: list[int], now: str, at: float) -> list[float]:
     """In a worker process: waits for the wall-clock time ``at``, then completes every task
     of the cycles, one after another, at the engine time ``now``; ms per completion."""
-    from engine.clock import FixedClock
-    from engine.services import cycles, users
-    from engine.uow import Engine
+    from picycle.engine.clock import FixedClock
+    from picycle.engine.services import cycles, users
+    from picycle.engine.uow import Engine
 
     clock = FixedClock(datetime.fromisoformat(now))
     engine = Engine(url, clock)
@@ -877,8 +877,8 @@ def raw_read(engine) -> float:
 def verify_range(url: str, low: str | None, high: str | None) -> tuple[int, int, int]:
     """In a worker process: ``verify_chains`` over the chains from ``low`` (inclusive) to
     ``high`` (exclusive); (events, chains, breaks)."""
-    from engine.audit.chain import verify_chains
-    from engine.uow import Engine
+    from picycle.engine.audit.verify import verify_chains
+    from picycle.engine.uow import Engine
 
     def in_range(column) -> list:
         bounds = [] if low is None else [column >= low]
@@ -996,7 +996,7 @@ def export_child(url: str, fmt: str) -> None:
     The peak is the process's own: getrusage's ru_maxrss would start from the RSS of the
     process that forked this one (Linux keeps the old image's peak across exec), so the
     peak RSS of this image (VmHWM), restarted just before the export, is used instead."""
-    from engine.uow import Engine
+    from picycle.engine.uow import Engine
 
     engine = Engine(url)
     with engine.unit_of_work(write=False) as uow:  # connected, dialect set up

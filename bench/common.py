@@ -181,9 +181,8 @@ def serve_child(url: str, threads: int) -> None:
     import logging
 
     import waitress
-
-    from api.serve import make_app
-    from engine.uow import Engine
+    from picycle.api.serve import make_app
+    from picycle.engine.uow import Engine
 
     logging.getLogger("spiff").setLevel(logging.WARNING)
     engine = Engine(url)

@@ -33,10 +33,19 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
-# Run as ``python bench/engine.py``, this file's folder comes first on sys.path and the file
-# itself would shadow the ``engine`` package; the repository root must come first.
+# Run as ``python bench/engine.py``, this file's folder comes first on sys.path; the
+# repository root must be there too for the ``bench`` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.clock import FixedClock
+from picycle.engine.db.database import open_database
+from picycle.engine.db.models import ProcessDefinition
+from picycle.engine.services import cycles, definitions, tasks, users
+from picycle.engine.spiff.parser import parse_bundle
+from picycle.engine.spiff.sandbox import sandboxed_script_engine
+from picycle.engine.uow import Engine
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
@@ -46,15 +55,6 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, text
 
 from bench.common import BenchRun, BenchSchema, announce, parse_args
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle, shipped_processes
-from engine.clock import FixedClock
-from engine.db.database import open_database
-from engine.db.models import ProcessDefinition
-from engine.services import cycles, definitions, tasks, users
-from engine.spiff.parser import parse_bundle
-from engine.spiff.sandbox import sandboxed_script_engine
-from engine.uow import Engine
 
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.

@@ -41,13 +41,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# Run as ``python bench/inbox.py``, this file's folder comes first on sys.path and would
-# shadow the ``engine`` package with bench/engine.py; the repository root must come first.
+# Run as ``python bench/inbox.py``, this file's folder comes first on sys.path; the
+# repository root must be there too for the ``bench`` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from picycle.api import create_app
+from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.clock import FixedClock
+from picycle.engine.db.models import Cycle, Task
+from picycle.engine.errors import PermissionDenied
+from picycle.engine.services import cycles, definitions, tasks, users
+from picycle.engine.services.tasks import InboxQuery
+from picycle.engine.uow import Engine
 from sqlalchemy import event, func, insert, select, text, union_all
 
-from api import create_app
 from bench.common import (
     BenchRun,
     BenchSchema,
@@ -61,14 +69,6 @@ from bench.common import (
     percentile,
 )
 from bench.engine import INDICATORS, PEOPLE, ReadyTask, form_for, performer
-from engine.actors import SYSTEM, Actor
-from engine.bundles import read_bundle, shipped_processes
-from engine.clock import FixedClock
-from engine.db.models import Cycle, Task
-from engine.errors import PermissionDenied
-from engine.services import cycles, definitions, tasks, users
-from engine.services.tasks import InboxQuery
-from engine.uow import Engine
 
 SCHEMA = BenchSchema("picycle_bench_inbox")
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from engine.actors import SYSTEM
-from engine.errors import NotFound, ValidationFailed
-from engine.services import cycles, tasks, users
-from engine.uow import Engine
+from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import NotFound, ValidationFailed
+from picycle.engine.services import cycles, tasks, users
+from picycle.engine.uow import Engine
 
 UNIT = "Demo directorate"
 PEOPLE = {

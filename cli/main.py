@@ -13,13 +13,12 @@ from datetime import UTC
 from pathlib import Path
 
 import click
-
-from engine.actors import SYSTEM, Actor
-from engine.audit import export
-from engine.bundles import read_bundle, shipped_processes
-from engine.errors import InvalidModel, PicycleError, ValidationFailed
-from engine.services import audit, cycles, definitions, migration, tasks, timers, users
-from engine.uow import Engine
+from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.audit import export
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.errors import InvalidModel, PicycleError, ValidationFailed
+from picycle.engine.services import audit, cycles, definitions, migration, tasks, timers, users
+from picycle.engine.uow import Engine
 
 from .demo import run_demo
 from .render import print_cycle, print_cycles, print_task, print_tasks
@@ -336,7 +335,7 @@ def worker(engine: Engine, interval: float, once: bool) -> None:
 @click.pass_obj
 def serve(engine: Engine, host: str, port: int, threads: int) -> None:
     """Serve the HTTP API with waitress (run `picycle init` first)."""
-    from api.serve import serve as serve_api
+    from picycle.api.serve import serve as serve_api
 
     serve_api(host, port, threads, engine=engine)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import click
-
-from engine.db.models import Cycle, Task
-from engine.forms import Form
+from picycle.engine.db.models import Cycle, Task
+from picycle.engine.forms import Form
 
 # What a cycle has recorded so far, in the order the method produces it.
 CYCLE_RECORD = (

@@ -142,4 +142,4 @@ def printable(name: str) -> bool:
 
 def shipped_processes() -> Path:
     """The process definitions that ship with picycle."""
-    return Path(str(files("processes")))
+    return Path(str(files("picycle.processes")))

@@ -11,16 +11,16 @@ import secrets
 from datetime import UTC, datetime
 
 import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.clock import FixedClock
+from picycle.engine.db.database import upgrade_schema
+from picycle.engine.db.models import Base
+from picycle.engine.services import definitions
+from picycle.engine.uow import Engine
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle, shipped_processes
-from engine.clock import FixedClock
-from engine.db.database import upgrade_schema
-from engine.db.models import Base
-from engine.services import definitions
-from engine.uow import Engine
 from tests.support import Driver
 
 POSTGRES_URL = os.environ.get(

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.db.models import AuditEvent, Cycle, Task
+from picycle.engine.services import cycles, tasks, timers, users
+from picycle.engine.uow import Engine
 from sqlalchemy import select
-
-from engine.actors import SYSTEM, Actor
-from engine.db.models import AuditEvent, Cycle, Task
-from engine.services import cycles, tasks, timers, users
-from engine.uow import Engine
 
 UNIT = "Directorate of Planning"
 

@@ -10,9 +10,8 @@ from itertools import chain
 
 from flask import current_app, stream_with_context
 from marshmallow import RAISE
-
-from engine.audit import export
-from engine.services import audit, cycle_path
+from picycle.engine.audit import export
+from picycle.engine.services import audit, cycle_path
 
 from ..context import current_actor, picycle, unit_of_work
 from ..parsing import MAX_ID, PicycleBlueprint

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 from marshmallow import RAISE
-
-from engine.services import cycles
+from picycle.engine.services import cycles
 
 from ..context import current_actor, unit_of_work
 from ..parsing import MAX_ID, PicycleBlueprint

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from marshmallow import RAISE
+from picycle.engine.actors import require_admin
+from picycle.engine.bundles import MAX_NAME, printable, read_zip
+from picycle.engine.db.models import ProcessDefinition
+from picycle.engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
+from picycle.engine.services import definitions, migration
+from picycle.engine.spiff.validation.documents import MAX_FILES
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
-
-from engine.actors import require_admin
-from engine.bundles import MAX_NAME, printable, read_zip
-from engine.db.models import ProcessDefinition
-from engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
-from engine.services import definitions, migration
-from engine.spiff.validation.documents import MAX_FILES
 
 from .. import problems
 from ..context import current_actor, picycle, unit_of_work

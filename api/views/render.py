@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.db.models import Comment, Cycle, Task
-from engine.forms import Form
-from engine.services import cycles
+from picycle.engine.db.models import Comment, Cycle, Task
+from picycle.engine.forms import Form
+from picycle.engine.services import cycles
 
 # What a cycle has recorded, shown when present in its data.
 CYCLE_RECORDS = ("indicators", "gaps", "microprojects", "evaluation", "targets_met")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import RAISE
-
-from engine.services import comments, tasks
+from picycle.engine.services import comments, tasks
 
 from ..context import current_actor, unit_of_work
 from ..parsing import PicycleBlueprint

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flask import url_for
-
-from engine.db.models import User
-from engine.services import users
+from picycle.engine.db.models import User
+from picycle.engine.services import users
 
 from ..context import current_actor, unit_of_work
 from ..parsing import PicycleBlueprint

@@ -1,8 +1,7 @@
 """Alembic environment: runs against the engine picycle hands over in ``config.attributes``."""
 
 from alembic import context
-
-from engine.db.models import Base
+from picycle.engine.db.models import Base
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

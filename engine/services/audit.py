@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, exists, func, or_, select
 
 from ..actors import Actor
-from ..audit.chain import Verification, verify_chains
+from ..audit.verify import Verification, verify_chains
 from ..db.models import AuditChain, AuditEvent, Cycle, Task
 from ..errors import PermissionDenied
 from ..uow import Engine, UnitOfWork

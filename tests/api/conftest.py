@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from picycle.api import create_app
+from picycle.engine.actors import SYSTEM
+from picycle.engine.db.models import AuditEvent
+from picycle.engine.services import users
 from sqlalchemy import func, select
 
-from api import create_app
-from engine.actors import SYSTEM
-from engine.db.models import AuditEvent
-from engine.services import users
 from tests.support import INDICATORS, PEOPLE, UNIT
 
 PROBLEM = "application/problem+json"

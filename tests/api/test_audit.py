@@ -10,10 +10,10 @@ from datetime import datetime
 
 import pm4py
 import pytest
+from picycle.engine.uow import UnitOfWork
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 
-from engine.uow import UnitOfWork
 from tests.api.conftest import ASSESSMENT, assert_problem, audit_count
 from tests.support import UNIT
 

@@ -8,11 +8,11 @@ import json
 import zipfile
 
 import pytest
+from picycle.api import create_app
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.db.models import AuditEvent, Deployment
 from sqlalchemy import func, select
 
-from api import create_app
-from engine.bundles import read_bundle, shipped_processes
-from engine.db.models import AuditEvent, Deployment
 from tests.api.conftest import assert_problem, audit_events
 
 FORM = "forms/assess-performance.schema.json"

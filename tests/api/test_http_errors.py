@@ -4,8 +4,8 @@ asked anything, so they run once, on SQLite."""
 from __future__ import annotations
 
 import pytest
+from picycle.api import create_app
 
-from api import create_app
 from tests.api.conftest import PROBLEM, assert_problem
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 from flask import Flask, jsonify
+from picycle.api import init_picycle
+from picycle.api.serve import make_app, serve
 
-from api import init_picycle
-from api.serve import make_app, serve
 from tests.api.conftest import assert_problem
 
 

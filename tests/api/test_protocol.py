@@ -4,9 +4,9 @@ cannot store, on both databases."""
 from __future__ import annotations
 
 import pytest
+from picycle.api import create_app
+from picycle.engine.uow import Engine
 
-from api import create_app
-from engine.uow import Engine
 from tests.api.conftest import PROBLEM, assert_problem
 
 

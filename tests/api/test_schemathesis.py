@@ -17,11 +17,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from picycle.engine.actors import SYSTEM
+from picycle.engine.services import users
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-from engine.actors import SYSTEM
-from engine.services import users
 
 EXAMPLES = 12
 

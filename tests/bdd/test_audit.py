@@ -7,12 +7,11 @@ from datetime import datetime
 
 import pm4py
 import pytest
+from picycle.api import create_app
+from picycle.engine.actors import SYSTEM
+from picycle.engine.services import users
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import text
-
-from api import create_app
-from engine.actors import SYSTEM
-from engine.services import users
 
 scenarios("audit.feature")
 

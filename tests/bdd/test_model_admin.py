@@ -6,12 +6,12 @@ import io
 import json
 
 import pytest
+from picycle.api import create_app
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.services import users
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from api import create_app
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle, shipped_processes
-from engine.services import users
 from tests.support import INDICATORS
 
 scenarios("model_admin.feature")

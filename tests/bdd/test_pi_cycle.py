@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from picycle.engine.errors import ValidationFailed
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from engine.errors import ValidationFailed
 from tests.support import INDICATORS, UNIT
 
 scenarios("pi_cycle.feature")

@@ -8,13 +8,12 @@ import json
 
 import pm4py
 import pytest
+from picycle.engine.audit import export
+from picycle.engine.errors import PermissionDenied
+from picycle.engine.services import audit
+from picycle.engine.services.audit import EventFilter
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
-
-from engine.audit import export
-from engine.errors import PermissionDenied
-from engine.services import audit
-from engine.services.audit import EventFilter
 
 
 def run_whole_cycle(driver, clock) -> int:

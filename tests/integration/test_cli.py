@@ -6,9 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from picycle.cli.main import main
 from sqlalchemy import text
-
-from cli.main import main
 
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def test_user_add_prints_the_token_alone(picycle, engine):
     assert result.exit_code == 0
     token = result.stdout.strip()
     assert token.startswith("pic_") and "\n" not in token
-    from engine.services import users
+    from picycle.engine.services import users
 
     with engine.unit_of_work(write=False) as uow:
         assert users.authenticate(uow, token).groups == frozenset({"PI Unit"})
@@ -103,7 +102,7 @@ def test_the_audit_trail_is_verified_and_exported(picycle, engine):
 def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path):
     import shutil
 
-    from engine.bundles import shipped_processes
+    from picycle.engine.bundles import shipped_processes
 
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")

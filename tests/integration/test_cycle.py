@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from picycle.engine.errors import Conflict, PermissionDenied, ValidationFailed
 
-from engine.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.support import INDICATORS, UNIT
 
 
@@ -195,7 +195,7 @@ def test_the_next_cycle_builds_on_the_previous_ones_results(driver, clock):
 
 
 def test_an_admin_cancels_a_cycle_and_its_tasks_leave_the_inbox(driver):
-    from engine.services import cycles
+    from picycle.engine.services import cycles
 
     cycle_id = driver.start()
     with driver.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):

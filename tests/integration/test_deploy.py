@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.db.models import ProcessDefinition
+from picycle.engine.errors import InvalidModel, PermissionDenied
+from picycle.engine.services import definitions
 from sqlalchemy import func, select
-
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle, shipped_processes
-from engine.db.models import ProcessDefinition
-from engine.errors import InvalidModel, PermissionDenied
-from engine.services import definitions
 
 
 @pytest.fixture

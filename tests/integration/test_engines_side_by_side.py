@@ -3,7 +3,8 @@ and none may act on a state another has moved on from."""
 
 from __future__ import annotations
 
-from engine.uow import Engine
+from picycle.engine.uow import Engine
+
 from tests.support import Driver
 
 

@@ -6,11 +6,10 @@ import json
 import shutil
 
 import pytest
-
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle, shipped_processes
-from engine.errors import Conflict, PermissionDenied
-from engine.services import definitions, migration
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.errors import Conflict, PermissionDenied
+from picycle.engine.services import definitions, migration
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
-from engine.db.models import Base
+from picycle.engine.db.models import Base
 
 
 def test_migrations_match_the_models(engine):

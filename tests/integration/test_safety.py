@@ -6,11 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle
+from picycle.engine.errors import Conflict, ModelError
+from picycle.engine.services import cycles, definitions
 
-from engine.actors import SYSTEM
-from engine.bundles import read_bundle
-from engine.errors import Conflict, ModelError
-from engine.services import cycles, definitions
 from tests.support import INDICATORS
 
 HOSTILE = Path(__file__).parent.parent / "data" / "hostile_script"

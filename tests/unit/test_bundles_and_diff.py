@@ -7,10 +7,9 @@ import json
 import zipfile
 
 import pytest
-
-from engine.bundles import read_bundle, read_zip, shipped_processes
-from engine.definition_diff import diff_bundles
-from engine.errors import ValidationFailed
+from picycle.engine.bundles import read_bundle, read_zip, shipped_processes
+from picycle.engine.definition_diff import diff_bundles
+from picycle.engine.errors import ValidationFailed
 
 
 def archive(entries: dict[str, bytes]) -> bytes:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from engine.errors import ValidationFailed
-from engine.forms import parse_form
+from picycle.engine.errors import ValidationFailed
+from picycle.engine.forms import parse_form
 
 SCHEMA = {
     "type": "object",

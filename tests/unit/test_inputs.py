@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from engine.errors import ValidationFailed
-from engine.inputs import require_text
-from engine.services.cycles import next_baselines
+from picycle.engine.errors import ValidationFailed
+from picycle.engine.inputs import require_text
+from picycle.engine.services.cycles import next_baselines
 
 
 def test_free_text_is_checked_for_emptiness_length_and_nul():

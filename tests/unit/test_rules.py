@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from engine.errors import ValidationFailed
-from engine.rules import RuleContext, apply_rules
+from picycle.engine.errors import ValidationFailed
+from picycle.engine.rules import RuleContext, apply_rules
 
 TODAY = date(2026, 3, 2)
 INDICATORS = [{"key": "permits"}, {"key": "backlog"}]

@@ -5,19 +5,18 @@ from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape
 
 import pytest
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.util.task import TaskState
-
-from engine.spiff import sandbox
-from engine.spiff.sandbox import (
+from picycle.engine.spiff import sandbox
+from picycle.engine.spiff.sandbox import (
     SandboxedEnvironment,
     ScriptRejected,
     check_expression,
     check_script,
     sandboxed_script_engine,
 )
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
 
 
 @pytest.fixture
@@ -370,7 +369,7 @@ def test_workflow_refuses_a_malicious_condition():
 
 
 def test_hints_quote_the_modellers_own_text():
-    from engine.spiff.sandbox import check_expression
+    from picycle.engine.spiff.sandbox import check_expression
 
     hints = check_expression("${clarified == 'yes'}")
     assert any("write the Python expression clarified == 'yes' without" in h for h in hints)

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from engine.bundles import read_bundle, shipped_processes
-from engine.services import definitions
-from engine.spiff.validation import ERROR, WARNING, Problem, validate_bundle
-from engine.spiff.validation import bundle as bundle_module
-from engine.spiff.validation.documents import FORMS_FOLDER, MAX_BUNDLE_BYTES, MAX_FILE_BYTES
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.services import definitions
+from picycle.engine.spiff.validation import ERROR, WARNING, Problem, validate_bundle
+from picycle.engine.spiff.validation import bundle as bundle_module
+from picycle.engine.spiff.validation.documents import FORMS_FOLDER, MAX_BUNDLE_BYTES, MAX_FILE_BYTES
 
 MINIMAL = Path(__file__).parents[1] / "data" / "bpmn" / "minimal"
 BPMN = "minimal.bpmn"

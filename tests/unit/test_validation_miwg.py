@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from engine.spiff.validation import ERROR, validate_bundle
+from picycle.engine.spiff.validation import ERROR, validate_bundle
 
 MIWG = Path(__file__).parents[1] / "data" / "bpmn-miwg"
 MODELS = sorted(MIWG.glob("*.bpmn"))

@@ -7,9 +7,8 @@ Create Date: 2026-11-23 15:06:02.497344
 
 import sqlalchemy as sa
 from alembic import op
+from picycle.engine.db.types import UTCDateTime
 from sqlalchemy.dialects import postgresql
-
-import engine.db.types
 
 revision = "0001"
 down_revision = None
@@ -22,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=True),
@@ -43,7 +42,7 @@ def upgrade() -> None:
         "deployments",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("deployed_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deployed_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("deployed_by", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deployments")),
         sa.UniqueConstraint("content_hash", name=op.f("uq_deployments_content_hash")),
@@ -51,7 +50,7 @@ def upgrade() -> None:
     op.create_table(
         "groups",
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("created_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_groups")),
     )
     op.create_table(
@@ -60,7 +59,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
     )
@@ -69,8 +68,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", engine.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
         ),
@@ -100,7 +99,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("deployment_id", sa.Integer(), nullable=False),
         sa.Column("spec", sa.Text(), nullable=False),
-        sa.Column("deployed_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deployed_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["deployment_id"],
             ["deployments.id"],
@@ -138,9 +137,9 @@ def upgrade() -> None:
         sa.Column("cycle_number", sa.Integer(), nullable=False),
         sa.Column("previous_cycle_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("started_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_by", sa.String(length=100), nullable=False),
-        sa.Column("ended_at", engine.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "data",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -170,7 +169,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=False),
         sa.Column("cycle_id", sa.Integer(), nullable=False),
         sa.Column("element_id", sa.String(length=255), nullable=False),
-        sa.Column("due_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["cycle_id"], ["cycles.id"], name=op.f("fk_pending_timers_cycle_id_cycles")
         ),
@@ -191,9 +190,9 @@ def upgrade() -> None:
         sa.Column("assignee", sa.String(length=100), nullable=True),
         sa.Column("claimed_by", sa.String(length=100), nullable=True),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("created_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", engine.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ended_at", engine.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_by", sa.String(length=100), nullable=True),
         sa.Column("form_file", sa.String(length=255), nullable=True),
         sa.Column(

@@ -7,8 +7,7 @@ Create Date: 2026-11-23 16:00:00.000000
 
 import sqlalchemy as sa
 from alembic import op
-
-import engine.db.types
+from picycle.engine.db.types import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
@@ -25,7 +24,7 @@ def upgrade() -> None:
         sa.Column("cycle_id", sa.Integer(), nullable=False),
         sa.Column("author", sa.String(length=100), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", engine.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["cycle_id"], ["cycles.id"], name=op.f("fk_task_comments_cycle_id_cycles")
         ),

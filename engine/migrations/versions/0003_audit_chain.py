@@ -7,10 +7,9 @@ Create Date: 2026-11-23 16:30:00.000000
 
 import sqlalchemy as sa
 from alembic import op
+from picycle.engine.audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from engine.audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
 
 revision = "0003"
 down_revision = "0002"
@@ -72,8 +71,8 @@ def upgrade() -> None:
 
 def _seal_existing_events() -> None:
     """Chain the events recorded before this migration, in the order they were recorded."""
-    from engine.audit.chain import ChainWriter
-    from engine.db.models import AuditChain, AuditEvent
+    from picycle.engine.audit.chain import ChainWriter
+    from picycle.engine.db.models import AuditChain, AuditEvent
 
     session = Session(bind=op.get_bind())
     writer = ChainWriter(session)

@@ -1,0 +1,153 @@
+"""What services return: plain, immutable data, never ORM rows.
+
+The API's schemas and the CLI's printers read these; nothing here touches the database
+or SpiffWorkflow, so a read model stays valid after its unit of work has closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from .vocabulary import CycleStatus, EventType, Role, TaskState
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    """One page of a longer list; ``total`` counts every match."""
+
+    items: Sequence[Item]
+    total: int
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """A human task as an inbox lists it."""
+
+    id: str
+    cycle_id: int
+    element_id: str
+    title: str
+    candidate_group: str | None
+    assignee: str | None
+    claimed_by: str | None
+    state: TaskState
+    created_at: datetime
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskDetail(TaskSummary):
+    """A task with what its page shows: instructions, form and the data it starts from."""
+
+    instructions: str | None
+    ended_at: datetime | None
+    completed_by: str | None
+    form_name: str | None
+    form_schema: dict[str, Any] | None
+    form_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    id: int
+    status: CycleStatus
+    unit: str
+    title: str
+    cycle_number: int
+    previous_cycle_id: int | None
+    process_id: str
+    version: int
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CycleDetail(CycleSummary):
+    """A cycle with its open tasks and what it has recorded so far (indicators, gaps,
+    microprojects, evaluation...)."""
+
+    open_tasks: Sequence[TaskSummary]
+    records: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UserView:
+    name: str
+    role: Role
+    groups: Sequence[str]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user just added, with their first API token: shown once, stored only hashed."""
+
+    user: UserView
+    token: str
+
+
+@dataclass(frozen=True)
+class CommentView:
+    id: int
+    task_id: str
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    """One deployed version of a process."""
+
+    process_id: str
+    version: int
+    name: str
+    deployed_at: datetime
+    deployed_by: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class DefinitionFile:
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DefinitionDetail(DefinitionView):
+    files: Sequence[DefinitionFile]
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    seq: int
+    at: datetime
+    actor: str
+    type: EventType | str
+    cycle_id: int | None
+    task_id: str | None
+    element_id: str | None
+    data: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """Whether a cycle can move to another version of its process, and whether it did."""
+
+    cycle_id: int
+    from_version: int
+    to_version: int
+    problems: Sequence[str] = field(default_factory=tuple)
+    migrated: bool = False
+
+    @property
+    def possible(self) -> bool:
+        return not self.problems

@@ -1,0 +1,56 @@
+"""The words picycle records and checks against, in one place: statuses, roles, event types.
+
+Each is a ``StrEnum``: its members are the strings stored in the database and shown by the
+API and the CLI, so ``CycleStatus.RUNNING == "running"``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CycleStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    # The workflow moved on without it: a cancelled cycle, an interrupting event.
+    WITHDRAWN = "withdrawn"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class InboxScope(StrEnum):
+    MINE = "mine"
+    GROUPS = "groups"
+    ALL = "all"
+
+
+class EventType(StrEnum):
+    """What an audit event records."""
+
+    CYCLE_STARTED = "cycle_started"
+    CYCLE_COMPLETED = "cycle_completed"
+    CYCLE_CANCELLED = "cycle_cancelled"
+    CYCLE_MIGRATED = "cycle_migrated"
+    TASK_CREATED = "task_created"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_COMPLETED = "task_completed"
+    TASK_COMMENTED = "task_commented"
+    TASK_WITHDRAWN = "task_withdrawn"
+    TIMER_FIRED = "timer_fired"
+    DEFINITION_DEPLOYED = "definition_deployed"
+    USER_CREATED = "user_created"
+    USER_CHANGED = "user_changed"
+    TOKEN_ISSUED = "token_issued"
+    TOKEN_REVOKED = "token_revoked"
+    ACCESS_DENIED = "access_denied"
