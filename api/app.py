@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
-from picycle.engine.uow import Engine
+from picycle.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from . import problems
-from .context import EXTENSION, Picycle, prepare_request
+from .context import EXTENSION, Picycle, end_request_uow, prepare_request
 from .parsing import NameConverter, name_converter_schema
 from .schemas import ProblemSchema
 from .views import BLUEPRINTS
@@ -150,6 +150,7 @@ def _routing_problems(base: str):
 def _setup_blueprints() -> None:
     for blueprint, _ in BLUEPRINTS:
         blueprint.before_request(prepare_request)
+        blueprint.teardown_request(end_request_uow)
         problems.register_handlers(blueprint)
 
 
@@ -159,7 +160,7 @@ _setup_blueprints()
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The API as an app of its own; every error it returns is a problem document.
 
-    ``PICYCLE_ENGINE`` passes a ready ``engine.uow.Engine`` (tests do); otherwise one is
+    ``PICYCLE_ENGINE`` passes a ready ``picycle.engine.Engine`` (tests do); otherwise one is
     opened on ``PICYCLE_DATABASE_URL`` (or the environment's default database).
     """
     app = Flask("picycle")

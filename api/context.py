@@ -1,13 +1,15 @@
-"""What a request works with: the engine bound to the app and the acting user."""
+"""What a request works with: the engine bound to the app, the request's unit of work and
+the acting user, authenticated inside that unit of work (one transaction per request)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, request
+from picycle.engine import Engine, UnitOfWork
 from picycle.engine.actors import Actor
 from picycle.engine.services import denials, users
-from picycle.engine.uow import Engine, UnitOfWork
 from werkzeug.exceptions import Unauthorized
 
 EXTENSION = "picycle"
@@ -27,8 +29,44 @@ def picycle() -> Picycle:
     return current_app.extensions[EXTENSION]
 
 
-def unit_of_work(write: bool = True) -> UnitOfWork:
-    return picycle().engine.unit_of_work(write)
+def request_uow() -> UnitOfWork:
+    """The request's unit of work, opened (and the caller authenticated in it) before the
+    view runs; a service commits it, or it rolls back when the request ends."""
+    uow = g.get("picycle_uow")
+    if uow is None:
+        raise RuntimeError("this request has no unit of work (a public view, or it was ended)")
+    return uow
+
+
+def end_request_uow(_error: BaseException | None = None) -> None:
+    """Close the request's unit of work: whatever was not committed is rolled back."""
+    uow = g.pop("picycle_uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)
+
+
+def engine_for_own_transactions() -> Engine:
+    """The engine, for a service that opens units of work of its own (``migrate_all``,
+    ``verify``, ``record_access_denied``). The request's unit of work is closed first: on
+    SQLite its write lock would block theirs, and it has nothing left to do."""
+    end_request_uow()
+    return picycle().engine
+
+
+def keep_request_uow_open() -> Callable[[], None]:
+    """For a response streamed from the request's unit of work: Flask tears the request
+    down before it sends a streamed body, so the unit of work is no longer closed then;
+    the function returned closes it (more than once does no harm)."""
+    uow = request_uow()
+    del g.picycle_uow
+
+    def close() -> None:
+        nonlocal uow
+        if uow is not None:
+            done, uow = uow, None
+            done.__exit__(None, None, None)
+
+    return close
 
 
 def public(view):
@@ -51,7 +89,8 @@ class MissingToken(Unauthorized):
 
 
 def prepare_request() -> None:
-    """Before every picycle view: cap the body size, then resolve the bearer token."""
+    """Before every picycle view: cap the body size, open the request's unit of work (a
+    write transaction for anything but a read) and resolve the bearer token in it."""
     state = picycle()
     request.max_content_length = state.max_content_length
     view = current_app.view_functions.get(request.endpoint or "")
@@ -61,8 +100,9 @@ def prepare_request() -> None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise MissingToken("send an API token: Authorization: Bearer <token>", invalid=False)
-    with state.engine.unit_of_work(write=False) as uow:
-        actor = users.authenticate(uow, token)
+    uow = state.engine.unit_of_work(write=request.method not in READS)
+    g.picycle_uow = uow.__enter__()
+    actor = users.authenticate(uow, token)
     if actor is None:
         raise MissingToken("the token is unknown or revoked, or its user is inactive", True)
     g.picycle_actor = actor
@@ -76,10 +116,11 @@ def record_refused_write(reason: str) -> None:
     actor = g.get("picycle_actor")
     if actor is None or request.method in READS:
         return
+    # The request's unit of work ends first, its write lock with it: the refusal is
+    # written in a transaction of its own.
+    engine = engine_for_own_transactions()
     try:
-        denials.record_access_denied(
-            picycle().engine, actor, f"{request.method} {request.path}", reason
-        )
+        denials.record_access_denied(engine, actor, f"{request.method} {request.path}", reason)
     except Exception:  # the 403 is the answer either way
         current_app.logger.exception(
             "could not record the refused %s %s by %s", request.method, request.path, actor.name

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from picycle.engine.actors import ROLES
+from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
-from picycle.engine.services.tasks import SCOPES
+from picycle.engine.vocabulary import CycleStatus, InboxScope, Role
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
 
-CYCLE_STATUSES = ("running", "completed", "cancelled")
+ROLES = tuple(role.value for role in Role)
+SCOPES = tuple(scope.value for scope in InboxScope)
+CYCLE_STATUSES = tuple(status.value for status in CycleStatus)
 MAX_LIMIT = 200
 MAX_PAGE = 1_000_000
 
@@ -99,7 +101,7 @@ class UserListSchema(ma.Schema):
 
 class NewUserSchema(ma.Schema):
     name = _text(1, 100, required=True)
-    role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
+    role = fields.String(load_default=Role.MEMBER.value, validate=validate.OneOf(ROLES))
     groups = fields.List(
         _text(1, 100),
         load_default=list,
@@ -119,9 +121,15 @@ class UserChangeSchema(ma.Schema):
 
 
 class CreatedUserSchema(UserSchema):
+    """A user just added (a ``NewUser``): the user's fields and their first token."""
+
     token = fields.String(
         required=True, metadata={"description": "The user's API token; shown only this once"}
     )
+
+    @ma.pre_dump
+    def _flatten(self, created, **kwargs):
+        return {**vars(created.user), "token": created.token}
 
 
 class TokenSchema(ma.Schema):
@@ -235,9 +243,11 @@ class CycleSchema(ma.Schema):
     ended_at = fields.DateTime(required=True, allow_none=True)
 
 
-def _recorded(description: str) -> fields.Raw:
+def _recorded(name: str, description: str) -> fields.Raw:
+    """One of the cycle's ``records``, shown at the top of the cycle."""
     return fields.Raw(
-        metadata={"description": f"{description}, as the process recorded it; absent until then"}
+        attribute=f"records.{name}",
+        metadata={"description": f"{description}, as the process recorded it; absent until then"},
     )
 
 
@@ -247,11 +257,15 @@ class CycleDetailSchema(CycleSchema):
     shape."""
 
     open_tasks = fields.List(fields.Nested(TaskSchema), required=True)
-    indicators = _recorded("The indicators: key, name, unit, direction, baseline, target")
-    gaps = _recorded("The gaps per indicator, with cause and priority")
-    microprojects = _recorded("The microprojects: title, gap, owner, due, deliverable")
-    evaluation = _recorded("The evaluation: measurements against baseline and target")
-    targets_met = _recorded("Whether the evaluation met every target (true/false)")
+    indicators = _recorded(
+        "indicators", "The indicators: key, name, unit, direction, baseline, target"
+    )
+    gaps = _recorded("gaps", "The gaps per indicator, with cause and priority")
+    microprojects = _recorded(
+        "microprojects", "The microprojects: title, gap, owner, due, deliverable"
+    )
+    evaluation = _recorded("evaluation", "The evaluation: measurements against baseline and target")
+    targets_met = _recorded("targets_met", "Whether the evaluation met every target (true/false)")
 
 
 class CyclePageSchema(PageSchema):
@@ -281,8 +295,6 @@ class HealthSchema(ma.Schema):
 
 
 # --- audit -------------------------------------------------------------------------------
-
-EXPORT_FORMATS = ("csv", "jsonl", "xes")
 
 
 class AuditEventSchema(ma.Schema):
@@ -328,7 +340,7 @@ class AuditEventArgs(PageArgs):
         metadata={"description": "Recorded before (ISO 8601; UTC when no offset is given)"}
     )
     format = fields.String(
-        validate=validate.OneOf(EXPORT_FORMATS),
+        validate=validate.OneOf(tuple(EXPORT_FORMATS)),
         metadata={
             "description": "Export every matching event, streamed as a file: csv "
             "(text/csv), jsonl (application/x-ndjson, one event per line) or xes "

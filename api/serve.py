@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from picycle.engine.uow import Engine
+from picycle.engine import Engine
 
 from .app import create_app
 

@@ -10,7 +10,8 @@
    A probe shows a held cycle does not hold up another cycle.
 3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal``,
    interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted;
-   where its time goes, and a prototype verifying ranges of chains in parallel processes.
+   ``audit.verify`` timed as the CLI and the API call it, in one process and in as many
+   worker processes as it picks (one per CPU).
 4. Export of those events as CSV, JSON Lines and XES through ``stream_events`` and
    ``engine.audit.export``, in a child process whose peak RSS is measured.
 
@@ -19,6 +20,7 @@ Run from the repository root::
     .venv/bin/python -m bench.audit            # full run, about 10 minutes
     .venv/bin/python -m bench.audit --quick    # 100,000 events (or PICYCLE_BENCH_QUICK=1)
     .venv/bin/python bench/audit.py --no-postgres
+    .venv/bin/python -m bench.audit --verify-only  # section 3 alone
 
 PostgreSQL: ``--postgres-url`` or ``PICYCLE_BENCH_POSTGRES_URL`` (default: the test database).
 The benchmark works in a schema of its own, ``picycle_bench_audit``, dropped at the end.
@@ -26,8 +28,8 @@ The benchmark works in a schema of its own, ``picycle_bench_audit``, dropped at 
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
-import hashlib
 import json
 import multiprocessing
 import os
@@ -53,7 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from picycle.engine.actors import Actor
 from picycle.engine.audit import export
-from picycle.engine.audit.chain import GLOBAL_CHAIN, canonical, chain_of, seal
+from picycle.engine.audit.chain import GLOBAL_CHAIN, chain_of, seal
+from picycle.engine.audit.verify import worker_count
 from picycle.engine.db.models import AuditChain, AuditEvent
 from picycle.engine.services import audit, tasks
 from picycle.engine.uow import UnitOfWork
@@ -812,151 +815,39 @@ class EventLoader:
 @dataclass
 class VerifyResult:
     database: str
+    asked: int | None  # workers asked for; None: as many as verify picks (its default)
+    workers: int  # processes the chains were split across (1: walked in this process)
     events: int
     chains: int
     intact: bool
     seconds: float
-    read_seconds: float  # the rows verify reads, read the way it reads them, nothing checked
-    raw_read_seconds: float  # the same rows through the DBAPI cursor, no SQLAlchemy types
-    canonical_us: float  # per event, on rows already in memory
-    seal_us: float  # canonical + sha256, per event
-    workers: int = 0  # the parallel prototype ran in this many processes (0: not run)
-    parallel_seconds: float = 0.0  # verify_chains in ``workers`` processes, chains split
-    parallel_intact: bool = True
+    started_fork_server: bool  # the first call with workers also starts their fork server
+    load: str
 
     @property
     def per_second(self) -> float:
         return self.events / self.seconds
 
 
-def verify_query():
-    """What ``engine.services.audit.verify`` reads."""
-    return (
-        select(AuditEvent.__table__)
-        .order_by(AuditEvent.chain, AuditEvent.position)
-        .execution_options(stream_results=True, yield_per=audit.STREAM_BATCH)
-    )
-
-
-def read_only(engine, keep: int = 0) -> tuple[float, list]:
-    """Seconds to read the rows verify reads, the way it reads them; the first ``keep``."""
-    kept = []
-    with engine.unit_of_work(write=False) as uow:
-        started = time.perf_counter()
-        for row in uow.session.execute(verify_query()):
-            if len(kept) < keep:
-                kept.append(row)
-        return time.perf_counter() - started, kept
-
-
-def raw_read(engine) -> float:
-    """Seconds to read the same rows through the DBAPI cursor (PostgreSQL: a named cursor,
-    1,000 rows a fetch): the database and driver's share of reading."""
-    columns = ", ".join(c.name for c in AuditEvent.__table__.columns)
-    sql = f"SELECT {columns} FROM audit_events ORDER BY chain, position"
-    connection = engine.database.raw_connection()
-    try:
-        started = time.perf_counter()
-        if engine.database.dialect.name == "postgresql":
-            with connection.driver_connection.cursor(name="bench_raw_read") as cursor:
-                cursor.itersize = audit.STREAM_BATCH
-                cursor.execute(sql)
-                for _ in cursor:
-                    pass
-        else:
-            cursor = connection.cursor()
-            cursor.execute(sql)
-            while cursor.fetchmany(audit.STREAM_BATCH):
-                pass
-            cursor.close()
-        return time.perf_counter() - started
-    finally:
-        connection.close()
-
-
-def verify_range(url: str, low: str | None, high: str | None) -> tuple[int, int, int]:
-    """In a worker process: ``verify_chains`` over the chains from ``low`` (inclusive) to
-    ``high`` (exclusive); (events, chains, breaks)."""
-    from picycle.engine.audit.verify import verify_chains
-    from picycle.engine.uow import Engine
-
-    def in_range(column) -> list:
-        bounds = [] if low is None else [column >= low]
-        return bounds if high is None else [*bounds, column < high]
-
-    engine = Engine(url)
-    try:
-        with engine.unit_of_work(write=False) as uow:
-            heads_query = select(AuditChain).where(*in_range(AuditChain.chain))
-            events_query = verify_query().where(*in_range(AuditEvent.chain))
-            heads = {c.chain: (c.length, c.head_hash) for c in uow.session.scalars(heads_query)}
-            result = verify_chains(uow.session.execute(events_query), heads)
-            return result.events_checked, result.chains_checked, len(result.breaks)
-    finally:
-        engine.dispose()
-
-
-def parallel_verify(engine, workers: int) -> tuple[float, int, bool]:
-    """A prototype: the chains split into ``workers`` ranges of about equal event counts,
-    each verified in a process of its own. (seconds, events, intact)."""
-    with engine.unit_of_work(write=False) as uow:
-        sizes = uow.session.execute(
-            select(AuditChain.chain, AuditChain.length).order_by(AuditChain.chain)
-        ).all()
-    total = sum(length for _, length in sizes)
-    bounds: list[str | None] = [None]
-    running = 0
-    for chain, length in sizes:
-        if running >= total * len(bounds) / workers and len(bounds) < workers:
-            bounds.append(chain)
-        running += length
-    bounds.append(None)
-    ranges = list(zip(bounds, bounds[1:], strict=False))
-    context = multiprocessing.get_context("spawn")
-    url = engine.url
-    with concurrent.futures.ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
-        # The workers are up (and have imported picycle) before the clock starts.
-        for warming in [pool.submit(time.sleep, 0.5) for _ in ranges]:
-            warming.result()
-        started = time.perf_counter()
-        done = list(pool.map(verify_range, [url] * len(ranges), *zip(*ranges, strict=True)))
-        seconds = time.perf_counter() - started
-    return seconds, sum(d[0] for d in done), not any(d[2] for d in done)
-
-
-def measure_verify(variant: PicycleVariant, workers: int = 0) -> VerifyResult:
-    engine = variant.engine
-    read_seconds, sample = read_only(engine, keep=100_000)  # also warms the caches
+def measure_verify(variant: PicycleVariant, workers: int | None, earlier: list) -> VerifyResult:
+    """``audit.verify`` as the CLI and the API call it, from the call to its result: with
+    ``workers`` processes, or (None) as many as it picks itself; after the ``earlier``
+    results of this run."""
     started = time.perf_counter()
-    verification = audit.verify(engine, AUDITOR)
+    verification = audit.verify(variant.engine, AUDITOR, workers=workers)
     seconds = time.perf_counter() - started
-    raw_read_seconds = raw_read(engine)
-    started = time.perf_counter()
-    for row in sample:
-        canonical(row)
-    canonical_us = (time.perf_counter() - started) / len(sample) * 1e6
-    started = time.perf_counter()
-    for row in sample:
-        hashlib.sha256(row.prev_hash.encode() + canonical(row)).hexdigest()
-    seal_us = (time.perf_counter() - started) / len(sample) * 1e6
-    result = VerifyResult(
+    used = worker_count(verification.events_checked, workers)
+    return VerifyResult(
         variant.database,
+        workers,
+        used,
         verification.events_checked,
         verification.chains_checked,
         verification.intact,
         seconds,
-        read_seconds,
-        raw_read_seconds,
-        canonical_us,
-        seal_us,
+        used > 1 and not any(result.workers > 1 for result in earlier),
+        machine_load(),
     )
-    if workers:
-        seconds, events, result.parallel_intact = parallel_verify(engine, workers)
-        if events != verification.events_checked:
-            checked = verification.events_checked
-            raise RuntimeError(f"the parallel prototype checked {events} events, not {checked}")
-        result.workers, result.parallel_seconds = workers, seconds
-    return result
 
 
 # --- 4. export, in a child process --------------------------------------------------------------
@@ -1087,17 +978,17 @@ def with_application_name(url: str) -> str:
     return named.render_as_string(hide_password=False)
 
 
-def run(plan: Plan, databases: Databases) -> Results:
+def run(plan: Plan, databases: Databases, verify_only: bool = False) -> Results:
     variants = [PicycleVariant("SQLite", "sqlite", databases.sqlite_url("audit.db"))]
     if databases.postgres_url:
         url = with_application_name(databases.postgres_url)
         variants.append(PicycleVariant("PostgreSQL", "pg", url))
     results = Results()
     try:
-        for variant in variants:
+        for variant in [] if verify_only else variants:
             announce(f"{variant.database}: completions audited and with the audit bypassed")
             results.costs.append(measure_audit_cost(variant, plan.cost_cycles))
-        postgres = [v for v in variants if v.database == "PostgreSQL"]
+        postgres = [v for v in variants if v.database == "PostgreSQL" and not verify_only]
         for variant in postgres:
             for threads in plan.threads:
                 announce(f"PostgreSQL: {threads} thread(s) completing their own cycles")
@@ -1110,15 +1001,17 @@ def run(plan: Plan, databases: Databases) -> Results:
         announce(f"sealing {plan.events:,} events into every database")
         results.fill = fill_events(variants, plan.events)
         for variant in variants:
-            announce(f"{variant.database}: verify")
-            # The parallel prototype on PostgreSQL only, the database for several processes.
-            workers = (os.cpu_count() or 2) if variant.database == "PostgreSQL" else 0
-            results.verifies.append(measure_verify(variant, workers))
+            for workers in (1, None):
+                announce(f"{variant.database}: verify, workers: {workers or 'as verify picks'}")
+                result = measure_verify(variant, workers, results.verifies)
+                results.verifies.append(result)
+                if result.started_fork_server:  # again, as a process that keeps running would
+                    results.verifies.append(measure_verify(variant, workers, results.verifies))
         urls = {v.database: v.engine.url for v in variants}
     finally:
         for variant in variants:
             variant.dispose()
-    for database, url in urls.items():
+    for database, url in {} if verify_only else urls.items():
         for fmt in EXPORTERS:
             announce(f"{database}: export {fmt}")
             results.exports.append(measure_export(database, url, fmt))
@@ -1235,34 +1128,28 @@ def report_verify(results: Results, goals: Goals) -> None:
         f"loading with indexes: {cells}"
     )
     for result in results.verifies:
-        verdict = goals.judge(
-            f"{result.database} verify events/s",
-            result.per_second,
-            GOAL_VERIFY_PER_S,
-            at_most=False,
-            unit="events/s",
+        processes = f"{result.workers} process{'es' if result.workers > 1 else ''}"
+        processes += " (as verify picks)" if result.asked is None else ""
+        line = (
+            f"  {result.database}, {processes}: {result.events:,} events, {result.chains:,} "
+            f"chains, intact: {'yes' if result.intact else 'NO'}; {result.seconds:.1f} s = "
+            f"{result.per_second:,.0f} events/s"
         )
-        print(
-            f"  {result.database}: {result.events:,} events, {result.chains:,} chains, intact: "
-            f"{'yes' if result.intact else 'NO'}; {result.seconds:.1f} s = "
-            f"{result.per_second:,.0f} events/s   {verdict}"
-        )
-        checking = result.seconds - result.read_seconds
-        print(
-            f"    where the time goes: reading the rows as verify reads them (nothing checked)"
-            f" {result.read_seconds:.1f} s, of which the database and driver (raw DBAPI"
-            f" cursor) {result.raw_read_seconds:.1f} s; checking {checking:.1f} s\n"
-            f"    per event, on rows in memory: canonical() {result.canonical_us:.1f} us,"
-            f" canonical() + sha256 {result.seal_us:.1f} us"
-        )
-        if not result.workers:
-            continue
-        parallel = result.events / result.parallel_seconds
-        print(
-            f"    prototype: the chains split into {result.workers} ranges, each verified in a"
-            f" process of its own: {result.parallel_seconds:.1f} s = {parallel:,.0f} events/s"
-            f" (intact: {'yes' if result.parallel_intact else 'NO'})"
-        )
+        if result.asked is None and not result.started_fork_server:
+            line += "   " + goals.judge(
+                f"{result.database} verify events/s",
+                result.per_second,
+                GOAL_VERIFY_PER_S,
+                at_most=False,
+                unit="events/s",
+            )
+        print(line)
+        print(f"    machine after it: {result.load}")
+        if result.started_fork_server:
+            print(
+                "    (this call also started the fork server the workers are forked from, once"
+                " per process: measured again)"
+            )
 
 
 def report_exports(results: Results, goals: Goals) -> None:
@@ -1295,19 +1182,24 @@ def report_exports(results: Results, goals: Goals) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv)
+    only = argparse.ArgumentParser(add_help=False)
+    only.add_argument("--verify-only", action="store_true")
+    known, rest = only.parse_known_args(argv)
+    args = parse_args("What the audit trail costs and how it scales.", SCHEMA, rest)
     plan = QUICK if args.quick else FULL
     began = time.perf_counter()
     load_before = machine_load()
     with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases)
+        results = run(plan, databases, known.verify_only)
     goals = Goals()
-    report_costs(results, goals)
-    report_levels(results)
+    if not known.verify_only:
+        report_costs(results, goals)
+        report_levels(results)
     if databases.skipped:
         print(f"  PostgreSQL skipped: {databases.skipped}")
     report_verify(results, goals)
-    report_exports(results, goals)
+    if not known.verify_only:
+        report_exports(results, goals)
     print(f"\n{goals.summary()}")
     print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
     print(f"machine: {load_before} at the start, {machine_load()} at the end")

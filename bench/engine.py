@@ -41,6 +41,7 @@ from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.clock import FixedClock
 from picycle.engine.db.database import open_database
+from picycle.engine.db.models import Cycle as CycleRow
 from picycle.engine.db.models import ProcessDefinition
 from picycle.engine.services import cycles, definitions, tasks, users
 from picycle.engine.spiff.parser import parse_bundle
@@ -424,9 +425,9 @@ def prepared_engine(url: str, clock: FixedClock) -> Engine:
     engine.upgrade_schema()
     with engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
-        for name, (role, groups) in PEOPLE.items():
+    for name, (role, groups) in PEOPLE.items():
+        with engine.unit_of_work() as uow:
             users.add_user(uow, SYSTEM, name, role, groups)
-        uow.commit()
     return engine
 
 
@@ -445,13 +446,11 @@ class PicycleVariant:
 
     def start(self, unit: str) -> int:
         with self.engine.unit_of_work() as uow:
-            cycle = cycles.start_cycle(uow, self.actors["pia"], unit, "Faster permits")
-            uow.commit()
-            return cycle.id
+            return cycles.start_cycle(uow, self.actors["pia"], unit, "Faster permits").id
 
     def ready(self, cycle: int) -> list[ReadyTask]:
         with self.engine.unit_of_work(write=False) as uow:
-            found = cycles.open_tasks(uow, cycle)
+            found = [tasks.get_task(uow, SYSTEM, t.id) for t in cycles.open_tasks(uow, cycle)]
         return [ReadyTask(t.id, t.element_id, t.assignee, t.form_data) for t in found]
 
     def complete(self, cycle: int, task: ReadyTask, form: dict) -> float:
@@ -459,7 +458,6 @@ class PicycleVariant:
         started = time.perf_counter()
         with self.engine.unit_of_work() as uow:
             tasks.complete_task(uow, actor, task.id, form)
-            uow.commit()
         return time.perf_counter() - started
 
     def completed(self, cycle: int) -> bool:
@@ -468,7 +466,8 @@ class PicycleVariant:
 
     def state_size(self, cycle: int) -> int:
         with self.engine.unit_of_work(write=False) as uow:
-            return len(cycles.get_cycle(uow, cycle).state.encode())
+            state = uow.session.scalar(select(CycleRow.state).where(CycleRow.id == cycle))
+        return len(state.encode())
 
     def spec_size(self) -> int:
         with self.engine.unit_of_work(write=False) as uow:

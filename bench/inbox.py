@@ -3,19 +3,18 @@
 1. Fill: 1,000,000 task rows (about 10% open) in cycles spread over 500 units, worked by
    200 members of the three lanes, bulk-inserted (SQLAlchemy Core on SQLite, COPY on
    PostgreSQL) next to one real cycle the rows copy their titles, forms and data from.
-2. ``GET /api/v1/tasks`` through the Flask test client, as a typical member: p50/p95 of the
-   first page, a deep page, ``sort=due``, ``overdue=true`` and ``scope=groups``. When a
-   query misses its goal, the plans of the SQL ``list_inbox`` emits are printed, and a fix
-   is measured in the benchmark's own database (the engine's code and migrations are left
-   alone): redefined indexes, then a rewritten query (``arms_inbox``, patched in for this
-   process only), then an upper bound for cheaper authentication.
+2. The inbox as a typical member sees it: ``GET /api/v1/tasks`` through the Flask test
+   client, and the service behind it (``list_inbox``) called directly; p50/p95 of the first
+   page, a deep page, ``sort=due``, ``overdue=true``, one unit's tasks and
+   ``scope=groups``. The tables and their indexes are the migrations' own. When a request
+   misses its goal, the plans of the SQL ``list_inbox`` emits for it are printed.
 3. ``POST /api/v1/tasks/<id>/complete`` over HTTP against waitress in a process of its own
    (as ``picycle serve`` runs it), on the filled database: one client after another, then
    several at once, against one server process and against one per CPU.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.inbox            # full run, about 7 minutes
+    .venv/bin/python -m bench.inbox            # full run, about 5 minutes
     .venv/bin/python -m bench.inbox --quick    # 100,000 task rows (or PICYCLE_BENCH_QUICK=1)
     .venv/bin/python bench/inbox.py --no-postgres
 
@@ -35,11 +34,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 # Run as ``python bench/inbox.py``, this file's folder comes first on sys.path; the
 # repository root must be there too for the ``bench`` package.
@@ -49,12 +49,12 @@ from picycle.api import create_app
 from picycle.engine.actors import SYSTEM, Actor
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.clock import FixedClock
-from picycle.engine.db.models import Cycle, Task
-from picycle.engine.errors import PermissionDenied
-from picycle.engine.services import cycles, definitions, tasks, users
-from picycle.engine.services.tasks import InboxQuery
+from picycle.engine.db.models import GENESIS, Cycle, Task
+from picycle.engine.services import cycles, definitions, inbox, tasks, users
+from picycle.engine.services.inbox import InboxQuery
 from picycle.engine.uow import Engine
-from sqlalchemy import event, func, insert, select, text, union_all
+from picycle.engine.vocabulary import InboxScope, TaskState
+from sqlalchemy import event, func, insert, select, text
 
 from bench.common import (
     BenchRun,
@@ -108,14 +108,11 @@ def member_names(lane: str) -> list[str]:
 
 def add_people(engine: Engine) -> dict[str, str]:
     """Everyone in the lanes, bench.engine's people for the real cycle; name -> token."""
+    people = {name: ("member", [lane]) for lane in LANES for name in member_names(lane)}
     tokens = {}
-    with engine.unit_of_work() as uow:
-        for lane in LANES:
-            for name in member_names(lane):
-                _, tokens[name] = users.add_user(uow, SYSTEM, name, "member", [lane])
-        for name, (role, groups) in PEOPLE.items():
-            _, tokens[name] = users.add_user(uow, SYSTEM, name, role, groups)
-        uow.commit()
+    for name, (role, groups) in {**people, **PEOPLE}.items():
+        with engine.unit_of_work() as uow:  # the service commits
+            tokens[name] = users.add_user(uow, SYSTEM, name, role, groups).token
     return tokens
 
 
@@ -140,11 +137,14 @@ def real_templates(engine: Engine, clock: FixedClock) -> dict[str, Template]:
         actors = {name: users.actor_named(uow, name) for name in PEOPLE}
     with engine.unit_of_work() as uow:
         cycle_id = cycles.start_cycle(uow, actors["pia"], "Template unit", "Faster permits").id
-        uow.commit()
     found: dict[str, Template] = {}
     while True:
         with engine.unit_of_work(write=False) as uow:
-            ready = cycles.open_tasks(uow, cycle_id)
+            ready = uow.session.scalars(
+                select(Task)
+                .where(Task.cycle_id == cycle_id, Task.state == TaskState.OPEN)
+                .order_by(Task.created_at, Task.id)
+            ).all()
         if not ready:
             return found
         row = ready[0]
@@ -165,7 +165,6 @@ def real_templates(engine: Engine, clock: FixedClock) -> dict[str, Template]:
             tasks.complete_task(
                 uow, actors[performer(task)], task.id, form_for(task, clock().date())
             )
-            uow.commit()
 
 
 # --- the fill -----------------------------------------------------------------------------------
@@ -274,6 +273,8 @@ class Filler:
             # Inbox reads never restore a workflow: a placeholder stands for the state.
             "state": "{}",
             "revision": 1,
+            "audit_length": 0,
+            "audit_head": GENESIS,
         }
         return tuple(values[c] for c in CYCLE_COLUMNS), rows
 
@@ -406,7 +407,7 @@ def _replace(row: tuple, index: int, value: Any) -> tuple:
     return row[:index] + (value,) + row[index + 1 :]
 
 
-# --- 2. the inbox through the Flask test client -------------------------------------------------
+# --- 2. the inbox: the service, and the endpoint through the Flask test client -----------------
 
 
 @dataclass(frozen=True)
@@ -416,7 +417,7 @@ class InboxCase:
     query: InboxQuery  # what list_inbox receives for it
 
 
-def inbox_cases(deep_offset: int) -> list[InboxCase]:
+def inbox_cases(deep_offset: int, unit: str) -> list[InboxCase]:
     return [
         InboxCase("first page", "limit=50", InboxQuery()),
         InboxCase(
@@ -426,7 +427,8 @@ def inbox_cases(deep_offset: int) -> list[InboxCase]:
         ),
         InboxCase("sort=due", "sort=due&limit=50", InboxQuery(sort="due")),
         InboxCase("overdue=true", "overdue=true&limit=50", InboxQuery(overdue=True)),
-        InboxCase("scope=groups", "scope=groups&limit=50", InboxQuery(scope="groups")),
+        InboxCase(f"unit={unit}", f"unit={quote(unit)}&limit=50", InboxQuery(unit=unit)),
+        InboxCase("scope=groups", "scope=groups&limit=50", InboxQuery(scope=InboxScope.GROUPS)),
     ]
 
 
@@ -445,21 +447,36 @@ class InboxClient:
             )
         return response.json
 
-    def timed(self, params: str) -> float:
+    def timed(self, case: InboxCase) -> float:
         started = time.perf_counter()
-        self.get(params)
+        self.get(case.params)
+        return time.perf_counter() - started
+
+
+class InboxService:
+    """``list_inbox`` called directly, as the member, in a read-only unit of work of its own:
+    what the endpoint costs without authentication, parsing and JSON."""
+
+    def __init__(self, engine: Engine, actor: Actor):
+        self.engine = engine
+        self.actor = actor
+
+    def timed(self, case: InboxCase) -> float:
+        started = time.perf_counter()
+        with self.engine.unit_of_work(write=False) as uow:
+            inbox.list_inbox(uow, self.actor, case.query)
         return time.perf_counter() - started
 
 
 def measure_inbox(
-    client: InboxClient, cases: list[InboxCase], requests: int, budget: float
+    caller: InboxClient | InboxService, cases: list[InboxCase], requests: int, budget: float
 ) -> dict[str, list[float]]:
-    """Milliseconds per request; the cases take turns, so a noisy spell hits them alike. A
-    case stops early once it has used ``budget`` seconds (and has at least 10 samples): a
-    slow query must not eat the run."""
+    """Milliseconds per call; the cases take turns, so a noisy spell hits them alike. A case
+    stops early once it has used ``budget`` seconds (and has at least 10 samples): a slow
+    query must not eat the run."""
     for case in cases:
         for _ in range(3):
-            client.timed(case.params)
+            caller.timed(case)
     samples: dict[str, list[float]] = {case.name: [] for case in cases}
     spent = dict.fromkeys(samples, 0.0)
     for _ in range(requests):
@@ -467,108 +484,10 @@ def measure_inbox(
         if not running:
             break
         for case in running:
-            seconds = client.timed(case.params)
+            seconds = caller.timed(case)
             spent[case.name] += seconds
             samples[case.name].append(seconds * 1000)
     return samples
-
-
-# What the lead is told to try when a query misses: the three open-task indexes with the
-# columns each arm of the inbox filters on and its sort keys, so that counts and pages are
-# answered from the indexes alone. The arm's equality columns first, then the sort key
-# (PostgreSQL orders by an index only after equalities, and IS NULL is not one), then the
-# columns filtered on the index entries. The index alone helps the OR query little; the
-# arms query below uses them.
-PROPOSED_INDEXES = {
-    "ix_tasks_open_claimed": ("state", "claimed_by", "created_at", "id", "due_at"),
-    "ix_tasks_open_assignee": ("state", "assignee", "created_at", "id", "claimed_by", "due_at"),
-    "ix_tasks_open_group": (
-        "state",
-        "candidate_group",
-        "created_at",
-        "id",
-        "claimed_by",
-        "assignee",
-        "due_at",
-    ),
-}
-SHIPPED_INDEXES = {
-    index.name: tuple(column.name for column in index.columns)
-    for index in Task.__table__.indexes
-    if index.name in PROPOSED_INDEXES
-}
-
-
-def replace_indexes(engine: Engine, definitions_by_name: dict[str, tuple[str, ...]]) -> float:
-    """Redefines the named indexes in the benchmark's database; returns the seconds it took."""
-    started = time.perf_counter()
-    with engine.database.begin() as connection:
-        for name, columns in definitions_by_name.items():
-            connection.exec_driver_sql(f"DROP INDEX {name}")
-            connection.exec_driver_sql(f"CREATE INDEX {name} ON tasks ({', '.join(columns)})")
-    return time.perf_counter() - started
-
-
-def arms_inbox(uow, actor: Actor, query: InboxQuery) -> tuple[list[Task], int]:
-    """A proposal for ``list_inbox``, measured here only: the same rows and total, but the
-    OR of "held by me / assigned to me / unheld in my groups" becomes three disjoint arms.
-    The total is the sum of the arms' counts, each answered from one index alone; the page
-    merges the arms' first offset + limit keys (ids and sort keys only, from the indexes)
-    and reads the whole rows of that page only."""
-    if query.scope == "all" and not actor.reads_everything:
-        raise PermissionDenied("only admins and auditors may list all open tasks")
-    unheld = [
-        Task.claimed_by.is_(None),
-        Task.assignee.is_(None),
-        Task.candidate_group.in_(sorted(actor.groups)),
-    ]
-    arms = {
-        "mine": [
-            [Task.claimed_by == actor.name],
-            [Task.claimed_by.is_(None), Task.assignee == actor.name],
-            unheld,
-        ],
-        "groups": [unheld],
-        "all": [[]],
-    }[query.scope]
-    common = [Task.state == "open"]
-    if query.cycle_id is not None:
-        common.append(Task.cycle_id == query.cycle_id)
-    if query.unit:
-        common.append(Cycle.unit == query.unit)
-    if query.process_id:
-        common.append(Cycle.process_id == query.process_id)
-    if query.overdue:
-        common.append(Task.due_at < uow.now)
-    if query.due_before is not None:
-        common.append(Task.due_at < query.due_before)
-
-    def arm(*columns, conditions):
-        statement = select(*columns).select_from(Task)
-        if query.unit or query.process_id:
-            statement = statement.join(Cycle, Cycle.id == Task.cycle_id)
-        return statement.where(*common, *conditions)
-
-    counts = [arm(func.count(), conditions=c).scalar_subquery() for c in arms]
-    total = uow.session.scalar(select(sum(counts[1:], counts[0]))) or 0
-    key = Task.due_at if query.sort == "due" else Task.created_at
-    depth = query.offset + query.limit
-    parts = [
-        arm(Task.id, key.label("k"), conditions=c).order_by(key, Task.id).limit(depth).subquery()
-        for c in arms
-    ]
-    merged = union_all(*[p.select() for p in parts]).subquery() if len(parts) > 1 else parts[0]
-    page = (
-        select(merged.c.id, merged.c.k)
-        .order_by(merged.c.k, merged.c.id)
-        .limit(query.limit)
-        .offset(query.offset)
-        .subquery()
-    )
-    rows = uow.session.scalars(
-        select(Task).join(page, Task.id == page.c.id).order_by(page.c.k, page.c.id)
-    )
-    return list(rows), total
 
 
 @dataclass
@@ -594,7 +513,7 @@ def explain_inbox(engine: Engine, actor: Actor, cases: list[InboxCase]) -> list[
         event.listen(engine.database, "before_cursor_execute", capture)
         try:
             with engine.unit_of_work(write=False) as uow:
-                tasks.list_inbox(uow, actor, case.query)
+                inbox.list_inbox(uow, actor, case.query)
         finally:
             event.remove(engine.database, "before_cursor_execute", capture)
         for sql, parameters in emitted:
@@ -615,19 +534,6 @@ def explain_inbox(engine: Engine, actor: Actor, cases: list[InboxCase]) -> list[
     return list(found.values())
 
 
-def same_results(engine: Engine, actor: Actor, cases: list[InboxCase]) -> bool:
-    """Whether the proposal returns what list_inbox returns, row for row."""
-    with engine.unit_of_work(write=False) as uow:
-        for case in cases:
-            shipped, shipped_total = tasks.list_inbox(uow, actor, case.query)
-            proposed, proposed_total = arms_inbox(uow, actor, case.query)
-            if shipped_total != proposed_total or [t.id for t in shipped] != [
-                t.id for t in proposed
-            ]:
-                return False
-    return True
-
-
 # --- 3. completions over HTTP against waitress --------------------------------------------------
 
 
@@ -643,9 +549,7 @@ def assessment_tasks(engine: Engine, count: int, prefix: str) -> list[str]:
     for n in range(count):
         with engine.unit_of_work() as uow:
             cycle = cycles.start_cycle(uow, starters[n % 10], f"{prefix} {n:04}", "Faster permits")
-            uow.commit()
-        with engine.unit_of_work(write=False) as uow:
-            (task,) = cycles.open_tasks(uow, cycle.id)
+        (task,) = cycle.open_tasks
         found.append(task.id)
     return found
 
@@ -767,38 +671,6 @@ def measure_completions(
 
 
 @dataclass
-class Trial:
-    """The fix tried in the benchmark's database when a query missed its goal."""
-
-    statements: list[Statement]
-    index_seconds: float
-    indexes_only: dict[str, list[float]]
-    with_arms: dict[str, list[float]]
-    same_results: bool
-    without_auth: dict[str, list[float]]  # B, authentication costing nothing (upper bound)
-
-
-@contextmanager
-def tokens_cached() -> Iterator[None]:
-    """An upper bound for cheaper authentication: each token resolved once, then from
-    memory (in this process only; picycle looks every request's token up in a unit of work
-    of its own: a connection checkout with its ping, the user and token, the groups)."""
-    shipped = users.authenticate
-    known: dict[str, Actor | None] = {}
-
-    def cached(uow, token: str) -> Actor | None:
-        if token not in known:
-            known[token] = shipped(uow, token)
-        return known[token]
-
-    users.authenticate = cached
-    try:
-        yield
-    finally:
-        users.authenticate = shipped
-
-
-@dataclass
 class DatabaseResult:
     name: str
     filled: Filled
@@ -806,9 +678,10 @@ class DatabaseResult:
     groups_total: int
     assigned: int
     cases: list[InboxCase]
-    shipped: dict[str, list[float]]
+    endpoint: dict[str, list[float]]
+    service: dict[str, list[float]]
     completions: Completions
-    trial: Trial | None = None
+    explained: list[Statement]  # the SQL of the cases that missed the goal
 
 
 def p95(samples: list[float]) -> float:
@@ -823,49 +696,44 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
         engine.upgrade_schema()
         tokens = add_people(engine)
         with engine.unit_of_work() as uow:
-            deployed = definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
-            uow.commit()
-        definition_id = deployed.definitions[0].id
+            definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
         templates = real_templates(engine, clock)
+        with engine.unit_of_work(write=False) as uow:  # the real cycle's process version
+            definition_id = uow.session.scalar(select(Cycle.definition_id).limit(1))
         clock.now = now
         announce(f"{name}: filling {plan.task_rows:,} task rows")
-        filled = fill(engine, Filler(templates, now, definition_id, plan.units), plan.task_rows)
+        filler = Filler(templates, now, definition_id, plan.units)
+        filled = fill(engine, filler, plan.task_rows)
         with engine.unit_of_work(write=False) as uow:
             actor = users.actor_named(uow, MEMBER)
             assigned = uow.session.scalar(
-                select(func.count()).where(Task.state == "open", Task.assignee == MEMBER)
+                select(func.count()).where(Task.state == TaskState.OPEN, Task.assignee == MEMBER)
             )
         client = InboxClient(engine, tokens[MEMBER])
         mine_total = client.get("limit=1")["total"]
         groups_total = client.get("scope=groups&limit=1")["total"]
-        cases = inbox_cases(min(5000, max(0, mine_total - 50) // 50 * 50))
+        deep_offset = min(5000, max(0, mine_total - 50) // 50 * 50)
+        cases = inbox_cases(deep_offset, filler.units[7])
         budget = 2.0 if plan is QUICK else 4.0
         announce(f"{name}: measuring the inbox")
-        shipped = measure_inbox(client, cases, plan.requests, budget)
+        endpoint = measure_inbox(client, cases, plan.requests, budget)
+        service = measure_inbox(InboxService(engine, actor), cases, plan.requests, budget)
+        missed = [c for c in cases if p95(endpoint[c.name]) > GOAL_INBOX_P95_MS]
+        explained = explain_inbox(engine, actor, missed)
         announce(f"{name}: completing tasks over HTTP")
         completions = measure_completions(engine, url, tokens, plan)
-        result = DatabaseResult(
-            name, filled, mine_total, groups_total, assigned, cases, shipped, completions
+        return DatabaseResult(
+            name,
+            filled,
+            mine_total,
+            groups_total,
+            assigned,
+            cases,
+            endpoint,
+            service,
+            completions,
+            explained,
         )
-        missed = [c for c in cases if p95(shipped[c.name]) > GOAL_INBOX_P95_MS]
-        if missed:
-            announce(f"{name}: {len(missed)} inbox queries missed; explaining and trying a fix")
-            statements = explain_inbox(engine, actor, missed)
-            index_seconds = replace_indexes(engine, PROPOSED_INDEXES)
-            indexes_only = measure_inbox(client, cases, plan.requests, budget)
-            same = same_results(engine, actor, cases)
-            shipped_list_inbox = tasks.list_inbox
-            tasks.list_inbox = arms_inbox  # in this process only, for the view to call
-            try:
-                with_arms = measure_inbox(client, cases, plan.requests, budget)
-                with tokens_cached():
-                    without_auth = measure_inbox(client, cases, plan.requests, budget)
-            finally:
-                tasks.list_inbox = shipped_list_inbox
-            result.trial = Trial(
-                statements, index_seconds, indexes_only, with_arms, same, without_auth
-            )
-        return result
     finally:
         engine.dispose()
 
@@ -903,61 +771,34 @@ def report_inbox(result: DatabaseResult, goals: Goals) -> None:
         f"{result.assigned:,} microprojects of their own, the rest unheld in their lane), "
         f"{result.groups_total:,} with scope=groups"
     )
-    print(f"  {'ms per request':<30}{'n':>5}{'p50':>9}{'p95':>9}")
+    print(
+        f"  {'ms':<30}{'GET n':>7}{'p50':>8}{'p95':>8}{'list_inbox n':>14}{'p50':>8}{'p95':>8}"
+        "   goal for GET p95"
+    )
     for case in result.cases:
-        samples = result.shipped[case.name]
+        endpoint, service = result.endpoint[case.name], result.service[case.name]
         verdict = goals.judge(
             f"{result.name} inbox {case.name} p95",
-            p95(samples),
+            p95(endpoint),
             GOAL_INBOX_P95_MS,
             at_most=True,
             unit="ms",
         )
         print(
-            f"  {case.name:<30}{len(samples):>5}{median(samples):>9.1f}{p95(samples):>9.1f}"
-            f"   {verdict}"
+            f"  {case.name:<30}{len(endpoint):>7}{median(endpoint):>8.1f}{p95(endpoint):>8.1f}"
+            f"{len(service):>14}{median(service):>8.1f}{p95(service):>8.1f}   {verdict}"
         )
 
 
-def report_trial(result: DatabaseResult) -> None:
-    trial = result.trial
-    if trial is None:
+def report_explained(result: DatabaseResult) -> None:
+    if not result.explained:
         return
     print(f"\n  why ({result.name}): the SQL list_inbox emits, each statement alone (median of 5)")
-    for statement in trial.statements:
+    for statement in result.explained:
         print(f"  - {statement.ms:.1f} ms, in: {', '.join(statement.cases)}")
         print(f"    {compact_sql(statement.sql)}")
         for line in statement.plan:
             print(f"      {line}")
-    print(f"\n  the fix, tried in the benchmark's {result.name} database (engine code unchanged):")
-    built = f"built in {trial.index_seconds:.1f} s on {result.filled.rows:,} rows"
-    print(
-        "  A. the three open-task indexes redefined: each arm's equality columns, its sort\n"
-        f"     keys, then the other columns it filters on ({built}):"
-    )
-    for name, columns in PROPOSED_INDEXES.items():
-        print(f"       {name} ({', '.join(columns)})")
-        print(f"         shipped: ({', '.join(SHIPPED_INDEXES[name])})")
-    same = "yes" if trial.same_results else "NO"
-    print(
-        "  B. A, plus list_inbox as three disjoint arms (bench/inbox.py arms_inbox: sum of\n"
-        "     index-only counts, merged keys, whole rows for the page only); same rows and\n"
-        f"     totals as list_inbox for every case: {same}"
-    )
-    print(
-        "  C. B, with authentication costing nothing: an upper bound for resolving the token\n"
-        "     in the view's own unit of work and in one query (measured here with each token\n"
-        "     looked up once, then kept in memory: not a proposal as it stands, revocation)"
-    )
-    print(
-        f"  {'p95 ms (p50)':<26}{'shipped':>16}{'A: indexes':>16}{'B: A + arms':>16}"
-        f"{'C: B + auth':>16}   goal with B, C"
-    )
-    for case in result.cases:
-        runs = (result.shipped, trial.indexes_only, trial.with_arms, trial.without_auth)
-        cells = [f"{p95(run[case.name]):.1f} ({median(run[case.name]):.1f})" for run in runs]
-        met = ["met" if p95(run[case.name]) <= GOAL_INBOX_P95_MS else "missed" for run in runs[2:]]
-        print(f"  {case.name:<26}" + "".join(f"{c:>16}" for c in cells) + f"   {', '.join(met)}")
 
 
 def report_completions(results: list[DatabaseResult], goals: Goals) -> None:
@@ -1007,11 +848,14 @@ def report_completions(results: list[DatabaseResult], goals: Goals) -> None:
 
 def report(results: list[DatabaseResult], skipped: str | None) -> Goals:
     goals = Goals()
-    print("== the fill and GET /api/v1/tasks through the Flask test client ==")
+    print(
+        "== the fill, then the inbox: GET /api/v1/tasks through the Flask test client, and\n"
+        "   list_inbox called directly =="
+    )
     for result in results:
         report_fill(result)
         report_inbox(result, goals)
-        report_trial(result)
+        report_explained(result)
     if skipped:
         print(f"\nPostgreSQL skipped: {skipped}")
     report_completions(results, goals)

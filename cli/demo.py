@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.errors import NotFound, ValidationFailed
+from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
 from picycle.engine.services import cycles, tasks, users
-from picycle.engine.uow import Engine
 
 UNIT = "Demo directorate"
 PEOPLE = {
@@ -45,49 +46,50 @@ Say = Callable[[str], None]
 
 
 class _Demo:
+    """Each step is one unit of work: the services commit and return read models."""
+
     def __init__(self, engine: Engine, say: Say):
         self.engine = engine
         self.say = say
         self.cycle_id = 0
 
     def people(self) -> None:
-        with self.engine.unit_of_work() as uow:
-            for name, (role, groups) in PEOPLE.items():
+        for name, (role, groups) in PEOPLE.items():
+            with self.engine.unit_of_work() as uow:
                 try:
-                    users.get_user(uow, name)
+                    users.read_user(uow, SYSTEM, name)
                 except NotFound:
                     users.add_user(uow, SYSTEM, name, role, groups)
                     self.say(f"added {name} ({', '.join(groups)})")
-            uow.commit()
 
-    def start(self) -> str:
-        """A unit of its own for each run, so every demo shows a first cycle."""
+    def start(self, title: str, unit: str | None = None) -> CycleDetail:
+        """Pia opens the unit's next cycle; without a unit, a unit of its own for each
+        run, so every demo shows a first cycle."""
         with self.engine.unit_of_work() as uow:
-            runs = 1
-            while cycles.list_cycles(uow, cycles.CycleFilter(unit=f"{UNIT} {runs}"))[1]:
-                runs += 1
-            unit = f"{UNIT} {runs}"
-            cycle = cycles.start_cycle(uow, self.actor(uow, "pia"), unit, "Faster permits")
-            uow.commit()
+            if unit is None:
+                runs = 1
+                while cycles.list_cycles(uow, cycles.CycleFilter(unit=f"{UNIT} {runs}")).total:
+                    runs += 1
+                unit = f"{UNIT} {runs}"
+            cycle = cycles.start_cycle(uow, users.actor_named(uow, "pia"), unit, title)
         self.cycle_id = cycle.id
-        self.say(f"\npia opens cycle {cycle.cycle_number} of {unit} (#{cycle.id})")
-        return unit
+        return cycle
 
-    def actor(self, uow, name: str):
-        return users.actor_named(uow, name)
-
-    def open_task(self, element_id: str, assignee: str | None = None):
-        with self.engine.unit_of_work(write=False) as uow:
-            for task in cycles.open_tasks(uow, self.cycle_id):
-                if task.element_id == element_id and assignee in (None, task.assignee):
-                    return task
+    def _open_task(self, uow, element_id: str, assignee: str | None = None) -> TaskSummary:
+        for task in cycles.open_tasks(uow, self.cycle_id):
+            if task.element_id == element_id and assignee in (None, task.assignee):
+                return task
         raise NotFound(f"the demo expected an open '{element_id}' task")
 
+    def open_task(self, element_id: str) -> TaskDetail:
+        """The open task with its form data, as the operator (``system``) reads it."""
+        with self.engine.unit_of_work(write=False) as uow:
+            return tasks.get_task(uow, SYSTEM, self._open_task(uow, element_id).id)
+
     def complete(self, who: str, element_id: str, data: dict[str, Any], assignee=None) -> None:
-        task = self.open_task(element_id, assignee)
         with self.engine.unit_of_work() as uow:
-            tasks.complete_task(uow, self.actor(uow, who), task.id, data)
-            uow.commit()
+            task = self._open_task(uow, element_id, assignee)
+            tasks.complete_task(uow, users.actor_named(uow, who), task.id, data)
         self.say(f"[{task.candidate_group}] {who} completes '{task.title}'")
 
     def attempt(self, who: str, element_id: str, data: dict[str, Any]) -> None:
@@ -97,9 +99,10 @@ class _Demo:
         except ValidationFailed as refusal:
             self.say(f"  refused: {refusal}")
 
-    def data(self) -> dict[str, Any]:
+    def records(self) -> dict[str, Any]:
+        """What the cycle has recorded so far: indicators, gaps, evaluation..."""
         with self.engine.unit_of_work(write=False) as uow:
-            return cycles.get_cycle(uow, self.cycle_id).data
+            return cycles.get_cycle(uow, self.cycle_id).records
 
     def analyse_gaps(self) -> None:
         gaps = self.open_task("identify_gaps").form_data["gaps"]
@@ -122,7 +125,7 @@ class _Demo:
                 }
             )
         self.complete("dana", "identify_gaps", {"gaps": analysed})
-        for gap in self.data().get("gaps", []):
+        for gap in self.records().get("gaps", []):
             self.say(f"  priority of {gap['indicator']}: {gap.get('priority')}")
 
     def design(self, days: int) -> None:
@@ -172,8 +175,7 @@ class _Demo:
                 "lessons_learned": "Start with the smallest change that staff can own.",
             },
         )
-        data = self.data()
-        for row in data.get("evaluation", []):
+        for row in self.records().get("evaluation", []):
             self.say(
                 f"  {row['indicator']}: {row['baseline']} -> {row['actual']} "
                 f"(target {row['target']}, {'met' if row['met'] else 'not met'})"
@@ -183,7 +185,8 @@ class _Demo:
 def run_demo(engine: Engine, say: Say) -> None:
     demo = _Demo(engine, say)
     demo.people()
-    unit = demo.start()
+    first = demo.start("Faster permits")
+    say(f"\npia opens cycle {first.cycle_number} of {first.unit} (#{first.id})")
     demo.complete("pia", "assess_performance", {"indicators": INDICATORS})
     demo.analyse_gaps()
     say("dana proposes a year-long project:")
@@ -233,11 +236,8 @@ def run_demo(engine: Engine, say: Say) -> None:
     )
     with engine.unit_of_work(write=False) as uow:
         cycle = cycles.get_cycle(uow, demo.cycle_id)
-    say(f"\ncycle #{cycle.id} is {cycle.status}; targets met: {cycle.data.get('targets_met')}")
-    with engine.unit_of_work() as uow:
-        following = cycles.start_cycle(uow, demo.actor(uow, "pia"), unit, "Keep the gains")
-        uow.commit()
-    demo.cycle_id = following.id
+    say(f"\ncycle #{cycle.id} is {cycle.status}; targets met: {cycle.records.get('targets_met')}")
+    following = demo.start("Keep the gains", first.unit)
     seeded = demo.open_task("assess_performance").form_data["indicators"]
     baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
     say(f"pia opens cycle {following.cycle_number} (#{following.id}); new baselines: {baselines}")

@@ -13,12 +13,13 @@ from datetime import UTC
 from pathlib import Path
 
 import click
+from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM, Actor
-from picycle.engine.audit import export
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.errors import InvalidModel, PicycleError, ValidationFailed
 from picycle.engine.services import audit, cycles, definitions, migration, tasks, timers, users
-from picycle.engine.uow import Engine
+from picycle.engine.services.inbox import SCOPES, InboxQuery, list_inbox
+from picycle.engine.vocabulary import CycleStatus, InboxScope, Role
 
 from .demo import run_demo
 from .render import print_cycle, print_cycles, print_task, print_tasks
@@ -56,12 +57,11 @@ class _engine_resource:
         self.engine.dispose()
 
 
-def acting_user(engine: Engine, name: str | None) -> Actor:
-    """``--as NAME`` acts as that user; without it, the operator acts as ``system``."""
-    if name is None:
-        return SYSTEM
-    with engine.unit_of_work(write=False) as uow:
-        return users.actor_named(uow, name)
+def acting_as(uow, name: str | None) -> Actor:
+    """``--as NAME`` acts as that user (refused when deactivated or unknown), looked up in
+    the unit of work the command's service then runs in; without it, the operator acts as
+    ``system``."""
+    return SYSTEM if name is None else users.actor_named(uow, name)
 
 
 as_option = click.option("--as", "as_user", metavar="NAME", help="Act as this user.")
@@ -72,7 +72,7 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Act as this us
 def init(engine: Engine) -> None:
     """Create or upgrade the schema and deploy the shipped processes."""
     engine.upgrade_schema()
-    _deploy(engine, SYSTEM, shipped_processes())
+    _deploy(engine, None, shipped_processes())
 
 
 @main.command()
@@ -82,19 +82,19 @@ def init(engine: Engine) -> None:
 @click.pass_obj
 def deploy(engine: Engine, path: Path, dry_run: bool, as_user: str | None) -> None:
     """Validate and deploy the BPMN/DMN/form files in PATH (a folder)."""
-    _deploy(engine, acting_user(engine, as_user), path, dry_run)
+    _deploy(engine, as_user, path, dry_run)
 
 
-def _deploy(engine: Engine, actor: Actor, path: Path, dry_run: bool = False) -> None:
+def _deploy(engine: Engine, as_user: str | None, path: Path, dry_run: bool = False) -> None:
     bundle = read_bundle(path)
     with engine.unit_of_work() as uow:
+        actor = acting_as(uow, as_user)
         try:
             deployed = definitions.deploy(uow, actor, bundle, dry_run)
         except InvalidModel as invalid:
             for problem in invalid.problems:
                 click.echo(_problem_line(problem), err=True)
             raise
-        uow.commit()
     for warning in deployed.warnings:
         click.echo(_problem_line(asdict(warning)))
     for definition in deployed.definitions:
@@ -118,15 +118,14 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["member", "admin", "auditor"]), default="member")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.MEMBER.value)
 @click.option("--group", "groups", multiple=True, help="A group (lane) the user works in.")
 @click.pass_obj
 def user_add(engine: Engine, name: str, role: str, groups: tuple[str, ...]) -> None:
     """Add a user; prints their new API token (shown only once)."""
     with engine.unit_of_work() as uow:
-        _, token = users.add_user(uow, SYSTEM, name, role, list(groups))
-        uow.commit()
-    click.echo(token)
+        added = users.add_user(uow, SYSTEM, name, role, list(groups))
+    click.echo(added.token)
 
 
 @main.group()
@@ -141,21 +140,20 @@ def cycle() -> None:
 @as_option
 @click.pass_obj
 def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user: str | None):
-    actor = acting_user(engine, as_user)
     with engine.unit_of_work() as uow:
-        started = cycles.start_cycle(uow, actor, unit, title, process_id)
-        uow.commit()
-        click.echo(f"started cycle #{started.id}: {unit}, cycle {started.cycle_number}")
+        started = cycles.start_cycle(uow, acting_as(uow, as_user), unit, title, process_id)
+    click.echo(f"started cycle #{started.id}: {unit}, cycle {started.cycle_number}")
 
 
 @cycle.command("list")
 @click.option("--unit")
-@click.option("--status", type=click.Choice(["running", "completed", "cancelled"]))
+@click.option("--status", type=click.Choice([status.value for status in CycleStatus]))
 @click.pass_obj
 def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
+    filters = cycles.CycleFilter(unit=unit, status=CycleStatus(status) if status else None)
     with engine.unit_of_work(write=False) as uow:
-        rows, total = cycles.list_cycles(uow, cycles.CycleFilter(unit=unit, status=status))
-        print_cycles(rows, total)
+        page = cycles.list_cycles(uow, filters)
+    print_cycles(page)
 
 
 @cycle.command("show")
@@ -163,7 +161,8 @@ def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
 @click.pass_obj
 def cycle_show(engine: Engine, cycle_id: int) -> None:
     with engine.unit_of_work(write=False) as uow:
-        print_cycle(cycles.get_cycle(uow, cycle_id), cycles.open_tasks(uow, cycle_id))
+        found = cycles.get_cycle(uow, cycle_id)
+    print_cycle(found)
 
 
 @cycle.command("cancel")
@@ -172,11 +171,9 @@ def cycle_show(engine: Engine, cycle_id: int) -> None:
 @as_option
 @click.pass_obj
 def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None) -> None:
-    actor = acting_user(engine, as_user)
     with engine.unit_of_work() as uow:
-        cycles.cancel_cycle(uow, actor, cycle_id, reason)
-        uow.commit()
-    click.echo(f"cancelled cycle #{cycle_id}")
+        cancelled = cycles.cancel_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
+    click.echo(f"cancelled cycle #{cancelled.id}")
 
 
 @cycle.command("migrate")
@@ -188,15 +185,17 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
 @click.pass_obj
 def cycle_migrate(engine: Engine, cycle_id, to_version, process_id, dry_run, as_user) -> None:
     """Move a running cycle (or all of a process's) onto another definition version."""
-    actor = acting_user(engine, as_user)
     if (cycle_id is None) == (process_id is None):
         raise ValidationFailed("name a CYCLE_ID or --all PROCESS", {"cycle_id": ["one of them"]})
     if process_id:
+        # Each cycle moves in a transaction of its own: the actor is looked up before them.
+        with engine.unit_of_work(write=False) as uow:
+            actor = acting_as(uow, as_user)
         plans = migration.migrate_all(engine, actor, process_id, to_version, dry_run)
     else:
         with engine.unit_of_work() as uow:
+            actor = acting_as(uow, as_user)
             plans = [migration.migrate_cycle(uow, actor, cycle_id, to_version, dry_run)]
-            uow.commit()
     for plan in plans:
         verdict = "moved" if plan.migrated else ("can move" if plan.possible else "stays")
         reasons = f": {'; '.join(plan.problems)}" if plan.problems else ""
@@ -247,20 +246,18 @@ def task() -> None:
 @as_option
 @click.option(
     "--scope",
-    type=click.Choice(tasks.SCOPES),
+    type=click.Choice(SCOPES),
     default=None,
     help="mine (default with --as) or all (default without).",
 )
 @click.option("--cycle", "cycle_id", type=int)
 @click.pass_obj
 def task_list(engine: Engine, as_user: str | None, scope: str | None, cycle_id: int | None):
-    actor = acting_user(engine, as_user)
     scope = scope or ("mine" if as_user else "all")
+    query = InboxQuery(scope=InboxScope(scope), cycle_id=cycle_id, limit=200)
     with engine.unit_of_work(write=False) as uow:
-        rows, total = tasks.list_inbox(
-            uow, actor, tasks.InboxQuery(scope=scope, cycle_id=cycle_id, limit=200)
-        )
-        print_tasks(rows, total)
+        page = list_inbox(uow, acting_as(uow, as_user), query)
+    print_tasks(page)
 
 
 @task.command("show")
@@ -268,10 +265,9 @@ def task_list(engine: Engine, as_user: str | None, scope: str | None, cycle_id: 
 @as_option
 @click.pass_obj
 def task_show(engine: Engine, task_id: str, as_user: str | None) -> None:
-    actor = acting_user(engine, as_user)
     with engine.unit_of_work(write=False) as uow:
-        found = tasks.get_task(uow, actor, task_id)
-        print_task(found, tasks.task_form(uow, found))
+        found = tasks.get_task(uow, acting_as(uow, as_user), task_id)
+    print_task(found)
 
 
 @task.command("claim")
@@ -279,10 +275,8 @@ def task_show(engine: Engine, task_id: str, as_user: str | None) -> None:
 @click.option("--as", "as_user", metavar="NAME", required=True, help="Act as this user.")
 @click.pass_obj
 def task_claim(engine: Engine, task_id: str, as_user: str) -> None:
-    actor = acting_user(engine, as_user)
     with engine.unit_of_work() as uow:
-        claimed = tasks.claim_task(uow, actor, task_id)
-        uow.commit()
+        claimed = tasks.claim_task(uow, acting_as(uow, as_user), task_id)
     click.echo(f"{as_user} holds '{claimed.title}'")
 
 
@@ -297,11 +291,9 @@ def task_claim(engine: Engine, task_id: str, as_user: str) -> None:
 )
 @click.pass_obj
 def task_complete(engine: Engine, task_id: str, as_user: str, data_text: str) -> None:
-    actor = acting_user(engine, as_user)
     data = _read_json(data_text)
     with engine.unit_of_work() as uow:
-        done = tasks.complete_task(uow, actor, task_id, data)
-        uow.commit()
+        done = tasks.complete_task(uow, acting_as(uow, as_user), task_id, data)
     click.echo(f"completed '{done.title}'")
 
 
@@ -350,7 +342,8 @@ def audit_group() -> None:
 @click.pass_obj
 def audit_verify(engine: Engine, as_user: str | None) -> None:
     """Recompute every hash chain; exit 1 and name the first broken event if any."""
-    result = audit.verify(engine, acting_user(engine, as_user))
+    with engine.unit_of_work(write=False) as uow:
+        result = audit.verify_trail(uow, acting_as(uow, as_user))
     click.echo(f"checked {result.events_checked} events in {result.chains_checked} chains")
     if result.intact:
         click.echo("intact")
@@ -362,11 +355,8 @@ def audit_verify(engine: Engine, as_user: str | None) -> None:
     sys.exit(1)
 
 
-EXPORTS = {"csv": export.to_csv, "jsonl": export.to_jsonl, "xes": export.to_xes}
-
-
 @audit_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(sorted(EXPORTS)), default="jsonl")
+@click.option("--format", "fmt", type=click.Choice(sorted(audit.EXPORT_FORMATS)), default="jsonl")
 @click.option("--cycle", "cycle_id", type=int)
 @click.option("--unit")
 @click.option("--actor")
@@ -389,10 +379,8 @@ def audit_export(
         until=until.replace(tzinfo=UTC) if until else None,
     )
     with engine.unit_of_work(write=False) as uow:
-        events = audit.stream_events(
-            uow, acting_user(engine, as_user), filters, by_cycle=fmt == "xes"
-        )
-        for chunk in EXPORTS[fmt](events):
+        exported = audit.export_events(uow, acting_as(uow, as_user), filters, fmt)
+        for chunk in exported.chunks:
             output.write(chunk)
 
 
@@ -401,5 +389,5 @@ def audit_export(
 def demo(engine: Engine) -> None:
     """Seed users and drive one whole cycle (with a rejection and a failed evaluation)."""
     engine.upgrade_schema()
-    _deploy(engine, SYSTEM, shipped_processes())
+    _deploy(engine, None, shipped_processes())
     run_demo(engine, click.echo)

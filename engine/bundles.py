@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
 from .spiff.validation.documents import FORMS_FOLDER
+from .spiff.validation.documents import MAX_FILES as MAX_FILES  # files in a bundle, at most
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 

@@ -71,17 +71,3 @@ def parse_form(name: str, text: str | bytes) -> Form:
         message = f"not a valid JSON Schema: {getattr(error, 'message', error)}"
         raise ValidationFailed(f"{name}: {message}", {name: [message]}) from error
     return Form(name, schema)
-
-
-class FormCache:
-    """Parsed forms by (deployment id, file name); deployed files never change."""
-
-    def __init__(self) -> None:
-        self._forms: dict[tuple[int, str], Form] = {}
-
-    def get(self, deployment_id: int, name: str, load_text) -> Form:
-        key = (deployment_id, name)
-        form = self._forms.get(key)
-        if form is None:
-            form = self._forms[key] = parse_form(name, load_text())
-        return form

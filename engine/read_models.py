@@ -52,6 +52,35 @@ class TaskDetail(TaskSummary):
     form_data: dict[str, Any]
 
 
+def task_summary(task: Any) -> TaskSummary:
+    """A task (a record, an ORM row or a Core row) as the inbox shows it."""
+    return TaskSummary(
+        id=task.id,
+        cycle_id=task.cycle_id,
+        element_id=task.element_id,
+        title=task.title,
+        candidate_group=task.candidate_group,
+        assignee=task.assignee,
+        claimed_by=task.claimed_by,
+        state=TaskState(task.state),
+        created_at=task.created_at,
+        due_at=task.due_at,
+    )
+
+
+def task_detail(task: Any, form: Any | None) -> TaskDetail:
+    """A task with its form (a ``Form``, or None when the task has none)."""
+    return TaskDetail(
+        **vars(task_summary(task)),
+        instructions=task.instructions,
+        ended_at=task.ended_at,
+        completed_by=task.completed_by,
+        form_name=form.name if form else None,
+        form_schema=form.schema if form else None,
+        form_data=task.form_data,
+    )
+
+
 @dataclass(frozen=True)
 class CycleSummary:
     id: int

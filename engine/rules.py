@@ -4,7 +4,7 @@ returns the data to apply, or raises ValidationFailed naming the offending field
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +18,8 @@ MICROPROJECT_MAX_DAYS = 90
 class RuleContext:
     task_data: dict[str, Any]
     today: date
-    user_exists: Callable[[str], bool]
+    # Which of the given names are active users: asked once per submission.
+    existing_users: Callable[[Collection[str]], set[str]]
 
 
 Rule = Callable[[dict[str, Any], RuleContext], dict[str, Any]]
@@ -85,6 +86,7 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
     known_gaps = _open_gaps(context.task_data)
     latest_due = context.today + timedelta(days=MICROPROJECT_MAX_DAYS)
     errors = _Errors()
+    users = context.existing_users({project["owner"] for project in data["microprojects"]})
     for n, project in enumerate(data["microprojects"]):
         title = project["title"]
         if project["gap"] not in known_gaps:
@@ -93,7 +95,7 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
                 f"microproject '{title}' targets '{project['gap']}', which is not one of this "
                 f"cycle's gaps ({', '.join(sorted(known_gaps))})",
             )
-        if not context.user_exists(project["owner"]):
+        if project["owner"] not in users:
             errors.add(
                 f"microprojects.{n}.owner",
                 f"microproject '{title}' names owner '{project['owner']}', who is not a user",

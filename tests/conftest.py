@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.clock import FixedClock
 from picycle.engine.db.database import upgrade_schema
 from picycle.engine.db.models import Base
 from picycle.engine.services import definitions
-from picycle.engine.uow import Engine
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
@@ -29,29 +30,71 @@ POSTGRES_URL = os.environ.get(
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+class PostgresServer:
+    """Databases of this run's own on the PostgreSQL server: created empty or as copies of
+    another (``TEMPLATE``), dropped when the run ends."""
+
+    def __init__(self, url: str):
+        self._server = create_engine(url, isolation_level="AUTOCOMMIT")
+        self._prefix = f"picycle_test_{os.getpid()}_{secrets.token_hex(4)}"
+        self._made: list[str] = []
+
+    def create(self, template: str | None = None, name: str | None = None) -> str:
+        """A new database (a copy of ``template``, which nobody may be connected to); its
+        URL."""
+        name = name or f"{self._prefix}_{len(self._made)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with self._server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        if name not in self._made:
+            self._made.append(name)
+        return self.url_of(name)
+
+    def drop(self, name: str) -> None:
+        """Drop the database, disconnecting whoever is still connected to it."""
+        with self._server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def answers(self) -> None:
+        """OperationalError when the server does not answer."""
+        with self._server.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def url_of(self, name: str) -> str:
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        for name in self._made:
+            self.drop(name)
+        self._server.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A migrated database of this run's own on the PostgreSQL server, dropped at the end,
-    so concurrent runs on one server do not disturb each other."""
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"picycle_test_{os.getpid()}_{secrets.token_hex(4)}"
+def postgres_server() -> Iterator[PostgresServer]:
+    """The PostgreSQL server, or the test skipped with the reason when no server answers
+    (under CI, CI=true, that is a failure)."""
+    server = PostgresServer(POSTGRES_URL)
     try:
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        server.answers()
     except OperationalError as error:
-        server.dispose()
+        server.close()
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error.orig}"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """A migrated database of this run's own on the PostgreSQL server, dropped at the end,
+    so concurrent runs on one server do not disturb each other."""
+    url = postgres_server.create()
     database = create_engine(url)
     upgrade_schema(database)
     database.dispose()
-    yield url
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    server.dispose()
+    return url
 
 
 def _empty_postgres(url: str) -> None:
@@ -73,6 +116,19 @@ def database_url(request, tmp_path) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_database_url(request, tmp_path) -> Iterator[str]:
+    """A database with no tables at all, of this test's own (for migrations and for
+    restoring a database from a copy)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create()
+    yield url
+    server.drop(make_url(url).database)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
@@ -85,7 +141,6 @@ def engine(database_url, clock):
     instance.upgrade_schema()
     with instance.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
-        uow.commit()
     yield instance
     instance.dispose()
 

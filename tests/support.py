@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM, Actor
-from picycle.engine.db.models import AuditEvent, Cycle, Task
+from picycle.engine.db.models import AuditEvent, Cycle
+from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
 from picycle.engine.services import cycles, tasks, timers, users
-from picycle.engine.uow import Engine
 from sqlalchemy import select
 
 UNIT = "Directorate of Planning"
@@ -57,43 +58,52 @@ class Driver:
         self.engine = self._make_engine()
 
     def add_people(self) -> None:
-        with self.engine.unit_of_work() as uow:
-            for name, (role, groups) in PEOPLE.items():
+        for name, (role, groups) in PEOPLE.items():
+            with self.engine.unit_of_work() as uow:
                 users.add_user(uow, SYSTEM, name, role, groups)
-            uow.commit()
 
     def actor(self, name: str) -> Actor:
         with self.engine.unit_of_work(write=False) as uow:
             return users.actor_named(uow, name)
 
     def start(self, by: str = "pia", unit: str = UNIT, title: str = "Faster permits") -> int:
+        actor = self.actor(by)
         with self.engine.unit_of_work() as uow:
-            cycle = cycles.start_cycle(uow, self.actor(by), unit, title)
-            uow.commit()
-            return cycle.id
+            return cycles.start_cycle(uow, actor, unit, title).id
 
-    def cycle(self, cycle_id: int) -> Cycle:
+    def cycle(self, cycle_id: int) -> CycleDetail:
         with self.engine.unit_of_work(write=False) as uow:
             return cycles.get_cycle(uow, cycle_id)
 
-    def open_tasks(self, cycle_id: int, element_id: str | None = None) -> list[Task]:
+    def row(self, cycle_id: int) -> Cycle:
+        """The cycle's row as stored: its full data, workflow state, revision, chain head."""
+        with self.engine.unit_of_work(write=False) as uow:
+            row = uow.session.get(Cycle, cycle_id)
+            assert row is not None, f"there is no cycle #{cycle_id}"
+            return row
+
+    def open_tasks(self, cycle_id: int, element_id: str | None = None) -> list[TaskSummary]:
         with self.engine.unit_of_work(write=False) as uow:
             found = cycles.open_tasks(uow, cycle_id)
         return [t for t in found if element_id is None or t.element_id == element_id]
 
-    def task(self, cycle_id: int, element_id: str) -> Task:
+    def task(self, cycle_id: int, element_id: str) -> TaskDetail:
+        """The one open task at ``element_id``, with its form and starting data."""
         found = self.open_tasks(cycle_id, element_id)
         assert len(found) == 1, f"expected one open {element_id}, found {found}"
-        return found[0]
+        return self.task_detail(found[0].id)
 
-    def complete(self, by: str, cycle_id: int, element_id: str, data: dict[str, Any]) -> Task:
+    def task_detail(self, task_id: str) -> TaskDetail:
+        with self.engine.unit_of_work(write=False) as uow:
+            return tasks.get_task(uow, SYSTEM, task_id)
+
+    def complete(self, by: str, cycle_id: int, element_id: str, data: dict[str, Any]) -> TaskDetail:
         return self.complete_task(by, self.task(cycle_id, element_id).id, data)
 
-    def complete_task(self, by: str, task_id: str, data: dict[str, Any]) -> Task:
+    def complete_task(self, by: str, task_id: str, data: dict[str, Any]) -> TaskDetail:
+        actor = self.actor(by)
         with self.engine.unit_of_work() as uow:
-            done = tasks.complete_task(uow, self.actor(by), task_id, data)
-            uow.commit()
-            return done
+            return tasks.complete_task(uow, actor, task_id, data)
 
     def fire_timers(self) -> int:
         return timers.fire_due_timers(self.engine)

@@ -4,16 +4,13 @@ verification of the hash chains."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import asdict
-from itertools import chain
 
 from flask import current_app, stream_with_context
 from marshmallow import RAISE
-from picycle.engine.audit import export
+from picycle.engine.read_models import Page
 from picycle.engine.services import audit, cycle_path
 
-from ..context import current_actor, picycle, unit_of_work
+from ..context import current_actor, engine_for_own_transactions, keep_request_uow_open, request_uow
 from ..parsing import MAX_ID, PicycleBlueprint
 from ..schemas import (
     AuditEventArgs,
@@ -31,12 +28,6 @@ blp = PicycleBlueprint(
 
 CYCLE_ID = f"<int(min=1, max={MAX_ID}):cycle_id>"
 
-# format -> (renderer, media type, file extension)
-EXPORTS = {
-    "csv": (export.to_csv, "text/csv", "csv"),
-    "jsonl": (export.to_jsonl, "application/x-ndjson", "jsonl"),
-    "xes": (export.to_xes, "application/xml", "xes"),
-}
 ATTACHMENT = {
     "Content-Disposition": {
         "description": "Exports only: `attachment; filename=audit-events-<time>.<format>`",
@@ -45,10 +36,10 @@ ATTACHMENT = {
 }
 
 
-def _page(rows, total: int, args) -> dict:
+def _page(page: Page, args) -> dict:
     return {
-        "items": rows,  # the schema reads the events' own attributes
-        "total": total,
+        "items": page.items,
+        "total": page.total,
         "limit": args["limit"],
         "offset": args["offset"],
     }
@@ -64,11 +55,10 @@ def cycle_history(args, cycle_id):
     Auditors and admins read every cycle's; a member the cycles they take part in (they
     acted in it, or hold or were assigned one of its tasks), 403 otherwise.
     """
-    with unit_of_work(write=False) as uow:
-        rows, total = audit.cycle_history(
-            uow, current_actor(), cycle_id, limit=args["limit"], offset=args["offset"]
-        )
-        return _page(rows, total, args)
+    history = audit.cycle_history(
+        request_uow(), current_actor(), cycle_id, limit=args["limit"], offset=args["offset"]
+    )
+    return _page(history, args)
 
 
 @blp.route(f"/cycles/{CYCLE_ID}/path", methods=["GET"])
@@ -81,15 +71,7 @@ def path(cycle_id):
     now, with the connections it took between them: ready to draw over the diagram. Read
     as the history is (auditors, admins, members taking part).
     """
-    with unit_of_work(write=False) as uow:
-        found = cycle_path.cycle_path(uow, current_actor(), cycle_id)
-    return {
-        "cycle_id": found.cycle_id,
-        "process_id": found.process_id,
-        "version": found.version,
-        "elements": [asdict(element) for element in found.elements],
-        "flows": [asdict(flow) for flow in found.flows],
-    }
+    return cycle_path.cycle_path(request_uow(), current_actor(), cycle_id)
 
 
 @blp.route("/audit/events", methods=["GET"])
@@ -123,38 +105,38 @@ def events(args):
     )
     if "format" in args:
         return _export(filters, args["format"])
-    with unit_of_work(write=False) as uow:
-        rows, total = audit.list_events(
-            uow, current_actor(), filters, limit=args["limit"], offset=args["offset"]
-        )
-        return _page(rows, total, args)
+    events = audit.list_events(
+        request_uow(), current_actor(), filters, limit=args["limit"], offset=args["offset"]
+    )
+    return _page(events, args)
 
 
-def _export(filters: audit.EventFilter, kind: str):
-    """Stream the selection from a server-side cursor; the unit of work stays open until
-    the last byte is sent, or the response is closed."""
-    render, media_type, extension = EXPORTS[kind]
-    with ExitStack() as stack:
-        uow = stack.enter_context(unit_of_work(write=False))
-        events = audit.stream_events(uow, current_actor(), filters, by_cycle=kind == "xes")
-        stack.callback(events.close)  # the cursor first, then the unit of work
-        # Run the query (and the permission check) now, so that a refusal or a database
-        # error is a problem document, not a broken download.
-        first = next(events, None)
-        selection = events if first is None else chain([first], events)
-        stamp = uow.now.strftime("%Y%m%dT%H%M%SZ")
-        close = stack.pop_all().close
+def _export(filters: audit.EventFilter, format: str):
+    """Stream the selection from a server-side cursor in the request's unit of work, which
+    stays open until the last byte is sent or the response is closed. The query (and the
+    permission check) has run before: a refusal or a database error is a problem document,
+    not a broken download."""
+    uow = request_uow()
+    exported = audit.export_events(uow, current_actor(), filters, format)
+    stamp = uow.now.strftime("%Y%m%dT%H%M%SZ")
+    end_uow = keep_request_uow_open()
+
+    def close() -> None:
+        try:
+            exported.chunks.close()  # the cursor first, then the unit of work
+        finally:
+            end_uow()
 
     def body() -> Iterator[str]:
         try:
-            yield from render(selection)
+            yield from exported.chunks
         finally:
             close()
 
-    response = current_app.response_class(stream_with_context(body()), mimetype=media_type)
+    response = current_app.response_class(stream_with_context(body()), mimetype=exported.media_type)
     response.call_on_close(close)  # also when the body is never read
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=audit-events-{stamp}.{extension}"
+        f"attachment; filename=audit-events-{stamp}.{exported.extension}"
     )
     return response
 
@@ -170,15 +152,4 @@ def verify():
     or a whole deleted chain is a break. 200 either way; `intact` says which, and
     `first_break` names the earliest broken event by its `seq`.
     """
-    result = audit.verify(picycle().engine, current_actor())
-    return {
-        "intact": result.intact,
-        "events_checked": result.events_checked,
-        "chains_checked": result.chains_checked,
-        "first_break": _break(result.first_break) if result.first_break else None,
-        "breaks": [_break(b) for b in result.breaks],
-    }
-
-
-def _break(found) -> dict:
-    return {"seq": found.seq, "chain": found.chain, "reason": found.reason}
+    return audit.verify(engine_for_own_transactions(), current_actor())

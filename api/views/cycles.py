@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import RAISE
 from picycle.engine.services import cycles
+from picycle.engine.vocabulary import CycleStatus
 
-from ..context import current_actor, unit_of_work
+from ..context import current_actor, request_uow
 from ..parsing import MAX_ID, PicycleBlueprint
 from ..schemas import CancelSchema, CycleArgs, CycleDetailSchema, CyclePageSchema, NewCycleSchema
-from . import render
 
 blp = PicycleBlueprint("cycles", __name__, description="Performance-improvement cycles")
 
@@ -27,18 +27,15 @@ def start_cycle(body):
     Members and admins. The next cycle of a unit builds on its previous one's results; a
     unit has one running cycle at a time (409). 404 when the process is not deployed.
     """
-    with unit_of_work() as uow:
-        started = cycles.start_cycle(
-            uow,
-            current_actor(),
-            body["unit"],
-            body["title"],
-            process_id=body["process_id"],
-            data=body.get("data"),
-        )
-        uow.commit()
-        shown = render.cycle_detail(uow, started)
-    return shown, 201, {"Location": url_for(".get_cycle", cycle_id=shown["id"])}
+    started = cycles.start_cycle(
+        request_uow(),
+        current_actor(),
+        body["unit"],
+        body["title"],
+        process_id=body["process_id"],
+        data=body.get("data"),
+    )
+    return started, 201, {"Location": url_for(".get_cycle", cycle_id=started.id)}
 
 
 @blp.route("", methods=["GET"])
@@ -47,13 +44,19 @@ def start_cycle(body):
 @blp.problems(401)
 def list_cycles(args):
     """Cycles, newest first, filtered by unit, status and process"""
+    status = args.get("status")
     filters = cycles.CycleFilter(
-        unit=args.get("unit"), status=args.get("status"), process_id=args.get("process_id")
+        unit=args.get("unit"),
+        status=CycleStatus(status) if status else None,
+        process_id=args.get("process_id"),
     )
-    with unit_of_work(write=False) as uow:
-        rows, total = cycles.list_cycles(uow, filters, limit=args["limit"], offset=args["offset"])
-        items = [render.cycle(row) for row in rows]
-    return {"items": items, "total": total, "limit": args["limit"], "offset": args["offset"]}
+    page = cycles.list_cycles(request_uow(), filters, limit=args["limit"], offset=args["offset"])
+    return {
+        "items": page.items,
+        "total": page.total,
+        "limit": args["limit"],
+        "offset": args["offset"],
+    }
 
 
 @blp.route(f"/{CYCLE_ID}", methods=["GET"])
@@ -61,8 +64,7 @@ def list_cycles(args):
 @blp.problems(401, 404)
 def get_cycle(cycle_id):
     """One cycle: its state, open tasks and what it has recorded so far"""
-    with unit_of_work(write=False) as uow:
-        return render.cycle_detail(uow, cycles.get_cycle(uow, cycle_id))
+    return cycles.get_cycle(request_uow(), cycle_id)
 
 
 @blp.route(f"/{CYCLE_ID}/cancel", methods=["POST"])
@@ -71,7 +73,4 @@ def get_cycle(cycle_id):
 @blp.problems(401, 403, 404, 409, *BODY)
 def cancel_cycle(body, cycle_id):
     """Cancel a running cycle (admins); its open tasks are withdrawn"""
-    with unit_of_work() as uow:
-        cancelled = cycles.cancel_cycle(uow, current_actor(), cycle_id, body["reason"])
-        uow.commit()
-        return render.cycle_detail(uow, cancelled)
+    return cycles.cancel_cycle(request_uow(), current_actor(), cycle_id, body["reason"])

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from marshmallow import RAISE
-from picycle.engine.actors import require_admin
-from picycle.engine.bundles import MAX_NAME, printable, read_zip
-from picycle.engine.db.models import ProcessDefinition
+from picycle.engine.bundles import MAX_FILES, MAX_NAME, printable, read_zip
 from picycle.engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
 from picycle.engine.services import definitions, migration
-from picycle.engine.spiff.validation.documents import MAX_FILES
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from .. import problems
-from ..context import current_actor, picycle, unit_of_work
+from ..context import current_actor, engine_for_own_transactions, request_uow
 from ..definition_schemas import (
     BulkMigrationSchema,
     BundleProblemSchema,
@@ -120,24 +117,21 @@ def deploy(args):
     as `definition_deployed`.
     """
     actor = current_actor()
-    require_admin(actor, "deploy process definitions")  # before reading any of the body
-    files = _uploaded_bundle()
-    with unit_of_work() as uow:
-        result = definitions.deploy(uow, actor, files, dry_run=args["dry_run"])
-        if result.dry_run:
-            shown = []
-        elif result.unchanged:
-            shown = result.already_deployed
-        else:
-            uow.commit()
-            shown = result.definitions
-        body = {
-            "valid": True,
-            "dry_run": result.dry_run,
-            "unchanged": result.unchanged,
-            "definitions": [_definition(d) for d in shown],
-            "warnings": [_problem(w) for w in result.warnings],
-        }
+    definitions.require_deployer(actor)  # before reading any of the body
+    result = definitions.deploy(request_uow(), actor, _uploaded_bundle(), dry_run=args["dry_run"])
+    if result.dry_run:
+        shown = []
+    elif result.unchanged:
+        shown = result.already_deployed
+    else:
+        shown = result.definitions
+    body = {
+        "valid": True,
+        "dry_run": result.dry_run,
+        "unchanged": result.unchanged,
+        "definitions": shown,
+        "warnings": result.warnings,
+    }
     return body, 200 if result.dry_run or result.unchanged else 201
 
 
@@ -210,27 +204,7 @@ def _fault(file: str, message: str) -> dict:
     return {"severity": "error", "file": file, "line": None, "element_id": None, "message": message}
 
 
-def _problem(found) -> dict:
-    return {
-        "severity": found.severity,
-        "file": found.file,
-        "line": found.line,
-        "element_id": found.element_id,
-        "message": found.message,
-    }
-
-
 # --- reading -----------------------------------------------------------------------------
-
-
-def _definition(found: ProcessDefinition) -> dict:
-    return {
-        "process_id": found.process_id,
-        "version": found.version,
-        "name": found.name,
-        "deployed_at": found.deployed_at,
-        "deployed_by": found.deployment.deployed_by,
-    }
 
 
 def _media_type(name: str) -> str:
@@ -249,9 +223,8 @@ def _checked_id(process_id: str) -> str:
 @blp.problems(401)
 def list_definitions():
     """The deployed processes: the latest version of each"""
-    with unit_of_work(write=False) as uow:
-        found = definitions.latest_definitions(uow)
-        return {"items": [_definition(d) for d in found], "total": len(found)}
+    found = definitions.latest_definitions(request_uow())
+    return {"items": found, "total": len(found)}
 
 
 @blp.route(f"/process-definitions/{PROCESS_ID}/versions", methods=["GET"])
@@ -259,9 +232,8 @@ def list_definitions():
 @blp.problems(401, 404)
 def list_versions(process_id):
     """Every version of a process, oldest first"""
-    with unit_of_work(write=False) as uow:
-        found = definitions.versions_of(uow, _checked_id(process_id))
-        return {"process_id": process_id, "items": [_definition(d) for d in found]}
+    found = definitions.versions_of(request_uow(), _checked_id(process_id))
+    return {"process_id": process_id, "items": found}
 
 
 @blp.route(f"/process-definitions/{PROCESS_ID}/versions/{VERSION}", methods=["GET"])
@@ -269,22 +241,19 @@ def list_versions(process_id):
 @blp.problems(401, 404)
 def get_version(process_id, version):
     """One version of a process: who deployed it, when, and the files of its bundle"""
-    with unit_of_work(write=False) as uow:
-        found = definitions.definition_version(uow, _checked_id(process_id), version)
-        files = sorted(definitions.definition_files(uow, found).items())
-        return {
-            **_definition(found),
-            "content_hash": found.deployment.content_hash,
-            "files": [
-                {
-                    "name": name,
-                    "media_type": _media_type(name),
-                    "size": len(content),
-                    "url": url_for(".get_file", process_id=process_id, version=version, name=name),
-                }
-                for name, content in files
-            ],
-        }
+    found = definitions.definition_version(request_uow(), _checked_id(process_id), version)
+    return {
+        **vars(found),
+        "files": [
+            {
+                "name": file.name,
+                "media_type": _media_type(file.name),
+                "size": file.size,
+                "url": url_for(".get_file", process_id=process_id, version=version, name=file.name),
+            }
+            for file in found.files
+        ],
+    }
 
 
 @blp.route(
@@ -308,9 +277,7 @@ def get_file(process_id, version, name):
 
     BPMN and DMN as `application/xml`, JSON Schema forms as `application/json`.
     """
-    with unit_of_work(write=False) as uow:
-        found = definitions.definition_version(uow, _checked_id(process_id), version)
-        content = definitions.definition_file(uow, found, name)
+    content = definitions.definition_file(request_uow(), _checked_id(process_id), version, name)
     return current_app.response_class(content, mimetype=_media_type(name))
 
 
@@ -324,24 +291,12 @@ def diff(args, process_id):
     BPMN elements, DMN decision rules (each rule compared whole) and form fields added,
     removed or changed, in a modeller's terms; diagram layout is left out.
     """
-    with unit_of_work(write=False) as uow:
-        return definitions.diff_versions(
-            uow, _checked_id(process_id), args["from_version"], args["to_version"]
-        )
+    return definitions.diff_versions(
+        request_uow(), _checked_id(process_id), args["from_version"], args["to_version"]
+    )
 
 
 # --- migrating ---------------------------------------------------------------------------
-
-
-def _plan(plan: migration.MigrationPlan) -> dict:
-    return {
-        "cycle_id": plan.cycle_id,
-        "from_version": plan.from_version,
-        "to_version": plan.to_version,
-        "possible": plan.possible,
-        "problems": list(plan.problems),
-        "migrated": plan.migrated,
-    }
 
 
 @blp.route(f"/cycles/{CYCLE_ID}/migrate", methods=["POST"])
@@ -362,24 +317,20 @@ def migrate_cycle(body, cycle_id):
     tasks. Otherwise 409 listing every reason. A dry run answers 200 with the plan
     (`possible`, `problems`) and changes nothing. A move is audited as `cycle_migrated`.
     """
-    actor = current_actor()
-    with unit_of_work() as uow:
-        try:
-            plan = migration.migrate_cycle(
-                uow, actor, cycle_id, body["to_version"], dry_run=body["dry_run"]
-            )
-        except Conflict as refusal:
-            why = migration.migrate_cycle(uow, actor, cycle_id, body["to_version"], dry_run=True)
-            return problems.problem(
-                409,
-                str(refusal),
-                type=problems.TYPE_PREFIX + "conflict",
-                title="Conflict",
-                extra={"reasons": why.problems or [str(refusal)]},
-            )
-        if plan.migrated:
-            uow.commit()
-        return _plan(plan)
+    try:
+        return migration.migrate_cycle(
+            request_uow(), current_actor(), cycle_id, body["to_version"], dry_run=body["dry_run"]
+        )
+    except Conflict as refusal:
+        # Refused by the plan: its problems; refused otherwise (a race): the refusal itself.
+        plan = refusal.plan if isinstance(refusal, migration.MigrationRefused) else None
+        return problems.problem(
+            409,
+            str(refusal),
+            type=problems.TYPE_PREFIX + "conflict",
+            title="Conflict",
+            extra={"reasons": list(plan.problems) if plan else [str(refusal)]},
+        )
 
 
 @blp.route(f"/process-definitions/{PROCESS_ID}/migrate", methods=["POST"])
@@ -393,18 +344,19 @@ def migrate_all(body, process_id):
     say why not (the same checks as for one cycle). A dry run moves none.
     """
     actor = current_actor()
-    require_admin(actor, "migrate cycles")
-    with unit_of_work(write=False) as uow:
-        target = definitions.definition_version(uow, _checked_id(process_id), body["to_version"])
-        to_version = target.version
+    migration.require_migrator(actor)  # before looking anything up
+    target = definitions.definition_version(
+        request_uow(), _checked_id(process_id), body["to_version"]
+    )
+    # Each cycle moves in a unit of work of its own.
     plans = migration.migrate_all(
-        picycle().engine, actor, process_id, to_version, dry_run=body["dry_run"]
+        engine_for_own_transactions(), actor, process_id, target.version, dry_run=body["dry_run"]
     )
     return {
         "process_id": process_id,
-        "to_version": to_version,
+        "to_version": target.version,
         "dry_run": body["dry_run"],
-        "plans": [_plan(p) for p in plans],
+        "plans": plans,
         "migrated_count": sum(p.migrated for p in plans),
         "blocked_count": sum(not p.possible for p in plans),
     }

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.exc import SQLAlchemyError
+from picycle.engine.services.health import database_answers
 
-from ..context import current_actor, public, unit_of_work
+from ..context import current_actor, picycle, public
 from ..parsing import PicycleBlueprint
 from ..schemas import HealthSchema, MeSchema
 
@@ -23,11 +23,8 @@ def health():
 
     Reports whether the database answers.
     """
-    try:
-        with unit_of_work(write=False) as uow:
-            uow.session.connection()
-    except SQLAlchemyError as error:
-        current_app.logger.warning("health: the database is unreachable: %s", error)
+    if not database_answers(picycle().engine):
+        current_app.logger.warning("health: the database is unreachable")
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from marshmallow import RAISE
 from picycle.engine.services import comments, tasks
+from picycle.engine.services.inbox import InboxQuery, list_inbox
+from picycle.engine.vocabulary import InboxScope
 
-from ..context import current_actor, unit_of_work
+from ..context import current_actor, request_uow
 from ..parsing import PicycleBlueprint
 from ..schemas import (
     CommentListSchema,
@@ -16,7 +18,6 @@ from ..schemas import (
     TaskDetailSchema,
     TaskPageSchema,
 )
-from . import render
 
 blp = PicycleBlueprint("tasks", __name__, description="The caller's inbox of human tasks")
 
@@ -32,10 +33,11 @@ def inbox(args):
     """The caller's open tasks
 
     `scope=all` is for admins and auditors (403 otherwise). `overdue=true` keeps tasks
-    past their due date; `sort=due` puts the most urgent first.
+    past their due date; `sort=due` puts the most urgent first, tasks without a due date
+    last.
     """
-    query = tasks.InboxQuery(
-        scope=args["scope"],
+    query = InboxQuery(
+        scope=InboxScope(args["scope"]),
         cycle_id=args.get("cycle"),
         unit=args.get("unit"),
         process_id=args.get("process_id"),
@@ -45,10 +47,13 @@ def inbox(args):
         limit=args["limit"],
         offset=args["offset"],
     )
-    with unit_of_work(write=False) as uow:
-        rows, total = tasks.list_inbox(uow, current_actor(), query)
-        items = [render.task(row) for row in rows]
-    return {"items": items, "total": total, "limit": args["limit"], "offset": args["offset"]}
+    page = list_inbox(request_uow(), current_actor(), query)
+    return {
+        "items": page.items,
+        "total": page.total,
+        "limit": args["limit"],
+        "offset": args["offset"],
+    }
 
 
 @blp.route(f"/{TASK_ID}", methods=["GET"])
@@ -56,16 +61,11 @@ def inbox(args):
 @blp.problems(401, 403, 404)
 def get_task(task_id):
     """One task with its form (JSON Schema) and the data the form starts from"""
-    with unit_of_work(write=False) as uow:
-        found = tasks.get_task(uow, current_actor(), str(task_id))
-        return render.task_detail(found, tasks.task_form(uow, found))
+    return tasks.get_task(request_uow(), current_actor(), str(task_id))
 
 
 def _act(action, task_id, *args):
-    with unit_of_work() as uow:
-        done = action(uow, current_actor(), str(task_id), *args)
-        uow.commit()
-        return render.task_detail(done, tasks.task_form(uow, done))
+    return action(request_uow(), current_actor(), str(task_id), *args)
 
 
 @blp.route(f"/{TASK_ID}/claim", methods=["POST"])
@@ -106,9 +106,7 @@ def complete(body, task_id):
 @blp.problems(401, 403, 404)
 def list_comments(task_id):
     """The task's comments, oldest first"""
-    with unit_of_work(write=False) as uow:
-        found = comments.list_comments(uow, current_actor(), str(task_id))
-        return {"items": [render.comment(c) for c in found]}
+    return {"items": comments.list_comments(request_uow(), current_actor(), str(task_id))}
 
 
 @blp.route(f"/{TASK_ID}/comments", methods=["POST"])
@@ -117,7 +115,4 @@ def list_comments(task_id):
 @blp.problems(401, 403, 404, *BODY)
 def add_comment(body, task_id):
     """Comment on a task (whoever may read it, auditors excepted)"""
-    with unit_of_work() as uow:
-        added = comments.add_comment(uow, current_actor(), str(task_id), body["text"])
-        uow.commit()
-        return render.comment(added), 201
+    return comments.add_comment(request_uow(), current_actor(), str(task_id), body["text"]), 201

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import url_for
-from picycle.engine.db.models import User
 from picycle.engine.services import users
 
-from ..context import current_actor, unit_of_work
+from ..context import current_actor, request_uow
 from ..parsing import PicycleBlueprint
 from ..schemas import (
     CreatedUserSchema,
@@ -27,24 +26,13 @@ blp = PicycleBlueprint(
 BODY = (400, 413, 415)
 
 
-def render(user: User) -> dict:
-    return {
-        "name": user.name,
-        "role": user.role,
-        "groups": user.groups,
-        "active": user.active,
-        "created_at": user.created_at,
-    }
-
-
 @blp.route("", methods=["GET"])
 @blp.response(200, UserListSchema)
 @blp.problems(401, 403)
 def list_users():
     """All users (admins and auditors)"""
-    with unit_of_work(write=False) as uow:
-        found = users.list_users(uow, current_actor())
-        return {"items": [render(u) for u in found], "total": len(found)}
+    found = users.list_users(request_uow(), current_actor())
+    return {"items": found, "total": len(found)}
 
 
 @blp.route("", methods=["POST"])
@@ -53,13 +41,10 @@ def list_users():
 @blp.problems(401, 403, 409, *BODY)
 def add_user(body):
     """Add a user (admins); the response holds their first API token, shown only once"""
-    with unit_of_work() as uow:
-        user, token = users.add_user(
-            uow, current_actor(), body["name"], body["role"], body["groups"]
-        )
-        uow.commit()
-        created = {**render(user), "token": token}
-    return created, 201, {"Location": url_for(".get_user", name=user.name)}
+    created = users.add_user(
+        request_uow(), current_actor(), body["name"], body["role"], body["groups"]
+    )
+    return created, 201, {"Location": url_for(".get_user", name=created.user.name)}
 
 
 @blp.route("/<picycle_name:name>", methods=["GET"])
@@ -67,8 +52,7 @@ def add_user(body):
 @blp.problems(401, 403, 404)
 def get_user(name):
     """One user (admins and auditors; anyone for themself)"""
-    with unit_of_work(write=False) as uow:
-        return render(users.read_user(uow, current_actor(), name))
+    return users.read_user(request_uow(), current_actor(), name)
 
 
 @blp.route("/<picycle_name:name>", methods=["PATCH"])
@@ -81,10 +65,7 @@ def change_user(body, name):
     `groups` replaces the whole set. The last active admin cannot be demoted or
     deactivated (409).
     """
-    with unit_of_work() as uow:
-        user = users.update_user(uow, current_actor(), name, **body)
-        uow.commit()
-        return render(user)
+    return users.update_user(request_uow(), current_actor(), name, **body)
 
 
 @blp.route("/<picycle_name:name>/tokens", methods=["POST"])
@@ -95,9 +76,7 @@ def issue_token(name):
 
     The user's other tokens keep working; revoke them separately.
     """
-    with unit_of_work() as uow:
-        token = users.issue_token(uow, current_actor(), name)
-        uow.commit()
+    token = users.issue_token(request_uow(), current_actor(), name)
     return {"user": name, "token": token}, 201
 
 
@@ -106,7 +85,5 @@ def issue_token(name):
 @blp.problems(401, 403, 404)
 def revoke_tokens(name):
     """Revoke all of the user's API tokens (admins, or the user themself)"""
-    with unit_of_work() as uow:
-        revoked = users.revoke_tokens(uow, current_actor(), name)
-        uow.commit()
+    revoked = users.revoke_tokens(request_uow(), current_actor(), name)
     return {"user": name, "revoked": revoked}

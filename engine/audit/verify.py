@@ -1,14 +1,37 @@
 """Verifying the audit trail: recompute every hash chain and compare it with the recorded
-chain heads. An edited event, a deleted one or a whole deleted chain is a break."""
+chain heads. An edited event, a deleted one or a whole deleted chain is a break.
+
+Recomputing is CPU-bound Python (canonical JSON and SHA-256, event by event), so a large
+trail is split into ranges of whole chains, each walked by a process of its own over its own
+connection; every process sees the trail as the transaction that read the heads saw it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import groupby
+from datetime import datetime
+from itertools import repeat
+from typing import Any, NamedTuple
 
+from sqlalchemy import Connection, Engine, String, Text, cast, func, select, text, type_coerce
+from sqlalchemy.orm import Session
+
+from ..db.database import open_database
 from ..db.models import AuditEvent
-from .chain import GENESIS, seal
+from .chain import GENESIS, seal_facts
+
+EVENTS = AuditEvent.__table__
+FETCH_BATCH = 2000
+# Workers cost about 0.2 s to start, and 1.5 s more when the first verification of a
+# process starts their fork server; with fewer events each, one process is as fast.
+EVENTS_PER_WORKER = 100_000
 
 
 @dataclass(frozen=True)
@@ -37,14 +60,23 @@ class Verification:
         return min(self.breaks, key=lambda b: (b.seq is None, b.seq or 0), default=None)
 
 
-def verify_chains(events: Iterable[AuditEvent], heads: dict[str, tuple[int, str]]) -> Verification:
-    """Check events given ordered by (chain, position) against the recorded chain heads."""
+class ChainWalk(NamedTuple):
+    """A chain recomputed from its first event: how many events were checked, the hash it
+    ended on, and the break that stopped it, if any."""
+
+    chain: str
+    length: int
+    head_hash: str
+    broken: Break | None
+
+
+def verify_chains(walks: Iterable[ChainWalk], heads: dict[str, tuple[int, str]]) -> Verification:
+    """Compare the walked chains, in the order they were read, with the recorded heads."""
     breaks: list[Break] = []
     checked = 0
     seen_chains: set[str] = set()
-    for chain, chain_events in _by_chain(events):
+    for chain, length, head_hash, broken in walks:
         seen_chains.add(chain)
-        length, head_hash, broken = _verify_one(chain, chain_events)
         checked += length
         if broken:
             breaks.append(broken)
@@ -68,35 +100,228 @@ def verify_chains(events: Iterable[AuditEvent], heads: dict[str, tuple[int, str]
     return Verification(checked, len(seen_chains | set(heads)), breaks)
 
 
-def _by_chain(events: Iterable[AuditEvent]) -> Iterator[tuple[str, Iterator[AuditEvent]]]:
-    return groupby(events, key=lambda e: e.chain)
+def walk_chains(
+    rows: Iterable[tuple], iso_time: Callable[[str], str] | None
+) -> Iterator[ChainWalk]:
+    """Recompute the chains of ``rows`` (seq, chain, position, time, actor, type, cycle_id,
+    task_id, element_id, data as JSON text, prev_hash, hash), ordered by chain and position.
+    ``iso_time`` turns the time into canonical's text (None: it is that already). A chain's
+    walk stops at its first break: the events after it are not checked."""
+    chain = None
+    length, previous, broken = 0, GENESIS, None
+    for (
+        seq,
+        event_chain,
+        position,
+        at,
+        actor,
+        event_type,
+        cycle_id,
+        task_id,
+        element_id,
+        data,
+        prev_hash,
+        stored_hash,
+    ) in rows:
+        if event_chain != chain:
+            if chain is not None:
+                yield ChainWalk(chain, length, previous, broken)
+            chain, length, previous, broken = event_chain, 0, GENESIS, None
+        elif broken:
+            continue
+        length += 1
+        if position != length:
+            reason = (
+                f"event {seq} is at position {position} of {chain}, expected {length}: "
+                "events were deleted"
+            )
+            broken = Break(chain, seq, reason)
+            continue
+        if iso_time is not None:
+            at = iso_time(at)
+        if prev_hash != previous or stored_hash != seal_facts(
+            previous,
+            chain,
+            position,
+            at,
+            actor,
+            event_type,
+            cycle_id,
+            task_id,
+            element_id,
+            _parse_json(data),
+        ):
+            reason = f"event {seq} ({event_type}) was altered after it was recorded"
+            broken = Break(chain, seq, reason)
+            continue
+        previous = stored_hash
+    if chain is not None:
+        yield ChainWalk(chain, length, previous, broken)
 
 
-def _verify_one(chain: str, events: Iterable[AuditEvent]) -> tuple[int, str, Break | None]:
-    previous = GENESIS
-    position = 0
-    for event in events:
-        position += 1
-        if event.position != position:
-            return (
-                position,
-                previous,
-                Break(
-                    chain,
-                    event.seq,
-                    f"event {event.seq} is at position {event.position} of "
-                    f"{chain}, expected {position}: events were deleted",
-                ),
-            )
-        if event.prev_hash != previous or seal(previous, event) != event.hash:
-            return (
-                position,
-                previous,
-                Break(
-                    chain,
-                    event.seq,
-                    f"event {event.seq} ({event.type}) was altered after it was recorded",
-                ),
-            )
-        previous = event.hash
-    return position, previous, None
+_decode_json = json.JSONDecoder().raw_decode
+
+
+def _parse_json(text: str) -> Any:
+    """``json.loads(text)``, minus its checks for white space, which stored JSON lacks."""
+    try:
+        value, end = _decode_json(text)
+        if end == len(text):
+            return value
+    except json.JSONDecodeError:
+        pass
+    return json.loads(text)  # white space around the value, or not JSON: as json.loads does
+
+
+# --- reading the trail, in this process or in worker processes ---------------------------------
+
+
+@dataclass(frozen=True)
+class TrailView:
+    """What a worker process needs to see the trail exactly as the verifying transaction
+    does. PostgreSQL transactions can share a snapshot. SQLite's cannot, but its one writer
+    at a time appends events in ``seq`` order: the events up to the last one the transaction
+    saw are the ones it sees."""
+
+    url: str
+    postgres_snapshot: str | None
+    sqlite_last_seq: int | None
+
+
+class AuditTrail:
+    """The audit trail as one read transaction sees it; ``session`` reads in that
+    transaction what the events are checked against (the chain heads)."""
+
+    def __init__(self, connection: Connection, view: TrailView):
+        self.connection = connection
+        self.session = Session(connection)
+        self.view = view
+
+    def verify(self, heads: dict[str, tuple[int, str]], workers: int | None = None) -> Verification:
+        """Walk every chain, in ``workers`` processes (see ``worker_count``), and compare
+        the walks with the recorded ``heads``."""
+        events = sum(length for length, _ in heads.values())
+        count = worker_count(events, workers)
+        ranges = chain_ranges(self.connection, events, count) if count > 1 else []
+        if len(ranges) > 1:
+            walks = self._walk_in_workers(ranges)
+        else:
+            walks = _walk(self.connection, None, None, self.view.sqlite_last_seq)
+        return verify_chains(walks, heads)
+
+    def _walk_in_workers(self, ranges: list[tuple[str | None, str | None]]) -> list[ChainWalk]:
+        # Not forked from this process, which may run threads (a web server): from a fork
+        # server, which imports this module once, so workers start in milliseconds after
+        # the first verification instead of each importing picycle anew.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__])
+        with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
+            parts = pool.map(_walk_in_worker, repeat(self.view), *zip(*ranges, strict=True))
+            return [walk for part in parts for walk in part]
+
+
+@contextmanager
+def pinned_trail(database: Engine, url: str) -> Iterator[AuditTrail]:
+    """The trail as a read transaction begun now sees it, for this process and for workers,
+    which open their own connections to ``url`` (the one ``database`` was opened with)."""
+    with database.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            snapshot = connection.scalar(text("SELECT pg_export_snapshot()"))
+            view = TrailView(url, snapshot, None)
+        else:
+            view = TrailView(url, None, connection.scalar(select(func.max(EVENTS.c.seq))))
+        trail = AuditTrail(connection, view)
+        try:
+            yield trail
+        finally:
+            trail.session.close()
+
+
+def worker_count(events: int, workers: int | None = None) -> int:
+    """``workers`` if given; else one per CPU, each with EVENTS_PER_WORKER events or more."""
+    if workers is not None:
+        return max(workers, 1)
+    return max(1, min(os.cpu_count() or 1, events // EVENTS_PER_WORKER))
+
+
+def chain_ranges(
+    connection: Connection, events: int, parts: int
+) -> list[tuple[str | None, str | None]]:
+    """Up to ``parts`` ranges of chain names, from low (inclusive) to high (exclusive; None:
+    open), of about ``events / parts`` events each, that cover every chain. A range starts
+    at the chain of the event found at its share of the trail in the database's own (chain,
+    position) order: the database compares the names in that order too."""
+    first = select(EVENTS.c.chain).order_by(EVENTS.c.chain, EVENTS.c.position).limit(1)
+    starts = [connection.scalar(first.offset(events * k // parts)) for k in range(1, parts)]
+    bounds = [None, *dict.fromkeys(start for start in starts if start is not None), None]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def _walk_in_worker(view: TrailView, low: str | None, high: str | None) -> list[ChainWalk]:
+    """In a worker process: the walks of the chains from ``low`` to ``high``."""
+    database = open_database(view.url)
+    try:
+        with database.connect() as connection:
+            if view.postgres_snapshot is not None:
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+                connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{view.postgres_snapshot}'")
+            return _walk(connection, low, high, view.sqlite_last_seq)
+    finally:
+        database.dispose()
+
+
+def _walk(
+    connection: Connection, low: str | None, high: str | None, last_seq: int | None
+) -> list[ChainWalk]:
+    """The walks of the chains from ``low`` to ``high``, read as plain text and numbers."""
+    at, data, iso_time = _time_and_data(connection)
+    columns = EVENTS.c
+    query = select(
+        columns.seq,
+        columns.chain,
+        columns.position,
+        at,
+        columns.actor,
+        columns.type,
+        columns.cycle_id,
+        columns.task_id,
+        columns.element_id,
+        data,
+        columns.prev_hash,
+        columns.hash,
+    ).order_by(columns.chain, columns.position)
+    if low is not None:
+        query = query.where(columns.chain >= low)
+    if high is not None:
+        query = query.where(columns.chain < high)
+    if last_seq is not None:
+        query = query.where(columns.seq <= last_seq)
+    streamed = connection.execution_options(stream_results=True, yield_per=FETCH_BATCH)
+    return list(walk_chains(streamed.execute(query), iso_time))
+
+
+# PostgreSQL writes the time as canonical does, so the client need not convert it at all.
+_POSTGRES_ISO_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+# SQLAlchemy stores a time in SQLite as UTC text, e.g. "2026-03-02 09:00:00.000000": the ISO
+# text but for the "T" and the offset. Rewriting it spares the two datetime conversions that
+# reading and isoformat() cost, the dearest part of an event's check after the JSON.
+_SQLITE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
+
+
+def _time_and_data(connection: Connection):
+    """The time and data columns to select (without SQLAlchemy's conversions), and how to
+    make the time canonical's text (None: it is already)."""
+    if connection.dialect.name == "postgresql":
+        at = func.to_char(func.timezone("UTC", EVENTS.c.at), _POSTGRES_ISO_TIME)
+        return at, cast(EVENTS.c.data, Text), None
+    dialect = connection.dialect
+    read_time = EVENTS.c.at.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def iso_time(stored: str) -> str:
+        if _SQLITE_TIME.fullmatch(stored):
+            datetime.fromisoformat(stored)  # a date that does not exist fails as reading it does
+            return f"{stored[:10]}T{stored[11:]}+00:00"
+        return read_time(stored).isoformat(timespec="microseconds")
+
+    return type_coerce(EVENTS.c.at, String), type_coerce(EVENTS.c.data, Text), iso_time

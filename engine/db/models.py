@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import JsonDocument, UTCDateTime
+
+GENESIS = "0" * 64  # the hash an audit chain starts from
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -136,18 +139,25 @@ class Cycle(Base):
     # kept beside the state so reads never deserialize the workflow.
     data: Mapped[dict[str, Any]]
     state: Mapped[str] = mapped_column(Text)
-    revision: Mapped[int] = mapped_column(Integer)
+    # A random token replaced by every write of the row (engine/repository.py).
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    # The head of the cycle's own audit chain: its length and last hash (a new chain's are
+    # 0 and GENESIS), kept on the row that every change of the cycle locks and writes.
+    audit_length: Mapped[int] = mapped_column(server_default="0")
+    audit_head: Mapped[str] = mapped_column(String(64), server_default=GENESIS)
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
-
-    __mapper_args__ = {"version_id_col": revision}
 
 
 class Task(Base):
     """Inbox index: one row per human task that ever became ready."""
 
     __tablename__ = "tasks"
+    # Covering indexes, one per arm of the inbox (engine/services/inbox.py): its counts and
+    # pages are answered from them alone. Each starts with the arm's equalities, then its
+    # order (PostgreSQL reads an index in order only after equalities; IS NULL is none),
+    # then what the arm and the filters test on the entries; cycle_id for the cycle, unit
+    # and process filters.
     __table_args__ = (
-        # Covering indexes: the inbox's counts and pages are answered from them alone.
         Index(
             "ix_tasks_open_group",
             "state",
@@ -157,6 +167,7 @@ class Task(Base):
             "claimed_by",
             "assignee",
             "due_at",
+            "cycle_id",
         ),
         Index(
             "ix_tasks_open_assignee",
@@ -166,8 +177,11 @@ class Task(Base):
             "id",
             "claimed_by",
             "due_at",
+            "cycle_id",
         ),
-        Index("ix_tasks_open_claimed", "state", "claimed_by", "created_at", "id", "due_at"),
+        Index(
+            "ix_tasks_open_claimed", "state", "claimed_by", "created_at", "id", "due_at", "cycle_id"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -224,7 +238,8 @@ class AuditEvent(Base):
 
 
 class AuditChain(Base):
-    """The head of each audit chain: its length and last hash, so deletions show."""
+    """The head of the global audit chain (events about no cycle): its length and last
+    hash, so deletions show. Each cycle's chain head is on its ``cycles`` row."""
 
     __tablename__ = "audit_chains"
 

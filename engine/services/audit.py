@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from itertools import chain
 
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session
 
 from ..actors import Actor
-from ..audit.verify import Verification, verify_chains
+from ..audit import export
+from ..audit.chain import chain_of
+from ..audit.verify import Verification, pinned_trail
 from ..db.models import AuditChain, AuditEvent, Cycle, Task
-from ..errors import PermissionDenied
+from ..errors import NotFound, PermissionDenied
+from ..read_models import AuditEventView, Page
 from ..uow import Engine, UnitOfWork
-from .cycles import get_cycle
 
 STREAM_BATCH = 1000
+_EVENT_COLUMNS = [getattr(AuditEvent, f.name) for f in fields(AuditEventView)]
+
+
+def _view(row) -> AuditEventView:
+    return AuditEventView(*row)
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,12 @@ def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
 
 def cycle_history(
     uow: UnitOfWork, actor: Actor, cycle_id: int, limit: int = 100, offset: int = 0
-) -> tuple[list[AuditEvent], int]:
-    get_cycle(uow, cycle_id)
+) -> Page[AuditEventView]:
+    if uow.session.get(Cycle, cycle_id) is None:
+        raise NotFound(f"there is no cycle #{cycle_id}")
     if not may_read_cycle(uow, actor, cycle_id):
         raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
-    query = select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
+    query = select(*_EVENT_COLUMNS).where(AuditEvent.cycle_id == cycle_id)
     return _page(uow, query, limit, offset)
 
 
@@ -56,7 +66,7 @@ def _require_auditor(actor: Actor) -> None:
 
 
 def _filtered(filters: EventFilter) -> Select:
-    query = select(AuditEvent)
+    query = select(*_EVENT_COLUMNS)
     if filters.cycle_id is not None:
         query = query.where(AuditEvent.cycle_id == filters.cycle_id)
     if filters.unit:
@@ -76,20 +86,20 @@ def _filtered(filters: EventFilter) -> Select:
 
 def list_events(
     uow: UnitOfWork, actor: Actor, filters: EventFilter, limit: int = 100, offset: int = 0
-) -> tuple[list[AuditEvent], int]:
+) -> Page[AuditEventView]:
     _require_auditor(actor)
     return _page(uow, _filtered(filters), limit, offset)
 
 
-def _page(uow: UnitOfWork, query: Select, limit: int, offset: int):
+def _page(uow: UnitOfWork, query: Select, limit: int, offset: int) -> Page[AuditEventView]:
     total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.scalars(query.order_by(AuditEvent.seq).limit(limit).offset(offset))
-    return list(rows), total
+    rows = uow.session.execute(query.order_by(AuditEvent.seq).limit(limit).offset(offset))
+    return Page([_view(row) for row in rows], total)
 
 
 def stream_events(
     uow: UnitOfWork, actor: Actor, filters: EventFilter, by_cycle: bool = False
-) -> Iterator[AuditEvent]:
+) -> Iterator[AuditEventView]:
     """Every matching event, fetched in batches on a server-side cursor."""
     _require_auditor(actor)
     order = (AuditEvent.cycle_id, AuditEvent.seq) if by_cycle else (AuditEvent.seq,)
@@ -98,23 +108,77 @@ def stream_events(
         .order_by(*order)
         .execution_options(stream_results=True, yield_per=STREAM_BATCH)
     )
-    result = uow.session.scalars(query)
+    result = uow.session.execute(query)
     try:
-        yield from result
+        for row in result:
+            yield _view(row)
     finally:
         # A client that hangs up mid-export leaves the server-side cursor to close here.
         result.close()
 
 
-def verify(engine: Engine, actor: Actor) -> Verification:
-    """Recompute every chain; ``first_break`` names the first event that is not intact."""
-    _require_auditor(actor)
-    with engine.unit_of_work(write=False) as uow:
-        heads = {c.chain: (c.length, c.head_hash) for c in uow.session.scalars(select(AuditChain))}
-        # Plain rows, not ORM objects: verification reads every event ever recorded.
-        rows = uow.session.execute(
-            select(AuditEvent.__table__)
-            .order_by(AuditEvent.chain, AuditEvent.position)
-            .execution_options(stream_results=True, yield_per=STREAM_BATCH)
+@dataclass(frozen=True)
+class Export:
+    """A file of events: its media type, file name extension, and its text in chunks."""
+
+    media_type: str
+    extension: str
+    chunks: Iterator[str]
+
+
+# format -> (renderer, media type, file extension)
+EXPORT_FORMATS = {
+    "csv": (export.to_csv, "text/csv", "csv"),
+    "jsonl": (export.to_jsonl, "application/x-ndjson", "jsonl"),
+    "xes": (export.to_xes, "application/xml", "xes"),
+}
+
+
+def export_events(uow: UnitOfWork, actor: Actor, filters: EventFilter, format: str) -> Export:
+    """Every matching event as CSV, JSON Lines or XES (one trace per cycle), streamed in
+    constant memory. The query runs (and permission is checked) before this returns."""
+    render, media_type, extension = EXPORT_FORMATS[format]
+    events = stream_events(uow, actor, filters, by_cycle=format == "xes")
+    first = next(events, None)
+    selection = iter(()) if first is None else chain([first], events)
+
+    def chunks() -> Iterator[str]:
+        try:
+            yield from render(selection)
+        finally:
+            events.close()
+
+    return Export(media_type, extension, chunks())
+
+
+def recorded_heads(session: Session) -> dict[str, tuple[int, str]]:
+    """Every chain's recorded (length, last hash): the global chain's from
+    ``audit_chains``, each cycle's from its own row."""
+    heads = {
+        chain: (length, head)
+        for chain, length, head in session.execute(
+            select(AuditChain.chain, AuditChain.length, AuditChain.head_hash)
         )
-        return verify_chains(rows, heads)
+    }
+    cycles = select(Cycle.id, Cycle.audit_length, Cycle.audit_head).where(Cycle.audit_length > 0)
+    for cycle_id, length, head in session.execute(cycles):
+        heads[chain_of(cycle_id)] = (length, head)
+    return heads
+
+
+def verify(engine: Engine, actor: Actor, workers: int | None = None) -> Verification:
+    """Recompute every chain; ``first_break`` names the first event that is not intact. A
+    large trail is split across ``workers`` processes (default: one per CPU; one for a
+    small trail)."""
+    with engine.unit_of_work(write=False) as uow:
+        return verify_trail(uow, actor, workers)
+
+
+def verify_trail(uow: UnitOfWork, actor: Actor, workers: int | None = None) -> Verification:
+    """``verify`` in a unit of work the caller has opened (the CLI's, where ``--as`` was
+    looked up)."""
+    _require_auditor(actor)
+    # The heads and the events are read in one transaction of the verifier's own, whose
+    # view of the trail its worker processes share.
+    with pinned_trail(uow.engine.database, uow.engine.url) as trail:
+        return trail.verify(recorded_heads(trail.session), workers)

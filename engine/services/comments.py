@@ -5,47 +5,44 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..actors import Actor, require_writer
+from ..cycle import MAX_COMMENT_LENGTH
 from ..db.models import Comment
-from ..errors import ValidationFailed
+from ..read_models import CommentView
 from ..uow import UnitOfWork
-from .tasks import get_task
+from .tasks import readable_task
 
-MAX_COMMENT_LENGTH = 10_000
+__all__ = ["MAX_COMMENT_LENGTH", "add_comment", "list_comments"]
 
 
-def list_comments(uow: UnitOfWork, actor: Actor, task_id: str) -> list[Comment]:
-    """The task's comments, oldest first, for whoever may read the task."""
-    get_task(uow, actor, task_id)
-    return list(
-        uow.session.scalars(select(Comment).where(Comment.task_id == task_id).order_by(Comment.id))
+def _view(comment: Comment) -> CommentView:
+    return CommentView(
+        comment.id, comment.task_id, comment.author, comment.text, comment.created_at
     )
 
 
-def add_comment(uow: UnitOfWork, actor: Actor, task_id: str, text: str) -> Comment:
+def list_comments(uow: UnitOfWork, actor: Actor, task_id: str) -> list[CommentView]:
+    """The task's comments, oldest first, for whoever may read the task."""
+    readable_task(uow, actor, task_id)
+    found = uow.session.scalars(
+        select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
+    )
+    return [_view(comment) for comment in found]
+
+
+def add_comment(uow: UnitOfWork, actor: Actor, task_id: str, text: str) -> CommentView:
     """Append a comment to a task, open or closed; it is part of the cycle's history."""
     require_writer(actor, "comment on a task")
-    task = get_task(uow, actor, task_id)
-    if not text.strip():
-        raise ValidationFailed("a comment must not be empty", {"text": ["must not be empty"]})
-    if len(text) > MAX_COMMENT_LENGTH:
-        message = f"at most {MAX_COMMENT_LENGTH} characters"
-        raise ValidationFailed(f"the comment is too long: {message}", {"text": [message]})
-    comment = Comment(
-        task_id=task.id,
-        cycle_id=task.cycle_id,
-        author=actor.name,
-        text=text,
-        created_at=uow.now,
-    )
-    uow.session.add(comment)
-    uow.session.flush()
-    uow.record(
-        actor.name,
-        "task_commented",
-        cycle_id=task.cycle_id,
-        task_id=task.id,
-        element_id=task.element_id,
-        comment_id=comment.id,
-        text=text,
-    )
-    return comment
+    cycle = uow.cycles.lock_for_task(task_id)
+    task = cycle.open_tasks.get(task_id) or readable_task(uow, actor, task_id)[0]
+    comment = Comment(task_id=task_id, cycle_id=cycle.id, author=actor.name, created_at=uow.now)
+
+    def store(checked: str) -> int:
+        comment.text = checked
+        uow.session.add(comment)
+        uow.session.flush()
+        return comment.id
+
+    cycle.comment_on(actor, task, text, store)
+    added = _view(comment)
+    uow.commit()
+    return added

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from ..actors import Actor
-from ..errors import PermissionDenied
+from ..cycle import DefinitionRef
+from ..db.models import Cycle as CycleRow
+from ..db.models import ProcessDefinition
+from ..errors import NotFound, PermissionDenied
 from ..spiff.path import ElementPassage, FlowPassage
 from ..uow import UnitOfWork
 from .audit import may_read_cycle  # the history's read rule: the path follows it
-from .cycles import get_cycle
-from .definitions import spec_loader
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,28 @@ def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:
     """Which BPMN elements the cycle completed, how often and when, which it is at now,
     and the connections it took. Read as the cycle's history is: auditors and admins
     every cycle, a member the cycles they take part in."""
-    cycle = get_cycle(uow, cycle_id)
+    row = uow.session.execute(
+        select(
+            CycleRow.state,
+            ProcessDefinition.id,
+            ProcessDefinition.process_id,
+            ProcessDefinition.version,
+            ProcessDefinition.deployment_id,
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == CycleRow.definition_id)
+        .where(CycleRow.id == cycle_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"there is no cycle #{cycle_id}")
     if not may_read_cycle(uow, actor, cycle_id):
         raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
-    definition_id = cycle.definition_id
-    path = uow.runner.passed_elements(definition_id, spec_loader(uow, definition_id), cycle.state)
+    state, *definition = row
+    definition = DefinitionRef(*definition)
+    path = uow.cycles.models.passed_elements(definition, state)
     return CyclePath(
-        cycle_id=cycle.id,
-        process_id=cycle.process_id,
-        version=cycle.definition.version,
+        cycle_id=cycle_id,
+        process_id=definition.process_id,
+        version=definition.version,
         elements=path.elements,
         flows=path.flows,
     )

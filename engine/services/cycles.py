@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..actors import Actor, require_admin, require_writer
-from ..db.models import Cycle, Task
+from ..cycle import Cycle, CycleRecord, records_of
+from ..db.models import Cycle as CycleRow
+from ..db.models import ProcessDefinition, Task
+from ..deployed import latest_version
 from ..errors import Conflict, NotFound
 from ..inputs import require_text
-from ..projection import load_instance, save_cycle
+from ..read_models import CycleDetail, CycleSummary, Page, TaskSummary, task_summary
 from ..uow import UnitOfWork
-from .definitions import latest_definition, spec_loader
+from ..vocabulary import CycleStatus, TaskState
 
 DEFAULT_PROCESS = "pi_cycle"
-RUNNING = "running"
 
 
 def start_cycle(
@@ -26,13 +28,18 @@ def start_cycle(
     title: str,
     process_id: str = DEFAULT_PROCESS,
     data: dict[str, Any] | None = None,
-) -> Cycle:
-    """The unit's next cycle, seeded from its previous one's indicators."""
+) -> CycleDetail:
+    """The unit's next cycle, seeded from its previous completed one's indicators."""
     require_writer(actor, "start a cycle")
     require_text(unit=(unit, 255), title=(title, 500))
-    definition = latest_definition(uow, process_id)
-    previous = _latest_cycle_of(uow, unit)
-    if previous is not None and previous.status == RUNNING:
+    definition = latest_version(uow, process_id)
+    previous = uow.session.execute(
+        select(CycleRow.id, CycleRow.cycle_number, CycleRow.status, CycleRow.data)
+        .where(CycleRow.unit == unit)
+        .order_by(CycleRow.cycle_number.desc())
+        .limit(1)
+    ).one_or_none()
+    if previous is not None and previous.status == CycleStatus.RUNNING:
         raise Conflict(
             f"{unit}'s cycle {previous.cycle_number} (#{previous.id}) is still running; "
             "complete or cancel it before starting the next one"
@@ -47,35 +54,25 @@ def start_cycle(
     }
     if previous is not None and "indicators" not in start_data:
         start_data["indicators"] = next_baselines(previous.data)
-    instance = uow.runner.start(definition.id, spec_loader(uow, definition.id), start_data, uow.now)
-    cycle = Cycle(
+    models = uow.cycles.models
+    record = CycleRecord(
+        id=None,
         definition=definition,
-        process_id=process_id,
         unit=unit,
         title=title,
         cycle_number=cycle_number,
         previous_cycle_id=previous.id if previous else None,
-        status=RUNNING,
+        status=CycleStatus.RUNNING,
         started_at=uow.now,
         started_by=actor.name,
+        ended_at=None,
         data={},
-        state="",
     )
-    uow.session.add(cycle)
-    uow.session.flush()
-    uow.record(
-        actor.name,
-        "cycle_started",
-        cycle_id=cycle.id,
-        process_id=process_id,
-        version=definition.version,
-        unit=unit,
-        title=title,
-        cycle_number=cycle_number,
-        previous_cycle=cycle.previous_cycle_id,
-    )
-    save_cycle(uow, cycle, instance, actor.name)
-    return cycle
+    cycle = Cycle.start(record, models.start(definition, start_data), models, actor)
+    uow.cycles.add(cycle)
+    started = cycle.detail()
+    uow.commit()
+    return started
 
 
 def next_baselines(previous: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,66 +89,81 @@ def next_baselines(previous: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _latest_cycle_of(uow: UnitOfWork, unit: str) -> Cycle | None:
-    return uow.session.scalar(
-        select(Cycle).where(Cycle.unit == unit).order_by(Cycle.cycle_number.desc()).limit(1)
+def _summaries() -> Select:
+    return select(
+        CycleRow.id,
+        CycleRow.status,
+        CycleRow.unit,
+        CycleRow.title,
+        CycleRow.cycle_number,
+        CycleRow.previous_cycle_id,
+        CycleRow.process_id,
+        ProcessDefinition.version,
+        CycleRow.started_at,
+        CycleRow.started_by,
+        CycleRow.ended_at,
+    ).join(ProcessDefinition, ProcessDefinition.id == CycleRow.definition_id)
+
+
+_SUMMARY_FIELDS = [f.name for f in fields(CycleSummary)]
+
+
+def _summary(row) -> CycleSummary:
+    values = {name: row._mapping[name] for name in _SUMMARY_FIELDS}
+    return CycleSummary(**{**values, "status": CycleStatus(row.status)})
+
+
+def get_cycle(uow: UnitOfWork, cycle_id: int) -> CycleDetail:
+    """A cycle with its open tasks and what it has recorded, from the index tables."""
+    row = uow.session.execute(
+        _summaries().add_columns(CycleRow.data).where(CycleRow.id == cycle_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"there is no cycle #{cycle_id}")
+    return CycleDetail(
+        **vars(_summary(row)),
+        open_tasks=open_tasks(uow, cycle_id),
+        records=records_of(row.data),
     )
 
 
-def get_cycle(uow: UnitOfWork, cycle_id: int, for_update: bool = False) -> Cycle:
-    query = select(Cycle).where(Cycle.id == cycle_id)
-    if for_update:
-        query = query.with_for_update(of=Cycle)
-    cycle = uow.session.scalar(query)
-    if cycle is None:
-        raise NotFound(f"there is no cycle #{cycle_id}")
-    return cycle
+def open_tasks(uow: UnitOfWork, cycle_id: int) -> list[TaskSummary]:
+    rows = uow.session.scalars(
+        select(Task)
+        .where(Task.cycle_id == cycle_id, Task.state == TaskState.OPEN)
+        .order_by(Task.created_at, Task.id)
+    )
+    return [task_summary(row) for row in rows]
 
 
 @dataclass(frozen=True)
 class CycleFilter:
     unit: str | None = None
-    status: str | None = None
+    status: CycleStatus | None = None
     process_id: str | None = None
 
 
 def list_cycles(
     uow: UnitOfWork, filters: CycleFilter = CycleFilter(), limit: int = 50, offset: int = 0
-) -> tuple[list[Cycle], int]:
-    query = select(Cycle)
+) -> Page[CycleSummary]:
+    query = _summaries()
     if filters.unit:
-        query = query.where(Cycle.unit == filters.unit)
+        query = query.where(CycleRow.unit == filters.unit)
     if filters.status:
-        query = query.where(Cycle.status == filters.status)
+        query = query.where(CycleRow.status == filters.status)
     if filters.process_id:
-        query = query.where(Cycle.process_id == filters.process_id)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = uow.session.scalars(query.order_by(Cycle.id.desc()).limit(limit).offset(offset))
-    return list(rows), total or 0
+        query = query.where(CycleRow.process_id == filters.process_id)
+    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = uow.session.execute(query.order_by(CycleRow.id.desc()).limit(limit).offset(offset))
+    return Page([_summary(row) for row in rows], total)
 
 
-def open_tasks(uow: UnitOfWork, cycle_id: int) -> list[Task]:
-    return list(
-        uow.session.scalars(
-            select(Task)
-            .where(Task.cycle_id == cycle_id, Task.state == "open")
-            .order_by(Task.created_at, Task.id)
-        )
-    )
-
-
-def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> Cycle:
+def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> CycleDetail:
+    """Stop a running cycle; its open tasks are withdrawn."""
     require_admin(actor, "cancel a cycle")
     require_text(reason=(reason, 2000))
-    cycle = get_cycle(uow, cycle_id, for_update=True)
-    if cycle.status != RUNNING:
-        raise Conflict(
-            f"cycle #{cycle_id} is {cycle.status}; only a running cycle can be cancelled"
-        )
-    instance = load_instance(uow, cycle)
-    instance.cancel()
-    cycle.status = "cancelled"
-    cycle.ended_at = uow.now
-    uow.record(actor.name, "cycle_cancelled", cycle_id=cycle.id, reason=reason)
-    save_cycle(uow, cycle, instance, actor.name)
-    return cycle
+    cycle = uow.cycles.lock(cycle_id)
+    cycle.cancel(actor, reason)
+    cancelled = cycle.detail()
+    uow.commit()
+    return cancelled

@@ -12,13 +12,16 @@ from ..actors import Actor, require_admin
 from ..bundles import MAX_NAME, name_problems, printable
 from ..db.models import Deployment, DeploymentFile, Group, ProcessDefinition
 from ..definition_diff import diff_bundles
+from ..deployed import next_version
 from ..errors import InvalidModel, NotFound
-from ..forms import Form
+from ..forms import parse_form
+from ..read_models import DefinitionDetail, DefinitionFile, DefinitionView
+from ..rules import RULES
 from ..spiff import serializer
 from ..spiff.parser import parse_bundle
 from ..spiff.validation import Problem, validate_bundle
-from ..spiff.validation.documents import FORMS_FOLDER
 from ..uow import UnitOfWork
+from ..vocabulary import EventType
 
 
 def bundle_hash(files: Mapping[str, bytes]) -> str:
@@ -33,23 +36,30 @@ class Deployed:
     """What a deployment did: new versions (none when the bundle was deployed before or in
     a dry run) and the validator's warnings."""
 
-    definitions: list[ProcessDefinition]
+    definitions: list[DefinitionView]
     warnings: list[Problem]
     dry_run: bool = False
     # When the same files were deployed before: the versions they became then.
-    already_deployed: list[ProcessDefinition] = field(default_factory=list)
+    already_deployed: list[DefinitionView] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
         return not self.definitions and not self.dry_run
 
 
+def require_deployer(actor: Actor) -> None:
+    """PermissionDenied unless ``actor`` may deploy (an admin): lets an interface refuse
+    before it reads an upload. ``deploy`` checks it again."""
+    require_admin(actor, "deploy process definitions")
+
+
 def deploy(
     uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes], dry_run: bool = False
 ) -> Deployed:
     """Validate the bundle, then deploy a new version of each process it defines. An
-    invalid bundle raises InvalidModel listing every problem, and nothing is deployed."""
-    require_admin(actor, "deploy process definitions")
+    invalid bundle raises InvalidModel listing every problem, and nothing is deployed;
+    nor is anything in a dry run or when the very same files were deployed before."""
+    require_deployer(actor)
     bad_names = name_problems(dict(files))
     if bad_names:
         raise InvalidModel(
@@ -57,7 +67,9 @@ def deploy(
             [_bundle_problem(name, message) for name, message in bad_names.items()],
         )
     known_groups = set(uow.session.scalars(select(Group.name)))
-    problems = validate_bundle(files, known_groups=known_groups)
+    problems = validate_bundle(
+        files, rule_names=RULES.keys(), parse_form=parse_form, known_groups=known_groups
+    )
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]
     if errors:
@@ -82,7 +94,7 @@ def deploy(
     for process in parse_bundle(files):
         definition = ProcessDefinition(
             process_id=process.process_id,
-            version=_next_version(uow, process.process_id),
+            version=next_version(uow, process.process_id),
             name=process.name,
             deployment_id=deployment.id,
             spec=serializer.dump_spec(process.spec, process.subprocess_specs),
@@ -92,14 +104,15 @@ def deploy(
         uow.session.flush()
         uow.record(
             actor.name,
-            "definition_deployed",
+            EventType.DEFINITION_DEPLOYED,
             process_id=process.process_id,
             version=definition.version,
             content_hash=content_hash,
             files=sorted(files),
             warnings=[p.message for p in warnings],
         )
-        definitions.append(definition)
+        definitions.append(_view(definition))
+    uow.commit()
     return Deployed(definitions, warnings)
 
 
@@ -107,34 +120,38 @@ def _bundle_problem(file: str, message: str) -> dict:
     return {"severity": "error", "file": file, "line": None, "element_id": None, "message": message}
 
 
-def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[ProcessDefinition]:
-    return list(
-        uow.session.scalars(
+def _view(definition: ProcessDefinition) -> DefinitionView:
+    return DefinitionView(
+        process_id=definition.process_id,
+        version=definition.version,
+        name=definition.name,
+        deployed_at=definition.deployed_at,
+        deployed_by=definition.deployment.deployed_by,
+        content_hash=definition.deployment.content_hash,
+    )
+
+
+def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[DefinitionView]:
+    return [
+        _view(definition)
+        for definition in uow.session.scalars(
             select(ProcessDefinition)
             .where(ProcessDefinition.deployment_id == deployment.id)
             .order_by(ProcessDefinition.process_id)
         )
-    )
+    ]
 
 
-def _next_version(uow: UnitOfWork, process_id: str) -> int:
-    latest = uow.session.scalar(
-        select(func.max(ProcessDefinition.version)).where(
-            ProcessDefinition.process_id == process_id
-        )
-    )
-    return (latest or 0) + 1
-
-
-def latest_definitions(uow: UnitOfWork) -> list[ProcessDefinition]:
+def latest_definitions(uow: UnitOfWork) -> list[DefinitionView]:
     """The newest version of every deployed process."""
     newest = (
         select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
         .group_by(ProcessDefinition.process_id)
         .subquery()
     )
-    return list(
-        uow.session.scalars(
+    return [
+        _view(definition)
+        for definition in uow.session.scalars(
             select(ProcessDefinition)
             .join(
                 newest,
@@ -143,46 +160,58 @@ def latest_definitions(uow: UnitOfWork) -> list[ProcessDefinition]:
             )
             .order_by(ProcessDefinition.process_id)
         )
-    )
+    ]
 
 
-def versions_of(uow: UnitOfWork, process_id: str) -> list[ProcessDefinition]:
-    found = list(
-        uow.session.scalars(
+def versions_of(uow: UnitOfWork, process_id: str) -> list[DefinitionView]:
+    found = [
+        _view(definition)
+        for definition in uow.session.scalars(
             select(ProcessDefinition)
             .where(ProcessDefinition.process_id == process_id)
             .order_by(ProcessDefinition.version)
         )
-    )
+    ]
     if not found:
         raise NotFound(f"no process definition '{process_id}' is deployed")
     return found
 
 
-def definition_version(uow: UnitOfWork, process_id: str, version: int | None) -> ProcessDefinition:
+def _version(uow: UnitOfWork, process_id: str, version: int | None) -> ProcessDefinition:
     """The given version of a process, or its latest when ``version`` is None."""
+    query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
     if version is None:
-        return latest_definition(uow, process_id)
-    definition = uow.session.scalar(
-        select(ProcessDefinition).where(
-            ProcessDefinition.process_id == process_id, ProcessDefinition.version == version
-        )
-    )
+        query = query.order_by(ProcessDefinition.version.desc()).limit(1)
+        missing = f"no process definition '{process_id}' is deployed; deploy it first"
+    else:
+        query = query.where(ProcessDefinition.version == version)
+        missing = f"{process_id} has no version {version}"
+    definition = uow.session.scalar(query)
     if definition is None:
-        raise NotFound(f"{process_id} has no version {version}")
+        raise NotFound(missing)
     return definition
 
 
-def definition_files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str, bytes]:
-    """The files of the bundle the version was deployed from."""
+def definition_version(uow: UnitOfWork, process_id: str, version: int | None) -> DefinitionDetail:
+    """A version (the latest when ``version`` is None) with the files of its bundle."""
+    definition = _version(uow, process_id, version)
+    files = sorted(_files(uow, definition).items())
+    return DefinitionDetail(
+        **vars(_view(definition)),
+        files=[DefinitionFile(name, len(content)) for name, content in files],
+    )
+
+
+def _files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str, bytes]:
     rows = uow.session.scalars(
         select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id)
     )
     return {row.name: row.content.encode("utf-8") for row in rows}
 
 
-def definition_file(uow: UnitOfWork, definition: ProcessDefinition, name: str) -> str:
+def definition_file(uow: UnitOfWork, process_id: str, version: int, name: str) -> str:
     """One file of the bundle the version was deployed from, as it was deployed."""
+    definition = _version(uow, process_id, version)
     content = None
     if printable(name) and len(name) <= MAX_NAME:
         content = uow.session.scalar(
@@ -192,55 +221,17 @@ def definition_file(uow: UnitOfWork, definition: ProcessDefinition, name: str) -
             )
         )
     if content is None:
-        raise NotFound(
-            f"version {definition.version} of {definition.process_id} has no file {name!r}"
-        )
+        raise NotFound(f"version {version} of {process_id} has no file {name!r}")
     return content
 
 
 def diff_versions(uow: UnitOfWork, process_id: str, old: int, new: int) -> dict:
     """Elements, decision rules and form fields added, removed or changed from old to new."""
-    before = definition_files(uow, definition_version(uow, process_id, old))
-    after = definition_files(uow, definition_version(uow, process_id, new))
+    before = _files(uow, _version(uow, process_id, old))
+    after = _files(uow, _version(uow, process_id, new))
     return {
         "process_id": process_id,
         "from_version": old,
         "to_version": new,
         **diff_bundles(before, after),
     }
-
-
-def latest_definition(uow: UnitOfWork, process_id: str) -> ProcessDefinition:
-    definition = uow.session.scalar(
-        select(ProcessDefinition)
-        .where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    )
-    if definition is None:
-        raise NotFound(f"no process definition '{process_id}' is deployed; deploy it first")
-    return definition
-
-
-def form_of(uow: UnitOfWork, deployment_id: int, form_file: str) -> Form:
-    path = FORMS_FOLDER + form_file
-
-    def load_text() -> str:
-        return uow.session.scalar(
-            select(DeploymentFile.content).where(
-                DeploymentFile.deployment_id == deployment_id, DeploymentFile.name == path
-            )
-        )
-
-    return uow.forms.get(deployment_id, path, load_text)
-
-
-def spec_loader(uow: UnitOfWork, definition_id: int):
-    """Reads a definition's serialized spec only when the runner's cache does not have it."""
-
-    def load() -> str:
-        return uow.session.scalar(
-            select(ProcessDefinition.spec).where(ProcessDefinition.id == definition_id)
-        )
-
-    return load

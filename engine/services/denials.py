@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..actors import Actor
 from ..uow import Engine
-
-ACCESS_DENIED = "access_denied"
+from ..vocabulary import EventType
 
 
 def record_access_denied(engine: Engine, actor: Actor, action: str, reason: str) -> None:
@@ -14,5 +13,7 @@ def record_access_denied(engine: Engine, actor: Actor, action: str, reason: str)
     has rolled back, and the refusal must stay on record all the same. It goes on the
     global chain, not on a cycle's."""
     with engine.unit_of_work() as uow:
-        uow.record(actor.name, ACCESS_DENIED, action=action, reason=reason, role=actor.role)
+        uow.record(
+            actor.name, EventType.ACCESS_DENIED, action=action, reason=reason, role=actor.role
+        )
         uow.commit()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from ..actors import ROLES, Actor, require_admin
+from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, User, UserGroup
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
+from ..read_models import NewUser, UserView
 from ..uow import UnitOfWork
+from ..vocabulary import EventType, Role
 
 TOKEN_PREFIX = "pic_"
 
@@ -21,15 +24,17 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.name, user.role, frozenset(user.groups))
+def view_of(user: User) -> UserView:
+    return UserView(user.name, Role(user.role), user.groups, user.active, user.created_at)
 
 
-def _check_role(role: str) -> None:
-    if role not in ROLES:
-        raise ValidationFailed(
-            f"unknown role '{role}'", {"role": [f"must be one of {', '.join(ROLES)}"]}
-        )
+def _check_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        roles = ", ".join(Role)
+        message = f"must be one of {roles}"
+        raise ValidationFailed(f"unknown role '{role}'", {"role": [message]}) from None
 
 
 def _ensure_groups(uow: UnitOfWork, names: list[str]) -> None:
@@ -40,67 +45,94 @@ def _ensure_groups(uow: UnitOfWork, names: list[str]) -> None:
     uow.session.flush()
 
 
-def add_user(
-    uow: UnitOfWork, actor: Actor, name: str, role: str, groups: list[str]
-) -> tuple[User, str]:
+def add_user(uow: UnitOfWork, actor: Actor, name: str, role: str, groups: list[str]) -> NewUser:
     """The new user and their first API token (shown once, stored only as a hash)."""
     require_admin(actor, "add users")
     require_text(name=(name, 100))
-    _check_role(role)
-    if uow.session.scalar(select(User).where(User.name == name)) is not None:
+    role = _check_role(role)
+    if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"there is already a user called {name}")
     _ensure_groups(uow, groups)
     user = User(name=name, role=role, active=True, created_at=uow.now)
     user.memberships = [UserGroup(group_name=g) for g in sorted(set(groups))]
     uow.session.add(user)
     uow.session.flush()
-    uow.record(actor.name, "user_created", user=name, role=role, groups=sorted(set(groups)))
-    return user, _issue_token(uow, actor, user)
+    uow.record(actor.name, EventType.USER_CREATED, user=name, role=role, groups=user.groups)
+    token = _issue_token(uow, actor, user)
+    created = NewUser(view_of(user), token)
+    uow.commit()
+    return created
 
 
 def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     uow.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=uow.now))
-    uow.record(actor.name, "token_issued", user=user.name)
+    uow.record(actor.name, EventType.TOKEN_ISSUED, user=user.name)
     return token
 
 
-def get_user(uow: UnitOfWork, name: str) -> User:
+def _get_user(uow: UnitOfWork, name: str) -> User:
     user = uow.session.scalar(select(User).where(User.name == name))
     if user is None:
         raise NotFound(f"there is no user called {name}")
     return user
 
 
+def _actor(query: Select) -> Select:
+    """The name, role and groups (one row per group) of the users ``query`` selects."""
+    return query.add_columns(User.name, User.role, UserGroup.group_name).outerjoin(
+        UserGroup, UserGroup.user_id == User.id
+    )
+
+
+def _actor_from(rows) -> Actor | None:
+    rows = list(rows)
+    if not rows:
+        return None
+    name, role, _ = rows[0]
+    return Actor(name, Role(role), frozenset(g for _, _, g in rows if g is not None))
+
+
 def actor_named(uow: UnitOfWork, name: str) -> Actor:
-    user = get_user(uow, name)
-    if not user.active:
+    """The active user called ``name``, as an actor (the CLI's ``--as``)."""
+    query = select().select_from(User).where(User.name == name)
+    actor = _actor_from(uow.session.execute(_actor(query.where(User.active))))
+    if actor is None:
+        _get_user(uow, name)  # NotFound when there is no such user at all
         raise PermissionDenied(f"user {name} is deactivated")
-    return actor_of(user)
+    return actor
 
 
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
-    """The active user holding this unrevoked token, or None."""
-    user = uow.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
+    """The active user holding this unrevoked token, or None: one statement, in the
+    request's own unit of work."""
+    query = (
+        select()
+        .select_from(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active)
     )
-    return actor_of(user) if user else None
+    return _actor_from(uow.session.execute(_actor(query)))
 
 
-def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+def existing_users(uow: UnitOfWork, names: Collection[str]) -> set[str]:
+    """Which of ``names`` are active users (a microproject's owner must be one)."""
+    found = select(User.name).where(User.name.in_(sorted(names)), User.active)
+    return set(uow.session.scalars(found))
+
+
+def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
     """Every user, by name; for admins and auditors."""
     if not actor.reads_everything:
         raise PermissionDenied(f"only admins and auditors may list users; {actor.name} is a member")
-    return list(uow.session.scalars(select(User).order_by(User.name)))
+    return [view_of(user) for user in uow.session.scalars(select(User).order_by(User.name))]
 
 
-def read_user(uow: UnitOfWork, actor: Actor, name: str) -> User:
+def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
     if not (actor.reads_everything or actor.name == name):
         raise PermissionDenied(f"{actor.name} may only read their own user")
-    return get_user(uow, name)
+    return view_of(_get_user(uow, name))
 
 
 def _state_of(user: User) -> dict[str, Any]:
@@ -115,18 +147,18 @@ def update_user(
     groups: list[str] | None = None,
     role: str | None = None,
     active: bool | None = None,
-) -> User:
+) -> UserView:
     """Change a user's groups (the whole set), role or active flag; None leaves it as it is.
 
     The last active admin cannot be demoted or deactivated: someone must stay able to
     manage users."""
     require_admin(actor, "change users")
-    user = get_user(uow, name)
+    user = _get_user(uow, name)
     before = _state_of(user)
     if role is not None:
-        _check_role(role)
-    stays_admin = (role or user.role) == "admin" and (user.active if active is None else active)
-    if user.role == "admin" and user.active and not stays_admin and _active_admins(uow) <= 1:
+        role = _check_role(role)
+    stays_admin = (role or user.role) == Role.ADMIN and (user.active if active is None else active)
+    if user.role == Role.ADMIN and user.active and not stays_admin and _active_admins(uow) <= 1:
         raise Conflict(
             f"{name} is the last active admin; make another user admin before "
             "demoting or deactivating them"
@@ -147,19 +179,21 @@ def update_user(
         uow.session.flush()
         uow.record(
             actor.name,
-            "user_changed",
+            EventType.USER_CHANGED,
             user=name,
             changed=changed,
             before={key: before[key] for key in changed},
             after={key: after[key] for key in changed},
         )
-    return user
+    changed_user = view_of(user)
+    uow.commit()
+    return changed_user
 
 
 def _active_admins(uow: UnitOfWork) -> int:
     """Counted with their rows locked, so two admins demoting each other at once queue."""
     admins = uow.session.scalars(
-        select(User.id).where(User.role == "admin", User.active).with_for_update()
+        select(User.id).where(User.role == Role.ADMIN, User.active).with_for_update()
     )
     return len(list(admins))
 
@@ -175,16 +209,18 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> str:
     Token housekeeping is allowed to every user for themself, auditors included: it
     changes only their own credentials, never what the cycles record."""
     _require_self_or_admin(actor, name, "issue their tokens")
-    user = get_user(uow, name)
+    user = _get_user(uow, name)
     if not user.active:
         raise Conflict(f"user {name} is deactivated; reactivate them before issuing a token")
-    return _issue_token(uow, actor, user)
+    token = _issue_token(uow, actor, user)
+    uow.commit()
+    return token
 
 
 def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> int:
     """Revoke every unrevoked token of the user; returns how many were revoked."""
     _require_self_or_admin(actor, name, "revoke their tokens")
-    user = get_user(uow, name)
+    user = _get_user(uow, name)
     tokens = list(
         uow.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -192,5 +228,6 @@ def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> int:
     )
     for token in tokens:
         token.revoked_at = uow.now
-    uow.record(actor.name, "token_revoked", user=name, count=len(tokens))
+    uow.record(actor.name, EventType.TOKEN_REVOKED, user=name, count=len(tokens))
+    uow.commit()
     return len(tokens)

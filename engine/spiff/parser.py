@@ -11,11 +11,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from ..errors import ValidationFailed
-
-# No DTDs, no entity expansion, no network: uploaded XML is untrusted.
-_SAFE_XML = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
+from ..safe_xml import DoctypeDeclared, NotWellFormed, parse_untrusted
 
 
 @dataclass(frozen=True)
@@ -29,15 +25,14 @@ class ParsedProcess:
 def parse_xml(name: str, content: bytes) -> etree._Element:
     """The root element of one uploaded file; DTDs are refused outright."""
     try:
-        tree = etree.fromstring(content, _SAFE_XML).getroottree()
-    except etree.XMLSyntaxError as error:
+        return parse_untrusted(content)
+    except NotWellFormed as error:
         raise ValidationFailed(
             f"{name} is not well-formed XML: {error}", {name: [f"not well-formed XML: {error}"]}
         ) from error
-    if tree.docinfo.doctype:
+    except DoctypeDeclared as error:
         message = "DOCTYPE declarations are not allowed in model files"
-        raise ValidationFailed(f"{name}: {message}", {name: [message]})
-    return tree.getroot()
+        raise ValidationFailed(f"{name}: {message}", {name: [message]}) from error
 
 
 def parse_bundle(files: Mapping[str, bytes]) -> list[ParsedProcess]:

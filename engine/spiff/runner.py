@@ -1,16 +1,19 @@
 """Runs cycle instances: start, restore, complete human tasks, fire timers, report state.
 
-Specs are parsed or deserialized once per definition version and cached; an instance is
-restored from its own small state on every request and thrown away after it.
+Specs are deserialized once per definition version and cached. Every run ends by turning
+the task data it changed into plain JSON (tuples become lists, dict keys strings), so an
+instance kept in memory between requests holds exactly what restoring its dumped state
+would give: a model cannot decide differently depending on which process serves it.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import time as wall_seconds
 from typing import Any
 from uuid import UUID
 
@@ -18,8 +21,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
+from ..cache import LruCache
 from ..errors import ModelError, NotFound
 from . import serializer
 from .path import ProcessPath, passed_elements
@@ -83,46 +88,51 @@ class CycleInstance:
     def completed(self) -> bool:
         return self._workflow.completed
 
-    def ready_human_tasks(self) -> list[HumanTask]:
-        tasks = self._workflow.get_tasks(state=TaskState.READY, manual=True)
-        with _model_errors():
-            return [self._describe(task) for task in tasks]
+    def waiting(self) -> tuple[set[str], dict[str, WaitingTimer]]:
+        """What the instance waits for, in one pass over its tasks: the ids of the user
+        tasks ready for someone (not described), and its timers by task id."""
+        ready, timers = set(), {}
+        for task in self._tasks():
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready.add(str(task.id))
+            elif task.state == TaskState.WAITING:
+                timer = _timer(task)
+                if timer is not None:
+                    timers[timer.task_id] = timer
+        return ready, timers
 
-    def human_task(self, task_id: str) -> HumanTask:
+    def describe(self, task_id: str) -> HumanTask:
+        """A ready user task in picycle's words (its title, assignee and due date are the
+        model's expressions, evaluated now)."""
         with _model_errors():
             return self._describe(self._ready_task(task_id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
         task = self._ready_task(task_id)
-        with _model_errors(), engine_time(now):
+        with self._run(now):
             task.data.update(data)
             task.run()
             self._workflow.do_engine_steps()
 
     def advance(self, now: datetime) -> None:
-        with _model_errors(), engine_time(now):
+        with self._run(now):
             self._workflow.do_engine_steps()
 
     def fire_due_timers(self, now: datetime) -> list[WaitingTimer]:
         """Fire every timer due at ``now``; returns the timers that fired."""
-        before = {t.task_id: t for t in self.waiting_timers()}
-        with _model_errors(), engine_time(now):
+        before = self.waiting()[1]
+        with self._run(now):
             self._workflow.refresh_timers()
             self._workflow.do_engine_steps()
-        still_waiting = {t.task_id for t in self.waiting_timers()}
+        still_waiting = self.waiting()[1]
         return [timer for task_id, timer in before.items() if task_id not in still_waiting]
 
-    def waiting_timers(self) -> list[WaitingTimer]:
-        timers = []
-        for task in self._workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
-                continue
-            value = definition.details(task).value
-            if isinstance(value, str):
-                due = TimerEventDefinition.get_datetime(value)
-                timers.append(WaitingTimer(str(task.id), task.task_spec.bpmn_id, due))
-        return timers
+    def _tasks(self) -> Iterator[SpiffTask]:
+        """Every task of the instance and its subprocesses. Read from their task maps, not
+        SpiffWorkflow's tree iterator: cheaper, and blind to no depth."""
+        yield from self._workflow.tasks.values()
+        for subprocess in self._workflow.subprocesses.values():
+            yield from subprocess.tasks.values()
 
     def cancel(self) -> None:
         self._workflow.cancel()
@@ -136,6 +146,13 @@ class CycleInstance:
 
     def dump(self) -> str:
         return serializer.dump_state(self._workflow)
+
+    @contextmanager
+    def _run(self, now: datetime) -> Iterator[None]:
+        started = wall_seconds()
+        with _model_errors(), engine_time(now):
+            yield
+        _normalise_data_since(self._workflow, started)
 
     def _ready_task(self, task_id: str):
         try:
@@ -172,36 +189,47 @@ class CycleInstance:
         )
 
 
+def _timer(task: SpiffTask) -> WaitingTimer | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = definition.details(task).value
+    if not isinstance(value, str):
+        return None
+    due = TimerEventDefinition.get_datetime(value)
+    return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due)
+
+
+def as_json(value: Any, where: str) -> Any:
+    """``value`` as it comes back from JSON; ModelError when it is not JSON at all (a set,
+    a date, NaN): task data is stored as JSON and must stay the same when read back."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise ModelError(
+            f"the process model put data that is not JSON into {where}: {error}; "
+            "task data may hold only objects, lists, text, numbers, true/false and null "
+            "(write dates as text, e.g. with .isoformat())"
+        ) from error
+
+
+def _normalise_data_since(workflow: BpmnWorkflow, started: float) -> None:
+    """Plain JSON in every task (and data object) a run touched: those it changed state."""
+    for flow in (workflow, *workflow.subprocesses.values()):
+        for task in flow.tasks.values():
+            if task.last_state_change >= started:
+                task.data = as_json(task.data, f"the data of '{task.task_spec.bpmn_id}'")
+        if flow.data:
+            flow.data = as_json(flow.data, "the process's data objects")
+
+
 class ProcessRunner:
-    """Creates and restores instances; keeps deserialized specs by definition id."""
+    """Creates and restores instances; keeps deserialized specs by definition id. Shared by
+    every request thread: the cache is thread-safe, and specs are only read once built."""
 
-    def __init__(self, cache_size: int = 64, live_instances: int = 256):
-        self._specs: OrderedDict[int, Specs] = OrderedDict()
-        self._cache_size = cache_size
-        self._live: OrderedDict[int, tuple[tuple[int, int], CycleInstance]] = OrderedDict()
-        self._live_size = live_instances
+    def __init__(self, cache_size: int = 64):
+        self._specs: LruCache[int, Specs] = LruCache(cache_size)
         self._script_engine = sandboxed_script_engine()
-
-    def checkout(
-        self,
-        cycle_id: int,
-        version: tuple[int, int],
-        definition_id: int,
-        spec_text: Callable[[], str],
-        state: str,
-    ) -> CycleInstance:
-        """The cycle's instance for exclusive use: the one kept after the last commit when
-        it is still current (same revision and definition), else restored from ``state``."""
-        kept = self._live.pop(cycle_id, None)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        return self.restore(definition_id, spec_text, state)
-
-    def checkin(self, cycle_id: int, version: tuple[int, int], instance: CycleInstance) -> None:
-        """Keep an instance whose state was just committed as ``version``."""
-        self._live[cycle_id] = (version, instance)
-        if len(self._live) > self._live_size:
-            self._live.popitem(last=False)
 
     def start(
         self, definition_id: int, spec_text: Callable[[], str], data: dict[str, Any], now: datetime
@@ -209,7 +237,7 @@ class ProcessRunner:
         spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+            task.data.update(as_json(data, "the cycle's starting data"))
         instance = CycleInstance(workflow)
         instance.advance(now)
         return instance
@@ -245,12 +273,4 @@ class ProcessRunner:
         return passed_elements(serializer.load_state(state, spec, subprocess_specs))
 
     def _cached_specs(self, definition_id: int, spec_text: Callable[[], str]) -> Specs:
-        specs = self._specs.get(definition_id)
-        if specs is None:
-            specs = serializer.load_spec(spec_text())
-            self._specs[definition_id] = specs
-            if len(self._specs) > self._cache_size:
-                self._specs.popitem(last=False)
-        else:
-            self._specs.move_to_end(definition_id)
-        return specs
+        return self._specs.get_or_load(definition_id, lambda: serializer.load_spec(spec_text()))

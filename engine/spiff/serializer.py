@@ -12,12 +12,15 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .timers import STANDS_IN_FOR
 
 
 class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
@@ -44,6 +47,12 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
 _registry = BpmnWorkflowSerializer.configure(
     {**SPIFF_CONFIG, BpmnWorkflow: _StateOnlyWorkflowConverter}
 )
+# Specs keep SpiffWorkflow's timer names (the parser makes stock timers, and specs already
+# stored say so), and every timer comes back as the one that reads the engine's clock.
+for engine_clock_timer, stock_timer in STANDS_IN_FOR.items():
+    TimerConditionalEventDefinitionConverter(
+        engine_clock_timer, _registry, typename=stock_timer.__name__
+    )
 _serializer = BpmnWorkflowSerializer(_registry)
 
 

@@ -1,8 +1,10 @@
-"""Routes SpiffWorkflow's timer clock through picycle's clock.
+"""Timers that fire by the engine's clock.
 
-SpiffWorkflow's timer event definitions read ``datetime.now(timezone.utc)`` directly. The
-runner sets the time it works at in a context variable, so timers fire by the engine's
-(injectable) clock: the worker passes the current time and tests can move it forward.
+SpiffWorkflow's timer event definitions read the wall clock. The runner works at a given
+time (the worker passes the current time, tests move it forward), set here per call with
+``engine_time``. These subclasses take "now" from it and leave SpiffWorkflow itself as it
+is: a host application using SpiffWorkflow keeps its own timers. Only the methods that
+read the clock are overridden; outside ``engine_time`` they read the real UTC clock.
 """
 
 from __future__ import annotations
@@ -10,29 +12,106 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta
 
-from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 
-_now: ContextVar[datetime | None] = ContextVar("picycle_now", default=None)
-
-
-class _EngineClockDatetime(datetime):
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:
-        fixed = _now.get()
-        if fixed is None:
-            return datetime.now(tz)
-        return fixed.astimezone(tz) if tz else fixed
-
-
-spiff_timer.datetime = _EngineClockDatetime
+_engine_now: ContextVar[datetime | None] = ContextVar("picycle_engine_now", default=None)
 
 
 @contextmanager
 def engine_time(now: datetime) -> Iterator[None]:
-    token = _now.set(now)
+    """Timers evaluated inside this block take ``now`` as the current time."""
+    token = _engine_now.set(now.astimezone(UTC))
     try:
         yield
     finally:
-        _now.reset(token)
+        _engine_now.reset(token)
+
+
+def engine_now() -> datetime:
+    return _engine_now.get() or datetime.now(UTC)
+
+
+class EngineClockTimeDate(TimeDateEventDefinition):
+    """A timer at a date and time: fires once the engine's time has passed it."""
+
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=event_value)
+        if self.parse_time_or_duration(event_value) < engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class EngineClockDuration(DurationTimerEventDefinition):
+    """A timer after a duration: due that long after the engine's time when it starts."""
+
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            start = engine_now()
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            duration = self.get_timedelta_from_start(self.parse_iso_duration(expression), start)
+            event_value = (start + duration).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if self.get_datetime(event_value) < engine_now():
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class EngineClockCycle(CycleTimerEventDefinition):
+    """A repeating timer ("R3/P1D"): each repetition fires once the engine's time passes it."""
+
+    def cycle_complete(self, my_task):
+        now = engine_now()
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = _recurring_interval(expression, now)
+            event_value = {
+                "cycles": cycles,
+                "next": start.isoformat(),
+                "duration": duration.total_seconds(),
+            }
+        # True lets the boundary event start one more repetition; event_fired ends the timer.
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event < now:
+                next_event += timedelta(seconds=event_value["duration"])
+                event_value["next"] = next_event.isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _recurring_interval(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+    """SpiffWorkflow's reading of a repeating interval, except that one with neither a start
+    nor an end date ("R3/P1D") starts from ``now`` instead of the wall clock."""
+    parts = expression.upper().replace("--", "/").strip("R").split("/")
+    if len(parts) != 2 or not parts[1].startswith("P"):
+        return TimerEventDefinition.parse_iso_recurring_interval(expression)
+    cycles = int(parts[0]) if parts[0] else -1
+    parsed = TimerEventDefinition.parse_iso_duration(parts[1])
+    duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+    return cycles, now + duration, duration
+
+
+# The stock class each engine-clock timer stands in for (specs are stored under its name).
+STANDS_IN_FOR: dict[type[TimerEventDefinition], type[TimerEventDefinition]] = {
+    EngineClockTimeDate: TimeDateEventDefinition,
+    EngineClockDuration: DurationTimerEventDefinition,
+    EngineClockCycle: CycleTimerEventDefinition,
+}

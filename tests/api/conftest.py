@@ -33,10 +33,9 @@ def tokens(engine) -> dict[str, str]:
     """name -> API token for everyone in ``PEOPLE``, plus ``pim``, a second PI Unit member."""
     people = {**PEOPLE, "pim": ("member", ["PI Unit"])}
     made = {}
-    with engine.unit_of_work() as uow:
-        for name, (role, groups) in people.items():
-            _, made[name] = users.add_user(uow, SYSTEM, name, role, groups)
-        uow.commit()
+    for name, (role, groups) in people.items():
+        with engine.unit_of_work() as uow:  # the service commits
+            made[name] = users.add_user(uow, SYSTEM, name, role, groups).token
     return made
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pm4py
 import pytest
-from picycle.engine.uow import UnitOfWork
+from picycle.engine import UnitOfWork
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from picycle.api import create_app
-from picycle.engine.uow import Engine
+from picycle.engine import Engine
 
 from tests.api.conftest import PROBLEM, assert_problem
 

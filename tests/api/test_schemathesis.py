@@ -28,9 +28,8 @@ EXAMPLES = 12
 @pytest.fixture
 def admin_headers(engine):
     with engine.unit_of_work() as uow:
-        _, token = users.add_user(uow, SYSTEM, "fuzz-admin", "admin", ["PI Unit"])
-        uow.commit()
-    return {"Authorization": f"Bearer {token}"}
+        created = users.add_user(uow, SYSTEM, "fuzz-admin", "admin", ["PI Unit"])
+    return {"Authorization": f"Bearer {created.token}"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

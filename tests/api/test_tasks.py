@@ -78,6 +78,57 @@ def test_due_dates_overdue_and_sorting(api, walker, clock):
     assert api.get("dana", "/tasks?overdue=true").json["total"] == 1
 
 
+def test_an_inbox_item_has_the_fields_it_always_had(api, assessment_task):
+    (item,) = api.get("pia", "/tasks").json["items"]
+    assert item == {
+        "id": assessment_task["id"],
+        "cycle_id": assessment_task["cycle_id"],
+        "element_id": "assess_performance",
+        "title": "Assess performance",
+        "candidate_group": "PI Unit",
+        "assignee": None,
+        "claimed_by": None,
+        "state": "open",
+        "created_at": "2026-03-02T09:00:00+00:00",
+        "due_at": None,
+    }
+
+
+def test_pages_of_the_inbox_run_across_held_assigned_and_group_tasks(api, walker, clock):
+    """dana's inbox: a microproject assigned to her, her group's open 'Identify gaps', and
+    one she holds; omar holds another, which is his alone."""
+    implementing = walker(unit="Unit 1")
+    implementing.assess()
+    implementing.identify_gaps()
+    implementing.design(clock().date())
+    implementing.approve()
+    gaps = {}
+    for unit in ("Unit 2", "Unit 3", "Unit 4"):
+        clock.advance(hours=1)
+        walk = walker(unit=unit)
+        walk.assess()
+        gaps[unit] = walk.task("identify_gaps")["id"]
+    api.post("dana", f"/tasks/{gaps['Unit 3']}/claim")
+    api.post("omar", f"/tasks/{gaps['Unit 4']}/claim")
+
+    whole = api.get("dana", "/tasks").json
+    ids = [task["id"] for task in whole["items"]]
+    assert [task["element_id"] for task in whole["items"]] == [
+        "implement_microproject",
+        "identify_gaps",
+        "identify_gaps",
+    ]
+    assert (ids[1:], whole["total"]) == ([gaps["Unit 2"], gaps["Unit 3"]], 3)
+    for offset in range(4):
+        page = api.get("dana", f"/tasks?limit=1&offset={offset}").json
+        assert ([t["id"] for t in page["items"]], page["total"]) == (ids[offset : offset + 1], 3)
+    by_due = api.get("dana", "/tasks?sort=due&limit=2").json
+    assert (by_due["items"][0]["id"], by_due["total"]) == (ids[0], 3)
+    assert api.get("omar", "/tasks?scope=groups").json["items"][0]["id"] == gaps["Unit 2"]
+    assert api.get("omar", "/tasks?scope=groups").json["total"] == 1
+    assert api.get("omar", "/tasks").json["total"] == 3
+
+
 # --- reading a task ------------------------------------------------------------------------
 
 

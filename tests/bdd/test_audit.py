@@ -55,7 +55,6 @@ def whole_cycle(driver, clock, audit):
 def auditor(driver, audit):
     with driver.engine.unit_of_work() as uow:
         token = users.issue_token(uow, SYSTEM, "audrey")
-        uow.commit()
     app = create_app({"PICYCLE_ENGINE": driver.engine, "TESTING": True})
     audit["client"] = app.test_client()
     audit["headers"] = {"Authorization": f"Bearer {token}"}

@@ -62,7 +62,6 @@ def _cycle(admin, unit: str) -> dict:
 def with_token(driver, admin):
     with driver.engine.unit_of_work() as uow:
         token = users.issue_token(uow, SYSTEM, "ada")
-        uow.commit()
     app = create_app({"PICYCLE_ENGINE": driver.engine, "TESTING": True})
     admin["client"] = app.test_client()
     admin["headers"] = {"Authorization": f"Bearer {token}"}

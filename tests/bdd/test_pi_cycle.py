@@ -115,7 +115,7 @@ def propose_big(driver, cycle, clock, days):
 @then("the cycle is completed with its targets met")
 def completed(driver, cycle):
     done = driver.cycle(cycle["id"])
-    assert (done.status, done.data["targets_met"]) == ("completed", True)
+    assert (done.status, done.records["targets_met"]) == ("completed", True)
 
 
 @then("the audit trail names who completed each step")

@@ -9,10 +9,11 @@ import json
 import pm4py
 import pytest
 from picycle.engine.audit import export
+from picycle.engine.db.models import AuditChain
 from picycle.engine.errors import PermissionDenied
 from picycle.engine.services import audit
 from picycle.engine.services.audit import EventFilter
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 
@@ -75,6 +76,39 @@ def test_a_cycle_leaves_the_exact_sequence_of_events(driver, clock):
     assert approval.data["data"] == {"approved": False, "comment": "Name the forms"}
 
 
+def test_each_cycles_chain_head_is_on_its_row(driver, clock):
+    first = run_whole_cycle(driver, clock)
+    second = driver.start(unit="Directorate of Finance")
+    driver.assess(second)
+    for cycle_id in (first, second):
+        events = driver.events(cycle_id)
+        assert {e.chain for e in events} == {f"cycle:{cycle_id}"}
+        assert [e.position for e in events] == list(range(1, len(events) + 1))
+        row = driver.row(cycle_id)
+        assert (row.audit_length, row.audit_head) == (events[-1].position, events[-1].hash)
+    about_no_cycle = [e for e in driver.events() if e.cycle_id is None]
+    assert {e.chain for e in about_no_cycle} == {"global"}
+    with driver.engine.unit_of_work(write=False) as uow:
+        chains = uow.session.execute(
+            select(AuditChain.chain, AuditChain.length, AuditChain.head_hash)
+        ).all()
+    assert chains == [("global", len(about_no_cycle), about_no_cycle[-1].hash)]
+    assert verify(driver).chains_checked == 3
+
+
+def test_a_cycles_chain_head_cut_back_on_its_row_is_detected(driver, clock):
+    cycle_id = run_whole_cycle(driver, clock)
+    events = driver.events(cycle_id)
+    with driver.engine.database.begin() as connection:
+        connection.execute(
+            text("UPDATE cycles SET audit_length = :n, audit_head = :h WHERE id = :id"),
+            {"n": len(events) - 1, "h": events[-2].hash, "id": cycle_id},
+        )
+    (broken,) = verify(driver).breaks
+    assert broken.chain == f"cycle:{cycle_id}"
+    assert f"should hold {len(events) - 1} events" in broken.reason
+
+
 def test_the_database_refuses_to_change_or_delete_events(driver, clock):
     driver.start()
     for statement in ("UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"):
@@ -131,12 +165,12 @@ def test_who_reads_which_history(driver, clock):
     cycle_id = run_whole_cycle(driver, clock)
     other = driver.start(unit="Directorate of Finance", by="ada")
     with driver.engine.unit_of_work(write=False) as uow:
-        history, total = audit.cycle_history(uow, driver.actor("dana"), cycle_id, limit=5)
-        assert total == len(driver.events(cycle_id)) and len(history) == 5
+        history = audit.cycle_history(uow, driver.actor("dana"), cycle_id, limit=5)
+        assert history.total == len(driver.events(cycle_id)) and len(history.items) == 5
         with pytest.raises(PermissionDenied, match="takes no part"):
             audit.cycle_history(uow, driver.actor("dana"), other)
-        _, everything = audit.list_events(uow, driver.actor("audrey"), EventFilter())
-        assert everything == len(driver.events())
+        everything = audit.list_events(uow, driver.actor("audrey"), EventFilter())
+        assert everything.total == len(driver.events())
         with pytest.raises(PermissionDenied):
             audit.list_events(uow, driver.actor("dana"), EventFilter())
     with pytest.raises(PermissionDenied):
@@ -148,14 +182,14 @@ def test_events_are_filtered_by_unit_actor_type_and_time(driver, clock):
     driver.start(unit="Directorate of Finance", by="ada")
     with driver.engine.unit_of_work(write=False) as uow:
         auditor = driver.actor("audrey")
-        approvals, total = audit.list_events(
+        approvals = audit.list_events(
             uow,
             auditor,
             EventFilter(unit="Directorate of Planning", actor="lena", type="task_completed"),
         )
-        assert total == 3 and {e.cycle_id for e in approvals} == {cycle_id}
-        _, none = audit.list_events(uow, auditor, EventFilter(since=clock().replace(year=2027)))
-        assert none == 0
+        assert approvals.total == 3 and {e.cycle_id for e in approvals.items} == {cycle_id}
+        later = audit.list_events(uow, auditor, EventFilter(since=clock().replace(year=2027)))
+        assert later.total == 0 and later.items == []
 
 
 def exported(driver, render, **filters) -> str:

@@ -7,7 +7,27 @@ import json
 import pytest
 from click.testing import CliRunner
 from picycle.cli.main import main
+from picycle.engine import Engine
+from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import shipped_processes
+from picycle.engine.repository import CycleRepository
+from picycle.engine.services import cycles, users
 from sqlalchemy import text
+
+ASSESSMENT = json.dumps(
+    {
+        "indicators": [
+            {
+                "key": "k",
+                "name": "K",
+                "unit": "%",
+                "direction": "increase",
+                "baseline": 1,
+                "target": 2,
+            }
+        ]
+    }
+)
 
 
 @pytest.fixture
@@ -18,6 +38,45 @@ def picycle(engine, database_url):
         return runner.invoke(main, list(args), env={"PICYCLE_DATABASE_URL": database_url})
 
     return run
+
+
+@pytest.fixture
+def started(picycle, engine) -> str:
+    """pia (PI Unit), ada (admin) and audrey (auditor); pia's cycle #1 for Planning is
+    running. Returns the id of its open task, Assess performance."""
+    picycle("user", "add", "pia", "--group", "PI Unit")
+    picycle("user", "add", "ada", "--role", "admin")
+    picycle("user", "add", "audrey", "--role", "auditor")
+    result = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
+    assert result.exit_code == 0, result.output
+    with engine.unit_of_work(write=False) as uow:
+        (task,) = cycles.get_cycle(uow, 1).open_tasks
+    return task.id
+
+
+# Stand-ins in a command's arguments, for the started task's id and the shipped bundle.
+TASK, BUNDLE = "<task>", "<bundle>"
+
+
+def filled(args, task: str) -> list[str]:
+    stand_ins = {TASK: task, BUNDLE: str(shipped_processes())}
+    return [stand_ins.get(arg, arg) for arg in args]
+
+
+def database_state(engine: Engine) -> dict:
+    """Everything a command could change, read straight from the tables."""
+    queries = {
+        "cycles": "SELECT id, status, revision, audit_length, audit_head, data, state "
+        "FROM cycles ORDER BY id",
+        "tasks": "SELECT id, state, claimed_by, completed_by, form_data FROM tasks ORDER BY id",
+        "timers": "SELECT task_id, due_at FROM pending_timers ORDER BY task_id",
+        "events": "SELECT seq, chain, hash FROM audit_events ORDER BY seq",
+        "chains": "SELECT chain, length, head_hash FROM audit_chains ORDER BY chain",
+        "definitions": "SELECT process_id, version FROM process_definitions ORDER BY id",
+        "users": "SELECT name, role, active FROM users ORDER BY name",
+    }
+    with engine.database.connect() as connection:
+        return {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
 
 
 def test_init_is_idempotent(picycle):
@@ -127,3 +186,149 @@ def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path
     moved = picycle("cycle", "migrate", "1")
     assert "cycle #1 v1 -> v2: moved" in moved.output
     assert "pi_cycle v2" in picycle("definition", "list").output
+
+
+def test_tasks_are_shown_and_claimed_and_cycles_listed_and_cancelled(picycle, started):
+    shown = picycle("task", "show", started, "--as", "pia")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[0] == f"{started}  Assess performance  [PI Unit]"
+    assert "  state: open, created " in shown.output
+    assert "fields: unit, title, indicators" in shown.output
+    assert 'starting data: {"unit": "Planning", "title": "Permits"}' in shown.output
+    claimed = picycle("task", "claim", started, "--as", "pia")
+    assert claimed.stdout == "pia holds 'Assess performance'\n"
+    assert f"{started}  Assess performance  [pia]" in picycle("cycle", "show", "1").output
+    running = picycle("cycle", "list", "--status", "running")
+    assert running.output.splitlines()[0] == "1 cycle(s)"
+    assert "#1  Planning  cycle 1  running  Permits" in running.output
+    assert picycle("cycle", "list", "--status", "cancelled").output == "0 cycle(s)\n"
+    assert picycle("cycle", "list", "--status", "paused").exit_code == 2
+    refused = picycle("cycle", "cancel", "1", "--reason", "Wrong unit", "--as", "pia")
+    assert refused.exit_code == 1 and "only an admin may cancel" in refused.stderr
+    cancelled = picycle("cycle", "cancel", "1", "--reason", "Wrong unit", "--as", "ada")
+    assert cancelled.stdout == "cancelled cycle #1\n"
+    shown = picycle("cycle", "show", "1").output
+    assert "  unit: Planning, cycle 1, cancelled" in shown and "  open tasks: 0" in shown
+
+
+def test_a_refused_export_writes_nothing(picycle, started, tmp_path):
+    target = tmp_path / "events.csv"
+    refused = picycle("audit", "export", "--format", "csv", "-o", str(target), "--as", "pia")
+    assert refused.exit_code == 1
+    assert "only auditors and admins read the whole audit trail" in refused.stderr
+    assert not target.exists()
+    exported = picycle(
+        "audit", "export", "--format", "csv", "--type", "cycle_started", "--as", "ada"
+    )
+    header, row = exported.stdout.splitlines()
+    assert header.startswith("seq,at,actor,type") and ",pia,cycle_started,1," in row
+
+
+# One unit of work per command: --as is looked up in the one the service then runs in.
+ONE_UNIT_OF_WORK = [
+    (("cycle", "start", "--unit", "Licensing", "--title", "t", "--as", "pia"), True),
+    (("cycle", "show", "1"), False),
+    (("cycle", "list", "--status", "running"), False),
+    (("cycle", "cancel", "1", "--reason", "r", "--as", "ada"), True),
+    (("cycle", "migrate", "1", "--dry-run", "--as", "ada"), True),
+    (("task", "list", "--as", "pia"), False),
+    (("task", "show", TASK, "--as", "pia"), False),
+    (("task", "claim", TASK, "--as", "pia"), True),
+    (("task", "complete", TASK, "--as", "pia", "--data", ASSESSMENT), True),
+    (("deploy", BUNDLE, "--dry-run", "--as", "ada"), True),
+    (("definition", "list"), False),
+    (("definition", "diff", "pi_cycle", "--from", "1", "--to", "1"), False),
+    (("audit", "verify", "--as", "audrey"), False),
+    (("audit", "export", "--as", "audrey"), False),
+    (("user", "add", "omar", "--group", "Department Team"), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "write"), ONE_UNIT_OF_WORK, ids=[" ".join(args[:2]) for args, _ in ONE_UNIT_OF_WORK]
+)
+def test_a_command_runs_in_one_unit_of_work(picycle, started, monkeypatch, args, write):
+    opened, looked_up = [], []
+    open_unit_of_work = Engine.unit_of_work
+    actor_named = users.actor_named
+
+    def spied_unit_of_work(self, write=True):
+        uow = open_unit_of_work(self, write)
+        opened.append((write, uow))
+        return uow
+
+    def spied_actor_named(uow, name):
+        looked_up.append(uow)
+        return actor_named(uow, name)
+
+    monkeypatch.setattr(Engine, "unit_of_work", spied_unit_of_work)
+    monkeypatch.setattr(users, "actor_named", spied_actor_named)
+    result = picycle(*filled(args, started))
+    assert result.exit_code == 0, result.output
+    assert [w for w, _ in opened] == [write]
+    assert looked_up == ([opened[0][1]] if "--as" in args else [])
+
+
+WRITES_AS_PIA = [
+    ("task", "claim", TASK, "--as", "pia"),
+    ("task", "complete", TASK, "--as", "pia", "--data", ASSESSMENT),
+    ("cycle", "start", "--unit", "Licensing", "--title", "t", "--as", "pia"),
+]
+
+
+def test_a_deactivated_user_is_refused_and_changes_nothing(picycle, engine, started):
+    with engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "pia", active=False)
+    before = database_state(engine)
+    for args in [*WRITES_AS_PIA, ("task", "show", TASK, "--as", "pia")]:
+        result = picycle(*filled(args, started))
+        assert result.exit_code == 1, args
+        assert result.stderr == "error: user pia is deactivated\n"
+        assert result.stdout == ""
+    assert database_state(engine) == before
+
+
+def test_an_unknown_as_name_changes_nothing(picycle, engine, started):
+    before = database_state(engine)
+    writes = [[a if a != "pia" else "ghost" for a in args] for args in WRITES_AS_PIA] + [
+        ["cycle", "cancel", "1", "--reason", "r", "--as", "ghost"],
+        ["deploy", str(shipped_processes()), "--as", "ghost"],
+    ]
+    for args in writes:
+        result = picycle(*filled(args, started))
+        assert result.exit_code == 1, args
+        assert result.stderr == "error: there is no user called ghost\n"
+        assert result.stdout == ""
+    assert database_state(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "step"),
+    [
+        (("cycle", "start", "--unit", "Licensing", "--title", "t", "--as", "pia"), "add"),
+        (("task", "complete", TASK, "--as", "pia", "--data", ASSESSMENT), "write"),
+    ],
+    ids=["start", "complete"],
+)
+def test_a_run_that_fails_midway_leaves_no_cycle_half_written(
+    picycle, engine, started, monkeypatch, args, step
+):
+    """The cycle's row and task rows are written, then the run fails before the rest (its
+    audit events, the commit): none of it stays."""
+    args = filled(args, started)
+    before = database_state(engine)
+    written = getattr(CycleRepository, step)
+
+    def write_then_fail(self, *arguments):
+        written(self, *arguments)
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CycleRepository, step, write_then_fail)
+        failed = picycle(*args)
+    assert failed.exit_code == 1 and isinstance(failed.exception, RuntimeError)
+    assert failed.stdout == ""
+    assert database_state(engine) == before
+    assert picycle(*args).exit_code == 0
+    assert database_state(engine) != before
+    assert picycle("audit", "verify").output.endswith("intact\n")

@@ -23,7 +23,6 @@ def draft(tmp_path):
 def deploy(engine, folder, dry_run=False, actor=SYSTEM):
     with engine.unit_of_work() as uow:
         result = definitions.deploy(uow, actor, read_bundle(folder), dry_run)
-        uow.commit()
         return result
 
 

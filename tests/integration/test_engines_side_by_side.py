@@ -3,7 +3,7 @@ and none may act on a state another has moved on from."""
 
 from __future__ import annotations
 
-from picycle.engine.uow import Engine
+from picycle.engine import Engine
 
 from tests.support import Driver
 

@@ -23,7 +23,6 @@ def draft(tmp_path):
 def deploy(driver, folder) -> int:
     with driver.engine.unit_of_work() as uow:
         (definition,) = definitions.deploy(uow, SYSTEM, read_bundle(folder)).definitions
-        uow.commit()
         return definition.version
 
 
@@ -37,7 +36,6 @@ def edit_form(folder, name, change) -> None:
 def migrate(driver, cycle_id, to_version, dry_run=False, by="ada"):
     with driver.engine.unit_of_work() as uow:
         plan = migration.migrate_cycle(uow, driver.actor(by), cycle_id, to_version, dry_run)
-        uow.commit()
         return plan
 
 
@@ -51,11 +49,11 @@ def test_a_running_cycle_moves_to_a_changed_form(driver, draft):
     assert deploy(driver, draft) == 2
     dry = migrate(driver, cycle_id, 2, dry_run=True)
     assert dry.possible and not dry.migrated
-    assert driver.cycle(cycle_id).definition.version == 1
+    assert driver.cycle(cycle_id).version == 1
 
     plan = migrate(driver, cycle_id, 2)
     assert (plan.migrated, plan.from_version, plan.to_version) == (True, 1, 2)
-    assert driver.cycle(cycle_id).definition.version == 2
+    assert driver.cycle(cycle_id).version == 2
     moved = [e for e in driver.events(cycle_id) if e.type == "cycle_migrated"]
     assert [(e.actor, e.data["from_version"], e.data["to_version"]) for e in moved] == [
         ("ada", 1, 2)
@@ -74,7 +72,7 @@ def test_a_cycle_waiting_at_a_removed_step_stays_where_it_is(driver, draft):
     deploy(driver, draft)
     with pytest.raises(Conflict, match="'assess_performance'"):
         migrate(driver, cycle_id, 2)
-    assert driver.cycle(cycle_id).definition.version == 1
+    assert driver.cycle(cycle_id).version == 1
     assert not [e for e in driver.events(cycle_id) if e.type == "cycle_migrated"]
 
 

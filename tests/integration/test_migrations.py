@@ -1,10 +1,24 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, and carry the data
+of earlier revisions along."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from picycle.engine import Engine
+from picycle.engine.actors import SYSTEM
+from picycle.engine.audit.chain import GENESIS, chain_of, seal
+from picycle.engine.db.database import alembic_config, open_database
 from picycle.engine.db.models import Base
+from picycle.engine.db.types import JsonDocument, UTCDateTime
+from picycle.engine.services import audit, users
+
+BIG = 2**62 - 1
 
 
 def test_migrations_match_the_models(engine):
@@ -17,3 +31,170 @@ def test_upgrading_twice_changes_nothing(engine):
     engine.upgrade_schema()
     with engine.database.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() is not None
+
+
+# --- 0005: each cycle's chain head moves onto its row -------------------------------------
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DEPLOYMENTS = sa.table(
+    "deployments",
+    *(sa.column(n) for n in ("id", "content_hash", "deployed_by")),
+    sa.column("deployed_at", UTCDateTime()),
+)
+DEFINITIONS = sa.table(
+    "process_definitions",
+    *(sa.column(n) for n in ("id", "process_id", "version", "name", "deployment_id", "spec")),
+    sa.column("deployed_at", UTCDateTime()),
+)
+CYCLES = sa.table(
+    "cycles",
+    *(sa.column(n) for n in ("id", "definition_id", "process_id", "unit", "title")),
+    *(sa.column(n) for n in ("cycle_number", "status", "started_by", "state", "revision")),
+    sa.column("started_at", UTCDateTime()),
+    sa.column("data", JsonDocument),
+)
+EVENTS = sa.table(
+    "audit_events",
+    *(sa.column(n) for n in ("seq", "actor", "type", "cycle_id", "task_id", "element_id")),
+    *(sa.column(n) for n in ("chain", "position", "prev_hash", "hash")),
+    sa.column("at", UTCDateTime()),
+    sa.column("data", JsonDocument),
+)
+CHAINS = sa.table("audit_chains", sa.column("chain"), sa.column("length"), sa.column("head_hash"))
+# (cycle or None, actor, type) in the order they happened; cycle 3 has recorded nothing.
+HISTORY = [
+    (None, "system", "user_created"),
+    (1, "pia", "cycle_started"),
+    (1, "pia", "task_created"),
+    (2, "ada", "cycle_started"),
+    (1, "pia", "task_completed"),
+    (None, "ada", "definition_deployed"),
+    (2, "ada", "task_created"),
+]
+REVISIONS = {1: 3, 2: 7, 3: 1}  # counted, as 0004-era code counted them
+
+
+def as_0004_wrote_it(connection) -> dict[str, tuple[int, str]]:
+    """Cycles and their chained events written the way 0004-era code did: each chain's head
+    in ``audit_chains``. Returns the heads."""
+    connection.execute(
+        sa.insert(DEPLOYMENTS).values(
+            id=1, content_hash="0" * 64, deployed_by="ada", deployed_at=T0
+        )
+    )
+    connection.execute(
+        sa.insert(DEFINITIONS).values(
+            id=1,
+            process_id="pi_cycle",
+            version=1,
+            name="PI cycle",
+            deployment_id=1,
+            spec="{}",
+            deployed_at=T0,
+        )
+    )
+    connection.execute(
+        sa.insert(CYCLES),
+        [
+            {
+                "id": cycle_id,
+                "definition_id": 1,
+                "process_id": "pi_cycle",
+                "unit": f"Directorate {cycle_id}",
+                "title": "Faster permits",
+                "cycle_number": 1,
+                "status": "running",
+                "started_by": "pia",
+                "state": "{}",
+                "revision": revision,
+                "started_at": T0,
+                "data": {},
+            }
+            for cycle_id, revision in REVISIONS.items()
+        ],
+    )
+    heads: dict[str, tuple[int, str]] = {}
+    for seq, (cycle_id, actor, kind) in enumerate(HISTORY, start=1):
+        chain = chain_of(cycle_id)
+        length, previous = heads.get(chain, (0, GENESIS))
+        event = SimpleNamespace(
+            at=T0 + timedelta(minutes=seq),
+            actor=actor,
+            type=kind,
+            cycle_id=cycle_id,
+            task_id=None,
+            element_id=None,
+            data={"n": seq},
+            chain=chain,
+            position=length + 1,
+        )
+        event.prev_hash = previous
+        event.hash = seal(previous, event)
+        connection.execute(sa.insert(EVENTS).values(**vars(event)))
+        heads[chain] = (event.position, event.hash)
+    # 0003 made the global chain's row; every other chain got one on its first event.
+    connection.execute(sa.delete(CHAINS))
+    connection.execute(
+        sa.insert(CHAINS),
+        [{"chain": c, "length": n, "head_hash": h} for c, (n, h) in heads.items()],
+    )
+    return heads
+
+
+def test_migration_0005_moves_each_cycles_chain_head_onto_its_row(blank_database_url):
+    database = open_database(blank_database_url)
+    config = alembic_config(database)
+    try:
+        command.upgrade(config, "0004")
+        with database.begin() as connection:
+            heads = as_0004_wrote_it(connection)
+        assert set(heads) == {"global", "cycle:1", "cycle:2"}
+
+        command.upgrade(config, "head")
+        with database.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, revision, audit_length, audit_head FROM cycles ORDER BY id")
+            ).all()
+            chains = connection.execute(
+                sa.select(CHAINS.c.chain, CHAINS.c.length, CHAINS.c.head_hash)
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, REVISIONS[1], *heads["cycle:1"]),
+            (2, REVISIONS[2], *heads["cycle:2"]),
+            (3, REVISIONS[3], 0, GENESIS),
+        ]
+        assert [tuple(c) for c in chains] == [("global", *heads["global"])]
+        # A random 62-bit revision fits the column now.
+        with database.begin() as connection:
+            connection.execute(sa.text("UPDATE cycles SET revision = :r WHERE id = 3"), {"r": BIG})
+            assert connection.scalar(sa.text("SELECT revision FROM cycles WHERE id = 3")) == BIG
+
+        engine = Engine(blank_database_url)
+        try:
+            with engine.unit_of_work(write=False) as uow:
+                assert audit.recorded_heads(uow.session) == heads
+            verified = audit.verify(engine, SYSTEM)
+            assert verified.intact, verified.breaks
+            assert (verified.events_checked, verified.chains_checked) == (len(HISTORY), 3)
+            # The global chain goes on from its migrated head.
+            with engine.unit_of_work() as uow:
+                users.add_user(uow, SYSTEM, "newcomer", "member", [])
+            assert audit.verify(engine, SYSTEM).intact
+            with engine.unit_of_work(write=False) as uow:
+                grown = audit.recorded_heads(uow.session)
+            assert grown["global"][0] == heads["global"][0] + 2  # user added, token issued
+            heads["global"] = grown["global"]
+        finally:
+            engine.dispose()
+
+        # And back: the cycles' heads return to audit_chains, the revisions as they were.
+        with database.begin() as connection:
+            connection.execute(sa.text("UPDATE cycles SET revision = 1 WHERE id = 3"))
+        command.downgrade(config, "0004")
+        with database.connect() as connection:
+            back = connection.execute(
+                sa.select(CHAINS.c.chain, CHAINS.c.length, CHAINS.c.head_hash)
+            ).all()
+        assert {c: (n, h) for c, n, h in back} == heads
+    finally:
+        database.dispose()

@@ -34,7 +34,9 @@ GAPS = [
 
 def context(**task_data) -> RuleContext:
     data = {"indicators": INDICATORS, "gaps": GAPS, **task_data}
-    return RuleContext(task_data=data, today=TODAY, user_exists=lambda name: name == "dana")
+    return RuleContext(
+        task_data=data, today=TODAY, existing_users=lambda names: set(names) & {"dana"}
+    )
 
 
 def microproject(**changes) -> dict:

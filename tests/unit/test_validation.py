@@ -14,15 +14,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from picycle.engine.bundles import read_bundle, shipped_processes
-from picycle.engine.services import definitions
+from picycle.engine.errors import ValidationFailed
+from picycle.engine.forms import parse_form
+from picycle.engine.rules import RULES
 from picycle.engine.spiff.validation import ERROR, WARNING, Problem, validate_bundle
 from picycle.engine.spiff.validation import bundle as bundle_module
-from picycle.engine.spiff.validation.documents import FORMS_FOLDER, MAX_BUNDLE_BYTES, MAX_FILE_BYTES
+from picycle.engine.spiff.validation.documents import MAX_BUNDLE_BYTES, MAX_FILE_BYTES
 
 MINIMAL = Path(__file__).parents[1] / "data" / "bpmn" / "minimal"
 BPMN = "minimal.bpmn"
 DMN = "minimal.dmn"
 FORM = "forms/review.schema.json"
+
+
+def validate(files, known_groups=None) -> list[Problem]:
+    """The validator as deploying runs it: with picycle's rule sets and form parser."""
+    return validate_bundle(
+        files, rule_names=RULES.keys(), parse_form=parse_form, known_groups=known_groups
+    )
 
 
 def minimal() -> dict[str, bytes]:
@@ -63,22 +72,22 @@ def assert_error(problems, file: str, element_id: str | None, line: int | None, 
 
 
 def test_the_minimal_bundle_is_valid():
-    assert validate_bundle(minimal()) == []
+    assert validate(minimal()) == []
 
 
 def test_the_shipped_pi_cycle_has_no_problems():
-    assert validate_bundle(read_bundle(shipped_processes())) == []
+    assert validate(read_bundle(shipped_processes())) == []
 
 
 def test_the_shipped_pi_cycle_only_warns_about_groups_that_do_not_exist():
-    problems = validate_bundle(read_bundle(shipped_processes()), known_groups={"PI Unit"})
+    problems = validate(read_bundle(shipped_processes()), known_groups={"PI Unit"})
     assert {(p.severity, p.element_id) for p in problems} == {
         (WARNING, "lane_department_team"),
         (WARNING, "lane_leadership"),
     }
     assert any('picycle user add NAME --group "Leadership"' in p.message for p in problems)
     groups = {"PI Unit", "Department Team", "Leadership"}
-    assert validate_bundle(read_bundle(shipped_processes()), known_groups=groups) == []
+    assert validate(read_bundle(shipped_processes()), known_groups=groups) == []
 
 
 def test_all_problems_are_reported_at_once():
@@ -93,7 +102,7 @@ def test_all_problems_are_reported_at_once():
     )
     files[DMN] = files[DMN].replace(b'"low"', b"'low")
     files[FORM] = b"{"
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert {(p.file, p.element_id) for p in problems if p.severity == ERROR} == {
         (BPMN, "approved_flow"),
         (BPMN, "score"),
@@ -109,7 +118,7 @@ def test_a_process_that_does_not_run_is_not_checked_when_another_one_runs():
         "</bpmn:process></bpmn:definitions>"
     )
     files, _ = changed(BPMN, ("</bpmn:definitions>", pool))
-    assert validate_bundle(files) == []
+    assert validate(files) == []
 
 
 def test_a_check_that_breaks_is_reported_not_raised(monkeypatch):
@@ -117,13 +126,9 @@ def test_a_check_that_breaks_is_reported_not_raised(monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(bundle_module, "_CHECKS", (broken_check,))
-    problems = validate_bundle(minimal())
+    problems = validate(minimal())
     assert [(p.severity, p.file) for p in problems] == [(ERROR, "bundle")]
     assert "could not finish checking broken check (RuntimeError)" in problems[0].message
-
-
-def test_the_validator_and_deploy_look_for_forms_in_the_same_folder():
-    assert FORMS_FOLDER == definitions.FORMS_FOLDER
 
 
 # --- rule 1: safe, well-formed XML within limits -----------------------------------------------
@@ -143,7 +148,7 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 
 @pytest.mark.parametrize("content", [XXE, LAUGHS, EXTERNAL_DTD], ids=["xxe", "laughs", "dtd"])
 def test_a_doctype_is_refused_without_reading_what_it_points_to(content):
-    problems = validate_bundle({"evil.bpmn": content})
+    problems = validate({"evil.bpmn": content})
     assert_error(problems, "evil.bpmn", None, 2, "DOCTYPE")
     assert not any("root:" in p.message or "lol" in p.message for p in problems)
 
@@ -153,7 +158,7 @@ def test_a_doctype_hidden_by_an_odd_encoding_is_refused_too():
         b'<?xml version="1.0" encoding="UTF-7"?>\n+ADw-!DOCTYPE d +AFs-+ADw-!ENTITY xxe SYSTEM '
         b"+ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-\n+ADw-d+AD4-+ACY-xxe;+ADw-/d+AD4-"
     )
-    problems = validate_bundle({"evil.bpmn": utf7})
+    problems = validate({"evil.bpmn": utf7})
     assert_error(problems, "evil.bpmn", None, 1, "DOCTYPE")
 
 
@@ -161,28 +166,28 @@ def test_doctype_inside_a_script_is_just_text():
     files, _ = changed(
         BPMN, ("reminders = 1", '<![CDATA[page = "<!DOCTYPE html>"]]>\nreminders = 1')
     )
-    assert validate_bundle(files) == []
+    assert validate(files) == []
 
 
 def test_text_that_is_not_xml_is_refused():
-    problems = validate_bundle({"notes.bpmn": b"these are my notes, not a model"})
+    problems = validate({"notes.bpmn": b"these are my notes, not a model"})
     assert_error(problems, "notes.bpmn", None, 1, "is not well-formed XML")
 
 
 def test_an_empty_file_is_refused():
-    assert_error(validate_bundle({"empty.bpmn": b""}), "empty.bpmn", None, 1, "not well-formed")
+    assert_error(validate({"empty.bpmn": b""}), "empty.bpmn", None, 1, "not well-formed")
 
 
 def test_a_file_that_is_not_utf8_is_refused():
     files = minimal()
     files[BPMN] = files[BPMN].decode().replace("Review a proposal", "Révision").encode("latin-1")
-    assert_error(validate_bundle(files), BPMN, None, None, "is not UTF-8 text")
+    assert_error(validate(files), BPMN, None, None, "is not UTF-8 text")
 
 
 def test_a_file_over_the_size_limit_is_refused():
     files = minimal()
     files["huge.dmn"] = b" " * (MAX_FILE_BYTES + 1)
-    assert_error(validate_bundle(files), "huge.dmn", None, None, "at most")
+    assert_error(validate(files), "huge.dmn", None, None, "at most")
 
 
 def test_a_bundle_over_the_size_limit_is_refused():
@@ -190,17 +195,17 @@ def test_a_bundle_over_the_size_limit_is_refused():
         f"part{n}.bpmn": b" " * MAX_FILE_BYTES
         for n in range(MAX_BUNDLE_BYTES // MAX_FILE_BYTES + 1)
     }
-    assert_error(validate_bundle(files), "bundle", None, None, "at most")
+    assert_error(validate(files), "bundle", None, None, "at most")
 
 
 def test_a_bundle_without_bpmn_is_refused():
-    assert_error(validate_bundle({}), "bundle", None, None, "no .bpmn file")
+    assert_error(validate({}), "bundle", None, None, "no .bpmn file")
 
 
 def test_files_that_are_not_models_are_ignored_with_a_warning():
     files = minimal()
     files["README.md"] = b"# notes"
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert [(p.severity, p.file) for p in problems] == [(WARNING, "README.md")]
     assert "is ignored" in problems[0].message
 
@@ -210,28 +215,28 @@ def test_files_that_are_not_models_are_ignored_with_a_warning():
 
 def test_bpmn_that_breaks_the_bpmn_schema_is_refused_with_its_line():
     files, line = changed(BPMN, ('cancelActivity="false"', 'cancelActivity="sometimes"'))
-    assert_error(validate_bundle(files), BPMN, "review_overdue", line, "BPMN 2.0 schema")
+    assert_error(validate(files), BPMN, "review_overdue", line, "BPMN 2.0 schema")
 
 
 def test_an_unknown_spiffworkflow_extension_attribute_is_refused():
     files, line = changed(BPMN, ('property name="dueDate"', 'property nam="dueDate"'))
-    assert_error(validate_bundle(files), BPMN, "review", line, "'nam' is not allowed")
+    assert_error(validate(files), BPMN, "review", line, "'nam' is not allowed")
 
 
 def test_xml_that_is_not_bpmn_is_refused():
-    problems = validate_bundle({"page.bpmn": b"<html><body/></html>"})
+    problems = validate({"page.bpmn": b"<html><body/></html>"})
     error = next(p for p in problems if "is not a BPMN 2.0 file" in p.message)
     assert (error.file, error.line) == ("page.bpmn", 1)
 
 
 def test_dmn_that_breaks_the_dmn_schema_is_refused_with_its_line():
     files, line = changed(DMN, ('hitPolicy="UNIQUE"', 'hitPolicy="SOMETIMES"'))
-    assert_error(validate_bundle(files), DMN, "proposal_priority_table", line, "DMN schema")
+    assert_error(validate(files), DMN, "proposal_priority_table", line, "DMN schema")
 
 
 def test_dmn_of_an_unknown_version_is_refused():
     files, line = changed(DMN, ("https://www.omg.org/spec/DMN/20191111/MODEL/", "urn:dmn:2099"))
-    problems = validate_bundle(files)
+    problems = validate(files)
     error = next(p for p in problems if p.file == DMN)
     assert error.line == line and "is not a DMN file" in error.message
 
@@ -251,7 +256,7 @@ def test_a_bundle_without_an_executable_process_is_refused():
             'id="archiving" isExecutable="false"',
         ),
     )
-    assert_error(validate_bundle(files), BPMN, "minimal", line, 'isExecutable="true"')
+    assert_error(validate(files), BPMN, "minimal", line, 'isExecutable="true"')
 
 
 def test_what_spiffworkflow_refuses_is_reported_at_the_element():
@@ -269,7 +274,7 @@ def test_what_spiffworkflow_refuses_is_reported_at_the_element():
         .index('    <bpmn:userTask id="review" name="Review the proposal">')
         + 1
     )
-    assert_error(validate_bundle(files), BPMN, "review", line, "cardinality")
+    assert_error(validate(files), BPMN, "review", line, "cardinality")
 
 
 def test_a_dmn_table_spiffworkflow_cannot_run_is_reported():
@@ -277,7 +282,7 @@ def test_a_dmn_table_spiffworkflow_cannot_run_is_reported():
     files, _ = changed(
         DMN, ('<rule id="rule_high">', '<annotation name="Why" /><rule id="rule_high">')
     )
-    error = the_error(validate_bundle(files))
+    error = the_error(validate(files))
     assert error.file == DMN and "SpiffWorkflow cannot load" in error.message
 
 
@@ -303,30 +308,30 @@ def test_a_dmn_table_spiffworkflow_cannot_run_is_reported():
 )
 def test_a_bpmn_expression_that_does_not_compile_is_refused_with_a_hint(old, new, element_id, hint):
     files, line = changed(BPMN, (old, new))
-    assert_error(validate_bundle(files), BPMN, element_id, line, hint)
+    assert_error(validate(files), BPMN, element_id, line, hint)
 
 
 def test_a_script_error_is_reported_at_its_line_in_the_file():
     files, line = changed(BPMN, ("reminded = True", "reminded = = True"))
-    assert_error(validate_bundle(files), BPMN, "remind_reviewer", line, "Line 2: SyntaxError")
+    assert_error(validate(files), BPMN, "remind_reviewer", line, "Line 2: SyntaxError")
 
 
 def test_a_script_task_without_a_script_is_refused():
     files, _ = changed(BPMN, ("<bpmn:script>reminders = 1\nreminded = True</bpmn:script>", ""))
     line = line_of(files, "remind_reviewer")
-    assert_error(validate_bundle(files), BPMN, "remind_reviewer", line, "has no script")
+    assert_error(validate(files), BPMN, "remind_reviewer", line, "has no script")
 
 
 @pytest.mark.parametrize("name", ["assignee", "dueDate", "taskTitle"])
 def test_a_task_property_that_does_not_compile_is_refused(name):
     files, line = changed(BPMN, (f'name="{name}" value="', f'name="{name}" value="${{x}} + '))
-    assert_error(validate_bundle(files), BPMN, "review", line, f"property '{name}'")
+    assert_error(validate(files), BPMN, "review", line, f"property '{name}'")
 
 
 def test_a_feel_range_in_a_dmn_input_entry_is_refused_with_the_python_to_write():
     files, _ = changed(DMN, ("4 &lt;= ? &lt;= 5", "[4..5]"))
     line = line_of(files, "rule_high_impact", DMN) + 1  # the line of its <text>
-    assert_error(validate_bundle(files), DMN, "rule_high_impact", line, "write 4 <= ? <= 5")
+    assert_error(validate(files), DMN, "rule_high_impact", line, "write 4 <= ? <= 5")
 
 
 @pytest.mark.parametrize(
@@ -341,7 +346,7 @@ def test_a_feel_range_in_a_dmn_input_entry_is_refused_with_the_python_to_write()
 )
 def test_a_dmn_entry_that_does_not_compile_is_refused(old, new, element_id, fragment):
     files, line = changed(DMN, (old, new))
-    assert_error(validate_bundle(files), DMN, element_id, line, fragment)
+    assert_error(validate(files), DMN, element_id, line, fragment)
 
 
 @pytest.mark.parametrize(
@@ -349,31 +354,31 @@ def test_a_dmn_entry_that_does_not_compile_is_refused(old, new, element_id, frag
 )
 def test_dmn_input_entries_are_read_the_way_spiffworkflow_evaluates_them(entry):
     files, _ = changed(DMN, ('<text>? != "safety"</text>', f"<text>{entry}</text>"))
-    assert validate_bundle(files) == []
+    assert validate(files) == []
 
 
 def test_a_huge_dmn_entry_is_checked_in_linear_time():
     files, _ = changed(DMN, ('? != "safety"', "?" * 19_000))
     started = time.monotonic()
-    validate_bundle(files)
+    validate(files)
     assert time.monotonic() - started < 2
 
 
 def test_a_script_longer_than_the_limit_is_refused():
     files, line = changed(BPMN, ("reminders = 1", "reminders = 1" + " + 1" * 5000))
-    assert_error(validate_bundle(files), BPMN, "remind_reviewer", line, "at most 20,000")
+    assert_error(validate(files), BPMN, "remind_reviewer", line, "at most 20,000")
 
 
 def test_a_dmn_input_without_an_expression_is_refused():
     files, line = changed(DMN, ("<text>proposal['topic']</text>", "<text></text>"))
-    assert_error(validate_bundle(files), DMN, "input_topic", line - 2, "has no input expression")
+    assert_error(validate(files), DMN, "input_topic", line - 2, "has no input expression")
 
 
 def test_a_dmn_file_with_two_decisions_is_refused():
     files, line = changed(
         DMN, ("</definitions>", '<decision id="second" name="Second" /></definitions>')
     )
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert ("second", line) in {(p.element_id, p.line) for p in problems if p.severity == ERROR}
     assert any("one decision per DMN file" in p.message for p in problems)
 
@@ -383,7 +388,7 @@ def test_a_dmn_file_with_two_decisions_is_refused():
 
 def test_a_missing_decision_is_refused_with_a_suggestion():
     files, line = changed(BPMN, (">proposal_priority<", ">proposal_priorty<"))
-    error = the_error(validate_bundle(files))
+    error = the_error(validate(files))
     assert (error.file, error.element_id, error.line) == (BPMN, "score", line - 2)
     assert "decision 'proposal_priorty' is not in the bundle" in error.message
     assert "did you mean 'proposal_priority'?" in error.message
@@ -391,24 +396,24 @@ def test_a_missing_decision_is_refused_with_a_suggestion():
 
 def test_a_missing_called_process_is_refused():
     files, line = changed(BPMN, ('calledElement="archiving"', 'calledElement="archive"'))
-    assert_error(validate_bundle(files), BPMN, "archive", line, "process 'archive' is not in")
+    assert_error(validate(files), BPMN, "archive", line, "process 'archive' is not in")
 
 
 def test_a_missing_form_file_is_refused():
     files, line = changed(BPMN, ('value="review.schema.json"', 'value="reviews.schema.json"'))
-    assert_error(validate_bundle(files), BPMN, "review", line, "expected at forms/reviews.schema")
+    assert_error(validate(files), BPMN, "review", line, "expected at forms/reviews.schema")
 
 
 def test_a_form_that_is_not_json_is_refused_with_its_line():
     files = minimal()
     files[FORM] = b'{\n  "type": "object",\n  "properties": {,}\n}'
-    assert_error(validate_bundle(files), FORM, None, 3, "not a valid JSON Schema")
+    assert_error(validate(files), FORM, None, 3, "not a valid JSON Schema")
 
 
 def test_a_form_that_is_not_a_json_schema_is_refused():
     files = minimal()
     files[FORM] = b'{"type": "record"}'
-    assert_error(validate_bundle(files), FORM, None, None, "not a valid JSON Schema")
+    assert_error(validate(files), FORM, None, None, "not a valid JSON Schema")
 
 
 def test_an_unknown_rule_set_is_refused():
@@ -420,19 +425,45 @@ def test_an_unknown_rule_set_is_refused():
             'value="check_everything" /><spiffworkflow:property name="assignee"',
         ),
     )
-    assert_error(validate_bundle(files), BPMN, "review", line, "use one of: assess_performance")
+    assert_error(validate(files), BPMN, "review", line, "use one of: assess_performance")
+
+
+def test_the_rule_sets_are_the_ones_the_caller_names():
+    files, line = changed(
+        BPMN,
+        (
+            '<spiffworkflow:property name="assignee"',
+            '<spiffworkflow:property name="picycleRules" '
+            'value="check_everything" /><spiffworkflow:property name="assignee"',
+        ),
+    )
+    known = validate_bundle(files, rule_names={"check_everything"}, parse_form=parse_form)
+    assert known == []
+    unknown = validate_bundle(files, rule_names={"check_a", "check_b"}, parse_form=parse_form)
+    assert_error(unknown, BPMN, "review", line, "use one of: check_a, check_b")
+
+
+def test_forms_are_read_by_the_parser_the_caller_gives():
+    def refuse_every_form(name: str, content: bytes) -> None:
+        raise ValidationFailed(f"{name}: too plain", {name: ["too plain"]})
+
+    problems = validate_bundle(minimal(), rule_names=RULES.keys(), parse_form=refuse_every_form)
+    assert_error(problems, FORM, None, None, "too plain: fix the form's JSON Schema")
+    files = minimal()
+    files[FORM] = b'{"type": "record"}'  # not a JSON Schema, but this parser takes anything
+    assert validate_bundle(files, rule_names=RULES.keys(), parse_form=lambda *_: None) == []
 
 
 # --- rule 6: groups exist, every user task has a form ------------------------------------------
 
 
 def test_a_lane_without_a_group_is_a_warning_that_says_which_group_to_create():
-    problems = validate_bundle(minimal(), known_groups={"PI Unit"})
+    problems = validate(minimal(), known_groups={"PI Unit"})
     assert [(p.severity, p.file, p.element_id, p.line) for p in problems] == [
         (WARNING, BPMN, "lane_reviewers", 5)
     ]
     assert 'picycle user add NAME --group "Reviewers"' in problems[0].message
-    assert validate_bundle(minimal(), known_groups={"Reviewers"}) == []
+    assert validate(minimal(), known_groups={"Reviewers"}) == []
 
 
 def test_a_candidate_group_without_a_group_is_a_warning():
@@ -444,7 +475,7 @@ def test_a_candidate_group_without_a_group_is_a_warning():
             'value="Editors" /><spiffworkflow:property name="assignee"',
         ),
     )
-    problems = validate_bundle(files, known_groups={"Reviewers"})
+    problems = validate(files, known_groups={"Reviewers"})
     assert [(p.severity, p.element_id, p.line) for p in problems] == [(WARNING, "review", line)]
     assert "candidateGroup 'Editors' names no existing group" in problems[0].message
 
@@ -455,7 +486,7 @@ def test_a_user_task_nobody_can_claim_is_a_warning():
         ("<bpmn:flowNodeRef>review</bpmn:flowNodeRef>", ""),
         ('<spiffworkflow:property name="assignee" value="proposal[\'owner\']" />', ""),
     )
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert [(p.severity, p.element_id) for p in problems] == [(WARNING, "review")]
     assert "nobody can claim" in problems[0].message
 
@@ -466,7 +497,7 @@ def test_a_user_task_without_a_form_is_refused():
         ('<spiffworkflow:property name="formJsonSchemaFilename" value="review.schema.json" />', ""),
     )
     line = line_of(files, "review")
-    assert_error(validate_bundle(files), BPMN, "review", line, "has no form")
+    assert_error(validate(files), BPMN, "review", line, "has no form")
 
 
 # --- rule 7: reachable elements, loops with a way out ------------------------------------------
@@ -478,7 +509,7 @@ def test_an_element_no_flow_leads_to_is_refused():
     files, line = changed(
         BPMN, (EXTRA, f'<bpmn:task id="forgotten" name="Forgotten step" />{EXTRA}')
     )
-    assert_error(validate_bundle(files), BPMN, "forgotten", line, "cannot be reached from a start")
+    assert_error(validate(files), BPMN, "forgotten", line, "cannot be reached from a start")
 
 
 def test_an_element_inside_a_subprocess_no_flow_leads_to_is_refused():
@@ -491,7 +522,7 @@ def test_an_element_inside_a_subprocess_no_flow_leads_to_is_refused():
     files, _ = changed(
         BPMN, ('targetRef="archive">', 'targetRef="sub">'), (EXTRA, subprocess + EXTRA)
     )
-    error = the_error(validate_bundle(files))
+    error = the_error(validate(files))
     assert (error.file, error.element_id, error.line) == (BPMN, "island", line_of(files, "island"))
     assert "task 'Island' cannot be reached" in error.message
 
@@ -508,9 +539,7 @@ def test_a_loop_without_a_way_out_is_refused_naming_its_elements():
         (EXTRA, loop + EXTRA),
     )
     line = line_of(files, "reconsider")
-    assert_error(
-        validate_bundle(files), BPMN, "reconsider", line, "task 'Reconsider', task 'Rethink'"
-    )
+    assert_error(validate(files), BPMN, "reconsider", line, "task 'Reconsider', task 'Rethink'")
 
 
 def test_a_loop_an_interrupting_timer_can_end_is_allowed():
@@ -531,7 +560,7 @@ def test_a_loop_an_interrupting_timer_can_end_is_allowed():
     files, _ = changed(
         BPMN, ('targetRef="archive">', 'targetRef="sub">'), (EXTRA, subprocess + EXTRA)
     )
-    assert validate_bundle(files) == []
+    assert validate(files) == []
 
 
 def test_event_subprocesses_and_boundary_events_count_as_reachable():
@@ -543,20 +572,20 @@ def test_event_subprocesses_and_boundary_events_count_as_reachable():
         "</bpmn:subProcess>"
     )
     files, _ = changed(BPMN, (EXTRA, event_subprocess + EXTRA))
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert not any("cannot be reached" in p.message for p in problems), problems
 
 
 def test_a_sequence_flow_to_an_unknown_element_is_refused():
     files, line = changed(BPMN, ('targetRef="proposal_done"', 'targetRef="proposal_gone"'))
-    problems = validate_bundle(files)
+    problems = validate(files)
     flow = next(p for p in problems if p.element_id == "to_done")
     assert flow.line == line and "'proposal_gone' is not a flow node" in flow.message
 
 
 def test_a_flow_without_a_target_is_reported_by_the_schema():
     files, line = changed(BPMN, ('targetRef="proposal_done"', ""))
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert any(p.line == line and "'targetRef' is required" in p.message for p in problems)
     assert not any("could not finish" in p.message for p in problems)
 
@@ -565,7 +594,7 @@ def test_a_process_without_an_id_cannot_be_called():
     files, _ = changed(
         BPMN, ('<bpmn:process id="archiving" name="Archive a proposal"', "<bpmn:process")
     )
-    assert the_error(validate_bundle(files)).element_id == "archive"
+    assert the_error(validate(files)).element_id == "archive"
 
 
 def test_a_subprocess_without_a_start_event_is_refused():
@@ -578,7 +607,7 @@ def test_a_subprocess_without_a_start_event_is_refused():
             '<bpmn:sequenceFlow id="sub_done" sourceRef="sub" targetRef="archive" />' + EXTRA,
         ),
     )
-    problems = validate_bundle(files)
+    problems = validate(files)
     error = the_error(problems)
     assert error.element_id == "sub" and "has no start event" in error.message
 
@@ -612,7 +641,7 @@ def test_a_subprocess_without_a_start_event_is_refused():
     ],
 )
 def test_any_input_gives_problems_never_an_exception(files):
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert problems and all(p.message and p.file for p in problems)
 
 
@@ -626,6 +655,6 @@ def test_a_damaged_model_gives_problems_never_an_exception(start, length, junk):
     files = minimal()
     text = files[BPMN].decode()
     files[BPMN] = (text[:start] + junk + text[start + length :]).encode()
-    problems = validate_bundle(files)
+    problems = validate(files)
     assert all(isinstance(p, Problem) and p.message and p.file for p in problems)
     assert not any("could not finish" in p.message for p in problems), problems

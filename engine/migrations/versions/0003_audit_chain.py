@@ -5,11 +5,14 @@ Revises: 0002
 Create Date: 2026-11-23 16:30:00.000000
 """
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from alembic import op
-from picycle.engine.audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+
+# The hash function and chain names are the trail's stored contract: they never change.
+from picycle.engine.audit.chain import GENESIS, GLOBAL_CHAIN, chain_of, seal
+from picycle.engine.db.types import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
@@ -70,21 +73,37 @@ def upgrade() -> None:
 
 
 def _seal_existing_events() -> None:
-    """Chain the events recorded before this migration, in the order they were recorded."""
-    from picycle.engine.audit.chain import ChainWriter
-    from picycle.engine.db.models import AuditChain, AuditEvent
-
-    session = Session(bind=op.get_bind())
-    writer = ChainWriter(session)
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all():
-        event.chain = chain_of(event.cycle_id)
-        writer.append(event)
-    session.flush()
-    # The global chain's head exists from the start, so two first writers cannot race to
-    # create it.
-    if session.get(AuditChain, GLOBAL_CHAIN) is None:
-        session.add(AuditChain(chain=GLOBAL_CHAIN, length=0, head_hash=GENESIS))
-        session.flush()
+    """Chain the events recorded before this migration, in the order they were recorded;
+    the global chain's head exists from the start, so two first writers cannot race to
+    create it. Written against the tables as they are at this revision."""
+    connection = op.get_bind()
+    events = sa.table(
+        "audit_events",
+        *(sa.column(name) for name in ("seq", "actor", "type", "cycle_id", "task_id")),
+        sa.column("element_id"),
+        sa.column("at", UTCDateTime()),
+        sa.column("data", sa.JSON()),
+        *(sa.column(name) for name in ("chain", "position", "prev_hash", "hash")),
+    )
+    chains = sa.table(
+        "audit_chains", sa.column("chain"), sa.column("length"), sa.column("head_hash")
+    )
+    heads: dict[str, tuple[int, str]] = {GLOBAL_CHAIN: (0, GENESIS)}
+    for event in connection.execute(sa.select(events).order_by(events.c.seq)).all():
+        chain = chain_of(event.cycle_id)
+        length, previous = heads.get(chain, (0, GENESIS))
+        linked = SimpleNamespace(**{**event._mapping, "chain": chain, "position": length + 1})
+        digest = seal(previous, linked)
+        connection.execute(
+            sa.update(events)
+            .where(events.c.seq == event.seq)
+            .values(chain=chain, position=length + 1, prev_hash=previous, hash=digest)
+        )
+        heads[chain] = (length + 1, digest)
+    connection.execute(
+        sa.insert(chains),
+        [{"chain": c, "length": n, "head_hash": h} for c, (n, h) in heads.items()],
+    )
 
 
 def downgrade() -> None:

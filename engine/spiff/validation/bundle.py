@@ -10,7 +10,7 @@ from .expressions import check_expressions
 from .graph import check_graph
 from .groups import check_groups
 from .loading import check_loading
-from .model import Bundle
+from .model import Bundle, FormParser
 from .problems import BUNDLE, ERROR, Problem
 from .references import check_references
 from .schema import check_schemas
@@ -29,19 +29,25 @@ _CHECKS: tuple[Callable[[Bundle], Iterable[Problem]], ...] = (
 
 
 def validate_bundle(
-    files: Mapping[str, bytes], known_groups: Collection[str] | None = None
+    files: Mapping[str, bytes],
+    *,
+    rule_names: Collection[str],
+    parse_form: FormParser,
+    known_groups: Collection[str] | None = None,
 ) -> list[Problem]:
     """Every problem with a bundle of BPMN, DMN and form files; empty when it can be deployed.
 
-    ``known_groups``: the groups that exist, to check lanes against; None skips that check.
-    Never raises: whatever the input, the answer is a list of problems.
+    The caller says what a model may name: ``rule_names``, the rule sets a user task's
+    picycleRules may name; ``parse_form``, what reads a form file and raises ValidationFailed
+    when it is not one; ``known_groups``, the groups that exist, to check lanes against (None
+    skips that check). Never raises: whatever the input, the answer is a list of problems.
     """
     try:
         read = read_files(files)
     except Exception as error:
         return [_internal(error, "reading the files")]
     problems = list(read.problems)
-    bundle = Bundle(read.files, read.bpmn, read.dmn, known_groups)
+    bundle = Bundle(read.files, read.bpmn, read.dmn, rule_names, parse_form, known_groups)
     for check in _CHECKS:
         problems += _guarded(check, bundle)
     # SpiffWorkflow stops at its first complaint, often about what we already explained more

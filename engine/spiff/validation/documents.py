@@ -1,26 +1,23 @@
 """Rule 1: the bundle's files are within size limits, UTF-8, and safe, well-formed XML.
 
-Uploaded XML is untrusted: no DTD is loaded, no entity is expanded, nothing is fetched, and a
-file that declares a DOCTYPE is refused outright (XXE, billion laughs).
+Uploaded XML is untrusted: it is read by ``engine.safe_xml``, which refuses a DOCTYPE outright
+and never loads a DTD, expands an entity or fetches anything.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
 
+from ...safe_xml import DoctypeDeclared, NotWellFormed, parse_untrusted
 from .problems import BUNDLE, ERROR, WARNING, Problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_BUNDLE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 500
-FORMS_FOLDER = "forms/"  # where user tasks' forms live; engine.services.definitions agrees
-
-_DOCTYPE = re.compile(rb"<!DOCTYPE")
-_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_:]")  # a DOCTYPE can only come before it
+FORMS_FOLDER = "forms/"  # where user tasks' forms live; the rest of picycle reads it from here
 
 
 @dataclass(frozen=True)
@@ -114,36 +111,15 @@ def _is_utf8(content: bytes) -> bool:
 
 
 def _parse_xml(name: str, content: bytes, problems: list[Problem]) -> etree._Element | None:
-    # Refused before parsing: nothing a DTD declares is ever looked at.
-    first_element = _FIRST_ELEMENT.search(content)
-    doctype = _DOCTYPE.search(content, 0, first_element.start() if first_element else len(content))
-    if doctype is not None:
-        problems.append(_doctype_problem(name, content.count(b"\n", 0, doctype.start()) + 1))
-        return None
-    # A fresh parser per file: lxml parsers must not be shared between threads.
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
     try:
-        root = etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as error:
-        message = f"is not well-formed XML ({error.msg}): save it again from a modeller"
-        problems.append(Problem(ERROR, name, error.lineno or None, None, message))
-        return None
-    if root.getroottree().docinfo.doctype:  # hidden from the byte search by an odd encoding
-        problems.append(_doctype_problem(name, 1))
-        return None
-    return root
-
-
-def _doctype_problem(name: str, line: int) -> Problem:
-    message = (
-        "declares a DOCTYPE; DTDs and entities are not allowed in model files: "
-        "remove the <!DOCTYPE ...> declaration"
-    )
-    return Problem(ERROR, name, line, None, message)
+        return parse_untrusted(content)
+    except NotWellFormed as error:
+        message = f"is not well-formed XML ({error.reason}): save it again from a modeller"
+        problems.append(Problem(ERROR, name, error.line, None, message))
+    except DoctypeDeclared as error:
+        message = (
+            "declares a DOCTYPE; DTDs and entities are not allowed in model files: "
+            "remove the <!DOCTYPE ...> declaration"
+        )
+        problems.append(Problem(ERROR, name, error.line, None, message))
+    return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,6 +24,9 @@ _PREFIXES = {
     **{namespace: "dmn:" for namespace in DMN_SCHEMAS},
 }
 _QUALIFIED = re.compile(r"\{([^}]*)\}")
+
+# Reads one form file (name, content); raises ValidationFailed saying what is wrong with it.
+FormParser = Callable[[str, bytes], object]
 
 
 def bpmn(local_name: str) -> str:
@@ -69,6 +72,8 @@ class Bundle:
     files: dict[str, bytes]
     bpmn: list[Document]
     dmn: list[Document]
+    rule_names: Collection[str]
+    parse_form: FormParser
     known_groups: Collection[str] | None = None
 
     def processes(self) -> Iterator[tuple[Document, etree._Element]]:

@@ -8,8 +8,6 @@ import json
 from collections.abc import Collection, Iterator
 
 from ...errors import ValidationFailed
-from ...forms import parse_form
-from ...rules import RULES
 from .documents import FORMS_FOLDER
 from .model import Bundle, describe, spiff_extension, spiff_properties
 from .problems import ERROR, Problem, at
@@ -66,19 +64,19 @@ def _forms_and_rules(bundle: Bundle) -> Iterator[Problem]:
             yield at(document.name, form, message + _did_you_mean(path, forms))
         elif path not in checked_forms:
             checked_forms.add(path)
-            yield from _form_problems(path, bundle.files[path])
+            yield from _form_problems(bundle, path)
         rules = properties.get("picycleRules")
-        if rules is not None and rules.get("value") not in RULES:
+        if rules is not None and rules.get("value") not in bundle.rule_names:
             message = (
                 f"picycleRules '{rules.get('value')}' is not a rule set picycle knows; "
-                f"use one of: {', '.join(sorted(RULES))}"
+                f"use one of: {', '.join(sorted(bundle.rule_names))}"
             )
             yield at(document.name, rules, message)
 
 
-def _form_problems(path: str, content: bytes) -> Iterator[Problem]:
+def _form_problems(bundle: Bundle, path: str) -> Iterator[Problem]:
     try:
-        parse_form(path, content)
+        bundle.parse_form(path, bundle.files[path])
     except ValidationFailed as error:
         cause = error.__cause__
         line = cause.lineno if isinstance(cause, json.JSONDecodeError) else None

@@ -1,0 +1,462 @@
+"""The cycle aggregate: one run of the method for one unit, with its open tasks and its
+running workflow.
+
+Loaded locked through the repository (``uow.cycles``), a cycle checks the rules, runs
+SpiffWorkflow through the seam and records what happened as domain events; nothing else.
+It does no I/O of its own: what it changed (its row, task rows, timers, events) is written
+by the unit of work at commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from .actors import Actor, may_read, may_work, require_writer, why_not
+from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from .forms import Form
+from .read_models import CycleDetail, CycleSummary, TaskDetail, task_detail, task_summary
+from .rules import RuleContext, apply_rules
+from .spiff.runner import CycleInstance, HumanTask, WaitingTimer
+from .vocabulary import CycleStatus, EventType, TaskState
+
+MAX_COMMENT_LENGTH = 10_000
+
+# What a cycle has recorded, shown when present in its data.
+RECORDS = (
+    "indicators",
+    "gaps",
+    "microprojects",
+    "implemented_microprojects",
+    "evaluation",
+    "targets_met",
+    "lessons_learned",
+)
+
+
+@dataclass(frozen=True)
+class DefinitionRef:
+    """The deployed process version a cycle runs on."""
+
+    id: int
+    process_id: str
+    version: int
+    deployment_id: int
+
+
+@dataclass
+class CycleRecord:
+    id: int | None
+    definition: DefinitionRef
+    unit: str
+    title: str
+    cycle_number: int
+    previous_cycle_id: int | None
+    status: CycleStatus
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None
+    data: dict[str, Any]
+
+
+@dataclass
+class TaskRecord:
+    """One human task as the inbox index holds it."""
+
+    id: str
+    cycle_id: int | None
+    element_id: str
+    title: str
+    instructions: str | None
+    candidate_group: str | None
+    assignee: str | None
+    claimed_by: str | None
+    state: TaskState
+    created_at: datetime
+    due_at: datetime | None
+    ended_at: datetime | None
+    completed_by: str | None
+    form_file: str | None
+    form_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A domain event, to be chained into the cycle's audit trail at commit."""
+
+    type: EventType
+    actor: str
+    task_id: str | None = None
+    element_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Models(Protocol):
+    """What a cycle needs of its process models: forms, and its state on another version."""
+
+    def form(self, definition: DefinitionRef, form_file: str) -> Form: ...
+
+    def missing_elements(self, definition: DefinitionRef, state: str) -> list[str]: ...
+
+    def restore(self, definition: DefinitionRef, state: str) -> CycleInstance: ...
+
+
+class Cycle:
+    """Every method takes the acting user and works at the unit of work's ``now``."""
+
+    def __init__(
+        self,
+        record: CycleRecord,
+        open_tasks: dict[str, TaskRecord],
+        workflow: CycleInstance | str,
+        models: Models,
+        now: datetime,
+    ):
+        """``workflow`` is the running instance, or its stored state, restored on first use."""
+        self.record = record
+        self.open_tasks = open_tasks
+        self._instance = workflow if isinstance(workflow, CycleInstance) else None
+        self._state = workflow if isinstance(workflow, str) else None
+        self.attach(models, now)
+        self.events: list[Event] = []
+        self.changed_tasks: dict[str, TaskRecord] = {}
+        self.workflow_changed = False
+        self.timers: dict[str, WaitingTimer] | None = None
+        self.timers_before: dict[str, WaitingTimer] = {}
+
+    def attach(self, models: Models, now: datetime) -> None:
+        """Work in a new unit of work: its models (and database session), its time."""
+        self._models = models
+        self.now = now
+
+    @classmethod
+    def start(
+        cls,
+        record: CycleRecord,
+        instance: CycleInstance,
+        models: Models,
+        actor: Actor,
+    ) -> Cycle:
+        cycle = cls(record, {}, instance, models, record.started_at)
+        cycle.timers = {}  # a new cycle waits on no timer yet: every one it has is new
+        cycle._record(
+            EventType.CYCLE_STARTED,
+            actor,
+            process_id=record.definition.process_id,
+            version=record.definition.version,
+            unit=record.unit,
+            title=record.title,
+            cycle_number=record.cycle_number,
+            previous_cycle=record.previous_cycle_id,
+        )
+        cycle._workflow_ran(actor)
+        return cycle
+
+    @property
+    def id(self) -> int:
+        assert self.record.id is not None, "a new cycle gets its id when it is added"
+        return self.record.id
+
+    @property
+    def instance(self) -> CycleInstance:
+        if self._instance is None:
+            self._instance = self._models.restore(self.record.definition, self._state)
+            self._state = None
+        if self.timers is None:
+            self.timers = self._instance.waiting()[1]
+            self.timers_before = dict(self.timers)
+        return self._instance
+
+    def committed(self) -> None:
+        """What was changed is written: start counting changes afresh, and let go of the
+        unit of work (its session is closed; the next one attaches its own)."""
+        self._models = None
+        self.events = []
+        self.changed_tasks = {}
+        self.workflow_changed = False
+        if self.timers is not None:
+            self.timers_before = dict(self.timers)
+
+    @property
+    def running(self) -> bool:
+        return self.record.status == CycleStatus.RUNNING
+
+    # --- working tasks ------------------------------------------------------------------
+
+    def claim(self, actor: Actor, task_id: str) -> TaskRecord:
+        task = self._workable(actor, task_id, "claim")
+        if task.claimed_by != actor.name:
+            self._hold(actor, task)
+        return task
+
+    def unclaim(self, actor: Actor, task_id: str) -> TaskRecord:
+        task = self._workable(actor, task_id, "unclaim")
+        if task.claimed_by is None:
+            raise Conflict(f"task {task_id} is not claimed")
+        previous = task.claimed_by
+        task.claimed_by = None
+        self._changed(task)
+        self._record(EventType.TASK_UNCLAIMED, actor, task, previous_holder=previous)
+        return task
+
+    def complete(
+        self,
+        actor: Actor,
+        task_id: str,
+        data: dict[str, Any],
+        existing_users: Callable[[Collection[str]], set[str]],
+    ) -> TaskRecord:
+        """Validate the form data (schema, then the method's rules) and move the cycle on."""
+        task = self._workable(actor, task_id, "complete")
+        if not isinstance(data, dict):
+            raise ValidationFailed(
+                "the form data must be a JSON object", {"data": ["not an object"]}
+            )
+        form = self._form(task.form_file)
+        accepted = form.accept(data) if form else data
+        ready = self.instance.describe(task_id)
+        if ready.rules:
+            context = RuleContext(
+                task_data=ready.data, today=self.now.date(), existing_users=existing_users
+            )
+            accepted = apply_rules(ready.rules, accepted, context)
+        if task.claimed_by is None:
+            self._hold(actor, task)
+        self.instance.complete_task(task_id, accepted, self.now)
+        self._close(task, TaskState.COMPLETED, completed_by=actor.name)
+        self._record(EventType.TASK_COMPLETED, actor, task, title=task.title, data=accepted)
+        self._workflow_ran(actor)
+        return task
+
+    def comment_on(
+        self, actor: Actor, task: TaskRecord, text: str, store: Callable[[str], int]
+    ) -> int:
+        """Comment on one of this cycle's tasks, open or closed: ``store`` keeps the text
+        and returns the comment's id."""
+        require_writer(actor, "comment on a task")
+        if not may_read(actor, task):
+            raise PermissionDenied(f"task {task.id} is neither yours nor open to your groups")
+        if not text.strip():
+            raise ValidationFailed("a comment must not be empty", {"text": ["must not be empty"]})
+        if len(text) > MAX_COMMENT_LENGTH:
+            limit = f"at most {MAX_COMMENT_LENGTH} characters"
+            raise ValidationFailed(f"the comment is too long: {limit}", {"text": [limit]})
+        comment_id = store(text)
+        self._record(EventType.TASK_COMMENTED, actor, task, comment_id=comment_id, text=text)
+        return comment_id
+
+    # --- the cycle as a whole -------------------------------------------------------------
+
+    def cancel(self, actor: Actor, reason: str) -> None:
+        if not self.running:
+            raise Conflict(
+                f"cycle #{self.id} is {self.record.status}; only a running cycle can be cancelled"
+            )
+        self.instance.cancel()
+        self.record.status = CycleStatus.CANCELLED
+        self.record.ended_at = self.now
+        self._record(EventType.CYCLE_CANCELLED, actor, reason=reason)
+        self._workflow_ran(actor)
+
+    def fire_due_timers(self, actor: Actor) -> int:
+        """Fire the timers due now; returns how many fired."""
+        if not self.running:
+            return 0
+        fired = self.instance.fire_due_timers(self.now)
+        for timer in fired:
+            self.events.append(
+                Event(
+                    EventType.TIMER_FIRED,
+                    actor.name,
+                    timer.task_id,
+                    timer.element_id,
+                    {"due": timer.due_at.isoformat()},
+                )
+            )
+        self._workflow_ran(actor)
+        return len(fired)
+
+    def migration_problems(self, target: DefinitionRef) -> tuple[list[str], CycleInstance | None]:
+        """Why the cycle cannot move to ``target`` (nothing when it can), and its instance
+        restored on the target when it can."""
+        if not self.running:
+            return [f"the cycle is {self.record.status}"], None
+        if target.id == self.record.definition.id:
+            return [f"the cycle already runs on version {target.version}"], None
+        state = self.instance.dump()
+        missing = self._models.missing_elements(target, state)
+        if missing:
+            listed = ", ".join(missing)
+            return [
+                f"version {target.version} lacks elements the cycle has reached: {listed}"
+            ], None
+        moved = self._models.restore(target, state)
+        problems = []
+        ready = moved.waiting()[0]
+        for task in self.open_tasks.values():
+            if task.id not in ready:
+                problems.append(f"open task '{task.title}' is not a user task in the target")
+                continue
+            described = moved.describe(task.id)
+            if described.form_file:
+                form = self._models.form(target, described.form_file)
+                for path, messages in form.violations(form.starting_data(described.data)).items():
+                    problems.append(
+                        f"the data of open task '{task.title}' breaks the target's form at "
+                        f"{path}: " + "; ".join(messages)
+                    )
+        return problems, None if problems else moved
+
+    def migrate(self, actor: Actor, target: DefinitionRef, moved: CycleInstance) -> None:
+        """Run on ``target`` from now on (checked by ``migration_problems``); the open
+        tasks are described anew by the target's model."""
+        source = self.record.definition
+        self._instance = moved
+        self.record.definition = target
+        self._record(
+            EventType.CYCLE_MIGRATED,
+            actor,
+            process_id=target.process_id,
+            from_version=source.version,
+            to_version=target.version,
+        )
+        for task in self.open_tasks.values():
+            described = self._describe(moved.describe(task.id))
+            fresh = replace(described, claimed_by=task.claimed_by, created_at=task.created_at)
+            if fresh != task:
+                self.open_tasks[task.id] = fresh
+                self._changed(fresh)
+        self._workflow_ran(actor)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def summary(self) -> CycleSummary:
+        record = self.record
+        return CycleSummary(
+            id=self.id,
+            status=record.status,
+            unit=record.unit,
+            title=record.title,
+            cycle_number=record.cycle_number,
+            previous_cycle_id=record.previous_cycle_id,
+            process_id=record.definition.process_id,
+            version=record.definition.version,
+            started_at=record.started_at,
+            started_by=record.started_by,
+            ended_at=record.ended_at,
+        )
+
+    def detail(self) -> CycleDetail:
+        tasks = sorted(self.open_tasks.values(), key=lambda t: (t.created_at, t.id))
+        return CycleDetail(
+            **vars(self.summary()),
+            open_tasks=[task_summary(t) for t in tasks],
+            records=records_of(self.record.data),
+        )
+
+    def task_detail(self, task: TaskRecord) -> TaskDetail:
+        return task_detail(task, self._form(task.form_file))
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _workable(self, actor: Actor, task_id: str, action: str) -> TaskRecord:
+        """The open task, if ``actor`` may ``action`` it now."""
+        require_writer(actor, f"{action} a task")
+        task = self.open_tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} is not open in cycle #{self.id}")
+        if task.claimed_by not in (None, actor.name) and not (
+            action == "unclaim" and actor.is_admin
+        ):
+            raise Conflict(f"task {task_id} ('{task.title}') is held by {task.claimed_by}")
+        if not (may_work(actor, task) or actor.is_admin):
+            raise PermissionDenied(why_not(actor, task))
+        return task
+
+    def _hold(self, actor: Actor, task: TaskRecord) -> None:
+        task.claimed_by = actor.name
+        self._changed(task)
+        self._record(EventType.TASK_CLAIMED, actor, task)
+
+    def _close(self, task: TaskRecord, state: TaskState, completed_by: str | None = None) -> None:
+        task.state = state
+        task.ended_at = self.now
+        task.completed_by = completed_by
+        del self.open_tasks[task.id]
+        self._changed(task)
+
+    def _changed(self, task: TaskRecord) -> None:
+        self.changed_tasks[task.id] = task
+
+    def _workflow_ran(self, actor: Actor) -> None:
+        """Bring the open tasks, timers, data and status in line with what the workflow now
+        waits for; only tasks that became ready are described."""
+        instance = self.instance
+        self.workflow_changed = True
+        ready, self.timers = instance.waiting()
+        for task in list(self.open_tasks.values()):
+            if task.id not in ready:
+                self._close(task, TaskState.WITHDRAWN)
+                self._record(EventType.TASK_WITHDRAWN, actor, task)
+        for task_id in sorted(ready - set(self.open_tasks)):
+            task = self._describe(instance.describe(task_id))
+            self.open_tasks[task.id] = task
+            self._changed(task)
+            self._record(
+                EventType.TASK_CREATED,
+                actor,
+                task,
+                title=task.title,
+                candidate_group=task.candidate_group,
+                assignee=task.assignee,
+                due=task.due_at.isoformat() if task.due_at else None,
+            )
+        self.record.data = instance.snapshot()
+        if instance.completed and self.running:
+            self.record.status = CycleStatus.COMPLETED
+            self.record.ended_at = self.now
+            self._record(
+                EventType.CYCLE_COMPLETED, actor, targets_met=self.record.data.get("targets_met")
+            )
+
+    def _describe(self, ready: HumanTask) -> TaskRecord:
+        form = self._form(ready.form_file)
+        return TaskRecord(
+            id=ready.id,
+            cycle_id=self.record.id,
+            element_id=ready.element_id,
+            title=ready.title,
+            instructions=ready.instructions,
+            candidate_group=ready.candidate_group,
+            assignee=ready.assignee,
+            claimed_by=None,
+            state=TaskState.OPEN,
+            created_at=self.now,
+            due_at=ready.due_at,
+            ended_at=None,
+            completed_by=None,
+            form_file=ready.form_file,
+            form_data=form.starting_data(ready.data) if form else {},
+        )
+
+    def _form(self, form_file: str | None) -> Form | None:
+        return self._models.form(self.record.definition, form_file) if form_file else None
+
+    def _record(
+        self, type: EventType, actor: Actor, task: TaskRecord | None = None, **data
+    ) -> None:
+        self.events.append(
+            Event(
+                type,
+                actor.name,
+                task.id if task else None,
+                task.element_id if task else None,
+                data,
+            )
+        )
+
+
+def records_of(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: data[key] for key in RECORDS if key in data}

@@ -1,0 +1,28 @@
+"""Statements whose SQL differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows``, or overwrite the ones whose primary key exists, in one statement."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        session.execute(_upsert_statement(dialect, table, tuple(rows[0])), rows)
+
+
+@cache  # built once per table and set of columns; the hot path only binds values
+def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...]):
+    statement = _INSERTS[dialect](table)
+    keys = [column.name for column in table.primary_key]
+    changed = {name: statement.excluded[name] for name in columns if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changed)

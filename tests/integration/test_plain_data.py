@@ -1,0 +1,175 @@
+"""Task data is plain JSON on every path. A model decides the same way whether its next step
+is served by the instance this engine kept in memory or by one restored from the database,
+and both decide as a JSON round trip of the data says; data that is not JSON at all (a set,
+a date) fails at once, naming the element, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
+
+import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import ModelError
+from picycle.engine.services import cycles, definitions
+
+PROCESS = "plain_data"
+FORM = json.dumps({"type": "object", "properties": {}, "additionalProperties": False})
+USER_TASK = """<bpmn:userTask id="{id}" name="{name}">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="empty.schema.json" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+    </bpmn:userTask>"""
+# start -> write (script) -> look (user task) -> read_back (script) -> which_keys
+# (1 in numbers?) -> number_keys | text_keys (user tasks) -> end. ``look`` puts a request
+# between the script that writes the data and the step that decides on it.
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    id="plain_data_definitions" targetNamespace="http://picycle.test/plain_data">
+  <bpmn:process id="plain_data" name="Decide on data a script wrote" isExecutable="true">
+    <bpmn:laneSet id="plain_data_lanes">
+      <bpmn:lane id="lane_pi_unit" name="PI Unit">
+        {refs}
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="to_write" sourceRef="start" targetRef="write" />
+    <bpmn:scriptTask id="write" name="Write">
+      <bpmn:script>{write}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="to_look" sourceRef="write" targetRef="look" />
+    {look}
+    <bpmn:sequenceFlow id="to_read_back" sourceRef="look" targetRef="read_back" />
+    <bpmn:scriptTask id="read_back" name="Read back">
+      <bpmn:script>{read}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="to_which_keys" sourceRef="read_back" targetRef="which_keys" />
+    <bpmn:exclusiveGateway id="which_keys" name="Which keys?" default="to_text_keys" />
+    <bpmn:sequenceFlow id="to_number_keys" sourceRef="which_keys" targetRef="number_keys">
+      <bpmn:conditionExpression
+          xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="to_text_keys" sourceRef="which_keys" targetRef="text_keys" />
+    {number_keys}
+    {text_keys}
+    <bpmn:sequenceFlow id="to_end_number" sourceRef="number_keys" targetRef="end_number" />
+    <bpmn:sequenceFlow id="to_end_text" sourceRef="text_keys" targetRef="end_text" />
+    <bpmn:endEvent id="end_number" />
+    <bpmn:endEvent id="end_text" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+ELEMENTS = ("start", "write", "look", "read_back", "which_keys")
+ELEMENTS += ("number_keys", "text_keys", "end_number", "end_text")
+
+# What the first script writes, and what the later steps make of it.
+WRITES = "numbers = {1: 'one', 2: 'two'}\npair = (1, 2)"
+READS = "kind = 'tuple' if isinstance(pair, tuple) else 'list'\nfound = numbers.get(1, 'missing')"
+DECIDES = "1 in numbers"
+
+
+def bundle(write: str = WRITES, read: str = READS) -> dict[str, bytes]:
+    bpmn = BPMN.format(
+        refs="".join(f"<bpmn:flowNodeRef>{e}</bpmn:flowNodeRef>" for e in ELEMENTS),
+        write=escape(write),
+        read=escape(read),
+        condition=escape(DECIDES),
+        look=USER_TASK.format(id="look", name="Look"),
+        number_keys=USER_TASK.format(id="number_keys", name="Number keys"),
+        text_keys=USER_TASK.format(id="text_keys", name="Text keys"),
+    )
+    return {f"{PROCESS}.bpmn": bpmn.encode(), "forms/empty.schema.json": FORM.encode()}
+
+
+def deploy(driver, files: dict[str, bytes]) -> None:
+    with driver.engine.unit_of_work() as uow:
+        assert definitions.deploy(uow, SYSTEM, files).definitions
+
+
+def start(driver, unit: str) -> int:
+    actor = driver.actor("pia")
+    with driver.engine.unit_of_work() as uow:
+        return cycles.start_cycle(uow, actor, unit, "Plain data", PROCESS).id
+
+
+def is_kept(driver, cycle_id: int) -> bool:
+    """Whether the engine keeps the cycle in memory (looked at without disturbing it)."""
+    kept = driver.engine.live.pop(cycle_id)
+    if kept is not None:
+        driver.engine.live.put(cycle_id, kept)
+    return kept is not None
+
+
+def as_json_decides() -> tuple[str, dict]:
+    """What the model does with the data after a JSON round trip, computed here in Python:
+    the step it goes to and the data it records."""
+    data = {"numbers": {1: "one", 2: "two"}, "pair": (1, 2)}
+    data = json.loads(json.dumps(data))
+    numbers, pair = data["numbers"], data["pair"]
+    data["kind"] = "tuple" if isinstance(pair, tuple) else "list"
+    data["found"] = numbers.get(1, "missing")
+    return ("number_keys" if 1 in numbers else "text_keys"), data
+
+
+def test_a_step_decides_the_same_from_memory_and_from_the_database(driver):
+    deploy(driver, bundle())
+
+    def outcome(served: str) -> tuple[str, dict]:
+        cycle_id = start(driver, f"Directorate {served}")
+        if served == "from memory":
+            assert is_kept(driver, cycle_id)
+        else:
+            driver.restart()
+            assert not is_kept(driver, cycle_id)
+        driver.complete("pia", cycle_id, "look", {})
+        (task,) = driver.open_tasks(cycle_id)
+        stored = driver.row(cycle_id).data
+        return task.element_id, {key: stored[key] for key in ("numbers", "pair", "kind", "found")}
+
+    from_memory = outcome("from memory")
+    restored = outcome("restored")
+    assert from_memory == restored == as_json_decides()
+    assert from_memory == ("text_keys", as_json_decides()[1])
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [("tags = {'permits', 'backlog'}", "set"), ("when = date(2026, 3, 1)", "date")],
+)
+def test_a_script_writing_data_that_is_not_json_fails_and_changes_nothing(driver, read, kind):
+    deploy(driver, bundle(read=read))
+    cycle_id = start(driver, "Directorate of Planning")
+    before = driver.row(cycle_id)
+    events = len(driver.events())
+    look = driver.task(cycle_id, "look")
+    for attempt in ("first", "again, from memory", "after a restart"):
+        if attempt == "after a restart":
+            driver.restart()
+        with pytest.raises(ModelError) as failed:
+            driver.complete("pia", cycle_id, "look", {})
+        message = str(failed.value)
+        assert "'read_back'" in message and kind in message and "not JSON" in message, attempt
+        after = driver.row(cycle_id)
+        assert (after.state, after.data, after.revision) == (
+            before.state,
+            before.data,
+            before.revision,
+        ), attempt
+        assert (after.audit_length, after.audit_head) == (before.audit_length, before.audit_head)
+        assert len(driver.events()) == events, attempt
+        assert [t.id for t in driver.open_tasks(cycle_id)] == [look.id], attempt
+        assert driver.task(cycle_id, "look").claimed_by is None, attempt
+
+
+def test_a_script_writing_a_date_at_the_start_starts_no_cycle(driver):
+    deploy(driver, bundle(write=f"{WRITES}\nwhen = date(2026, 3, 1)"))
+    events = len(driver.events())
+    with pytest.raises(ModelError, match="'write'.*date"):
+        start(driver, "Directorate of Planning")
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert cycles.list_cycles(uow).total == 0
+    assert len(driver.events()) == events
