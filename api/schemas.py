@@ -7,12 +7,12 @@ from marshmallow import fields, validate
 from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
-from picycle.engine.vocabulary import CycleStatus, InboxScope, Role
+from picycle.engine.services.inbox import SCOPES
+from picycle.engine.vocabulary import CycleStatus, Role
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
 
 ROLES = tuple(role.value for role in Role)
-SCOPES = tuple(scope.value for scope in InboxScope)
 CYCLE_STATUSES = tuple(status.value for status in CycleStatus)
 MAX_LIMIT = 200
 MAX_PAGE = 1_000_000

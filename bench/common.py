@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,15 @@ def in_postgres(url: str, *statements: str) -> None:
 # --- the command line ---------------------------------------------------------------------------
 
 
-def parse_args(description: str, schema: BenchSchema, argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
+def parse_args(
+    description: str,
+    schema: BenchSchema,
+    argv: list[str] | None,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.Namespace:
+    """The options every benchmark takes, and those of ``parents`` (parsers made with
+    ``add_help=False``) for a benchmark's own."""
+    parser = argparse.ArgumentParser(description=description, parents=list(parents))
     parser.add_argument(
         "--quick", action="store_true", help="a smaller run (also PICYCLE_BENCH_QUICK=1)"
     )

@@ -47,9 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from picycle.api import create_app
 from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.audit.chain import GENESIS
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.clock import FixedClock
-from picycle.engine.db.models import GENESIS, Cycle, Task
+from picycle.engine.db.models import Cycle, Task
 from picycle.engine.services import cycles, definitions, inbox, tasks, users
 from picycle.engine.services.inbox import InboxQuery
 from picycle.engine.uow import Engine

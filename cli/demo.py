@@ -15,13 +15,14 @@ from picycle.engine.actors import SYSTEM
 from picycle.engine.errors import NotFound, ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
 from picycle.engine.services import cycles, tasks, users
+from picycle.engine.vocabulary import Role
 
 UNIT = "Demo directorate"
 PEOPLE = {
-    "pia": ("member", ["PI Unit"]),
-    "dana": ("member", ["Department Team"]),
-    "omar": ("member", ["Department Team"]),
-    "lena": ("member", ["Leadership"]),
+    "pia": (Role.MEMBER, ["PI Unit"]),
+    "dana": (Role.MEMBER, ["Department Team"]),
+    "omar": (Role.MEMBER, ["Department Team"]),
+    "lena": (Role.MEMBER, ["Leadership"]),
 }
 INDICATORS = [
     {

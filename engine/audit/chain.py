@@ -1,23 +1,24 @@
 """Hash chains over audit events: one chain per cycle, one for everything else.
 
 Each event's hash is SHA-256 over the canonical JSON of the event and the previous hash of
-its chain. A chain per cycle means appending only touches that cycle's chain head, which
-its transaction has locked through the cycle row anyway: unrelated cycles never wait on
-each other. The chain heads table records each chain's length and last hash, so deleting
-events (the tail of a chain, or a whole cycle's chain) is detected too.
+its chain. A chain per cycle means appending only moves that cycle's chain head, which is
+kept on the cycle's own row, locked by every change of the cycle anyway: unrelated cycles
+never wait on each other. Each head records its chain's length and last hash (the global
+chain's in ``audit_chains``), so deleting events (the tail of a chain, or a whole cycle's
+chain) is detected too. These functions are the trail's stored contract: every chain ever
+written must still verify, so the bytes hashed never change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from ..db.models import AuditEvent
 
-from ..db.models import GENESIS, AuditChain, AuditEvent
-
+GENESIS = "0" * 64  # the hash every chain starts from
 GLOBAL_CHAIN = "global"
 
 
@@ -125,32 +126,3 @@ def seal_facts(
 def _integer(number: int) -> str:
     # An int's JSON is its repr; anything else (a bool, say) takes the encoder's way.
     return int.__repr__(number) if number.__class__ is int else _json(number)
-
-
-class ChainWriter:
-    """Links the events one transaction appends to the heads of their chains."""
-
-    def __init__(self, session: Session):
-        self._session = session
-        self._heads: dict[str, AuditChain] = {}
-
-    def append(self, event: AuditEvent) -> None:
-        head = self._head(event.chain)
-        event.position = head.length + 1
-        event.prev_hash = head.head_hash
-        event.hash = seal(head.head_hash, event)
-        head.length = event.position
-        head.head_hash = event.hash
-        self._session.add(event)
-
-    def _head(self, chain: str) -> AuditChain:
-        head = self._heads.get(chain)
-        if head is None:
-            head = self._session.scalar(
-                select(AuditChain).where(AuditChain.chain == chain).with_for_update()
-            )
-            if head is None:
-                head = AuditChain(chain=chain, length=0, head_hash=GENESIS)
-                self._session.add(head)
-            self._heads[chain] = head
-        return head

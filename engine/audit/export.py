@@ -8,12 +8,13 @@ import json
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import quoteattr
 
-from ..db.models import AuditEvent
+from ..read_models import AuditEventView
+from ..vocabulary import EventType
 
 COLUMNS = ("seq", "at", "actor", "type", "cycle_id", "task_id", "element_id", "data", "hash")
 
 
-def _row(event: AuditEvent) -> dict:
+def _row(event: AuditEventView) -> dict:
     return {
         "seq": event.seq,
         "at": event.at.isoformat(),
@@ -27,12 +28,12 @@ def _row(event: AuditEvent) -> dict:
     }
 
 
-def to_jsonl(events: Iterable[AuditEvent]) -> Iterator[str]:
+def to_jsonl(events: Iterable[AuditEventView]) -> Iterator[str]:
     for event in events:
         yield json.dumps(_row(event), ensure_ascii=False) + "\n"
 
 
-def to_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+def to_csv(events: Iterable[AuditEventView]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
@@ -62,10 +63,10 @@ XES_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
   <classifier name="Activity" keys="concept:name"/>
 """
 # Task events become XES lifecycle transitions of the activity named by the task's title.
-_TRANSITIONS = {"task_claimed": "start", "task_completed": "complete"}
+_TRANSITIONS = {EventType.TASK_CLAIMED: "start", EventType.TASK_COMPLETED: "complete"}
 
 
-def to_xes(events: Iterable[AuditEvent]) -> Iterator[str]:
+def to_xes(events: Iterable[AuditEventView]) -> Iterator[str]:
     """One trace per cycle (events must come ordered by cycle, then sequence); activities
     are the tasks' titles, resources the people who worked them."""
     yield XES_HEADER
@@ -80,7 +81,7 @@ def to_xes(events: Iterable[AuditEvent]) -> Iterator[str]:
             current_cycle = event.cycle_id
             titles.clear()
             yield f'  <trace>\n    <string key="concept:name" value="cycle {current_cycle}"/>\n'
-        if event.type == "task_created":
+        if event.type == EventType.TASK_CREATED:
             titles[event.task_id] = event.data.get("title") or event.element_id
         transition = _TRANSITIONS.get(event.type)
         if transition is None:

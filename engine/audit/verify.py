@@ -2,8 +2,8 @@
 chain heads. An edited event, a deleted one or a whole deleted chain is a break.
 
 Recomputing is CPU-bound Python (canonical JSON and SHA-256, event by event), so a large
-trail is split into ranges of whole chains, each walked by a process of its own over its own
-connection; every process sees the trail as the transaction that read the heads saw it.
+trail is split into ranges of whole chains, which worker processes walk over connections of
+their own; every process sees the trail as the transaction that read the heads saw it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,18 @@ from datetime import datetime
 from itertools import repeat
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, String, Text, cast, func, select, text, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    Text,
+    cast,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from ..db.database import open_database
@@ -32,6 +43,9 @@ FETCH_BATCH = 2000
 # Workers cost about 0.2 s to start, and 1.5 s more when the first verification of a
 # process starts their fork server; with fewer events each, one process is as fast.
 EVENTS_PER_WORKER = 100_000
+# Each worker takes the next range as it finishes one, so all stay busy to the end even
+# when one of them is slower (its CPU shared with something else).
+RANGES_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -202,20 +216,22 @@ class AuditTrail:
         the walks with the recorded ``heads``."""
         events = sum(length for length, _ in heads.values())
         count = worker_count(events, workers)
-        ranges = chain_ranges(self.connection, events, count) if count > 1 else []
-        if len(ranges) > 1:
-            walks = self._walk_in_workers(ranges)
-        else:
+        if count == 1:
             walks = _walk(self.connection, None, None, self.view.sqlite_last_seq)
+        else:
+            ranges = chain_ranges(self.connection, events, count * RANGES_PER_WORKER)
+            walks = self._walk_in_workers(count, ranges)
         return verify_chains(walks, heads)
 
-    def _walk_in_workers(self, ranges: list[tuple[str | None, str | None]]) -> list[ChainWalk]:
+    def _walk_in_workers(
+        self, count: int, ranges: list[tuple[str | None, str | None]]
+    ) -> list[ChainWalk]:
         # Not forked from this process, which may run threads (a web server): from a fork
         # server, which imports this module once, so workers start in milliseconds after
         # the first verification instead of each importing picycle anew.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["__main__", __name__])
-        with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
+        with ProcessPoolExecutor(min(count, len(ranges)), mp_context=context) as pool:
             parts = pool.map(_walk_in_worker, repeat(self.view), *zip(*ranges, strict=True))
             return [walk for part in parts for walk in part]
 
@@ -248,14 +264,20 @@ def worker_count(events: int, workers: int | None = None) -> int:
 def chain_ranges(
     connection: Connection, events: int, parts: int
 ) -> list[tuple[str | None, str | None]]:
-    """Up to ``parts`` ranges of chain names, from low (inclusive) to high (exclusive; None:
-    open), of about ``events / parts`` events each, that cover every chain. A range starts
-    at the chain of the event found at its share of the trail in the database's own (chain,
-    position) order: the database compares the names in that order too."""
-    first = select(EVENTS.c.chain).order_by(EVENTS.c.chain, EVENTS.c.position).limit(1)
-    starts = [connection.scalar(first.offset(events * k // parts)) for k in range(1, parts)]
-    bounds = [None, *dict.fromkeys(start for start in starts if start is not None), None]
-    return list(zip(bounds, bounds[1:], strict=False))
+    """Up to ``parts`` ranges of chain names, each from its low name (inclusive) to the
+    next range's (exclusive; None: open), covering every chain. A range ends about
+    ``events / parts`` events past its first chain, counted in the database's own (chain,
+    position) order: the order it compares the names in, too."""
+    step = events // parts
+    query = select(EVENTS.c.chain).order_by(EVENTS.c.chain, EVENTS.c.position)
+    bounds: list[str | None] = [None]
+    while len(bounds) < parts:
+        rest = query if bounds[-1] is None else query.where(EVENTS.c.chain > bounds[-1])
+        start = connection.scalar(rest.offset(step).limit(1))
+        if start is None:
+            break
+        bounds.append(start)
+    return list(zip(bounds, [*bounds[1:], None], strict=True))
 
 
 def _walk_in_worker(view: TrailView, low: str | None, high: str | None) -> list[ChainWalk]:
@@ -309,7 +331,9 @@ _POSTGRES_ISO_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
 _SQLITE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
 
 
-def _time_and_data(connection: Connection):
+def _time_and_data(
+    connection: Connection,
+) -> tuple[ColumnElement[str], ColumnElement[str], Callable[[str], str] | None]:
     """The time and data columns to select (without SQLAlchemy's conversions), and how to
     make the time canonical's text (None: it is already)."""
     if connection.dialect.name == "postgresql":

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     Index,
@@ -18,9 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..audit.chain import GENESIS
 from .types import JsonDocument, UTCDateTime
-
-GENESIS = "0" * 64  # the hash an audit chain starts from
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -230,7 +230,9 @@ class AuditEvent(Base):
     cycle_id: Mapped[int | None]
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(255))
-    data: Mapped[dict[str, Any]]
+    # JSON text as written, not JSONB: PostgreSQL's JSONB rewrites numbers (-0.0, 1e300),
+    # and the event's hash covers the data exactly as it was recorded.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     chain: Mapped[str] = mapped_column(String(40))
     position: Mapped[int]
     prev_hash: Mapped[str] = mapped_column(String(64))
