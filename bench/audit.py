@@ -1,19 +1,27 @@
-"""What the audit trail costs and how it scales.
+"""What the audit trail costs and how it scales, on the engine as it is.
 
-1. Its share of a completion: ``complete_task`` + commit (engine level) with the audit as
-   shipped, beside the same completions with ``UnitOfWork.record`` made a no-op (in this
-   process only), on SQLite and PostgreSQL; with the SQL statements each sends, and two
-   prototypes of a cheaper audit (the events chained once, at commit) measured alike.
+1. Its share of a completion, on SQLite and PostgreSQL: whole PI cycles driven as
+   ``bench.engine.PicycleVariant`` drives them (a unit of work that authenticates the
+   caller's token and runs ``tasks.complete_task``, which commits), with the audit as
+   shipped, beside the same with the audit off in this process only. Both go through one
+   wrapper of the shipped ``UnitOfWork.commit``, which counts the events the completion
+   recorded; with the audit off it then drops them (the cycle's and any of the global
+   chain) before the shipped commit runs, so none is turned into a row, linked (sealed:
+   canonical JSON and SHA-256) or inserted, and the cycle row's chain head is written back
+   unchanged in the same UPDATE. The cycle still records its events in memory (a small
+   dataclass each) in both. The two run side by side, a completion of each in turn, and
+   the SQL statements each sends are counted and timed by kind.
 2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads, then 2 and 4 processes,
-   completing tasks of their own cycles; a chain per cycle should let them scale until the
-   CPUs are saturated, not queue on a global lock (sessions waiting on a lock are sampled).
-   A probe shows a held cycle does not hold up another cycle.
+   completing tasks of their own cycles; a chain per cycle (its head on the cycle's row)
+   should let them scale until the CPUs are saturated, not queue on a shared lock (sessions
+   waiting on a lock are sampled). A probe shows a cycle held by an uncommitted completion
+   does not hold up another cycle (and does hold up its own).
 3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal``,
    interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted;
    ``audit.verify`` timed as the CLI and the API call it, in one process and in as many
    worker processes as it picks (one per CPU).
-4. Export of those events as CSV, JSON Lines and XES through ``stream_events`` and
-   ``engine.audit.export``, in a child process whose peak RSS is measured.
+4. Export of those events as CSV, JSON Lines and XES through ``audit.export_events``, in a
+   child process whose peak RSS is measured.
 
 Run from the repository root::
 
@@ -41,7 +49,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,13 +61,13 @@ from types import SimpleNamespace
 # repository root must be there too for the ``bench`` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from picycle.engine.actors import Actor
-from picycle.engine.audit import export
-from picycle.engine.audit.chain import GLOBAL_CHAIN, chain_of, seal
+import picycle.engine.uow as uow_module
+from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.audit.chain import GLOBAL_CHAIN, seal
 from picycle.engine.audit.verify import worker_count
 from picycle.engine.db.models import AuditChain, AuditEvent
-from picycle.engine.services import audit, tasks
-from picycle.engine.uow import UnitOfWork
+from picycle.engine.services import audit, cycles, tasks, users
+from picycle.engine.uow import Engine, UnitOfWork
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import insert, make_url, select, text, update
 
@@ -76,13 +84,15 @@ from bench.common import (
     percentile,
 )
 from bench.engine import (
-    PEOPLE,
+    COMPLETIONS_PER_CYCLE,
     CycleRun,
     PicycleVariant,
     ReadyTask,
     Timings,
     form_for,
     performer,
+    run_cycle,
+    run_side_by_side,
 )
 
 SCHEMA = BenchSchema("picycle_bench_audit")
@@ -97,122 +107,86 @@ AUDITOR = Actor("bench-auditor", "auditor")
 
 @dataclass(frozen=True)
 class Plan:
-    cost_cycles: int  # per variant and database, 8 completions each
+    share_cycles: int  # per variant and database, 8 completions each
     events: int
     scaling_cycles: int  # per thread count
     threads: tuple[int, ...] = (1, 2, 4, 8)
     processes: tuple[int, ...] = (2, 4)
 
 
-FULL = Plan(cost_cycles=30, events=1_000_000, scaling_cycles=64)
-QUICK = Plan(cost_cycles=10, events=100_000, scaling_cycles=16)
+FULL = Plan(share_cycles=60, events=1_000_000, scaling_cycles=64)
+QUICK = Plan(share_cycles=10, events=100_000, scaling_cycles=16)
+
+
+def ready_tasks(engine: Engine, cycle: int) -> list[ReadyTask]:
+    """The cycle's open tasks with their forms' starting data (``PicycleVariant.ready``,
+    for a process that has only an engine)."""
+    with engine.unit_of_work(write=False) as uow:
+        found = [tasks.get_task(uow, SYSTEM, t.id) for t in cycles.open_tasks(uow, cycle)]
+    return [ReadyTask(t.id, t.element_id, t.assignee, t.form_data) for t in found]
+
+
+def complete_as_request(engine: Engine, token: str, task: ReadyTask, form: dict) -> None:
+    """What ``PicycleVariant.complete`` (and an API request) does: authenticate the token,
+    complete the task; the service commits."""
+    with engine.unit_of_work() as uow:
+        tasks.complete_task(uow, users.authenticate(uow, token), task.id, form)
 
 
 # --- 1. the audit's share of a completion -------------------------------------------------------
 
+ARMS = {"audited": "audit as shipped", "off": "audit off"}
 
-class RecordCounter:
-    """Counts the events the audited completions record."""
+
+class AuditSwitch:
+    """Installed, every commit goes through ``commit`` below: the events handed to the
+    shipped ``UnitOfWork.commit`` are counted for the arm whose completion runs, and when
+    that arm is "off" dropped first. ``link`` (what the commit chains events with) is
+    timed in both arms. Outside a measured completion (``arm`` None), the audit is as
+    shipped: cycles are started, and the warm-up cycles run, with the audit on."""
 
     def __init__(self):
-        self.events = 0
+        self.arm: str | None = None
+        self.events: dict[str, int] = defaultdict(int)
+        self.link_seconds: dict[str, float] = defaultdict(float)
 
+    @contextmanager
+    def installed(self) -> Iterator[AuditSwitch]:
+        shipped_commit, shipped_link = UnitOfWork.commit, uow_module.link
+        switch = self
 
-MODES = {
-    "audited": "audited (as shipped)",
-    "deferred": "chained at commit (prototype A)",
-    "core": "chained at commit, Core rows (prototype B)",
-    "bypassed": "audit bypassed",
-}
+        def commit(uow: UnitOfWork) -> None:
+            arm = switch.arm
+            if arm is not None:
+                held = [h.cycle for h in uow.cycles.held()]
+                switch.events[arm] += sum(len(c.events) for c in held) + len(uow._events)
+                if arm == "off":
+                    for cycle in held:
+                        cycle.events = []
+                    uow._events = []
+            shipped_commit(uow)
 
+        def link(head, rows):
+            started = time.perf_counter()
+            try:
+                return shipped_link(head, rows)
+            finally:
+                if switch.arm is not None:
+                    switch.link_seconds[switch.arm] += time.perf_counter() - started
 
-SHORT = {"audited": "as shipped", "deferred": "A", "core": "B", "bypassed": "bypassed"}
-
-
-def write_chained(session, events: list[SimpleNamespace]) -> None:
-    """Prototype B's commit step: per chain, the head read (and locked), the events sealed,
-    all of them written in one executemany INSERT without RETURNING, the head once; with
-    SQLAlchemy Core, no ORM objects."""
-    heads = AuditChain.__table__
-    by_chain: dict[str, list[SimpleNamespace]] = defaultdict(list)
-    for event in events:
-        by_chain[event.chain].append(event)
-    rows = []
-    for chain, chained in by_chain.items():
-        head = session.execute(
-            select(heads.c.length, heads.c.head_hash)
-            .where(heads.c.chain == chain)
-            .with_for_update()
-        ).first()
-        length, previous = head if head else (0, "0" * 64)
-        for event in chained:
-            length += 1
-            event.position, event.prev_hash = length, previous
-            event.hash = previous = seal(previous, event)
-            rows.append({name: getattr(event, name) for name in EVENT_COLUMNS})
-        values = {"length": length, "head_hash": previous}
-        if head:
-            session.execute(update(heads).where(heads.c.chain == chain).values(**values))
-        else:
-            session.execute(insert(heads).values(chain=chain, **values))
-    session.execute(insert(AuditEvent.__table__), rows)
-
-
-@contextmanager
-def audit_as(mode: str, counter: RecordCounter) -> Iterator[None]:
-    """The audit of the completions inside, by ``MODES``: as shipped but counted; a no-op;
-    or one of two prototypes that keep the events until ``commit`` and chain them there, so
-    a transaction flushes once and reads and writes each chain head once: A with the
-    shipped ChainWriter and ORM objects, B with Core rows (``write_chained``)."""
-    shipped_record, shipped_commit = UnitOfWork.record, UnitOfWork.commit
-
-    def counted(self, *args, **kwargs):
-        counter.events += 1
-        return shipped_record(self, *args, **kwargs)
-
-    def bypassed(self, *args, **kwargs):
-        return None
-
-    def kept(self, actor, type, *, cycle_id=None, task_id=None, element_id=None, **data):
-        counter.events += 1
-        facts = {
-            "chain": chain_of(cycle_id),
-            "at": self.now,
-            "actor": actor,
-            "type": type,
-            "cycle_id": cycle_id,
-            "task_id": task_id,
-            "element_id": element_id,
-            "data": data,
-        }
-        event = AuditEvent(**facts) if mode == "deferred" else SimpleNamespace(**facts)
-        self.__dict__.setdefault("bench_kept", []).append(event)
-
-    def commit_kept(self):
-        events = self.__dict__.pop("bench_kept", [])
-        with self.session.no_autoflush:  # the heads' SELECT must not flush on its own
-            if mode == "deferred":
-                for event in events:
-                    self._chain.append(event)
-            elif events:
-                write_chained(self.session, events)
-        shipped_commit(self)
-
-    UnitOfWork.record = {"audited": counted, "bypassed": bypassed}.get(mode, kept)
-    if mode in ("deferred", "core"):
-        UnitOfWork.commit = commit_kept
-    try:
-        yield
-    finally:
-        UnitOfWork.record, UnitOfWork.commit = shipped_record, shipped_commit
+        UnitOfWork.commit, uow_module.link = commit, link
+        try:
+            yield self
+        finally:
+            UnitOfWork.commit, uow_module.link = shipped_commit, shipped_link
 
 
 class StatementClock:
-    """The SQL statements the completions send, by kind and audit mode: how many and how
-    long each kind took, per completion (the time from sending to the result)."""
+    """The SQL statements the measured completions send, by arm and kind: how many, and
+    how long each took from sending to its result (BEGIN is not counted)."""
 
-    def __init__(self, engine):
-        self.mode: str | None = None  # set while a completion runs
+    def __init__(self, engine: Engine):
+        self.arm: str | None = None  # set while a measured completion runs
         self.seconds: dict[tuple[str, str], float] = defaultdict(float)
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
         self._started: dict[int, float] = {}
@@ -225,39 +199,46 @@ class StatementClock:
         sqlalchemy_event.remove(self._database, "after_cursor_execute", self._after)
 
     @staticmethod
-    def kind(statement: str) -> str:
-        """ "UPDATE tasks SET claimed_by", "INSERT INTO audit_events", "SELECT FROM cycles"."""
+    def kind(statement: str, executemany: bool) -> str:
+        """ "UPDATE cycles", "INSERT INTO audit_events (many rows)", "INSERT INTO tasks ON
+        CONFLICT" (an upsert), "SELECT FROM cycles FOR UPDATE"."""
         words = statement.split()
         verb = words[0].upper()
         if verb == "UPDATE":
-            return f"UPDATE {words[1]} SET {words[3].split('=')[0]}"
-        if verb == "INSERT":
-            return f"INSERT INTO {words[2]}"
-        table = re.search(r"\bFROM (\w+)", statement)
-        suffix = " FOR UPDATE" if statement.rstrip().endswith("FOR UPDATE") else ""
-        return f"{verb} FROM {table.group(1) if table else '?'}{suffix}"
+            kind = f"UPDATE {words[1]}"
+        elif verb == "INSERT":
+            kind = f"INSERT INTO {words[2]}"
+            kind += " ON CONFLICT" if re.search(r"\bON CONFLICT\b", statement) else ""
+        else:
+            table = re.search(r"\bFROM (\w+)", statement)
+            kind = f"{verb} FROM {table.group(1) if table else '?'}"
+            kind += " FOR UPDATE" if re.search(r"\bFOR UPDATE\b", statement) else ""
+        return kind + (" (many rows)" if executemany else "")
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
         self._started[id(conn)] = time.perf_counter()
 
     def _after(self, conn, cursor, statement, parameters, context, executemany):
-        if self.mode is None:
+        started = self._started.pop(id(conn), None)
+        if self.arm is None or started is None or statement.startswith("BEGIN"):
             return
-        key = (self.mode, self.kind(statement))
-        self.seconds[key] += time.perf_counter() - self._started.pop(id(conn))
+        key = (self.arm, self.kind(statement, executemany))
+        self.seconds[key] += time.perf_counter() - started
         self.counts[key] += 1
 
 
-class AuditMode:
-    """A picycle variant whose completions run with the audit in one of ``MODES``; cycles
-    are started with the audit as shipped, outside the timings."""
+class AuditArm:
+    """The picycle variant with its completions measured in one arm; cycles are started
+    (and their ready tasks read) with the audit as shipped, outside the timings."""
 
-    def __init__(self, inner: PicycleVariant, mode: str, statements: StatementClock):
+    def __init__(
+        self, inner: PicycleVariant, arm: str, switch: AuditSwitch, statements: StatementClock
+    ):
         self.inner = inner
-        self.mode = mode
+        self.arm = arm
+        self.switch = switch
         self.statements = statements
-        self.counter = RecordCounter()
-        self.name = f"{inner.database}, {mode}"
+        self.name = f"{inner.database}, {ARMS[arm]}"
         self.clock = inner.clock
 
     def start(self, unit: str) -> int:
@@ -267,12 +248,11 @@ class AuditMode:
         return self.inner.ready(cycle)
 
     def complete(self, cycle: int, task: ReadyTask, form: dict) -> float:
-        self.statements.mode = self.mode
+        self.switch.arm = self.statements.arm = self.arm
         try:
-            with audit_as(self.mode, self.counter):
-                return self.inner.complete(cycle, task, form)
+            return self.inner.complete(cycle, task, form)
         finally:
-            self.statements.mode = None
+            self.switch.arm = self.statements.arm = None
 
     def completed(self, cycle: int) -> bool:
         return self.inner.completed(cycle)
@@ -282,59 +262,68 @@ class AuditMode:
 
 
 @dataclass
-class AuditCost:
+class AuditShare:
     database: str
     timings: dict[str, Timings]
-    events: int  # recorded by the audited completions
+    events: dict[str, int]  # recorded by each arm's completions (dropped by "off")
+    link_seconds: dict[str, float]
     statements: StatementClock
 
-    def share(self, mode: str, mean: bool = False) -> float:
-        """The part of an audited (or deferred) completion the bypass saves, in %."""
-        of = self.timings[mode]
-        bypassed = self.timings["bypassed"]
+    def completions(self, arm: str) -> int:
+        return len(self.timings[arm].samples)
+
+    def share(self, mean: bool = False) -> float:
+        """The part of a completion with the audit that the audit takes, in %."""
+        audited, off = self.timings["audited"], self.timings["off"]
         if mean:
-            return 100 * (1 - bypassed.mean_ms() / of.mean_ms())
-        return 100 * (1 - bypassed.median_ms() / of.median_ms())
+            return 100 * (1 - off.mean_ms() / audited.mean_ms())
+        return 100 * (1 - off.median_ms() / audited.median_ms())
 
-    @property
-    def audited(self) -> Timings:
-        return self.timings["audited"]
+    def paired_ms(self) -> list[float]:
+        """Audited less off, completion by completion: the same user task of cycles run
+        side by side, one straight after the other."""
+        pairs = zip(self.timings["audited"].samples, self.timings["off"].samples, strict=True)
+        differences = []
+        for (element, audited), (other, off) in pairs:
+            if element != other:
+                raise RuntimeError(f"the arms fell out of step: {element} beside {other}")
+            differences.append((audited - off) * 1000)
+        return differences
 
-    @property
-    def events_per_completion(self) -> float:
-        return self.events / len(self.audited.samples)
+    def events_per_completion(self, arm: str) -> float:
+        return self.events[arm] / self.completions(arm)
 
-    @property
-    def events_per_second(self) -> float:
-        """Events appended per second of audited completions, one completion at a time."""
-        return self.events / sum(self.audited.seconds())
-
-    @property
-    def us_per_event(self) -> float:
-        """The audit's own cost per event: what the bypass saves, spread over the events."""
-        saved = sum(self.audited.seconds()) - sum(self.timings["bypassed"].seconds())
-        return saved / self.events * 1e6
+    def link_us_per_completion(self, arm: str) -> float:
+        return self.link_seconds[arm] / self.completions(arm) * 1e6
 
 
-def measure_audit_cost(variant: PicycleVariant, cycles: int) -> AuditCost:
-    # Untimed cycles first, in every mode: caches, compiled scripts, connections.
-    warming = StatementClock(variant.engine)
-    for mode in MODES:
-        for n in range(2):
-            run = CycleRun(AuditMode(variant, mode, warming), f"Warm-up {mode} {n}")
-            while run.step(None):
-                pass
-    warming.close()
+def measure_audit_share(variant: PicycleVariant, cycles: int) -> AuditShare:
+    switch = AuditSwitch()
     statements = StatementClock(variant.engine)
-    modes = [AuditMode(variant, mode, statements) for mode in MODES]
-    timings = {mode: Timings(f"{variant.database}, {label}") for mode, label in MODES.items()}
-    for n in range(cycles):
-        # Side by side, a completion of each in turn: a noisy spell hits them alike.
-        pairs = [(CycleRun(m, f"{m.mode} unit {n}"), timings[m.mode]) for m in modes]
-        while pairs:
-            pairs = [(run, t) for run, t in pairs if run.step(t)]
-    statements.close()
-    return AuditCost(variant.database, timings, modes[0].counter.events, statements)
+    try:
+        with switch.installed():
+            arms = [AuditArm(variant, arm, switch, statements) for arm in ARMS]
+            # Untimed cycles first, in both arms: caches, compiled scripts, connections.
+            for n in range(2):
+                for arm in arms:
+                    run_cycle(arm, f"Warm-up {arm.arm} {n}")
+            switch.events.clear()
+            switch.link_seconds.clear()
+            statements.counts.clear()
+            statements.seconds.clear()
+            timings = {arm: Timings(f"{variant.database}, {label}") for arm, label in ARMS.items()}
+            for n in range(cycles):
+                # Side by side, a completion of each in turn, the first arm alternating: a
+                # noisy spell of the machine, or a cache the first warms, favours neither.
+                order = arms if n % 2 == 0 else arms[::-1]
+                run_side_by_side(
+                    [(CycleRun(arm, f"{arm.arm} unit {n}"), timings[arm.arm]) for arm in order]
+                )
+    finally:
+        statements.close()
+    return AuditShare(
+        variant.database, timings, dict(switch.events), dict(switch.link_seconds), statements
+    )
 
 
 # --- 2. concurrency of the chains (PostgreSQL) --------------------------------------------------
@@ -349,6 +338,7 @@ class Level:
     completion_ms: list[float]
     lock_samples: int
     lock_waits: int  # samples in which one of this run's sessions waited on a lock
+    lock_kinds: Counter[str]  # the locks waited on (wait_event), a session in a sample each
     process_cpus: float  # CPUs this process used on average (its threads, with the GIL)
     machine_busy: float  # share of all the machine's CPU time that was busy, any process
 
@@ -384,12 +374,14 @@ class CpuClock:
 
 
 class LockSampler:
-    """Polls pg_stat_activity for this run's sessions waiting on a lock."""
+    """Polls pg_stat_activity for this run's sessions waiting on a lock, and which lock
+    (``wait_event``: "tuple" or "transactionid" for a row, "extend" for a table growing)."""
 
     def __init__(self, engine):
         self.engine = engine
         self.samples = 0
         self.waits = 0
+        self.kinds: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run)
 
@@ -403,15 +395,16 @@ class LockSampler:
 
     def _run(self) -> None:
         query = text(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name "
+            "SELECT wait_event FROM pg_stat_activity WHERE application_name = :name "
             "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
         )
         with self.engine.database.connect() as connection:
             while not self._stop.wait(0.02):
-                waiting = connection.execute(query, {"name": APPLICATION_NAME}).scalar_one()
+                waiting = connection.execute(query, {"name": APPLICATION_NAME}).scalars().all()
                 connection.rollback()
                 self.samples += 1
                 self.waits += bool(waiting)
+                self.kinds.update(waiting)
 
 
 def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
@@ -448,6 +441,7 @@ def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
         process_cpus, machine_busy = cpu.since(seconds)
     if failures:
         raise failures[0]
+    check_whole_cycles(len(completion_ms), own)
     return Level(
         "threads",
         threads,
@@ -456,39 +450,34 @@ def run_level(variant: PicycleVariant, threads: int, cycles: int) -> Level:
         completion_ms,
         sampler.samples,
         sampler.waits,
+        sampler.kinds,
         process_cpus,
         machine_busy,
     )
 
 
-def complete_cycles(url: str, cycle_ids: list[int], now: str, at: float) -> list[float]:
+def complete_cycles(
+    url: str, tokens: dict[str, str], cycle_ids: list[int], now: str, at: float
+) -> list[float]:
     """In a worker process: waits for the wall-clock time ``at``, then completes every task
-    of the cycles, one after another, at the engine time ``now``; ms per completion."""
+    of the cycles, one after another, at the engine time ``now``, as ``PicycleVariant``
+    does (the token authenticated in the completion's unit of work); ms per completion."""
     from picycle.engine.clock import FixedClock
-    from picycle.engine.services import cycles, users
-    from picycle.engine.uow import Engine
 
     clock = FixedClock(datetime.fromisoformat(now))
     engine = Engine(url, clock)
     day = clock().date()
     try:
         with engine.unit_of_work(write=False) as uow:
-            actors = {name: users.actor_named(uow, name) for name in PEOPLE}
-            uow.session.scalar(select(AuditChain.length).limit(1))  # connected
+            users.authenticate(uow, next(iter(tokens.values())))  # connected
         time.sleep(max(0.0, at - time.time()))
         done = []
         for cycle in cycle_ids:
-            while True:
-                with engine.unit_of_work(write=False) as uow:
-                    found = cycles.open_tasks(uow, cycle)
-                if not found:
-                    break
-                row = found[0]
-                task = ReadyTask(row.id, row.element_id, row.assignee, row.form_data)
+            while ready := ready_tasks(engine, cycle):
+                task = ready[0]
+                form = form_for(task, day)
                 started = time.perf_counter()
-                with engine.unit_of_work() as uow:
-                    tasks.complete_task(uow, actors[performer(task)], task.id, form_for(task, day))
-                    uow.commit()
+                complete_as_request(engine, tokens[performer(task)], task, form)
                 done.append((time.perf_counter() - started) * 1000)
         return done
     finally:
@@ -502,12 +491,13 @@ def run_process_level(variant: PicycleVariant, processes: int, cycles: int) -> L
         for p in range(processes)
     ]
     now = variant.clock().isoformat()
+    url, tokens = variant.engine.url, variant.tokens
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
         for warming in [pool.submit(time.sleep, 0.5) for _ in own]:
             warming.result()
         at = time.time() + 2.0  # every worker connected and waiting by then
-        futures = [pool.submit(complete_cycles, variant.engine.url, ids, now, at) for ids in own]
+        futures = [pool.submit(complete_cycles, url, tokens, ids, now, at) for ids in own]
         with LockSampler(variant.engine) as sampler:
             time.sleep(max(0.0, at - time.time()))
             started = time.perf_counter()
@@ -515,6 +505,7 @@ def run_process_level(variant: PicycleVariant, processes: int, cycles: int) -> L
             completion_ms = [ms for future in futures for ms in future.result()]
             seconds = time.perf_counter() - started
             _, machine_busy = cpu.since(seconds)
+    check_whole_cycles(len(completion_ms), own)
     return Level(
         "processes",
         processes,
@@ -523,9 +514,16 @@ def run_process_level(variant: PicycleVariant, processes: int, cycles: int) -> L
         completion_ms,
         sampler.samples,
         sampler.waits,
+        sampler.kinds,
         float("nan"),
         machine_busy,
     )
+
+
+def check_whole_cycles(completions: int, own: list[list[int]]) -> None:
+    expected = COMPLETIONS_PER_CYCLE * sum(map(len, own))
+    if completions != expected:
+        raise RuntimeError(f"{completions} completions, expected {expected} (whole cycles)")
 
 
 @dataclass
@@ -545,22 +543,41 @@ def cycle_at_implementation(variant: PicycleVariant, unit: str) -> tuple[int, li
 
 
 def probe_locks(variant: PicycleVariant, held: float = 1.0) -> Probe:
-    def hold(task: ReadyTask, holding: threading.Event) -> None:
-        with variant.engine.unit_of_work() as uow:
-            form = form_for(task, variant.clock().date())
-            tasks.complete_task(uow, variant.actors[performer(task)], task.id, form)
-            uow.session.flush()
+    """A completion whose commit has written everything (the cycle row with its chain head,
+    the task rows, its audit events) and then waits ``held`` seconds before the database
+    commits, while this thread completes a task of another cycle, then of the same one."""
+
+    def hold(task: ReadyTask, holding: threading.Event, failures: list) -> None:
+        try:
+            with variant.engine.unit_of_work() as uow:
+                commit = uow.session.commit
+
+                def commit_late() -> None:
+                    holding.set()
+                    time.sleep(held)
+                    commit()
+
+                uow.session.commit = commit_late  # this unit of work's session only
+                token = variant.tokens[performer(task)]
+                form = form_for(task, variant.clock().date())
+                tasks.complete_task(uow, users.authenticate(uow, token), task.id, form)
+        except BaseException as error:  # reported by the waiting thread
+            failures.append(error)
             holding.set()
-            time.sleep(held)
-            uow.commit()
 
     def complete_while_held(held_task: ReadyTask, cycle: int, task: ReadyTask) -> float:
         holding = threading.Event()
-        holder = threading.Thread(target=hold, args=(held_task, holding))
+        failures: list[BaseException] = []
+        holder = threading.Thread(target=hold, args=(held_task, holding, failures))
         holder.start()
         holding.wait()
+        if failures:
+            holder.join()
+            raise failures[0]
         seconds = variant.complete(cycle, task, form_for(task, variant.clock().date()))
         holder.join()
+        if failures:
+            raise failures[0]
         return seconds * 1000
 
     held_cycle, (first, _) = cycle_at_implementation(variant, "Probe unit held")
@@ -858,7 +875,6 @@ sys.path.insert(0, sys.argv[1])
 from bench.audit import export_child
 export_child(sys.argv[2], sys.argv[3])
 """
-EXPORTERS = {"csv": export.to_csv, "jsonl": export.to_jsonl, "xes": export.to_xes}
 
 
 def memory_kb(field_name: str) -> int:
@@ -881,32 +897,23 @@ def reset_peak_rss() -> bool:
 
 
 def export_child(url: str, fmt: str) -> None:
-    """In the child: stream every event in ``fmt`` into /dev/null (encoded, as a file gets
-    it); print what it took as JSON.
+    """In the child: ``audit.export_events`` of every event in ``fmt``, as the API's export
+    view gets it, written into /dev/null (encoded, as a file gets it); print what it took
+    as JSON.
 
     The peak is the process's own: getrusage's ru_maxrss would start from the RSS of the
     process that forked this one (Linux keeps the old image's peak across exec), so the
     peak RSS of this image (VmHWM), restarted just before the export, is used instead."""
-    from picycle.engine.uow import Engine
-
     engine = Engine(url)
-    with engine.unit_of_work(write=False) as uow:  # connected, dialect set up
-        uow.session.scalar(select(AuditChain.length).limit(1))
+    with engine.unit_of_work(write=False) as uow:  # connected; and how many events there are
+        events = audit.list_events(uow, AUDITOR, audit.EventFilter(), limit=1).total
     reset = reset_peak_rss()
     before = memory_kb("VmRSS")
     written = 0
-    events = 0
     started = time.perf_counter()
     with engine.unit_of_work(write=False) as uow, open(os.devnull, "wb") as sink:
-        stream = audit.stream_events(uow, AUDITOR, audit.EventFilter(), by_cycle=fmt == "xes")
-
-        def counted():
-            nonlocal events
-            for event in stream:
-                events += 1
-                yield event
-
-        for chunk in EXPORTERS[fmt](counted()):
+        export = audit.export_events(uow, AUDITOR, audit.EventFilter(), fmt)
+        for chunk in export.chunks:
             data = chunk.encode()
             written += len(data)
             sink.write(data)
@@ -929,13 +936,17 @@ def export_child(url: str, fmt: str) -> None:
 class ExportResult:
     database: str
     fmt: str
-    events: int
+    events: int  # in the trail: every one is read, though XES writes only task events
     bytes: int
     seconds: float
     rss_before_kb: int
     rss_peak_kb: int
     peak_reset: bool  # False: the peak may predate the export (the figure is an upper bound)
     ru_maxrss_kb: int  # for comparison; see export_child
+
+    @property
+    def peak_mb(self) -> float:
+        return self.rss_peak_kb / 1024
 
     @property
     def growth_mb(self) -> float:
@@ -965,7 +976,7 @@ def measure_export(database: str, url: str, fmt: str) -> ExportResult:
 
 @dataclass
 class Results:
-    costs: list[AuditCost] = field(default_factory=list)
+    shares: list[AuditShare] = field(default_factory=list)
     levels: list[Level] = field(default_factory=list)
     probe: Probe | None = None
     fill: EventFill | None = None
@@ -986,8 +997,8 @@ def run(plan: Plan, databases: Databases, verify_only: bool = False) -> Results:
     results = Results()
     try:
         for variant in [] if verify_only else variants:
-            announce(f"{variant.database}: completions audited and with the audit bypassed")
-            results.costs.append(measure_audit_cost(variant, plan.cost_cycles))
+            announce(f"{variant.database}: completions with the audit as shipped and off")
+            results.shares.append(measure_audit_share(variant, plan.share_cycles))
         postgres = [v for v in variants if v.database == "PostgreSQL" and not verify_only]
         for variant in postgres:
             for threads in plan.threads:
@@ -997,6 +1008,7 @@ def run(plan: Plan, databases: Databases, verify_only: bool = False) -> Results:
                 announce(f"PostgreSQL: {processes} processes completing their own cycles")
                 level = run_process_level(variant, processes, plan.scaling_cycles)
                 results.levels.append(level)
+            announce("PostgreSQL: probe, a completion while another cycle is held")
             results.probe = probe_locks(variant)
         announce(f"sealing {plan.events:,} events into every database")
         results.fill = fill_events(variants, plan.events)
@@ -1012,7 +1024,7 @@ def run(plan: Plan, databases: Databases, verify_only: bool = False) -> Results:
         for variant in variants:
             variant.dispose()
     for database, url in {} if verify_only else urls.items():
-        for fmt in EXPORTERS:
+        for fmt in audit.EXPORT_FORMATS:
             announce(f"{database}: export {fmt}")
             results.exports.append(measure_export(database, url, fmt))
     return results
@@ -1021,66 +1033,66 @@ def run(plan: Plan, databases: Databases, verify_only: bool = False) -> Results:
 # --- the report ---------------------------------------------------------------------------------
 
 
-def report_costs(results: Results, goals: Goals) -> None:
-    print("== 1. the audit inside completions: complete_task + commit, engine level ==")
-    print(f"  {'ms per completion':<58}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
-    for cost in results.costs:
-        for timings in cost.timings.values():
+def report_shares(results: Results, goals: Goals) -> None:
+    if not results.shares:
+        return
+    print("== 1. the audit's share of a completion (authenticate + complete_task, committed) ==")
+    print(
+        "  audit off: the events a completion recorded are dropped before the shipped commit,\n"
+        "  so none is made a row, linked (canonical JSON + SHA-256) or inserted; the cycle row\n"
+        "  is written in the same UPDATE, its chain head unchanged"
+    )
+    print(f"  {'ms per completion':<40}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
+    for share in results.shares:
+        for timings in share.timings.values():
             print(
-                f"  {timings.label:<58}{len(timings.samples):>5}{timings.median_ms():>9.2f}"
+                f"  {timings.label:<40}{len(timings.samples):>5}{timings.median_ms():>9.2f}"
                 f"{timings.mean_ms():>9.2f}{timings.p90_ms():>9.2f}"
             )
-    for cost in results.costs:
+    for share in results.shares:
+        audited, off = share.timings["audited"], share.timings["off"]
         verdict = goals.judge(
-            f"{cost.database} audit share of a completion",
-            cost.share("audited"),
+            f"{share.database} audit share of a completion",
+            share.share(),
             GOAL_AUDIT_SHARE,
             at_most=True,
             unit="%",
         )
         print(
-            f"  {cost.database}: the audit's share {cost.share('audited'):.1f}% by median "
-            f"({cost.share('audited', mean=True):.1f}% by mean)   {verdict}"
+            f"\n  {share.database}: the audit's share {share.share():.1f}% by median "
+            f"({audited.median_ms():.2f} ms with it, {off.median_ms():.2f} ms without; "
+            f"{share.share(mean=True):.1f}% by mean)   {verdict}"
+        )
+        paired = share.paired_ms()
+        print(
+            f"    paired, completion by completion (same task, side by side): audited less off "
+            f"median {median(paired):.2f} ms = {median(paired) / audited.median_ms():.1%} "
+            f"of the audited median"
         )
         print(
-            f"    {cost.events_per_completion:.2f} events per completion; "
-            f"{cost.events_per_second:,.0f} events appended per second of completions; "
-            f"the audit's own cost {cost.us_per_event:,.0f} us per event"
+            f"    {share.events_per_completion('audited'):.2f} events per completion "
+            f"(audit off dropped {share.events_per_completion('off'):.2f}); linking them "
+            f"(link: sealing) {share.link_us_per_completion('audited'):.0f} us per completion"
         )
-        for mode in ("deferred", "core"):
-            print(
-                f"    {MODES[mode]}: share {cost.share(mode):.1f}% by median"
-                f" ({cost.share(mode, mean=True):.1f}% by mean)"
-            )
-        report_statements(cost)
+        report_statements(share)
 
 
-def report_statements(cost: AuditCost) -> None:
-    """The statements whose count differs between the modes, per completion."""
-    clock = cost.statements
-    done = {mode: len(cost.timings[mode].samples) for mode in MODES}
+def report_statements(share: AuditShare) -> None:
+    """Every kind of statement the completions sent, per completion: count and ms."""
+    clock = share.statements
     kinds = sorted({kind for _, kind in clock.counts})
+    print(f"    SQL per completion: count and ms (sending to result) {'':<4}", end="")
+    print("".join(f"{ARMS[arm]:>18}" for arm in ARMS))
 
-    def per_completion(mode: str, kind: str) -> tuple[float, float]:
-        key = (mode, kind)
-        return clock.counts.get(key, 0) / done[mode], clock.seconds.get(key, 0.0) / done[mode]
+    def cell(arm: str, chosen: list[str]) -> str:
+        done = share.completions(arm)
+        count = sum(clock.counts.get((arm, k), 0) for k in chosen) / done
+        seconds = sum(clock.seconds.get((arm, k), 0.0) for k in chosen) / done
+        return f"{count:.2f} {seconds * 1000:6.2f}"
 
-    print(
-        f"    SQL per completion, count and ms (sending to result) {'':<6}"
-        + "".join(f"{SHORT[mode]:>16}" for mode in MODES)
-    )
-    for kind in [*kinds, "all statements"]:
-        cells = []
-        for mode in MODES:
-            if kind == "all statements":
-                count = sum(per_completion(mode, k)[0] for k in kinds)
-                seconds = sum(per_completion(mode, k)[1] for k in kinds)
-            else:
-                count, seconds = per_completion(mode, kind)
-            cells.append(f"{count:.2f} {seconds * 1000:6.2f}")
-        counts = {cell.split()[0] for cell in cells}
-        if len(counts) > 1 or kind == "all statements":
-            print(f"      {kind:<54}" + "".join(f"{cell:>16}" for cell in cells))
+    for kind in kinds:
+        print(f"      {kind:<52}" + "".join(f"{cell(arm, [kind]):>18}" for arm in ARMS))
+    print(f"      {'all statements':<52}" + "".join(f"{cell(arm, kinds):>18}" for arm in ARMS))
 
 
 def report_levels(results: Results) -> None:
@@ -1102,18 +1114,23 @@ def report_levels(results: Results) -> None:
             f"{level.per_second / single:>12.2f}{median(ms):>11.1f}{percentile(ms, 95):>9.1f}"
             f"{waits:>12}{cpus:>10}{level.machine_busy:>14.0%}"
         )
+    for level in results.levels:
+        if level.lock_kinds:
+            kinds = ", ".join(f"{kind} {n}" for kind, n in level.lock_kinds.most_common())
+            print(f"  locks waited on, {level.threads} {level.kind}: {kinds} (sessions sampled)")
     print(
-        "  (lock waits: samples of pg_stat_activity, every 20 ms, in which one of this run's\n"
-        "   sessions waited on a lock. our CPUs: CPU time of this process (all its threads\n"
-        "   share one interpreter lock) per second; machine busy: of all "
-        f"{os.cpu_count()} CPUs, by any\n"
-        "   process: this one, the PostgreSQL server, other sessions' runs)"
+        "  (per s: completions per second of wall time, reading each cycle's next task\n"
+        "   included; median and p95: one completion. lock waits: samples of\n"
+        "   pg_stat_activity, every 20 ms, in which one of this run's sessions waited on a\n"
+        "   lock. our CPUs: CPU time of this process (all its threads share one interpreter\n"
+        f"   lock) per second; machine busy: of all {os.cpu_count()} CPUs, by any process: this\n"
+        "   one, its workers, the PostgreSQL server, other sessions' runs)"
     )
     probe = results.probe
     if probe:
         print(
-            f"  probe, another transaction holding a cycle (its task completed, not committed)"
-            f" for {probe.held:.1f} s:\n"
+            f"  probe: another completion has written its cycle (row, chain head, tasks, audit\n"
+            f"  events) and holds its transaction open for {probe.held:.1f} s:\n"
             f"    a task of another cycle completes in {probe.other_cycle_ms:.1f} ms; "
             f"the held cycle's other task waits: {probe.same_cycle_ms:.0f} ms"
         )
@@ -1153,15 +1170,17 @@ def report_verify(results: Results, goals: Goals) -> None:
 
 
 def report_exports(results: Results, goals: Goals) -> None:
-    print("\n== 4. export through stream_events, into /dev/null, in a child process ==")
+    if not results.exports:
+        return
+    print("\n== 4. export through audit.export_events, into /dev/null, in a child process ==")
     print(
         f"  {'':<22}{'events':>10}{'MB out':>9}{'s':>7}{'events/s':>10}"
-        f"{'RSS before':>12}{'RSS growth':>12}"
+        f"{'RSS before':>12}{'growth':>9}{'peak RSS':>11}"
     )
     for result in results.exports:
         verdict = goals.judge(
-            f"{result.database} export {result.fmt} peak memory",
-            result.growth_mb,
+            f"{result.database} export {result.fmt} peak RSS",
+            result.peak_mb,
             GOAL_EXPORT_MB,
             at_most=True,
             unit="MB",
@@ -1169,37 +1188,38 @@ def report_exports(results: Results, goals: Goals) -> None:
         print(
             f"  {result.database + ' ' + result.fmt:<22}{result.events:>10,}"
             f"{result.bytes / 1e6:>9.0f}{result.seconds:>7.1f}{result.per_second:>10,.0f}"
-            f"{result.rss_before_kb / 1024:>9.0f} MB{result.growth_mb:>9.0f} MB   {verdict}"
+            f"{result.rss_before_kb / 1024:>9.0f} MB{result.growth_mb:>6.0f} MB"
+            f"{result.peak_mb:>8.0f} MB   {verdict}"
         )
     print(
-        "  (RSS growth: the child's peak RSS (VmHWM, restarted just before the export) less\n"
-        "   its RSS then. getrusage's ru_maxrss, which in a child starts from the forking\n"
-        f"   parent's peak, said up to {max(r.ru_maxrss_kb for r in results.exports) / 1024:.0f}"
-        " MB)"
+        "  (peak RSS: the child's (VmHWM, restarted just before the export), the interpreter\n"
+        "   with picycle loaded included; growth: that peak less its RSS then. events: in the\n"
+        "   trail, every one read (XES writes only the task events). getrusage's ru_maxrss,\n"
+        "   which in a child starts from the forking parent's peak, said up to "
+        f"{max(r.ru_maxrss_kb for r in results.exports) / 1024:.0f} MB)"
     )
     if not all(r.peak_reset for r in results.exports):
-        print("  (the peak could not be restarted: the growth figures are upper bounds)")
+        print("  (the peak could not be restarted: the peak and growth figures are upper bounds)")
 
 
 def main(argv: list[str] | None = None) -> None:
     only = argparse.ArgumentParser(add_help=False)
-    only.add_argument("--verify-only", action="store_true")
-    known, rest = only.parse_known_args(argv)
-    args = parse_args("What the audit trail costs and how it scales.", SCHEMA, rest)
+    only.add_argument(
+        "--verify-only", action="store_true", help="section 3 alone: fill the events, verify"
+    )
+    args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv, [only])
     plan = QUICK if args.quick else FULL
     began = time.perf_counter()
     load_before = machine_load()
     with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases, known.verify_only)
+        results = run(plan, databases, args.verify_only)
     goals = Goals()
-    if not known.verify_only:
-        report_costs(results, goals)
-        report_levels(results)
+    report_shares(results, goals)
+    report_levels(results)
     if databases.skipped:
         print(f"  PostgreSQL skipped: {databases.skipped}")
     report_verify(results, goals)
-    if not known.verify_only:
-        report_exports(results, goals)
+    report_exports(results, goals)
     print(f"\n{goals.summary()}")
     print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
     print(f"machine: {load_before} at the start, {machine_load()} at the end")

@@ -499,6 +499,20 @@ class PicycleVariant:
             )
         return len(spec.encode())
 
+    def commit_floor_ms(self, transactions: int = 200) -> float:
+        """Median ms of the cheapest durable write: a one-row INSERT and its COMMIT, in a
+        write transaction as the engine opens them. No completion can cost less."""
+        with self.engine.database.begin() as connection:
+            connection.execute(text("CREATE TABLE bench_commit_floor (n INTEGER)"))
+        writer = self.engine.database.execution_options(picycle_write=True)
+        seconds = []
+        for n in range(transactions):
+            started = time.perf_counter()
+            with writer.begin() as connection:
+                connection.execute(text("INSERT INTO bench_commit_floor VALUES (:n)"), {"n": n})
+            seconds.append(time.perf_counter() - started)
+        return statistics.median(seconds) * 1000
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -511,6 +525,7 @@ class DatabaseRun:
     history: int
     veterans: list[str] = field(default_factory=list)
     building: dict[int, Timings] = field(default_factory=dict)
+    commit_floor_ms: float = 0.0
 
     def __post_init__(self) -> None:
         name = self.variant.database
@@ -594,6 +609,8 @@ def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None)
         for round_number in range(plan.rounds):
             announce(f"measuring, round {round_number + 1} of {plan.rounds}")
             measure_round(plan, round_number, raw, naive, results)
+        for database in results.databases:
+            database.commit_floor_ms = database.variant.commit_floor_ms()
         return results
     finally:
         naive.dispose()
@@ -692,6 +709,13 @@ def report(results: Results) -> None:
         print(
             f"  {database.variant.database:<11}median {median:g}, from {min(counts)} to "
             f"{max(counts)} over {len(counts)} completions   {verdict}"
+        )
+    print("\nthe floor: one durable one-row write transaction (INSERT + COMMIT), median")
+    for database in results.databases:
+        floor = database.commit_floor_ms
+        print(
+            f"  {database.variant.database:<11}{floor:.2f} ms = "
+            f"{floor / results.raw.median_ms():.1f} x (a)'s median"
         )
     print(f"\n{'ratios per completion':<38}{'median':>8}{'mean':>8}")
     for ratio in ratios(results):

@@ -27,29 +27,36 @@ def chain_of(cycle_id: int | None) -> str:
 
 
 def canonical(event: AuditEvent) -> bytes:
-    """The event's recorded facts, in one byte-exact form (sorted keys, no spaces)."""
-    facts: dict[str, Any] = {
-        "chain": event.chain,
-        "position": event.position,
-        "at": event.at.isoformat(timespec="microseconds"),
-        "actor": event.actor,
-        "type": event.type,
-        "cycle_id": event.cycle_id,
-        "task_id": event.task_id,
-        "element_id": event.element_id,
-        "data": event.data,
-    }
-    return json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The event's recorded facts, in one byte-exact form: the JSON that
+    ``json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes
+    of the dict of chain, position, at (``isoformat(timespec="microseconds")``), actor,
+    type, cycle_id, task_id, element_id and data."""
+    return canonical_facts(*_facts(event)).encode()
 
 
 def seal(previous_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(previous_hash.encode() + canonical(event)).hexdigest()
+    return seal_facts(previous_hash, *_facts(event))
 
 
-# ``canonical`` written from the facts' values, for verifying millions of events: json.dumps
-# sets up an encoder and sorts the keys for every call, which costs more than the hash. The
-# template is the facts' dict with its keys in sorted order; each value is written the way
-# json.dumps writes it with canonical's options.
+def _facts(event: AuditEvent) -> tuple:
+    """The facts in ``canonical_facts``' order."""
+    return (
+        event.chain,
+        event.position,
+        event.at.isoformat(timespec="microseconds"),
+        event.actor,
+        event.type,
+        event.cycle_id,
+        event.task_id,
+        event.element_id,
+        event.data,
+    )
+
+
+# The canonical form written from the facts' values, fast enough to verify millions of
+# events (json.dumps sets up an encoder and sorts the keys for every call, which costs more
+# than the hash). The template is the facts' dict with its keys in sorted order; each value
+# is written the way json.dumps writes it with the options ``canonical`` names.
 _FACTS = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
     '"element_id":%s,"position":%s,"task_id":%s,"type":%s}'
