@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -198,3 +199,15 @@ def test_migration_0005_moves_each_cycles_chain_head_onto_its_row(blank_database
         assert {c: (n, h) for c, n, h in back} == heads
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_compresses_cycle_state_with_lz4(engine):
+    with engine.database.connect() as connection:
+        method = connection.scalar(
+            sa.text(
+                "SELECT attcompression FROM pg_attribute "
+                "WHERE attrelid = 'cycles'::regclass AND attname = 'state'"
+            )
+        )
+    assert method == "l"
