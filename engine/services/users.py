@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, User, UserGroup
@@ -78,11 +78,23 @@ def _get_user(uow: UnitOfWork, name: str) -> User:
     return user
 
 
-def _actor(query: Select) -> Select:
-    """The name, role and groups (one row per group) of the users ``query`` selects."""
-    return query.add_columns(User.name, User.role, UserGroup.group_name).outerjoin(
-        UserGroup, UserGroup.user_id == User.id
+def _actors(query: Select) -> Select:
+    """The name, role and groups (one row per group) of the active users ``query`` selects."""
+    return (
+        query.add_columns(User.name, User.role, UserGroup.group_name)
+        .outerjoin(UserGroup, UserGroup.user_id == User.id)
+        .where(User.active)
     )
+
+
+# Built once: every request authenticates.
+_NAMED = _actors(select().select_from(User).where(User.name == bindparam("name")))
+_HOLDING = _actors(
+    select()
+    .select_from(ApiToken)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
 
 
 def _actor_from(rows) -> Actor | None:
@@ -95,8 +107,7 @@ def _actor_from(rows) -> Actor | None:
 
 def actor_named(uow: UnitOfWork, name: str) -> Actor:
     """The active user called ``name``, as an actor (the CLI's ``--as``)."""
-    query = select().select_from(User).where(User.name == name)
-    actor = _actor_from(uow.session.execute(_actor(query.where(User.active))))
+    actor = _actor_from(uow.session.execute(_NAMED, {"name": name}))
     if actor is None:
         _get_user(uow, name)  # NotFound when there is no such user at all
         raise PermissionDenied(f"user {name} is deactivated")
@@ -106,13 +117,7 @@ def actor_named(uow: UnitOfWork, name: str) -> Actor:
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     """The active user holding this unrevoked token, or None: one statement, in the
     request's own unit of work."""
-    query = (
-        select()
-        .select_from(ApiToken)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None), User.active)
-    )
-    return _actor_from(uow.session.execute(_actor(query)))
+    return _actor_from(uow.session.execute(_HOLDING, {"token_hash": hash_token(token)}))
 
 
 def existing_users(uow: UnitOfWork, names: Collection[str]) -> set[str]:

@@ -83,6 +83,7 @@ class CycleInstance:
 
     def __init__(self, workflow: BpmnWorkflow):
         self._workflow = workflow
+        self._finished = serializer.FinishedTasks()
 
     @property
     def completed(self) -> bool:
@@ -145,7 +146,7 @@ class CycleInstance:
         return data
 
     def dump(self) -> str:
-        return serializer.dump_state(self._workflow)
+        return serializer.dump_state(self._workflow, self._finished)
 
     @contextmanager
     def _run(self, now: datetime) -> Iterator[None]:
@@ -214,10 +215,16 @@ def as_json(value: Any, where: str) -> Any:
 
 
 def _normalise_data_since(workflow: BpmnWorkflow, started: float) -> None:
-    """Plain JSON in every task (and data object) a run touched: those it changed state."""
+    """Plain JSON in every task (and data object) a run touched: those it changed state, and
+    those still running (a multi-instance or subprocess task gathers its children's data
+    without changing state). A task whose data equals its parent's (plain already: parents
+    come first) is plain too, since no tuple, set, date or non-text key equals its JSON."""
     for flow in (workflow, *workflow.subprocesses.values()):
         for task in flow.tasks.values():
-            if task.last_state_change >= started:
+            if task.last_state_change < started and task.state != TaskState.STARTED:
+                continue
+            parent = task.parent
+            if parent is None or task.data != parent.data:
                 task.data = as_json(task.data, f"the data of '{task.task_spec.bpmn_id}'")
         if flow.data:
             flow.data = as_json(flow.data, "the process's data objects")

@@ -2,11 +2,18 @@
 
 SpiffWorkflow serializes the whole spec into every workflow; picycle stores the spec once
 with its definition version and keeps only the instance's own state per cycle.
+
+A cycle's state is written on every change, and most of its tasks are finished for good:
+their JSON is kept between dumps of one instance (``FinishedTasks``) and spliced into the
+next dump as it was, so a dump serializes only the tasks that can still change.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
@@ -15,10 +22,13 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
+    TaskConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from .timers import STANDS_IN_FOR
 
@@ -44,8 +54,70 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class FinishedTasks:
+    """The JSON of an instance's tasks that can no longer change, by task id. A task is
+    finished for good when it and its parent are finished (its data is then a fixed delta
+    from its parent's); its JSON is reused only while its state, last change, trigger and
+    children are the ones it was written with."""
+
+    def __init__(self) -> None:
+        self._json: dict[UUID, tuple[tuple, str]] = {}
+
+    def json_of(self, task: Task, write: Any) -> str:
+        key = (task.state, task.last_state_change, task.triggered, tuple(task._children))
+        kept = self._json.get(task.id)
+        if kept is None or kept[0] != key:
+            kept = self._json[task.id] = (key, json.dumps(write(), cls=_serializer._encoder_cls))
+        return kept[1]
+
+
+class _Dump:
+    """One dump in progress: the JSON of finished tasks stands in the dict as a marker
+    (keyed by a token no task data can guess), replaced by the JSON itself once encoded."""
+
+    def __init__(self, finished: FinishedTasks):
+        self.finished = finished
+        self.token = secrets.token_hex(8)
+        self.texts: list[str] = []
+
+    def marker(self, task: Task, write: Any) -> dict[str, int]:
+        self.texts.append(self.finished.json_of(task, write))
+        return {f"\0{self.token}": len(self.texts) - 1}
+
+    def splice(self, encoded: str) -> str:
+        def text(found: re.Match) -> str:
+            token, number = found.groups()
+            return self.texts[int(number)] if token == self.token else found.group(0)
+
+        return _MARKER.sub(text, encoded)
+
+
+# A marker as encoded; the registry adds the typename to it as to any converted object.
+_MARKER = re.compile(r'\{"\\u0000([0-9a-f]{16})": (\d+), "typename": "[^"]*"\}')
+
+
+_dump: ContextVar[_Dump | None] = ContextVar("picycle_dump", default=None)
+_FINISHED = TaskState.FINISHED_MASK
+
+
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task conversion, but a task finished for good comes from the
+    instance's ``FinishedTasks`` while a dump with them is in progress."""
+
+    def to_dict(self, task: Task):
+        dump = _dump.get()
+        parent = task.parent
+        if dump is None or not task.state & _FINISHED or (parent and not parent.state & _FINISHED):
+            return super().to_dict(task)
+        return dump.marker(task, lambda: self._with_typename(task))
+
+    def _with_typename(self, task: Task) -> dict[str, Any]:
+        # As the registry writes a converted task: its dict, then its typename.
+        return {**super().to_dict(task), "typename": self.typename}
+
+
 _registry = BpmnWorkflowSerializer.configure(
-    {**SPIFF_CONFIG, BpmnWorkflow: _StateOnlyWorkflowConverter}
+    {**SPIFF_CONFIG, BpmnWorkflow: _StateOnlyWorkflowConverter, Task: _TaskConverter}
 )
 # Specs keep SpiffWorkflow's timer names (the parser makes stock timers, and specs already
 # stored say so), and every timer comes back as the one that reads the engine's clock.
@@ -73,8 +145,17 @@ def load_spec(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     return _registry.restore(dct["spec"]), subprocess_specs
 
 
-def dump_state(workflow: BpmnWorkflow) -> str:
-    return _serializer.serialize_json(workflow)
+def dump_state(workflow: BpmnWorkflow, finished: FinishedTasks | None = None) -> str:
+    """The instance's state as JSON; with ``finished``, tasks finished for good are taken
+    from (and added to) it instead of being serialized again."""
+    if finished is None:
+        return _serializer.serialize_json(workflow)
+    dump = _Dump(finished)
+    token = _dump.set(dump)
+    try:
+        return dump.splice(_serializer.serialize_json(workflow))
+    finally:
+        _dump.reset(token)
 
 
 def load_state(

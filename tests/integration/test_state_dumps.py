@@ -1,0 +1,74 @@
+"""A cycle's state is written on every change, reusing the JSON of tasks finished for good
+from the instance's previous dumps: what it writes must be, byte for byte, what
+SpiffWorkflow's serializer writes of the whole workflow, on every path a cycle can take."""
+
+from __future__ import annotations
+
+import pytest
+from picycle.engine.services import cycles
+from picycle.engine.spiff import serializer
+from picycle.engine.spiff.runner import CycleInstance
+
+
+@pytest.fixture
+def dumps(monkeypatch) -> list[str]:
+    """Every state the engine writes, each checked against a full serialization."""
+    written: list[str] = []
+    kept_from_before = CycleInstance.dump
+
+    def checked(instance: CycleInstance) -> str:
+        state = kept_from_before(instance)
+        assert state == serializer.dump_state(instance._workflow)
+        written.append(state)
+        return state
+
+    monkeypatch.setattr(CycleInstance, "dump", checked)
+    return written
+
+
+def test_loops_rejections_and_a_closing_decision(driver, clock, dumps):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date())
+    driver.approve(cycle_id, approved=False, comment="Smaller, please")
+    for _ in range(3):
+        driver.design(cycle_id, clock().date())
+        driver.approve(cycle_id)
+        driver.implement_all(cycle_id)
+        driver.evaluate(cycle_id, permits=60, backlog=110)
+        if driver.open_tasks(cycle_id, "identify_gaps"):
+            driver.identify_gaps(cycle_id)
+    driver.complete("lena", cycle_id, "decide_on_cycle", {"decision": "close", "comment": "Later"})
+    assert driver.cycle(cycle_id).status == "completed"
+    assert len(dumps) > 20
+
+
+def test_overdue_microprojects_their_follow_ups_and_a_restart(driver, clock, dumps):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date(), due_in_days=10)
+    driver.approve(cycle_id)
+    clock.advance(days=11)
+    assert driver.fire_timers() == 2
+    for task in driver.open_tasks(cycle_id, "follow_up_overdue_microproject"):
+        driver.complete_task("pia", task.id, {"action_taken": "Called the owner"})
+        driver.restart()  # the next dump starts from a restored instance
+    driver.implement_all(cycle_id)
+    driver.evaluate(cycle_id, permits=85, backlog=50)
+    driver.institutionalise(cycle_id)
+    assert driver.cycle(cycle_id).status == "completed"
+    assert len(dumps) > 8
+
+
+def test_a_cancelled_cycle(driver, clock, dumps):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date())
+    driver.approve(cycle_id)
+    with driver.engine.unit_of_work() as uow:
+        cycles.cancel_cycle(uow, driver.actor("ada"), cycle_id, "Opened for the wrong unit")
+    assert driver.cycle(cycle_id).status == "cancelled"
+    assert len(dumps) >= 6
