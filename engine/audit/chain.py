@@ -26,15 +26,11 @@ def chain_of(cycle_id: int | None) -> str:
     return GLOBAL_CHAIN if cycle_id is None else f"cycle:{cycle_id}"
 
 
-def canonical(event: AuditEvent) -> bytes:
-    """The event's recorded facts, in one byte-exact form: the JSON that
-    ``json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` writes
-    of the dict of chain, position, at (``isoformat(timespec="microseconds")``), actor,
-    type, cycle_id, task_id, element_id and data."""
-    return canonical_facts(*_facts(event)).encode()
-
-
 def seal(previous_hash: str, event: AuditEvent) -> str:
+    """SHA-256 over the previous hash and the event's facts in their canonical form: the JSON
+    that ``json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    writes of the dict of chain, position, at (``isoformat(timespec="microseconds")``),
+    actor, type, cycle_id, task_id, element_id and data."""
     return seal_facts(previous_hash, *_facts(event))
 
 
@@ -93,8 +89,8 @@ def canonical_facts(
     element_id: str | None,
     data: Any,
 ) -> str:
-    """``canonical`` of an event with these facts, as text; ``at`` is the time as canonical
-    writes it, ``isoformat(timespec="microseconds")``."""
+    """The canonical form (see ``seal``) of an event with these facts, as text; ``at`` is the
+    time as ``isoformat(timespec="microseconds")`` writes it."""
     try:
         values = (
             _STRING(actor),
