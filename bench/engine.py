@@ -46,6 +46,7 @@ from picycle.engine.db.database import open_database
 from picycle.engine.db.models import Cycle as CycleRow
 from picycle.engine.db.models import ProcessDefinition
 from picycle.engine.services import cycles, definitions, tasks, users
+from picycle.engine.spiff.budget import Budget
 from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.sandbox import sandboxed_script_engine
 from picycle.engine.uow import Engine
@@ -330,7 +331,7 @@ class RawVariant:
 
     def __init__(self, specs: Specs):
         self.specs = specs
-        self.script_engine = sandboxed_script_engine()
+        self.script_engine = sandboxed_script_engine(Budget())
         self.clock = start_clock()
 
     def start(self, unit: str) -> BpmnWorkflow:
@@ -374,7 +375,7 @@ class NaiveVariant:
         self.clock = start_clock()
         self.database = open_database(f"sqlite:///{path}")
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-        self.script_engine = sandboxed_script_engine()
+        self.script_engine = sandboxed_script_engine(Budget())
         with self.database.begin() as connection:
             connection.execute(text("CREATE TABLE workflow (id INTEGER PRIMARY KEY, state TEXT)"))
 

@@ -28,7 +28,14 @@ class ValidationFailed(PicycleError):
 
 
 class ModelError(PicycleError):
-    """A process model failed while running (script refused or broken); nothing was changed."""
+    """A process model failed while running (script refused or broken, a budget exceeded);
+    nothing was changed. ``element_id`` names the failing step where known, ``limit`` the
+    setting of the budget it went over, if that was the reason."""
+
+    def __init__(self, message: str, element_id: str | None = None, limit: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+        self.limit = limit
 
 
 class InvalidModel(ValidationFailed):

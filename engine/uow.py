@@ -23,6 +23,7 @@ from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
 from .forms import Form
 from .repository import CycleRepository, LiveCycles
+from .spiff.budget import Budget
 from .spiff.runner import ProcessRunner
 from .vocabulary import EventType
 
@@ -41,7 +42,7 @@ class Engine:
         self.writing_sessions = sessionmaker(
             self.database.execution_options(**WRITE), expire_on_commit=False
         )
-        self.runner = ProcessRunner()
+        self.runner = ProcessRunner(limits=Budget.from_environment())
         self.forms: LruCache[tuple[int, str], Form] = LruCache(512)
         self.live = LiveCycles(256)
         self.clock = clock

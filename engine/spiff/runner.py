@@ -8,7 +8,6 @@ would give: a model cannot decide differently depending on which process serves 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,9 @@ from SpiffWorkflow.util.task import TaskState
 from ..cache import LruCache
 from ..errors import ModelError, NotFound
 from . import serializer
+from .budget import Budget, BudgetExceeded, metered
 from .path import ProcessPath, passed_elements
+from .plain_data import plain
 from .sandbox import sandboxed_script_engine
 from .timers import engine_time
 
@@ -65,25 +66,49 @@ def _end_of_day(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _over_budget(error: BaseException) -> BudgetExceeded | None:
+    while error is not None and not isinstance(error, BudgetExceeded):
+        error = error.__cause__ or error.__context__
+    return error
+
+
 @contextmanager
 def _model_errors() -> Iterator[None]:
     try:
         yield
     except SpiffWorkflowException as error:
+        spec = getattr(error, "task_spec", None)
+        element_id = getattr(spec, "bpmn_id", None)
+        exceeded = _over_budget(error)
+        if exceeded is not None:
+            where = f"'{element_id}'" if element_id else "a step"
+            raise ModelError(
+                f"the process model failed at {where}: {exceeded}; the step was not taken "
+                f"(the limit is set by {exceeded.limit})",
+                element_id,
+                exceeded.limit,
+            ) from error
         # Spiff wraps the real reason (e.g. a refused script) and sometimes only chains it.
         detail = str(error)
         reason = error.__cause__ or error.__context__
         if reason is not None and str(reason) not in detail:
             detail = f"{detail}: {reason}"
-        raise ModelError(f"the process model failed: {detail}") from error
+        raise ModelError(f"the process model failed: {detail}", element_id) from error
+    except BudgetExceeded as exceeded:  # between two steps: the run as a whole
+        raise ModelError(
+            f"the process model failed: {exceeded}; the step was not taken "
+            f"(the limit is set by {exceeded.limit})",
+            limit=exceeded.limit,
+        ) from exceeded
 
 
 class CycleInstance:
     """One running workflow; every method works at the time it is given."""
 
-    def __init__(self, workflow: BpmnWorkflow):
+    def __init__(self, workflow: BpmnWorkflow, limits: Budget):
         self._workflow = workflow
         self._finished = serializer.FinishedTasks()
+        self._budget = limits
 
     @property
     def completed(self) -> bool:
@@ -105,7 +130,7 @@ class CycleInstance:
     def describe(self, task_id: str) -> HumanTask:
         """A ready user task in picycle's words (its title, assignee and due date are the
         model's expressions, evaluated now)."""
-        with _model_errors():
+        with _model_errors(), metered(self._budget):
             return self._describe(self._ready_task(task_id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
@@ -151,9 +176,10 @@ class CycleInstance:
     @contextmanager
     def _run(self, now: datetime) -> Iterator[None]:
         started = wall_seconds()
-        with _model_errors(), engine_time(now):
+        with _model_errors(), engine_time(now), metered(self._budget) as meter:
             yield
-        _normalise_data_since(self._workflow, started)
+            meter.check()
+        _normalise_data_since(self._workflow, started, self._budget.data_bytes)
 
     def _ready_task(self, task_id: str):
         try:
@@ -201,20 +227,7 @@ def _timer(task: SpiffTask) -> WaitingTimer | None:
     return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due)
 
 
-def as_json(value: Any, where: str) -> Any:
-    """``value`` as it comes back from JSON; ModelError when it is not JSON at all (a set,
-    a date, NaN): task data is stored as JSON and must stay the same when read back."""
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError) as error:
-        raise ModelError(
-            f"the process model put data that is not JSON into {where}: {error}; "
-            "task data may hold only objects, lists, text, numbers, true/false and null "
-            "(write dates as text, e.g. with .isoformat())"
-        ) from error
-
-
-def _normalise_data_since(workflow: BpmnWorkflow, started: float) -> None:
+def _normalise_data_since(workflow: BpmnWorkflow, started: float, max_bytes: int) -> None:
     """Plain JSON in every task (and data object) a run touched: those it changed state, and
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
@@ -225,18 +238,23 @@ def _normalise_data_since(workflow: BpmnWorkflow, started: float) -> None:
                 continue
             parent = task.parent
             if parent is None or task.data != parent.data:
-                task.data = as_json(task.data, f"the data of '{task.task_spec.bpmn_id}'")
+                element_id = task.task_spec.bpmn_id
+                try:
+                    task.data = plain(task.data, f"the data of '{element_id}'", max_bytes)
+                except ModelError as refused:
+                    raise ModelError(str(refused), element_id, refused.limit) from refused
         if flow.data:
-            flow.data = as_json(flow.data, "the process's data objects")
+            flow.data = plain(flow.data, "the process's data objects", max_bytes)
 
 
 class ProcessRunner:
     """Creates and restores instances; keeps deserialized specs by definition id. Shared by
     every request thread: the cache is thread-safe, and specs are only read once built."""
 
-    def __init__(self, cache_size: int = 64):
+    def __init__(self, cache_size: int = 64, limits: Budget | None = None):
         self._specs: LruCache[int, Specs] = LruCache(cache_size)
-        self._script_engine = sandboxed_script_engine()
+        self.budget = limits or Budget()
+        self._script_engine = sandboxed_script_engine(self.budget)
 
     def start(
         self, definition_id: int, spec_text: Callable[[], str], data: dict[str, Any], now: datetime
@@ -244,8 +262,8 @@ class ProcessRunner:
         spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(as_json(data, "the cycle's starting data"))
-        instance = CycleInstance(workflow)
+            task.data.update(plain(data, "the cycle's starting data", self.budget.data_bytes))
+        instance = CycleInstance(workflow, self.budget)
         instance.advance(now)
         return instance
 
@@ -255,7 +273,7 @@ class ProcessRunner:
         spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
         workflow = serializer.load_state(state, spec, subprocess_specs)
         workflow.script_engine = self._script_engine
-        return CycleInstance(workflow)
+        return CycleInstance(workflow, self.budget)
 
     def missing_elements(
         self, definition_id: int, spec_text: Callable[[], str], state: str

@@ -7,6 +7,7 @@ compiled by RestrictedPython and run against a short list of harmless builtins a
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import functools
@@ -25,6 +26,9 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from . import budget
+from .budget import Budget
 
 
 class ScriptRejected(Exception):
@@ -49,6 +53,14 @@ _WITHHELD = {
 _EXTRAS = (all, any, dict, enumerate, list, max, min, reversed, set, sorted, sum, tuple, zip)
 _BUILTINS = {name: value for name, value in safe_builtins.items() if name not in _WITHHELD}
 _BUILTINS.update((extra.__name__, extra) for extra in _EXTRAS)
+# Builtins that could build without bound inside C, as budgeted versions (str() calls are
+# rewritten at compile time instead, so that ``isinstance(x, str)`` keeps working).
+_BUILTINS.update(
+    range=budget.bounded_range,
+    sum=budget.numeric_sum,
+    pow=budget.power,
+    repr=budget.representation,
+)
 
 # Real Python builtins a model cannot use; a NameError on one of these is a refusal.
 _UNAVAILABLE = frozenset(vars(builtins)) - frozenset(_BUILTINS)
@@ -68,7 +80,8 @@ def _guarded_getattr(obj, name):
     if name in _INTERNAL_ATTRIBUTES:
         raise ScriptRejected(f"'{name}' reaches into Python internals and is not allowed")
     # safer_getattr_raise (not safer_getattr): a missing attribute is an error, not None.
-    return safer_getattr_raise(obj, name)
+    attribute = safer_getattr_raise(obj, name)
+    return budget.text_method(obj, name, attribute) if isinstance(obj, str) else attribute
 
 
 def _guarded_write(obj):
@@ -83,11 +96,12 @@ def _guarded_write(obj):
 _INPLACE = {
     "+=": operator.iadd,
     "-=": operator.isub,
-    "*=": operator.imul,
+    "*=": budget.multiply,
     "/=": operator.itruediv,
     "//=": operator.ifloordiv,
-    "%=": operator.imod,
-    "**=": operator.ipow,
+    "%=": budget.remainder,
+    "**=": budget.power,
+    "<<=": budget.shift_left,
     "|=": operator.ior,
     "&=": operator.iand,
 }
@@ -109,20 +123,90 @@ _GUARDS = {
     "__builtins__": _BUILTINS,
     "_getattr_": _guarded_getattr,
     "_getitem_": operator.getitem,
-    "_getiter_": iter,
+    "_getiter_": budget.ticking,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": _guarded_write,
     "_inplacevar_": _inplace,
     "_apply_": _apply,
+    # Calls the compiler puts into model code (see _ModelPolicy).
+    "_tick_": budget.tick,
+    "_mul_": budget.multiply,
+    "_pow_": budget.power,
+    "_lshift_": budget.shift_left,
+    "_mod_": budget.remainder,
+    "_str_": budget.text,
+    "_text_": budget.checked_text,
 }
+_BINARY_GUARDS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
+
+
+def _placed(node: ast.AST, like: ast.AST) -> ast.AST:
+    """``node`` with the position of ``like`` on each new part of it (errors point there)."""
+    for part in ast.walk(node):
+        if not hasattr(part, "lineno") and "lineno" in part._attributes:
+            ast.copy_location(part, like)
+    return node
+
+
+def _call(guard: str, *arguments: ast.expr, like: ast.AST) -> ast.Call:
+    call = ast.Call(func=ast.Name(guard, ast.Load()), args=list(arguments), keywords=[])
+    return _placed(call, like)
+
+
+def _tick(like: ast.AST) -> ast.Expr:
+    return _placed(ast.Expr(_call("_tick_", like=like)), like)
 
 
 # --- compiling ---------------------------------------------------------------------------------
 
 
 class _ModelPolicy(RestrictingNodeTransformer):
-    """RestrictedPython's rules, plus refusing at compile time what it would leave to runtime."""
+    """RestrictedPython's rules, plus refusing at compile time what it would leave to runtime,
+    plus the budget: a tick in every loop and function, and operators that can build without
+    bound (``*``, ``**``, ``<<``, ``%``, ``str()``) through budgeted calls. The calls are put
+    in after RestrictedPython has checked the node, so its rule on '_' names does not apply."""
+
+    def visit_While(self, node):
+        node = super().visit_While(node)
+        node.body.insert(0, _tick(node))
+        return node
+
+    def visit_FunctionDef(self, node):
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, _tick(node))
+        return node
+
+    def visit_Lambda(self, node):
+        node = super().visit_Lambda(node)
+        # lambda args: (_tick_(), body)[1]
+        both = ast.Tuple([_call("_tick_", like=node), node.body], ast.Load())
+        node.body = _placed(ast.Subscript(both, ast.Constant(1), ast.Load()), node)
+        return node
+
+    def visit_BinOp(self, node):
+        node = super().visit_BinOp(node)
+        guard = _BINARY_GUARDS.get(type(node.op))
+        return node if guard is None else _call(guard, node.left, node.right, like=node)
+
+    def visit_Call(self, node):
+        node = super().visit_Call(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "str":
+            node.func = _placed(ast.Name("_str_", ast.Load()), node.func)
+        return node
+
+    def visit_FormattedValue(self, node):
+        node = super().visit_FormattedValue(node)
+        if node.format_spec is not None:
+            parts = node.format_spec.values
+            if any(not isinstance(part, ast.Constant) for part in parts):
+                self.error(node, "format specs computed at run time are not allowed in f-strings")
+            else:
+                problem = budget.wide_spec("".join(str(part.value) for part in parts))
+                if problem:
+                    self.error(node, problem)
+        node.value = _call("_text_", node.value, like=node.value)
+        return node
 
     def visit_Import(self, node):
         self.error(node, "imports are not allowed in model scripts")
@@ -267,8 +351,13 @@ def check_script(source: str) -> list[str]:
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     """Task-data semantics of SpiffWorkflow's TaskDataEnvironment, with RestrictedPython.
 
-    Task data shadows the offered helpers (a field called ``date`` is just data).
+    Task data shadows the offered helpers (a field called ``date`` is just data). Every
+    evaluation draws on the budget of the run it is part of (or on one of its own).
     """
+
+    def __init__(self, limits: Budget):
+        super().__init__()
+        self.budget = limits
 
     def _helpers(self, external_context):
         return {**_MODEL_GLOBALS, **self.globals, **(external_context or {})}
@@ -276,14 +365,14 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression, context, external_context=None):
         code = _compiled_or_rejected(expression, "eval")
         # A fresh namespace, as in TaskDataEnvironment: an expression binds no task data names.
-        return _run(code, {**self._helpers(external_context), **context, **_GUARDS})
+        return self._metered(code, {**self._helpers(external_context), **context, **_GUARDS})
 
     def execute(self, script, context, external_context=None):
         code = _compiled_or_rejected(script, "exec")
         helpers = self._helpers(external_context)
         # Run on a deep copy: a script that fails half-way leaves the task data untouched.
         namespace = {**helpers, **copy.deepcopy(context), **_GUARDS}
-        _run(code, namespace)
+        self._metered(code, namespace)
         # Like TaskDataEnvironment: no guards, helpers or callables end up in the task data.
         context.clear()
         context.update(
@@ -295,6 +384,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         )
         return True
 
+    def _metered(self, code: CodeType, namespace: dict):
+        with budget.metered(self.budget) as meter:
+            result = _run(code, namespace)
+            meter.check()  # also when the code caught the error and went on
+        return result
 
-def sandboxed_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SandboxedEnvironment())
+
+def sandboxed_script_engine(limits: Budget) -> PythonScriptEngine:
+    return PythonScriptEngine(environment=SandboxedEnvironment(limits))

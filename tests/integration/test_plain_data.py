@@ -1,7 +1,8 @@
 """Task data is plain JSON on every path. A model decides the same way whether its next step
 is served by the instance this engine kept in memory or by one restored from the database,
-and both decide as a JSON round trip of the data says; data that is not JSON at all (a set,
-a date) fails at once, naming the element, and changes nothing."""
+and both decide as a JSON round trip of the data says. Dates become ISO text; data that is
+not JSON at all (a set, NaN, a huge number, lists nested a thousand deep) fails at once,
+naming the element and the variable, and changes nothing."""
 
 from __future__ import annotations
 
@@ -136,11 +137,20 @@ def test_a_step_decides_the_same_from_memory_and_from_the_database(driver):
     assert from_memory == ("text_keys", as_json_decides()[1])
 
 
-@pytest.mark.parametrize(
-    ("read", "kind"),
-    [("tags = {'permits', 'backlog'}", "set"), ("when = date(2026, 3, 1)", "date")],
-)
-def test_a_script_writing_data_that_is_not_json_fails_and_changes_nothing(driver, read, kind):
+NOT_JSON = {
+    "tags = {'permits', 'backlog'}": ("'tags'", "is a set"),
+    "raw = b'permits'": ("'raw'", "is a bytes"),
+    "ratio = float('nan')": ("'ratio'", "is nan"),
+    "limit = {'cap': float('inf')}": ("'limit'['cap']", "is inf"),
+    "by_pair = {(1, 2): 'x'}": ("'by_pair'", "key that is a tuple"),
+    "big = 10**5000": ("'big'", "more than 4,000 digits"),
+    "deep = []\nfor level in range(1000):\n    deep = [deep]": ("'deep'", "levels deep"),
+    "shallow = []\nfor level in range(150):\n    shallow = [shallow]": ("'shallow'", "deep"),
+}
+
+
+@pytest.mark.parametrize(("read", "expected"), NOT_JSON.items(), ids=list(NOT_JSON))
+def test_a_script_writing_data_that_is_not_json_fails_and_changes_nothing(driver, read, expected):
     deploy(driver, bundle(read=read))
     cycle_id = start(driver, "Directorate of Planning")
     before = driver.row(cycle_id)
@@ -152,7 +162,8 @@ def test_a_script_writing_data_that_is_not_json_fails_and_changes_nothing(driver
         with pytest.raises(ModelError) as failed:
             driver.complete("pia", cycle_id, "look", {})
         message = str(failed.value)
-        assert "'read_back'" in message and kind in message and "not JSON" in message, attempt
+        assert "'read_back'" in message and all(part in message for part in expected), attempt
+        assert failed.value.element_id == "read_back"
         after = driver.row(cycle_id)
         assert (after.state, after.data, after.revision) == (
             before.state,
@@ -165,10 +176,21 @@ def test_a_script_writing_data_that_is_not_json_fails_and_changes_nothing(driver
         assert driver.task(cycle_id, "look").claimed_by is None, attempt
 
 
-def test_a_script_writing_a_date_at_the_start_starts_no_cycle(driver):
-    deploy(driver, bundle(write=f"{WRITES}\nwhen = date(2026, 3, 1)"))
+def test_dates_a_script_writes_become_iso_text_on_every_path(driver):
+    stamps = "when = date(2026, 3, 1)\nat = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)"
+    checks = "when == '2026-03-01' and at == '2026-03-01T09:30:00+00:00'"
+    deploy(driver, bundle(write=f"{WRITES}\n{stamps}", read=f"as_text = {checks}"))
+    cycle_id = start(driver, "Directorate of Planning")
+    assert '"when": "2026-03-01"' in json.dumps(json.loads(driver.row(cycle_id).state))
+    driver.restart()  # the script after the user task reads the data restored
+    driver.complete("pia", cycle_id, "look", {})
+    assert '"as_text": true' in json.dumps(json.loads(driver.row(cycle_id).state))
+
+
+def test_a_script_writing_a_set_at_the_start_starts_no_cycle(driver):
+    deploy(driver, bundle(write=f"{WRITES}\nwhen = {{'a', 'b'}}"))
     events = len(driver.events())
-    with pytest.raises(ModelError, match="'write'.*date"):
+    with pytest.raises(ModelError, match="'write'.*'when' is a set"):
         start(driver, "Directorate of Planning")
     with driver.engine.unit_of_work(write=False) as uow:
         assert cycles.list_cycles(uow).total == 0

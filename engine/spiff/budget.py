@@ -1,0 +1,342 @@
+"""Budgets for model code: CPU time, memory and the size of what it builds.
+
+Model code is hostile input. A run of an instance (a completion, a timer firing, a start)
+gets one budget; every script, condition and expression it evaluates draws on it. Python
+loops and calls tick a meter (the sandbox's compiler puts the ticks in), which checks the
+thread's CPU time and the process's resident memory now and then. Single operations that
+could run long or allocate much inside C (``10**10**10``, ``'a' * 10**9``,
+``sum(range(10**12))``, ``'x'.ljust(10**10)``) are checked before they start.
+
+Once a budget is exceeded every later tick fails again, so model code that catches the
+error cannot go on regardless.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from time import thread_time
+from typing import Any
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_CHECK_EVERY = 1024  # ticks between clock and memory readings: a tick costs ~50 ns
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits of one run of model code. The defaults are far beyond what a real model needs
+    (its scripts run in microseconds) and well below what hurts a server."""
+
+    cpu_seconds: float = 2.0
+    memory_mb: int = 256
+    # The most items (or characters) one operation may build, and the size of the task
+    # data a step may leave behind once written as JSON.
+    max_items: int = 1_000_000
+    max_int_bits: int = 100_000
+    data_bytes: int = 4_000_000
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Budget:
+        """The defaults, changed by ``PICYCLE_MODEL_CPU_SECONDS``, ``PICYCLE_MODEL_MEMORY_MB``
+        and ``PICYCLE_TASK_DATA_BYTES``."""
+        environ = os.environ if environ is None else environ
+        default = cls()
+        values = {
+            "cpu_seconds": (float, "PICYCLE_MODEL_CPU_SECONDS", default.cpu_seconds),
+            "memory_mb": (int, "PICYCLE_MODEL_MEMORY_MB", default.memory_mb),
+            "data_bytes": (int, "PICYCLE_TASK_DATA_BYTES", default.data_bytes),
+        }
+        chosen = {}
+        for field, (kind, variable, fallback) in values.items():
+            raw = environ.get(variable)
+            try:
+                chosen[field] = fallback if raw in (None, "") else kind(raw)
+            except ValueError:
+                raise ValueError(f"{variable} must be a number, not {raw!r}") from None
+            if chosen[field] <= 0:
+                raise ValueError(f"{variable} must be more than 0, not {raw!r}")
+        return cls(**chosen)
+
+
+class BudgetExceeded(Exception):
+    """Model code went over a limit; ``limit`` names it, with the setting that changes it."""
+
+    def __init__(self, message: str, limit: str):
+        super().__init__(message)
+        self.limit = limit
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+class Meter:
+    """What one run has used; ``tick`` is called from model code."""
+
+    __slots__ = ("budget", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self._cpu_deadline = thread_time() + budget.cpu_seconds
+        self._memory_ceiling = _resident_bytes() + budget.memory_mb * 1024 * 1024
+        self._ticks = 0
+        self._exceeded: tuple[str, str] | None = None
+
+    def tick(self) -> None:
+        self._ticks += 1
+        if self._exceeded is not None or not self._ticks % _CHECK_EVERY:
+            self.check(memory=True)
+
+    def check(self, memory: bool = False) -> None:
+        if self._exceeded is None:
+            if thread_time() > self._cpu_deadline:
+                self._exceeded = (
+                    f"model code used more than its CPU-time budget of "
+                    f"{self.budget.cpu_seconds:g} s",
+                    "PICYCLE_MODEL_CPU_SECONDS",
+                )
+            elif memory and _resident_bytes() > self._memory_ceiling:
+                self._exceeded = (
+                    f"model code used more than its memory budget of {self.budget.memory_mb} MB",
+                    "PICYCLE_MODEL_MEMORY_MB",
+                )
+        if self._exceeded is not None:
+            raise BudgetExceeded(*self._exceeded)
+
+    def refuse_size(self, what: str, unit: str, size: int, limit: int) -> None:
+        """Fail before building ``what`` of more than ``limit`` ``unit``."""
+        if size > limit:
+            self._exceeded = (
+                f"model code tried to build {what} of {size:,} {unit}, over the limit of {limit:,}",
+                "(a fixed limit of model code)",
+            )
+            raise BudgetExceeded(*self._exceeded)
+
+
+_current = threading.local()
+
+
+def meter() -> Meter:
+    """The meter of the run on this thread."""
+    return _current.meter
+
+
+@contextmanager
+def metered(budget: Budget) -> Iterator[Meter]:
+    """Count what model code on this thread uses against ``budget``; inside a metered
+    run, the run's meter goes on counting (one budget for the whole run)."""
+    running = getattr(_current, "meter", None)
+    if running is not None:
+        running.check()
+        yield running
+        return
+    _current.meter = Meter(budget)
+    try:
+        yield _current.meter
+    finally:
+        _current.meter = None
+
+
+# --- what model code calls in place of operators and builtins ---------------------------
+
+
+def tick() -> None:
+    _current.meter.tick()
+
+
+def ticking(iterable: Iterable) -> Iterator:
+    """``iter`` for model loops and comprehensions: a tick per item."""
+    count = _current.meter.tick
+    for item in iterable:
+        count()
+        yield item
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, (str, bytes, list, tuple)) else None
+
+
+def _weight(sequence: Any) -> int:
+    """Items in a sequence, counting those of nested containers: ``[a] * n`` copies
+    references, which ``str()`` or a comparison would then walk in full."""
+    if isinstance(sequence, (str, bytes)):
+        return len(sequence)
+    return sum(
+        len(item) if isinstance(item, (list, tuple, dict, set, str)) else 1 for item in sequence
+    )
+
+
+def multiply(left: Any, right: Any) -> Any:
+    limits = _current.meter
+    if isinstance(left, int) and isinstance(right, int):
+        limits.refuse_size(
+            "a number", "bits", left.bit_length() + right.bit_length(), limits.budget.max_int_bits
+        )
+    else:
+        times, sequence = (right, left) if isinstance(right, int) else (left, right)
+        if isinstance(times, int) and _length(sequence) is not None:
+            limits.refuse_size(
+                "a sequence", "items", _weight(sequence) * max(times, 0), limits.budget.max_items
+            )
+    return left * right
+
+
+def power(base: Any, exponent: Any, modulo: Any = None) -> Any:
+    limits = _current.meter
+    if modulo is None and isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        limits.refuse_size(
+            "a number", "bits", base.bit_length() * exponent, limits.budget.max_int_bits
+        )
+    return pow(base, exponent) if modulo is None else pow(base, exponent, modulo)
+
+
+def shift_left(value: Any, places: Any) -> Any:
+    limits = _current.meter
+    if isinstance(value, int) and isinstance(places, int):
+        limits.refuse_size(
+            "a number", "bits", value.bit_length() + places, limits.budget.max_int_bits
+        )
+    return value << places
+
+
+def bounded_range(*arguments: int) -> range:
+    numbers = range(*arguments)
+    _current.meter.refuse_size("a range", "numbers", len(numbers), _current.meter.budget.max_items)
+    return numbers
+
+
+def numeric_sum(values: Iterable, start: Any = 0) -> Any:
+    """``sum`` of numbers only: summing lists or text copies them over and over in C."""
+    if not isinstance(start, (int, float, complex)):
+        raise TypeError("sum() adds numbers only in model scripts: join lists with a loop")
+    return sum(ticking(values), start)
+
+
+def checked_text(value: Any) -> Any:
+    """``value`` unchanged, after checking that turning it into text stays in budget."""
+    if isinstance(value, (list, tuple, dict, set)):
+        limits = _current.meter
+        limits.refuse_size(
+            "text", "items", _deep_count(value, limits.budget.max_items), limits.budget.max_items
+        )
+    return value
+
+
+def _deep_count(value: Any, stop: int) -> int:
+    """Items in ``value`` and everything it holds, counted until ``stop`` is passed."""
+    count, pending = 0, [value]
+    while pending and count <= stop:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            count += len(item)
+        elif isinstance(item, (list, tuple, set)):
+            pending.extend(item)
+        elif isinstance(item, str):
+            count += len(item) // 64
+    return count
+
+
+# Widths and precisions build that much text: '%0999999999d', f"{x:>999999999}".
+_PERCENT_WIDTHS = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_SPEC_WIDTHS = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\*|\d+)?[,_]?(?:\.(\*|\d+))?")
+MAX_WIDTH = 10_000
+
+
+def _too_wide(found: re.Match | None) -> str | None:
+    for number in found.groups() if found else ():
+        if number == "*":
+            return "'*' widths are not allowed in model scripts: write the width itself"
+        if number and int(number) > MAX_WIDTH:
+            return f"a width of {number} is over the limit of {MAX_WIDTH:,}"
+    return None
+
+
+def wide_spec(spec: str) -> str | None:
+    """Why an f-string's format spec (``>10``, ``.2f``) builds too much text, or None."""
+    return _too_wide(_SPEC_WIDTHS.match(spec))
+
+
+def _wide_percent_format(template: str) -> str | None:
+    for found in _PERCENT_WIDTHS.finditer(template):
+        problem = _too_wide(found)
+        if problem:
+            return problem
+    return None
+
+
+def remainder(left: Any, right: Any) -> Any:
+    """``%`` for model code: numbers as they are; %-formatting with bounded widths."""
+    if isinstance(left, str):
+        problem = _wide_percent_format(left)
+        if problem:
+            raise BudgetExceeded(problem, "(a fixed limit of model code)")
+        checked_text(right)
+    return left % right
+
+
+def text(value: Any = "") -> str:
+    return str(checked_text(value))
+
+
+def representation(value: Any) -> str:
+    return repr(checked_text(value))
+
+
+# str methods whose result can be far bigger than their inputs, and the size they would build.
+def _padded(text: str, width: Any = 0, *rest: Any) -> int:
+    return width if isinstance(width, int) else 0
+
+
+def _replaced(text: str, old: Any = "", new: Any = "", count: Any = -1) -> int:
+    if not isinstance(old, str) or not isinstance(new, str) or len(new) <= len(old):
+        return len(text)
+    occurrences = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        occurrences = min(occurrences, count)
+    return len(text) + occurrences * (len(new) - len(old))
+
+
+def _expanded(text: str, tabsize: Any = 8) -> int:
+    return len(text) + text.count("\t") * (tabsize if isinstance(tabsize, int) else 8)
+
+
+_GROWING_METHODS = {
+    "ljust": _padded,
+    "rjust": _padded,
+    "center": _padded,
+    "zfill": _padded,
+    "replace": _replaced,
+    "expandtabs": _expanded,
+}
+
+
+def text_method(text: str, name: str, method: Any) -> Any:
+    """``text.<name>`` for model code, checked when it could grow without bound."""
+    if name == "join":
+
+        def joined(parts: Iterable) -> str:
+            parts = list(ticking(parts))
+            size = sum(len(part) if isinstance(part, str) else 0 for part in parts)
+            size += len(text) * max(len(parts) - 1, 0)
+            _current.meter.refuse_size("text", "characters", size, _current.meter.budget.max_items)
+            return method(parts)
+
+        return joined
+    estimate = _GROWING_METHODS.get(name)
+    if estimate is None:
+        return method
+
+    def checked(*arguments: Any) -> str:
+        _current.meter.refuse_size(
+            "text", "characters", estimate(text, *arguments), _current.meter.budget.max_items
+        )
+        return method(*arguments)
+
+    return checked
