@@ -17,7 +17,14 @@ from typing import Any, Protocol
 from .actors import Actor, may_read, may_work, require_writer, why_not
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .forms import Form
-from .read_models import CycleDetail, CycleSummary, TaskDetail, task_detail, task_summary
+from .read_models import (
+    CycleDetail,
+    CycleSummary,
+    IncidentView,
+    TaskDetail,
+    task_detail,
+    task_summary,
+)
 from .rules import RuleContext, apply_rules
 from .spiff.runner import CycleInstance, HumanTask, WaitingTimer
 from .vocabulary import CycleStatus, EventType, TaskState
@@ -277,6 +284,39 @@ class Cycle:
             )
         self._workflow_ran(actor)
         return len(fired)
+
+    def incident_raised(self, actor: Actor, incident: IncidentView) -> None:
+        """A step failed (nothing else of the attempt was kept): say so in the trail."""
+        self.events.append(
+            Event(
+                EventType.INCIDENT_RAISED,
+                actor.name,
+                incident.task_id,
+                incident.element_id,
+                {
+                    "incident": incident.id,
+                    "action": incident.action,
+                    "failures": incident.failures,
+                    "message": incident.message,
+                    "limit": incident.budget_limit,
+                },
+            )
+        )
+
+    def incident_resolved(self, actor: Actor, incident: IncidentView) -> None:
+        self.events.append(
+            Event(
+                EventType.INCIDENT_RESOLVED,
+                actor.name,
+                incident.task_id,
+                incident.element_id,
+                {
+                    "incident": incident.id,
+                    "resolution": incident.resolution,
+                    "reason": incident.reason,
+                },
+            )
+        )
 
     def migration_problems(self, target: DefinitionRef) -> tuple[list[str], CycleInstance | None]:
         """Why the cycle cannot move to ``target`` (nothing when it can), and its instance

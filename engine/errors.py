@@ -30,12 +30,14 @@ class ValidationFailed(PicycleError):
 class ModelError(PicycleError):
     """A process model failed while running (script refused or broken, a budget exceeded);
     nothing was changed. ``element_id`` names the failing step where known, ``limit`` the
-    setting of the budget it went over, if that was the reason."""
+    setting of the budget it went over, if that was the reason; ``incident_id`` the incident
+    admins see, once one is raised."""
 
     def __init__(self, message: str, element_id: str | None = None, limit: str | None = None):
         super().__init__(message)
         self.element_id = element_id
         self.limit = limit
+        self.incident_id: int | None = None
 
 
 class InvalidModel(ValidationFailed):

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from .vocabulary import CycleStatus, EventType, Role, TaskState
+from .vocabulary import (
+    CycleStatus,
+    EventType,
+    IncidentAction,
+    IncidentResolution,
+    Role,
+    TaskState,
+)
 
 Item = TypeVar("Item")
 
@@ -180,3 +187,44 @@ class MigrationPlan:
     @property
     def possible(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """A failed model step: what was attempted, why it failed, how it ended."""
+
+    id: int
+    cycle_id: int
+    action: IncidentAction
+    task_id: str | None
+    element_id: str | None
+    attempted_by: str
+    message: str
+    budget_limit: str | None
+    failures: int
+    raised_at: datetime
+    last_failed_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: IncidentResolution | None
+    reason: str | None
+
+
+def incident_view(row: Any) -> IncidentView:
+    return IncidentView(
+        id=row.id,
+        cycle_id=row.cycle_id,
+        action=IncidentAction(row.action),
+        task_id=row.task_id,
+        element_id=row.element_id,
+        attempted_by=row.attempted_by,
+        message=row.message,
+        budget_limit=row.budget_limit,
+        failures=row.failures,
+        raised_at=row.raised_at,
+        last_failed_at=row.last_failed_at,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        resolution=IncidentResolution(row.resolution) if row.resolution else None,
+        reason=row.reason,
+    )

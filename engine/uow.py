@@ -80,6 +80,13 @@ class UnitOfWork:
     def __exit__(self, *exc_info) -> None:
         self.session.close()
 
+    def rollback(self) -> None:
+        """Undo everything since the last commit (a failed attempt); what was loaded is let
+        go, so the unit of work can go on with a fresh transaction."""
+        self.session.rollback()
+        self._events = []
+        self.cycles.release()
+
     def record(self, actor: str, type: EventType, **data: Any) -> None:
         """An audit event about anything but a cycle (users, deployments, refusals); a
         cycle records its own."""

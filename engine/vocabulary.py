@@ -48,9 +48,23 @@ class EventType(StrEnum):
     TASK_COMMENTED = "task_commented"
     TASK_WITHDRAWN = "task_withdrawn"
     TIMER_FIRED = "timer_fired"
+    INCIDENT_RAISED = "incident_raised"
+    INCIDENT_RESOLVED = "incident_resolved"
     DEFINITION_DEPLOYED = "definition_deployed"
     USER_CREATED = "user_created"
     USER_CHANGED = "user_changed"
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
     ACCESS_DENIED = "access_denied"
+
+
+class IncidentAction(StrEnum):
+    """What was attempted when a model step failed, and what a retry does again."""
+
+    COMPLETE_TASK = "complete_task"
+    FIRE_TIMERS = "fire_timers"
+
+
+class IncidentResolution(StrEnum):
+    RETRIED = "retried"  # the attempt was made again and went through
+    DISMISSED = "dismissed"  # an admin closed it without trying again

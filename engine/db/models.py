@@ -262,3 +262,30 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Incident(Base):
+    """A step of a cycle's model that failed (a script over its budget, data JSON cannot
+    hold): what was attempted, by whom, why it failed, and how it was resolved. Admins
+    retry the attempt once the model is fixed or the cycle migrated, or dismiss it."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "resolved_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    attempted_by: Mapped[str] = mapped_column(String(100))
+    # The form data of a failed completion, to submit again on retry.
+    data: Mapped[dict[str, Any] | None]
+    message: Mapped[str] = mapped_column(Text)
+    budget_limit: Mapped[str | None] = mapped_column(String(100))
+    failures: Mapped[int]
+    raised_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -13,11 +13,12 @@ from ..actors import Actor, may_read, require_writer
 from ..cycle import Cycle, DefinitionRef, TaskRecord
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task
-from ..errors import Conflict, NotFound, PermissionDenied
+from ..errors import Conflict, ModelError, NotFound, PermissionDenied
 from ..read_models import TaskDetail, task_detail
 from ..repository import TASK_COLUMNS, task_record
 from ..uow import UnitOfWork
-from ..vocabulary import TaskState
+from ..vocabulary import IncidentAction, TaskState
+from .incidents import raise_incident
 from .users import existing_users
 
 
@@ -64,9 +65,19 @@ def unclaim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskDetail:
 def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, Any]) -> TaskDetail:
     """Validate the form data (schema, then the method's rules) and move the cycle on."""
     exists = partial(existing_users, uow)
-    return _act(
-        uow, actor, "complete", task_id, lambda cycle: cycle.complete(actor, task_id, data, exists)
-    )
+    try:
+        return _act(
+            uow,
+            actor,
+            "complete",
+            task_id,
+            lambda cycle: cycle.complete(actor, task_id, data, exists),
+        )
+    except ModelError as failure:
+        raise_incident(
+            uow, actor, IncidentAction.COMPLETE_TASK, failure, task_id=task_id, data=data
+        )
+        raise
 
 
 def _act(

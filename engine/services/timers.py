@@ -5,15 +5,29 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..actors import SYSTEM
-from ..db.models import PendingTimer
+from ..db.models import Incident, PendingTimer
+from ..errors import ModelError
 from ..uow import Engine, UnitOfWork
+from ..vocabulary import IncidentAction
+from .incidents import raise_incident
+
+_OPEN_TIMER_INCIDENT = (
+    select(Incident.id)
+    .where(
+        Incident.cycle_id == PendingTimer.cycle_id,
+        Incident.action == IncidentAction.FIRE_TIMERS,
+        Incident.resolved_at.is_(None),
+    )
+    .exists()
+)
 
 
 def cycles_with_due_timers(uow: UnitOfWork) -> list[int]:
+    """Cycles with a timer due, but for those whose timers failed and wait for an admin."""
     return list(
         uow.session.scalars(
             select(PendingTimer.cycle_id)
-            .where(PendingTimer.due_at <= uow.now)
+            .where(PendingTimer.due_at <= uow.now, ~_OPEN_TIMER_INCIDENT)
             .distinct()
             .order_by(PendingTimer.cycle_id)
         )
@@ -21,9 +35,14 @@ def cycles_with_due_timers(uow: UnitOfWork) -> list[int]:
 
 
 def fire_cycle_timers(uow: UnitOfWork, cycle_id: int) -> int:
-    """Fire the cycle's due timers; returns how many fired."""
-    fired = uow.cycles.lock(cycle_id).fire_due_timers(SYSTEM)
-    uow.commit()
+    """Fire the cycle's due timers; returns how many fired. When the model fails, an
+    incident is raised and none fire."""
+    try:
+        fired = uow.cycles.lock(cycle_id).fire_due_timers(SYSTEM)
+        uow.commit()
+    except ModelError as failure:
+        raise_incident(uow, SYSTEM, IncidentAction.FIRE_TIMERS, failure, cycle_id=cycle_id)
+        return 0
     return fired
 
 

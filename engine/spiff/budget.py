@@ -83,11 +83,15 @@ class Meter:
     def __init__(self, budget: Budget):
         self.budget = budget
         self._cpu_deadline = thread_time() + budget.cpu_seconds
-        self._memory_ceiling = _resident_bytes() + budget.memory_mb * 1024 * 1024
+        # Read at the first tick: code without loops or calls allocates little, and most
+        # conditions never tick, so they never pay for reading the process's memory.
+        self._memory_ceiling: int | None = None
         self._ticks = 0
         self._exceeded: tuple[str, str] | None = None
 
     def tick(self) -> None:
+        if self._memory_ceiling is None:
+            self._memory_ceiling = _resident_bytes() + self.budget.memory_mb * 1024 * 1024
         self._ticks += 1
         if self._exceeded is not None or not self._ticks % _CHECK_EVERY:
             self.check(memory=True)
@@ -100,7 +104,7 @@ class Meter:
                     f"{self.budget.cpu_seconds:g} s",
                     "PICYCLE_MODEL_CPU_SECONDS",
                 )
-            elif memory and _resident_bytes() > self._memory_ceiling:
+            elif memory and _resident_bytes() > (self._memory_ceiling or 0):
                 self._exceeded = (
                     f"model code used more than its memory budget of {self.budget.memory_mb} MB",
                     "PICYCLE_MODEL_MEMORY_MB",

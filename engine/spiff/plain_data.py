@@ -40,7 +40,10 @@ def plain(value: Any, where: str, max_bytes: int) -> Any:
             limit="PICYCLE_TASK_DATA_BYTES",
         )
     result = json.loads(encoded)
-    deep = _too_deep(result)
+    # Counting brackets (in text too) bounds the depth from above, in C: most data has
+    # too few to nest too deep, and is not walked.
+    brackets = encoded.count("[") + encoded.count("{")
+    deep = _too_deep(result) if brackets > MAX_DEPTH else None
     if deep is not None:
         raise ModelError(f"{where}: {_named(deep)} nests more than {MAX_DEPTH} levels deep")
     return result

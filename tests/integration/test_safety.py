@@ -20,7 +20,7 @@ from tests.support import INDICATORS, Driver
 HOSTILE = Path(__file__).parent.parent / "data" / "hostile_script"
 
 
-def test_a_script_that_reaches_for_files_fails_and_leaves_the_cycle_intact(driver):
+def test_a_script_that_reaches_for_files_fails_and_leaves_the_cycle_as_it_was(driver):
     with driver.engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(HOSTILE))
     with driver.engine.unit_of_work() as uow:
@@ -31,7 +31,8 @@ def test_a_script_that_reaches_for_files_fails_and_leaves_the_cycle_intact(drive
         driver.complete("pia", cycle_id, "note", {"note": "hello"})
     assert driver.row(cycle_id).state == state_before
     assert driver.task(cycle_id, "note").state == "open"
-    assert len(driver.events()) == events_before
+    # The one thing kept is the incident, for admins to see.
+    assert [event.type for event in driver.events()[events_before:]] == ["incident_raised"]
 
 
 def race(*completions) -> list[str]:

@@ -1,0 +1,204 @@
+"""A model step over its budget fails fast, frees the database and changes nothing but the
+incident it raises; admins see the incident, retry it once the model is fixed, or dismiss
+it. Both databases."""
+
+from __future__ import annotations
+
+import json
+from xml.sax.saxutils import escape
+
+import pytest
+from picycle.engine import Engine
+from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import Conflict, ModelError, PermissionDenied
+from picycle.engine.services import cycles, definitions, incidents, migration, timers, users
+
+from tests.support import Driver
+
+PROCESS = "spinning"
+FORM = json.dumps({"type": "object", "properties": {"note": {"type": "string"}}})
+USER_TASK = """<bpmn:userTask id="{id}" name="{id}">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="note.schema.json" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+    </bpmn:userTask>"""
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="spinning_definitions" targetNamespace="http://picycle.test/spinning">
+  <bpmn:process id="spinning" name="A step that may spin" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_pi_unit" name="PI Unit">{refs}</bpmn:lane>
+    </bpmn:laneSet>
+    {elements}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+ELEMENTS = {
+    "start": '<bpmn:startEvent id="start" />',
+    "wait": """<bpmn:intermediateCatchEvent id="wait" name="An hour later">
+      <bpmn:timerEventDefinition id="wait_timer">
+        <bpmn:timeDuration>"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>""",
+    "look": USER_TASK.format(id="look"),
+    "spin": '<bpmn:scriptTask id="spin" name="Spin"><bpmn:script>{script}</bpmn:script>'
+    "</bpmn:scriptTask>",
+    "next": USER_TASK.format(id="next"),
+    "end": '<bpmn:endEvent id="end" />',
+}
+# A member's completion runs the script: start -> look -> spin -> next -> end; or a timer
+# does: start -> wait (an hour) -> spin -> look -> next -> end.
+AFTER_LOOK = ("start", "look", "spin", "next", "end")
+AFTER_TIMER = ("start", "wait", "spin", "look", "next", "end")
+SPINS = "counted = 0\nwhile True:\n    counted += 1"
+FIXED = "counted = 3"
+
+
+def bundle(script: str, timer: bool = False) -> dict[str, bytes]:
+    steps = AFTER_TIMER if timer else AFTER_LOOK
+    flows = [
+        f'<bpmn:sequenceFlow id="to_{b}" sourceRef="{a}" targetRef="{b}" />'
+        for a, b in zip(steps, steps[1:], strict=False)
+    ]
+    bpmn = BPMN.format(
+        refs="".join(f"<bpmn:flowNodeRef>{step}</bpmn:flowNodeRef>" for step in steps),
+        elements="\n".join([*(ELEMENTS[step] for step in steps), *flows]).replace(
+            "{script}", escape(script)
+        ),
+    )
+    return {f"{PROCESS}.bpmn": bpmn.encode(), "forms/note.schema.json": FORM.encode()}
+
+
+@pytest.fixture
+def driver(monkeypatch, database_url, clock):
+    """The people, on an engine whose model code gets a third of a second of CPU time."""
+    monkeypatch.setenv("PICYCLE_MODEL_CPU_SECONDS", "0.3")
+    engine = Engine(database_url, clock)
+    engine.upgrade_schema()
+    engine.dispose()
+    made = Driver(lambda: Engine(database_url, clock))
+    made.add_people()
+    yield made
+    made.engine.dispose()
+
+
+def deploy(driver, script: str, timer: bool = False) -> None:
+    with driver.engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, bundle(script, timer))
+
+
+def start(driver, unit: str = "Directorate of Planning") -> int:
+    with driver.engine.unit_of_work() as uow:
+        return cycles.start_cycle(uow, driver.actor("pia"), unit, "Spin", PROCESS).id
+
+
+def open_incidents(driver, actor_name: str = "ada"):
+    with driver.engine.unit_of_work(write=False) as uow:
+        return incidents.list_incidents(uow, driver.actor(actor_name)).items
+
+
+def act(driver, service, *arguments):
+    with driver.engine.unit_of_work() as uow:
+        return service(uow, driver.actor("ada"), *arguments)
+
+
+def test_a_step_over_its_cpu_budget_fails_fast_frees_the_database_and_raises_an_incident(driver):
+    deploy(driver, SPINS)
+    cycle_id = start(driver)
+    before = driver.row(cycle_id)
+    with pytest.raises(ModelError) as failed:
+        driver.complete("pia", cycle_id, "look", {"note": "done"})
+    message = str(failed.value)
+    assert "'spin'" in message and "CPU-time budget of 0.3 s" in message
+    assert "PICYCLE_MODEL_CPU_SECONDS" in message
+    # Nothing of the attempt was kept: the task is open, the state as it was.
+    assert driver.row(cycle_id).state == before.state
+    assert driver.task(cycle_id, "look").state == "open"
+    # The database is free: another cycle starts at once (on SQLite: the write lock).
+    start(driver, unit="Directorate of Roads")
+    [incident] = open_incidents(driver)
+    assert (incident.id, incident.cycle_id) == (failed.value.incident_id, cycle_id)
+    assert (incident.action, incident.element_id) == ("complete_task", "spin")
+    assert (incident.attempted_by, incident.failures) == ("pia", 1)
+    assert incident.budget_limit == "PICYCLE_MODEL_CPU_SECONDS"
+    raised = driver.events(cycle_id)[-1]
+    assert (raised.type, raised.actor, raised.element_id) == ("incident_raised", "pia", "spin")
+    assert raised.data["incident"] == incident.id
+
+
+def test_a_retry_after_the_model_is_fixed_submits_the_members_form_again(driver):
+    deploy(driver, SPINS)
+    cycle_id = start(driver)
+    with pytest.raises(ModelError):
+        driver.complete("pia", cycle_id, "look", {"note": "done"})
+    [incident] = open_incidents(driver)
+    # Retrying the same model fails again and counts on the same incident.
+    with pytest.raises(ModelError):
+        act(driver, incidents.retry_incident, incident.id)
+    [still] = open_incidents(driver)
+    assert (still.id, still.failures) == (incident.id, 2)
+    deploy(driver, FIXED)
+    act(driver, migration.migrate_cycle, cycle_id, None)
+    resolved = act(driver, incidents.retry_incident, incident.id)
+    assert (resolved.resolution, resolved.resolved_by) == ("retried", "ada")
+    assert open_incidents(driver) == []
+    assert driver.task(cycle_id, "next").state == "open"
+    completed = [e for e in driver.events(cycle_id) if e.type == "task_completed"]
+    assert [(e.actor, e.data["data"]) for e in completed] == [("pia", {"note": "done"})]
+    assert driver.events(cycle_id)[-1].type == "incident_resolved"
+    with pytest.raises(Conflict, match="was retried by ada"):
+        act(driver, incidents.retry_incident, incident.id)
+
+
+def test_an_incident_whose_task_was_done_since_is_dismissed_with_a_reason(driver):
+    deploy(driver, SPINS)
+    cycle_id = start(driver)
+    with pytest.raises(ModelError):
+        driver.complete("pia", cycle_id, "look", {"note": "done"})
+    deploy(driver, FIXED)
+    act(driver, migration.migrate_cycle, cycle_id, None)
+    driver.complete("pia", cycle_id, "look", {"note": "again"})
+    [incident] = open_incidents(driver)
+    with pytest.raises(Conflict, match="no longer open.*dismiss"):
+        act(driver, incidents.retry_incident, incident.id)
+    dismissed = act(driver, incidents.dismiss_incident, incident.id, "pia submitted again")
+    assert (dismissed.resolution, dismissed.reason) == ("dismissed", "pia submitted again")
+    last = driver.events(cycle_id)[-1]
+    assert (last.type, last.data["reason"]) == ("incident_resolved", "pia submitted again")
+
+
+def test_timers_that_fail_raise_one_incident_and_wait_for_an_admin(driver, clock):
+    deploy(driver, SPINS, timer=True)
+    cycle_id = start(driver)
+    clock.advance(hours=2)
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert timers.cycles_with_due_timers(uow) == [cycle_id]
+    assert timers.fire_due_timers(driver.engine) == 0
+    [incident] = open_incidents(driver)
+    assert (incident.action, incident.attempted_by) == ("fire_timers", "system")
+    # The worker leaves the cycle alone: the same model would only spin again.
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert timers.cycles_with_due_timers(uow) == []
+    deploy(driver, FIXED, timer=True)
+    act(driver, migration.migrate_cycle, cycle_id, None)
+    assert act(driver, incidents.retry_incident, incident.id).resolution == "retried"
+    assert driver.task(cycle_id, "look").state == "open"
+
+
+@pytest.mark.parametrize("who", ["pia", "audrey"])
+def test_only_admins_see_and_resolve_incidents(driver, who):
+    deploy(driver, SPINS)
+    cycle_id = start(driver)
+    with pytest.raises(ModelError) as failed:
+        driver.complete("pia", cycle_id, "look", {"note": "done"})
+    incident_id = failed.value.incident_id
+    with pytest.raises(PermissionDenied):
+        open_incidents(driver, who)
+    with driver.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        incidents.retry_incident(uow, users.actor_named(uow, who), incident_id)
+    with driver.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        incidents.dismiss_incident(uow, users.actor_named(uow, who), incident_id, "no")
+    assert [incident.id for incident in open_incidents(driver)] == [incident_id]
