@@ -100,7 +100,17 @@ class UserListSchema(ma.Schema):
 
 
 class NewUserSchema(ma.Schema):
-    name = _text(1, 100, required=True)
+    name = _text(
+        1,
+        100,
+        required=True,
+        metadata={
+            "description": "1-64 of a-z, 0-9, '.', '-', '_' after NFKC normalisation and "
+            "lower-casing (`Pia` is kept as `pia`), starting with a letter or digit; "
+            "unique whatever its case; reserved names (`system`, the role names, ...) are "
+            "refused"
+        },
+    )
     role = fields.String(load_default=Role.MEMBER.value, validate=validate.OneOf(ROLES))
     groups = fields.List(
         _text(1, 100),
@@ -117,7 +127,12 @@ class UserChangeSchema(ma.Schema):
         metadata={"description": "The user's whole set of groups"},
     )
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean(metadata={"description": "false: the user's tokens stop working"})
+    active = fields.Boolean(
+        metadata={
+            "description": "false: every token of the user is revoked; once reactivated, "
+            "they need a new one"
+        }
+    )
 
 
 class CreatedUserSchema(UserSchema):
