@@ -8,6 +8,7 @@ from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
+from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, Role
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
@@ -105,10 +106,11 @@ class NewUserSchema(ma.Schema):
         100,
         required=True,
         metadata={
+            "pattern": TYPED_PATTERN,
             "description": "1-64 of a-z, 0-9, '.', '-', '_' after NFKC normalisation and "
             "lower-casing (`Pia` is kept as `pia`), starting with a letter or digit; "
             "unique whatever its case; reserved names (`system`, the role names, ...) are "
-            "refused"
+            "refused",
         },
     )
     role = fields.String(load_default=Role.MEMBER.value, validate=validate.OneOf(ROLES))

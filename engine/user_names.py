@@ -32,6 +32,19 @@ RESERVED = frozenset(
 )
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+# A name as it may be typed, for documents that take a pattern (the OpenAPI document), in
+# the regular expressions JSON Schema has (no flags): upper case is lowered, and NFKC turns
+# compatibility forms (fullwidth ...) into these characters.
+TYPED_PATTERN = (
+    f"^(?!(?:{'|'.join(_any_case(word) for word in sorted(RESERVED))})$)"
+    f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{LONGEST - 1}}}$"
+)
+
+
 def normalised(name: str) -> str:
     """The form a name is stored and looked up in: NFKC, lower case. Lookups use it as it
     is: a name that breaks the rule is simply nobody's."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.user_names import RESERVED, normalised, user_name
+from picycle.engine.user_names import RESERVED, TYPED_PATTERN, normalised, user_name
 
 
 @pytest.mark.parametrize(
@@ -70,3 +72,15 @@ def test_lookups_normalise_without_judging():
     """A lookup of a name that could never be a user's simply finds nobody."""
     assert normalised(" Pia") == " pia"
     assert normalised("ＳＹＳＴＥＭ") == "system"
+
+
+@pytest.mark.parametrize(
+    "name", ["pia", "Pia", "o.brien", "x" * 64, "SYSTEM", "systems", "Admin", *HOSTILE]
+)
+def test_the_documented_pattern_says_what_is_accepted(name):
+    try:
+        user_name(name)
+        accepted = True
+    except ValidationFailed:
+        accepted = False
+    assert (re.search(TYPED_PATTERN, name) is not None) == accepted
