@@ -8,6 +8,7 @@ from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
+from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, Role
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
@@ -100,7 +101,18 @@ class UserListSchema(ma.Schema):
 
 
 class NewUserSchema(ma.Schema):
-    name = _text(1, 100, required=True)
+    name = _text(
+        1,
+        100,
+        required=True,
+        metadata={
+            "pattern": TYPED_PATTERN,
+            "description": "1-64 of a-z, 0-9, '.', '-', '_' after NFKC normalisation and "
+            "lower-casing (`Pia` is kept as `pia`), starting with a letter or digit; "
+            "unique whatever its case; reserved names (`system`, the role names, ...) are "
+            "refused",
+        },
+    )
     role = fields.String(load_default=Role.MEMBER.value, validate=validate.OneOf(ROLES))
     groups = fields.List(
         _text(1, 100),
@@ -117,7 +129,12 @@ class UserChangeSchema(ma.Schema):
         metadata={"description": "The user's whole set of groups"},
     )
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean(metadata={"description": "false: the user's tokens stop working"})
+    active = fields.Boolean(
+        metadata={
+            "description": "false: every token of the user is revoked; once reactivated, "
+            "they need a new one"
+        }
+    )
 
 
 class CreatedUserSchema(UserSchema):

@@ -130,6 +130,20 @@ class NewUser:
 
 
 @dataclass(frozen=True)
+class IssuedToken:
+    """A new API token of the user named: shown once, stored only hashed."""
+
+    user: str
+    token: str
+
+
+@dataclass(frozen=True)
+class RevokedTokens:
+    user: str
+    revoked: int
+
+
+@dataclass(frozen=True)
 class CommentView:
     id: int
     task_id: str

@@ -76,8 +76,7 @@ def issue_token(name):
 
     The user's other tokens keep working; revoke them separately.
     """
-    token = users.issue_token(request_uow(), current_actor(), name)
-    return {"user": name, "token": token}, 201
+    return users.issue_token(request_uow(), current_actor(), name), 201
 
 
 @blp.route("/<picycle_name:name>/tokens/revoke", methods=["POST"])
@@ -85,5 +84,4 @@ def issue_token(name):
 @blp.problems(401, 403, 404)
 def revoke_tokens(name):
     """Revoke all of the user's API tokens (admins, or the user themself)"""
-    revoked = users.revoke_tokens(request_uow(), current_actor(), name)
-    return {"user": name, "revoked": revoked}
+    return users.revoke_tokens(request_uow(), current_actor(), name)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -51,7 +52,11 @@ class UserGroup(Base):
 
 
 class User(Base):
+    """Names are stored normalised and lower case (``engine/user_names.py``); the index on
+    ``lower(name)`` keeps them unique whatever their case, whoever writes the table."""
+
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_name_lower", text("lower(name)"), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)

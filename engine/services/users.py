@@ -13,8 +13,9 @@ from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, User, UserGroup
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
-from ..read_models import NewUser, UserView
+from ..read_models import IssuedToken, NewUser, RevokedTokens, UserView
 from ..uow import UnitOfWork
+from ..user_names import normalised, user_name
 from ..vocabulary import EventType, Role
 
 TOKEN_PREFIX = "pic_"
@@ -46,9 +47,11 @@ def _ensure_groups(uow: UnitOfWork, names: list[str]) -> None:
 
 
 def add_user(uow: UnitOfWork, actor: Actor, name: str, role: str, groups: list[str]) -> NewUser:
-    """The new user and their first API token (shown once, stored only as a hash)."""
+    """The new user and their first API token (shown once, stored only as a hash).
+
+    The name is kept normalised (``engine/user_names.py``): ``Pia`` becomes ``pia``."""
     require_admin(actor, "add users")
-    require_text(name=(name, 100))
+    name = user_name(name)
     role = _check_role(role)
     if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"there is already a user called {name}")
@@ -72,6 +75,8 @@ def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
 
 
 def _get_user(uow: UnitOfWork, name: str) -> User:
+    """The user ``name`` is, however it is written (``Pia``, ``PIA``, ``ｐｉａ``)."""
+    name = normalised(name)
     user = uow.session.scalar(select(User).where(User.name == name))
     if user is None:
         raise NotFound(f"there is no user called {name}")
@@ -107,6 +112,7 @@ def _actor_from(rows) -> Actor | None:
 
 def actor_named(uow: UnitOfWork, name: str) -> Actor:
     """The active user called ``name``, as an actor (the CLI's ``--as``)."""
+    name = normalised(name)
     actor = _actor_from(uow.session.execute(_NAMED, {"name": name}))
     if actor is None:
         _get_user(uow, name)  # NotFound when there is no such user at all
@@ -135,7 +141,7 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
 
 def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
-    if not (actor.reads_everything or actor.name == name):
+    if not (actor.reads_everything or actor.name == normalised(name)):
         raise PermissionDenied(f"{actor.name} may only read their own user")
     return view_of(_get_user(uow, name))
 
@@ -156,7 +162,8 @@ def update_user(
     """Change a user's groups (the whole set), role or active flag; None leaves it as it is.
 
     The last active admin cannot be demoted or deactivated: someone must stay able to
-    manage users."""
+    manage users. Deactivation revokes every token of the user, so reactivation never
+    brings one back: the user needs a new one."""
     require_admin(actor, "change users")
     user = _get_user(uow, name)
     before = _state_of(user)
@@ -165,7 +172,7 @@ def update_user(
     stays_admin = (role or user.role) == Role.ADMIN and (user.active if active is None else active)
     if user.role == Role.ADMIN and user.active and not stays_admin and _active_admins(uow) <= 1:
         raise Conflict(
-            f"{name} is the last active admin; make another user admin before "
+            f"{user.name} is the last active admin; make another user admin before "
             "demoting or deactivating them"
         )
     if groups is not None:
@@ -185,11 +192,17 @@ def update_user(
         uow.record(
             actor.name,
             EventType.USER_CHANGED,
-            user=name,
+            user=user.name,
             changed=changed,
             before={key: before[key] for key in changed},
             after={key: after[key] for key in changed},
         )
+    if after["active"] != before["active"]:
+        # Reactivation too: a user deactivated before deactivation revoked tokens still
+        # holds unrevoked ones.
+        revoked = _revoke_all(uow, user)
+        if revoked:
+            uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked)
     changed_user = view_of(user)
     uow.commit()
     return changed_user
@@ -204,11 +217,12 @@ def _active_admins(uow: UnitOfWork) -> int:
 
 
 def _require_self_or_admin(actor: Actor, name: str, action: str) -> None:
+    name = normalised(name)
     if not (actor.is_admin or actor.name == name):
         raise PermissionDenied(f"only an admin or {name} themself may {action}")
 
 
-def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> str:
+def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
     """A new API token for the user (shown once); their other tokens keep working.
 
     Token housekeeping is allowed to every user for themself, auditors included: it
@@ -216,16 +230,23 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> str:
     _require_self_or_admin(actor, name, "issue their tokens")
     user = _get_user(uow, name)
     if not user.active:
-        raise Conflict(f"user {name} is deactivated; reactivate them before issuing a token")
-    token = _issue_token(uow, actor, user)
+        raise Conflict(f"user {user.name} is deactivated; reactivate them before issuing a token")
+    issued = IssuedToken(user.name, _issue_token(uow, actor, user))
     uow.commit()
-    return token
+    return issued
 
 
-def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> int:
-    """Revoke every unrevoked token of the user; returns how many were revoked."""
+def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
+    """Revoke every unrevoked token of the user, saying how many were revoked."""
     _require_self_or_admin(actor, name, "revoke their tokens")
     user = _get_user(uow, name)
+    revoked = RevokedTokens(user.name, _revoke_all(uow, user))
+    uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked.revoked)
+    uow.commit()
+    return revoked
+
+
+def _revoke_all(uow: UnitOfWork, user: User) -> int:
     tokens = list(
         uow.session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -233,6 +254,4 @@ def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> int:
     )
     for token in tokens:
         token.revoked_at = uow.now
-    uow.record(actor.name, EventType.TOKEN_REVOKED, user=name, count=len(tokens))
-    uow.commit()
     return len(tokens)

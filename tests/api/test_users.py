@@ -171,3 +171,52 @@ def test_auditors_manage_only_their_own_tokens(api):
     assert api.post("audrey", "/users/audrey/tokens").status_code == 201
     assert_problem(api.post("audrey", "/users/pia/tokens"), 403)
     assert_problem(api.post("audrey", "/users/pia/tokens/revoke"), 403)
+
+
+# name -> what makes it hostile
+HOSTILE_NAMES = {
+    "system": "the name picycle itself acts under",
+    "p\u0456a": "look-alike of pia, with a Cyrillic і",
+    " nora": "a leading space",
+    "nora ": "a trailing space",
+    "no\x07ra": "a control character",
+    "a/b": "a slash: unreachable at /users/{name}",
+    "nora\nada": "a newline",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=HOSTILE_NAMES.values())
+def test_a_hostile_user_name_is_a_422_naming_the_name_and_creates_nothing(api, engine, name):
+    before = audit_count(engine), api.get("ada", "/users").json
+    problem = assert_problem(api.post("ada", "/users", json={"name": name}), 422)
+    assert problem["type"] == "urn:picycle:problem:validation-failed"
+    assert list(problem["errors"]) == ["name"]
+    assert problem["detail"] == "name " + problem["errors"]["name"][0]
+    assert (audit_count(engine), api.get("ada", "/users").json) == before
+
+
+def test_a_name_differing_only_in_case_is_taken(api):
+    body = assert_problem(api.post("ada", "/users", json={"name": "PIA"}), 409)
+    assert body["detail"] == "there is already a user called pia"
+
+
+def test_a_name_is_kept_lower_case_and_found_however_it_is_written(api):
+    response = api.post("ada", "/users", json={"name": "Nora"})
+    assert response.status_code == 201
+    assert response.json["name"] == "nora"
+    assert response.headers["Location"].endswith("/api/v1/users/nora")
+    assert api.get("ada", "/users/NORA").json["name"] == "nora"
+    assert api.get("pia", "/users/Pia").json["name"] == "pia"
+    assert api.patch("ada", "/users/Nora", json={"groups": ["PI Unit"]}).status_code == 200
+    assert api.post("ada", "/users/NORA/tokens").json["user"] == "nora"
+
+
+def test_reactivation_does_not_bring_old_tokens_back(api, engine):
+    assert api.get("dana", "/me").status_code == 200
+    assert api.patch("ada", "/users/dana", json={"active": False}).status_code == 200
+    assert_problem(api.get("dana", "/me"), 401)
+    assert api.patch("ada", "/users/dana", json={"active": True}).status_code == 200
+    assert_problem(api.get("dana", "/me"), 401)
+    (event,) = audit_events(engine, "token_revoked")
+    assert (event.actor, event.data) == ("ada", {"user": "dana", "count": 1})
+    assert api.post("ada", "/users/dana/tokens").status_code == 201

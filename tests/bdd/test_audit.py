@@ -54,7 +54,7 @@ def whole_cycle(driver, clock, audit):
 @given("I am an auditor with an API token")
 def auditor(driver, audit):
     with driver.engine.unit_of_work() as uow:
-        token = users.issue_token(uow, SYSTEM, "audrey")
+        token = users.issue_token(uow, SYSTEM, "audrey").token
     app = create_app({"PICYCLE_ENGINE": driver.engine, "TESTING": True})
     audit["client"] = app.test_client()
     audit["headers"] = {"Authorization": f"Bearer {token}"}

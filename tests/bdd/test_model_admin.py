@@ -61,7 +61,7 @@ def _cycle(admin, unit: str) -> dict:
 @given("I am an admin with an API token")
 def with_token(driver, admin):
     with driver.engine.unit_of_work() as uow:
-        token = users.issue_token(uow, SYSTEM, "ada")
+        token = users.issue_token(uow, SYSTEM, "ada").token
     app = create_app({"PICYCLE_ENGINE": driver.engine, "TESTING": True})
     admin["client"] = app.test_client()
     admin["headers"] = {"Authorization": f"Bearer {token}"}

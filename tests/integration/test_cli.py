@@ -11,7 +11,7 @@ from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import shipped_processes
 from picycle.engine.repository import CycleRepository
-from picycle.engine.services import cycles, users
+from picycle.engine.services import audit, cycles, users
 from sqlalchemy import text
 
 ASSESSMENT = json.dumps(
@@ -332,3 +332,56 @@ def test_a_run_that_fails_midway_leaves_no_cycle_half_written(
     assert picycle(*args).exit_code == 0
     assert database_state(engine) != before
     assert picycle("audit", "verify").output.endswith("intact\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("system", "error: name 'system' is reserved"),
+        ("a/b", "not U+002F SOLIDUS"),
+        ("pia\n", "not U+000A"),
+        (" pia", "not U+0020 SPACE"),
+        ("p\u0456a", "not U+0456 CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I"),
+    ],
+)
+def test_user_add_refuses_a_hostile_name_in_one_line(picycle, engine, name, message):
+    before = database_state(engine)
+    result = picycle("user", "add", name)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+    assert database_state(engine) == before
+
+
+def test_as_finds_a_user_however_the_name_is_written(picycle):
+    picycle("user", "add", "Pia", "--group", "PI Unit")
+    result = picycle("cycle", "start", "--unit", "Planning", "--title", "t", "--as", "PIA")
+    assert result.exit_code == 0, result.output
+    assert picycle("cycle", "show", "1").exit_code == 0
+    assert picycle("user", "add", "pia").stderr == "error: there is already a user called pia\n"
+
+
+def test_the_command_line_acts_as_system_which_no_user_can_be(picycle, engine, started):
+    result = picycle("cycle", "cancel", "1", "--reason", "Wrong unit", "--as", "system")
+    assert result.stderr == "error: there is no user called system\n"
+    assert picycle("cycle", "cancel", "1", "--reason", "Wrong unit").exit_code == 0
+    with engine.unit_of_work(write=False) as uow:
+        (event,) = [
+            e for e in audit.cycle_history(uow, SYSTEM, 1).items if e.type == "cycle_cancelled"
+        ]
+    assert event.actor == "system"
+
+
+def test_user_token_issues_a_new_token_after_reactivation(picycle, engine):
+    old = picycle("user", "add", "pia").stdout.strip()
+    with engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "pia", active=False)
+    with engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "pia", active=True)
+    result = picycle("user", "token", "PIA")
+    assert result.exit_code == 0, result.output
+    new = result.stdout.strip()
+    with engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, old) is None
+        assert users.authenticate(uow, new).name == "pia"

@@ -3,7 +3,7 @@
 The engine knows nothing of its interfaces (no Flask, marshmallow, webargs; no api/ or cli/);
 SpiffWorkflow stays behind the seam in engine/spiff/; the interfaces (api/, cli/) use the
 engine through its public face only: ``Engine``, the services, the read models, the
-vocabulary, the errors, the actors, the bundles and the clock."""
+vocabulary, the errors, the actors, the user-name rule, the bundles and the clock."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ INTERFACE_MAY_USE = (
     "picycle.engine.vocabulary",
     "picycle.engine.errors",
     "picycle.engine.actors",
+    "picycle.engine.user_names",
     "picycle.engine.bundles",
     "picycle.engine.clock",
 )
