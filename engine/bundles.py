@@ -21,14 +21,27 @@ def read_bundle(folder: Path) -> dict[str, bytes]:
     """Files keyed by their path relative to ``folder`` (``forms/x.schema.json``)."""
     if not folder.is_dir():
         raise ValidationFailed(f"{folder} is not a folder", {"path": ["not a folder"]})
+    paths = sorted(folder.rglob("*"))
+    _refuse_links_out(folder, paths)
     bundle = {
         path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
+        for path in paths
         if path.is_file() and path.suffix in MODEL_SUFFIXES
     }
     if not any(name.endswith(".bpmn") for name in bundle):
         raise ValidationFailed(f"{folder} holds no .bpmn file", {"path": ["no .bpmn file"]})
     return bundle
+
+
+def _refuse_links_out(folder: Path, paths: list[Path]) -> None:
+    """Symbolic links may point within the folder only: a bundle never publishes a file
+    from elsewhere on the machine."""
+    root = folder.resolve()
+    leaving = [p for p in paths if p.is_symlink() and not p.resolve().is_relative_to(root)]
+    if leaving:
+        message = "is a symbolic link leading out of the bundle folder: copy the file in instead"
+        names = [path.relative_to(folder).as_posix() for path in leaving]
+        raise ValidationFailed(f"{', '.join(names)} {message}", {name: [message] for name in names})
 
 
 MAX_ARCHIVE_FILES = 500

@@ -1,10 +1,13 @@
-"""Reading uploaded archives safely, and telling what changed between two versions."""
+"""Reading bundle folders and uploaded archives safely, and telling what changed between
+two versions."""
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from picycle.engine.bundles import read_bundle, read_zip, shipped_processes
@@ -81,3 +84,41 @@ def test_a_damaged_member_is_refused_not_crashed_on():
     damaged = good.replace(b"<definitions/>" * 10, b"<broken/!!!>" * 10, 1)
     with pytest.raises(ValidationFailed, match="cannot be unpacked|not a readable zip"):
         read_zip(damaged)
+
+
+def _copy_of_shipped(tmp_path: Path) -> Path:
+    draft = tmp_path / "draft"
+    shutil.copytree(shipped_processes(), draft)
+    return draft
+
+
+def test_a_link_leaving_the_bundle_folder_is_refused(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"type": "object", "description": "secret-91c2"}')
+    draft = _copy_of_shipped(tmp_path)
+    form = draft / "forms" / "assess-performance.schema.json"
+    form.unlink()
+    form.symlink_to(outside)
+    with pytest.raises(ValidationFailed) as refused:
+        read_bundle(draft)
+    assert list(refused.value.errors) == ["forms/assess-performance.schema.json"]
+    assert "symbolic link" in str(refused.value) and "secret-91c2" not in str(refused.value)
+
+
+def test_a_linked_folder_leaving_the_bundle_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    draft = _copy_of_shipped(tmp_path)
+    shutil.move(draft / "forms", elsewhere)
+    (draft / "forms").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(ValidationFailed) as refused:
+        read_bundle(draft)
+    assert list(refused.value.errors) == ["forms"]
+
+
+def test_a_link_within_the_bundle_folder_is_read(tmp_path):
+    draft = _copy_of_shipped(tmp_path)
+    form = draft / "forms" / "assess-performance.schema.json"
+    (draft / "forms" / "kept.txt").write_bytes(form.read_bytes())
+    form.unlink()
+    form.symlink_to(Path("kept.txt"))
+    assert read_bundle(draft) == read_bundle(shipped_processes())
