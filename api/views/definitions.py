@@ -43,7 +43,6 @@ ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 MULTIPART = "multipart/form-data"
 XML = "application/xml"
 JSON = "application/json"
-BUNDLE = "bundle"  # the file named by problems about the upload as a whole
 
 PROCESS_ID = f"<string(maxlength={MAX_NAME}):process_id>"
 VERSION = f"<int(min=1, max={MAX_ID}):version>"
@@ -197,7 +196,8 @@ def _from_zip(content: bytes) -> dict[str, bytes]:
     try:
         return read_zip(content)
     except ValidationFailed as error:
-        raise InvalidModel(str(error), [_fault(BUNDLE, str(error))]) from error
+        faults = [_fault(file, m) for file, messages in error.errors.items() for m in messages]
+        raise InvalidModel(str(error), faults) from error
 
 
 def _fault(file: str, message: str) -> dict:
