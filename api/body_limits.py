@@ -1,8 +1,8 @@
 """Request bodies are refused by their size before they are read: waitress, which reads a
 body whole before the app sees the request, is told each route's limit, so a body over it
 is answered 413 (a problem document) as soon as its headers are in, token or not; a chunked
-body is cut off when it passes the limit. The app checks again (``prepare_request``) for
-servers other than waitress."""
+body is cut off when it passes the limit. The app checks again (``app.py``) for servers
+other than waitress."""
 
 from __future__ import annotations
 

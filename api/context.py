@@ -27,11 +27,9 @@ class Picycle:
 
     def body_limit(self, view) -> int:
         """The largest body the view (None: no view) accepts."""
-        return (
-            self.max_upload_length
-            if getattr(view, "picycle_uploads", False)
-            else (self.max_content_length)
-        )
+        if getattr(view, "picycle_uploads", False):
+            return self.max_upload_length
+        return self.max_content_length
 
 
 def picycle() -> Picycle:
@@ -93,7 +91,7 @@ def takes_uploads(view):
 def body_too_large(limit: int) -> str:
     """Why a body was refused (the 413's detail), whoever refused it."""
     return (
-        f"the request body is larger than {limit:,} bytes, the limit here; it was not read "
+        f"the request body is larger than {limit:,} bytes, the limit here "
         "(the server's operator sets the limits)"
     )
 

@@ -50,7 +50,8 @@ _RATIO_FLOOR = 1024  # compressed bytes below which a member is judged as if it 
 _CHUNK = 64 * 1024
 # Only the compressions whose reading zipfile bounds chunk by chunk; bzip2 and lzma members
 # would unpack a whole block at once, however large.
-_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_REFUSED_COMPRESSIONS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
 
 
 def read_zip(content: bytes) -> dict[str, bytes]:
@@ -77,20 +78,25 @@ def read_zip(content: bytes) -> dict[str, bytes]:
         if path.is_absolute() or ".." in path.parts or "\\" in member.filename:
             raise _refused(member, "is an unsafe path in archive: paths must stay inside it")
         if path.suffix in MODEL_SUFFIXES:
-            bundle[path.as_posix()] = _unpack(archive, member, unpacked, len(content))
+            bundle[path.as_posix()] = _unpack(archive, member, unpacked, archive_size=len(content))
             unpacked += len(bundle[path.as_posix()])
     return _without_common_folder(bundle)
 
 
-def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, before: int, size: int) -> bytes:
-    """One member, chunk by chunk, refused as soon as it passes a limit."""
-    if member.compress_type not in _COMPRESSIONS:
+def _unpack(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, before: int, archive_size: int
+) -> bytes:
+    """One member, chunk by chunk, refused as soon as it passes a limit (``before``: the
+    bytes the archive's other members unpacked to)."""
+    method = member.compress_type
+    if method not in _COMPRESSIONS:
         raise _refused(
             member,
-            f"is compressed with method {member.compress_type}; "
+            f"is compressed with {_REFUSED_COMPRESSIONS.get(method, f'method {method}')}; "
             "zip the bundle with the usual deflate compression (or none)",
         )
-    ratio_base = MAX_RATIO * max(min(member.compress_size, size), _RATIO_FLOOR)
+    # The compressed size is the directory's word too: never more than the archive.
+    ratio_base = MAX_RATIO * max(min(member.compress_size, archive_size), _RATIO_FLOOR)
     chunks: list[bytes] = []
     read = 0
     try:

@@ -24,7 +24,7 @@ def _pattern(validator, pattern, instance, schema):
 
 _Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 _FORMATS = FormatChecker()
-_FORMATS.checks("regex", raises=patterns.PatternError)(patterns.compiled)
+_FORMATS.checks("regex", raises=patterns.PatternError)(patterns.compiles)
 # References resolve within the form: nothing is ever fetched or read to resolve one.
 _NOTHING_TO_RETRIEVE = Registry()
 

@@ -14,9 +14,16 @@ _OPTIONS.log_errors = False  # a refusal is reported to the modeller, not logged
 PatternError = re2.error
 
 
+def compiles(pattern: str) -> bool:
+    """True, or PatternError when RE2 cannot run the pattern; nothing is kept (a submitted
+    value may be a pattern, and values must not fill a cache)."""
+    return re2.compile(pattern, _OPTIONS) is not None
+
+
 @functools.lru_cache(maxsize=1024)
 def compiled(pattern: str):
-    """The pattern compiled by RE2; PatternError when RE2 cannot run it."""
+    """A form's pattern compiled by RE2, kept for the next value; PatternError when RE2
+    cannot run it."""
     return re2.compile(pattern, _OPTIONS)
 
 

@@ -153,8 +153,10 @@ def refused_by(content: bytes) -> ValidationFailed:
     return refused.value
 
 
-@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
-def test_bzip2_and_lzma_members_are_refused_before_unpacking(method, monkeypatch):
+@pytest.mark.parametrize(
+    ("method", "name"), [(zipfile.ZIP_BZIP2, "bzip2"), (zipfile.ZIP_LZMA, "lzma")]
+)
+def test_bzip2_and_lzma_members_are_refused_before_unpacking(method, name, monkeypatch):
     bomb = _lying(_zip({"pi_cycle.bpmn": b"\0" * (8 * 1024 * 1024)}, method), 10)
     assert len(bomb) < 10_000
     opened: list[str] = []
@@ -162,7 +164,7 @@ def test_bzip2_and_lzma_members_are_refused_before_unpacking(method, monkeypatch
     refused = refused_by(bomb)
     assert refused.errors == {
         "pi_cycle.bpmn": [
-            f"is compressed with method {method}; "
+            f"is compressed with {name}; "
             "zip the bundle with the usual deflate compression (or none)"
         ]
     }
