@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from http import HTTPStatus
 from typing import Any
@@ -13,13 +14,21 @@ from picycle.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from . import problems
-from .context import EXTENSION, Picycle, end_request_uow, prepare_request
+from .context import (
+    EXTENSION,
+    Picycle,
+    body_too_large,
+    end_request_uow,
+    picycle,
+    prepare_request,
+)
 from .parsing import NameConverter, name_converter_schema
 from .schemas import ProblemSchema
 from .views import BLUEPRINTS
 
 API_PATH = "/api/v1"
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+DEFAULT_MAX_UPLOAD_LENGTH = 20 * 1024 * 1024  # bundles of model files
 CONFIG_PREFIX = "PICYCLE_"
 JSON = "application/json"
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
@@ -87,6 +96,7 @@ def init_picycle(
     *,
     url_prefix: str = "",
     max_content_length: int | None = None,
+    max_upload_length: int | None = None,
 ) -> PicycleApi:
     """Mount the picycle API into ``app`` at ``{url_prefix}/api/v1``.
 
@@ -94,15 +104,24 @@ def init_picycle(
     authentication apply to its own URLs only; the host app's stay as they are. Config
     keys prefixed ``PICYCLE_`` (``PICYCLE_API_TITLE``, ``PICYCLE_OPENAPI_SWAGGER_UI_URL``,
     ...) override the OpenAPI settings; the body limit is ``max_content_length``, else
-    ``PICYCLE_MAX_CONTENT_LENGTH``, else 1 MiB, whatever the host's own limit is.
+    ``PICYCLE_MAX_CONTENT_LENGTH``, else 1 MiB, whatever the host's own limit is; that of
+    bundle uploads ``max_upload_length``, else ``PICYCLE_MAX_UPLOAD_LENGTH``, else 20 MiB.
     """
     base = url_prefix.rstrip("/") + API_PATH
-    limit = (
-        max_content_length
-        or app.config.get("PICYCLE_MAX_CONTENT_LENGTH")
-        or DEFAULT_MAX_CONTENT_LENGTH
+    app.extensions[EXTENSION] = Picycle(
+        engine=engine,
+        api_prefix=base,
+        max_content_length=int(
+            max_content_length
+            or app.config.get("PICYCLE_MAX_CONTENT_LENGTH")
+            or DEFAULT_MAX_CONTENT_LENGTH
+        ),
+        max_upload_length=int(
+            max_upload_length
+            or app.config.get("PICYCLE_MAX_UPLOAD_LENGTH")
+            or DEFAULT_MAX_UPLOAD_LENGTH
+        ),
     )
-    app.extensions[EXTENSION] = Picycle(engine=engine, api_prefix=base, max_content_length=limit)
     defaults = {
         "API_TITLE": "picycle",
         "API_VERSION": "1",
@@ -129,22 +148,46 @@ def init_picycle(
     )
     for blueprint, path in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=base + path)
-    app.before_request(_routing_problems(base))
+    app.before_request(_gate(base))
     return api
 
 
-def _routing_problems(base: str):
-    """Unknown URLs and wrong methods under the API's prefix as problem documents; Flask
-    never lets a blueprint handle those."""
+def _gate(base: str):
+    """Under the API's prefix, before anything else: a body declaring more than its route
+    takes is refused unread, token or not, whatever the route; unknown URLs and wrong
+    methods are problem documents (Flask never lets a blueprint handle those)."""
 
     def handle():
+        if not (request.path == base or request.path.startswith(base + "/")):
+            return None
+        view = current_app.view_functions.get(request.endpoint or "")
+        limit = picycle().body_limit(view)
+        if (request.content_length or 0) > limit or not _chunked_body_within(limit):
+            return problems.problem(413, body_too_large(limit))
         error = request.routing_exception
-        inside = request.path == base or request.path.startswith(base + "/")
-        if inside and isinstance(error, HTTPException) and (error.code or 0) >= 400:
+        if isinstance(error, HTTPException) and (error.code or 0) >= 400:
             return problems.from_http_exception(error)
         return None
 
     return handle
+
+
+def _chunked_body_within(limit: int) -> bool:
+    """A chunked body (one that declares no length, from a server that ends its stream) is
+    read up to one byte past the limit: over it, False; within it, it is kept and declared
+    like any other body. Other requests: True."""
+    environ = request.environ
+    if request.content_length is not None or not environ.get("wsgi.input_terminated"):
+        return True  # werkzeug reads no undeclared body from other servers
+    body = bytearray()
+    while len(body) <= limit and (chunk := environ["wsgi.input"].read(limit + 1 - len(body))):
+        body += chunk
+    if len(body) > limit:
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    return True
 
 
 def _setup_blueprints() -> None:
@@ -164,9 +207,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     opened on ``PICYCLE_DATABASE_URL`` (or the environment's default database).
     """
     app = Flask("picycle")
-    app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
     app.config.update(config or {})
     engine = app.config.get("PICYCLE_ENGINE") or Engine(app.config.get("PICYCLE_DATABASE_URL"))
-    init_picycle(app, engine, max_content_length=app.config["MAX_CONTENT_LENGTH"])
+    init_picycle(app, engine, max_content_length=app.config.get("MAX_CONTENT_LENGTH"))
     problems.register_handlers(app)
     return app

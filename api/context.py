@@ -22,7 +22,14 @@ class Picycle:
 
     engine: Engine
     api_prefix: str
-    max_content_length: int
+    max_content_length: int  # request bodies, bytes
+    max_upload_length: int  # bodies of views marked takes_uploads (bundles), bytes
+
+    def body_limit(self, view) -> int:
+        """The largest body the view (None: no view) accepts."""
+        if getattr(view, "picycle_uploads", False):
+            return self.max_upload_length
+        return self.max_content_length
 
 
 def picycle() -> Picycle:
@@ -75,6 +82,20 @@ def public(view):
     return view
 
 
+def takes_uploads(view):
+    """Mark a view as taking uploads: its body may reach the upload limit."""
+    view.picycle_uploads = True
+    return view
+
+
+def body_too_large(limit: int) -> str:
+    """Why a body was refused (the 413's detail), whoever refused it."""
+    return (
+        f"the request body is larger than {limit:,} bytes, the limit here "
+        "(the server's operator sets the limits)"
+    )
+
+
 def current_actor() -> Actor:
     return g.picycle_actor
 
@@ -92,8 +113,10 @@ def prepare_request() -> None:
     """Before every picycle view: cap the body size, open the request's unit of work (a
     write transaction for anything but a read) and resolve the bearer token in it."""
     state = picycle()
-    request.max_content_length = state.max_content_length
     view = current_app.view_functions.get(request.endpoint or "")
+    # A body declaring more was refused unread (app.py); a chunked one, which declares
+    # nothing, is cut off at the limit while it is read.
+    request.max_content_length = state.body_limit(view)
     if request.method == "OPTIONS" or getattr(view, "picycle_public", False):
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -8,19 +8,47 @@ deploy the shipped processes.
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 from picycle.engine import Engine
 
 from .app import create_app
+from .body_limits import largest_body, limit_waitress, limits_of
+
+BODY_LIMITS = ("PICYCLE_MAX_CONTENT_LENGTH", "PICYCLE_MAX_UPLOAD_LENGTH")
 
 log = logging.getLogger("picycle.serve")
 
 
 def make_app(engine: Engine | None = None) -> Flask:
     """The API on ``engine``, or on an engine opened from the environment. The schema is
-    ``picycle init``'s job: several servers may start at once, and none should migrate."""
-    return create_app({"PICYCLE_ENGINE": engine or Engine()})
+    ``picycle init``'s job: several servers may start at once, and none should migrate.
+    The body limits are ``PICYCLE_MAX_CONTENT_LENGTH`` and ``PICYCLE_MAX_UPLOAD_LENGTH``
+    from the environment, when set."""
+    limits = {key: _byte_count(key) for key in BODY_LIMITS if os.environ.get(key)}
+    return create_app({"PICYCLE_ENGINE": engine or Engine(), **limits})
+
+
+def _byte_count(key: str) -> int:
+    text = os.environ[key].strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{key} must be a number of bytes (a whole number above 0), not {text!r}")
+    return int(text)
+
+
+def create_server(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
+    """A waitress server for the API ``app`` that refuses bodies over their route's limit
+    before reading them (``api/body_limits.py``)."""
+    from waitress.server import create_server as create_waitress
+
+    # waitress refuses at this size itself; the routes' own limits are checked first.
+    largest = largest_body(app) + 1
+    server = create_waitress(
+        app, host=host, port=port, threads=threads, ident="picycle", max_request_body_size=largest
+    )
+    limit_waitress(server, limits_of(app))
+    return server
 
 
 def serve(
@@ -28,15 +56,13 @@ def serve(
 ) -> None:
     """Run the API under waitress until interrupted, on ``engine`` or on one opened from
     the environment (and closed at the end)."""
-    import waitress
-
     own = engine is None
     engine = engine or Engine()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change
     log.info("picycle API on http://%s:%d/api/v1 (docs at /api/v1/docs)", host, port)
     try:
-        waitress.serve(make_app(engine), host=host, port=port, threads=threads, ident="picycle")
+        create_server(make_app(engine), host, port, threads).run()
     finally:
         if own:
             engine.dispose()

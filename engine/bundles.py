@@ -4,15 +4,15 @@ uploaded zip archive, and checking the names it holds."""
 from __future__ import annotations
 
 import io
-import lzma
 import zipfile
 import zlib
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
-from .spiff.validation.documents import FORMS_FOLDER
+from .spiff.validation.documents import FORMS_FOLDER, MAX_BUNDLE_BYTES, MAX_FILE_BYTES
 from .spiff.validation.documents import MAX_FILES as MAX_FILES  # files in a bundle, at most
+from .spiff.validation.problems import BUNDLE
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -21,9 +21,11 @@ def read_bundle(folder: Path) -> dict[str, bytes]:
     """Files keyed by their path relative to ``folder`` (``forms/x.schema.json``)."""
     if not folder.is_dir():
         raise ValidationFailed(f"{folder} is not a folder", {"path": ["not a folder"]})
+    paths = sorted(folder.rglob("*"))
+    _refuse_links_out(folder, paths)
     bundle = {
         path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
+        for path in paths
         if path.is_file() and path.suffix in MODEL_SUFFIXES
     }
     if not any(name.endswith(".bpmn") for name in bundle):
@@ -31,13 +33,31 @@ def read_bundle(folder: Path) -> dict[str, bytes]:
     return bundle
 
 
-MAX_ARCHIVE_FILES = 500
-MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
+def _refuse_links_out(folder: Path, paths: list[Path]) -> None:
+    """Symbolic links may point within the folder only: a bundle never publishes a file
+    from elsewhere on the machine."""
+    root = folder.resolve()
+    leaving = [p for p in paths if p.is_symlink() and not p.resolve().is_relative_to(root)]
+    if leaving:
+        message = "is a symbolic link leading out of the bundle folder: copy the file in instead"
+        names = [path.relative_to(folder).as_posix() for path in leaving]
+        raise ValidationFailed(f"{', '.join(names)} {message}", {name: [message] for name in names})
+
+
+MAX_ARCHIVE_FILES = MAX_FILES
+MAX_RATIO = 100  # unpacked bytes per compressed byte: real models stay far below
+_RATIO_FLOOR = 1024  # compressed bytes below which a member is judged as if it had this many
+_CHUNK = 64 * 1024
+# Only the compressions whose reading zipfile bounds chunk by chunk; bzip2 and lzma members
+# would unpack a whole block at once, however large.
+_COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+_REFUSED_COMPRESSIONS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
 
 
 def read_zip(content: bytes) -> dict[str, bytes]:
     """The model files of a zip archive, refusing paths that climb out of it (zip slip),
-    absolute paths and archives that unpack too large (zip bombs)."""
+    absolute paths and members that unpack too large (zip bombs). Sizes are counted while
+    unpacking, never taken from the archive's directory, which may lie."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = [
@@ -47,37 +67,67 @@ def read_zip(content: bytes) -> dict[str, bytes]:
         ]
     except (zipfile.BadZipFile, ValueError) as error:
         message = f"not a readable zip archive: {error}"
-        raise ValidationFailed(message, {"file": [str(error)]}) from error
+        raise ValidationFailed(message, {BUNDLE: [message]}) from error
     if len(members) > MAX_ARCHIVE_FILES:
-        raise ValidationFailed(
-            "the archive holds too many files", {"file": [f"at most {MAX_ARCHIVE_FILES} files"]}
-        )
-    if sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
-        raise ValidationFailed(
-            "the archive unpacks to more than 20 MB", {"file": ["at most 20 MB unpacked"]}
-        )
+        message = f"the archive holds more than {MAX_ARCHIVE_FILES} files"
+        raise ValidationFailed(message, {BUNDLE: [message]})
     bundle = {}
+    unpacked = 0
     for member in members:
         path = PurePosixPath(member.filename)
         if path.is_absolute() or ".." in path.parts or "\\" in member.filename:
-            raise ValidationFailed(
-                f"unsafe path in archive: {member.filename}",
-                {member.filename: ["paths must stay inside the archive"]},
-            )
+            raise _refused(member, "is an unsafe path in archive: paths must stay inside it")
         if path.suffix in MODEL_SUFFIXES:
-            try:
-                bundle[path.as_posix()] = archive.read(member)
-            except _UNPACKING_ERRORS as error:
-                message = f"{member.filename} cannot be unpacked: {type(error).__name__}"
-                raise ValidationFailed(message, {member.filename: [message]}) from error
+            bundle[path.as_posix()] = _unpack(archive, member, unpacked, archive_size=len(content))
+            unpacked += len(bundle[path.as_posix()])
     return _without_common_folder(bundle)
 
 
-# Damaged data, a wrong checksum, an encrypted member, a compression zipfile does not know.
+def _unpack(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, before: int, archive_size: int
+) -> bytes:
+    """One member, chunk by chunk, refused as soon as it passes a limit (``before``: the
+    bytes the archive's other members unpacked to)."""
+    method = member.compress_type
+    if method not in _COMPRESSIONS:
+        raise _refused(
+            member,
+            f"is compressed with {_REFUSED_COMPRESSIONS.get(method, f'method {method}')}; "
+            "zip the bundle with the usual deflate compression (or none)",
+        )
+    # The compressed size is the directory's word too: never more than the archive.
+    ratio_base = MAX_RATIO * max(min(member.compress_size, archive_size), _RATIO_FLOOR)
+    chunks: list[bytes] = []
+    read = 0
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                read += len(chunk)
+                if read > MAX_FILE_BYTES:
+                    raise _refused(member, f"unpacks to more than {MAX_FILE_BYTES:,} bytes")
+                if before + read > MAX_BUNDLE_BYTES:
+                    raise _refused(
+                        member, f"takes the archive past {MAX_BUNDLE_BYTES:,} bytes unpacked"
+                    )
+                if read > ratio_base:
+                    raise _refused(
+                        member, f"unpacks to more than {MAX_RATIO} times its compressed size"
+                    )
+                chunks.append(chunk)
+    except _UNPACKING_ERRORS as error:
+        raise _refused(member, f"cannot be unpacked: {type(error).__name__}") from error
+    return b"".join(chunks)
+
+
+def _refused(member: zipfile.ZipInfo, fault: str) -> ValidationFailed:
+    name = member.filename if printable(member.filename) else repr(member.filename)
+    return ValidationFailed(f"{name} {fault}", {name: [fault]})
+
+
+# Damaged data, a wrong checksum, an encrypted member.
 _UNPACKING_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
-    lzma.LZMAError,
     EOFError,
     OSError,
     RuntimeError,

@@ -6,17 +6,34 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import SchemaError, ValidationError
+from referencing import Registry
 
+from . import patterns
 from .errors import ValidationFailed
+from .form_checks import form_faults
+from .spiff.validation.model import FormFaults
+
+
+def _pattern(validator, pattern, instance, schema):
+    """jsonschema's pattern keyword, matched by RE2."""
+    if validator.is_type(instance, "string") and not patterns.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+_FORMATS = FormatChecker()
+_FORMATS.checks("regex", raises=patterns.PatternError)(patterns.compiles)
+# References resolve within the form: nothing is ever fetched or read to resolve one.
+_NOTHING_TO_RETRIEVE = Registry()
 
 
 class Form:
     def __init__(self, name: str, schema: dict[str, Any]):
         self.name = name
         self.schema = schema
-        self._validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        self._validator = _Validator(schema, format_checker=_FORMATS, registry=_NOTHING_TO_RETRIEVE)
 
     @property
     def fields(self) -> dict[str, dict[str, Any]]:
@@ -63,11 +80,24 @@ def _describe(error) -> Iterator[tuple[str, str]]:
         yield ".".join(path) or "data", error.message
 
 
+NOT_AN_OBJECT = (
+    'a form is a JSON Schema object ({"type": "object", "properties": {...}}) naming its fields'
+)
+
+
 def parse_form(name: str, text: str | bytes) -> Form:
+    """The form in a file; ValidationFailed (FormFaults, with lines, for what is wrong inside
+    a valid schema) naming the file when it is not one picycle can run safely."""
     try:
         schema = json.loads(text)
+        if not isinstance(schema, dict):
+            raise ValidationFailed(f"{name}: {NOT_AN_OBJECT}", {name: [NOT_AN_OBJECT]})
         Draft202012Validator.check_schema(schema)
     except (ValueError, SchemaError) as error:
         message = f"not a valid JSON Schema: {getattr(error, 'message', error)}"
         raise ValidationFailed(f"{name}: {message}", {name: [message]}) from error
+    source = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    faults = form_faults(source, schema)
+    if faults:
+        raise FormFaults(name, faults)
     return Form(name, schema)

@@ -11,7 +11,13 @@ from picycle.engine.services import definitions, migration
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from .. import problems
-from ..context import current_actor, engine_for_own_transactions, request_uow
+from ..context import (
+    current_actor,
+    engine_for_own_transactions,
+    picycle,
+    request_uow,
+    takes_uploads,
+)
 from ..definition_schemas import (
     BulkMigrationSchema,
     BundleProblemSchema,
@@ -35,15 +41,11 @@ blp = PicycleBlueprint(
     "read and compare them; move running cycles onto another version (admins)",
 )
 
-# The body limit of uploads; every other request keeps the API's own (1 MiB by default).
-UPLOAD_LIMIT_KEY = "PICYCLE_MAX_UPLOAD_LENGTH"
-DEFAULT_MAX_UPLOAD_LENGTH = 20 * 1024 * 1024
 MAX_FORM_FIELD = 500_000  # a non-file multipart field (none is expected); Flask's default
 ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 MULTIPART = "multipart/form-data"
 XML = "application/xml"
 JSON = "application/json"
-BUNDLE = "bundle"  # the file named by problems about the upload as a whole
 
 PROCESS_ID = f"<string(maxlength={MAX_NAME}):process_id>"
 VERSION = f"<int(min=1, max={MAX_ID}):version>"
@@ -89,6 +91,7 @@ UPLOAD_BODY = {
 
 
 @blp.route("/process-definitions", methods=["POST"])
+@takes_uploads
 @blp.arguments(DeployArgs, location="query", unknown=RAISE)
 @blp.response(201, DeploymentResultSchema, description="Deployed: a new version of each process")
 @blp.alt_response(
@@ -137,8 +140,7 @@ def deploy(args):
 
 def _uploaded_bundle() -> dict[str, bytes]:
     """The files of the upload: multipart parts or a zip archive, names checked."""
-    limit = int(current_app.config.get(UPLOAD_LIMIT_KEY) or DEFAULT_MAX_UPLOAD_LENGTH)
-    request.max_content_length = limit
+    limit = picycle().max_upload_length
     request.max_form_memory_size = MAX_FORM_FIELD
     request.max_form_parts = MAX_FILES + 10
     try:
@@ -197,7 +199,8 @@ def _from_zip(content: bytes) -> dict[str, bytes]:
     try:
         return read_zip(content)
     except ValidationFailed as error:
-        raise InvalidModel(str(error), [_fault(BUNDLE, str(error))]) from error
+        faults = [_fault(file, m) for file, messages in error.errors.items() for m in messages]
+        raise InvalidModel(str(error), faults) from error
 
 
 def _fault(file: str, message: str) -> dict:

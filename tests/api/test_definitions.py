@@ -289,6 +289,18 @@ def _lying_sizes() -> bytes:
     return bytes(content)
 
 
+def _bzip2_bomb() -> bytes:
+    """A bzip2 member of 16 MiB that says it holds 10 bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("pi_cycle.bpmn", b"\0" * (16 * 1024 * 1024))
+    content = bytearray(buffer.getvalue())
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = content.find(header) + offset
+        content[at : at + 4] = (10).to_bytes(4, "little")
+    return bytes(content)
+
+
 def _files(**named: bytes):
     return lambda: {"data": multipart(named), "content_type": "multipart/form-data"}
 
@@ -324,7 +336,8 @@ HOSTILE = {
     "empty zip": (_zip_body(zipped({})), 422, "no .bpmn file"),
     "not a zip": (_zip_body(b"PK not really"), 422, "not a readable zip"),
     "zip slip": (_zip_body(_slip()), 422, "unsafe path"),
-    "zip bomb": (_zip_body(_bomb()), 422, "more than 20 MB"),
+    "zip bomb": (_zip_body(_bomb()), 422, "100 times its compressed size"),
+    "bzip2 bomb": (_zip_body(_bzip2_bomb()), 422, "compressed with bzip2"),
     "lying zip": (_zip_body(_lying_sizes()), 422, "cannot be unpacked"),
     "climbing name": (_files(**{"../pi_cycle.bpmn": b"<x/>"}), 422, "relative path"),
     "absolute name": (_files(**{"/etc/pi_cycle.bpmn": b"<x/>"}), 422, "relative path"),
@@ -354,6 +367,36 @@ def test_hostile_uploads_are_refused_and_deploy_nothing(api, engine, kind):
     if status == 422:
         assert body["errors"]
     assert (deployments(engine), events(engine)) == (1, before)
+
+
+def test_an_archive_member_refused_is_named(api):
+    response = api.post("ada", "/process-definitions", **_zip_body(_bomb())())
+    body = assert_problem(response, 422)
+    assert [p["file"] for p in body["problems"]] == ["forms/f0.json"]
+
+
+def test_a_form_reaching_outside_the_bundle_is_refused_with_its_line(
+    deploy, engine, shipped, tmp_path
+):
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"const": "secret-0b7e"}))
+    bundle = form_change(
+        shipped, FORM, lambda s: s["properties"].update(note={"$ref": secret.as_uri()})
+    )
+    response = deploy(bundle)
+    body = assert_problem(response, 422)
+    assert "secret-0b7e" not in response.get_data(as_text=True)
+    [problem] = [p for p in body["problems"] if p["file"] == FORM]
+    assert problem["line"] == line_of(bundle, secret.as_uri(), FORM)
+    assert "points outside the form" in problem["message"]
+    assert deployments(engine) == 1
+
+
+def test_a_form_that_is_not_an_object_is_refused(deploy, engine, shipped):
+    response = deploy(revised(shipped, **{FORM: b"true"}))
+    body = assert_problem(response, 422)
+    assert [p["file"] for p in body["problems"] if p["severity"] == "error"] == [FORM]
+    assert deployments(engine) == 1
 
 
 def test_upload_problems_name_the_file(api):

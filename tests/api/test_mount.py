@@ -75,17 +75,26 @@ def _free_port() -> int:
 
 
 def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
-    import waitress
+    import waitress.server
 
     served = {}
 
-    def fake_serve(app, **options):
+    class FakeServer:
+        def run(self):
+            served["ran"] = True
+
+    def fake_create_server(app, **options):
         served.update(options, app=app)
+        return FakeServer()
 
     monkeypatch.setenv("PICYCLE_DATABASE_URL", f"sqlite:///{tmp_path / 'served.db'}")
-    monkeypatch.setattr(waitress, "serve", fake_serve)
+    monkeypatch.setattr(waitress.server, "create_server", fake_create_server)
+    monkeypatch.setattr("picycle.api.serve.limit_waitress", lambda server, limits: None)
     serve("127.0.0.1", 8123, 4)
     assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 8123, 4)
+    # waitress reads no body larger than the largest limit, that of uploads (20 MiB).
+    assert served["max_request_body_size"] == 20 * 1024 * 1024 + 1
+    assert served["ran"]
     assert served["app"].test_client().get("/api/v1/health").json["database"] == "ok"
 
 

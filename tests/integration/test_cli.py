@@ -131,6 +131,24 @@ def test_bad_input_is_one_line_on_stderr_and_a_failure(picycle, args, message):
     assert result.stdout == ""
 
 
+def test_deploy_refuses_a_link_out_of_the_bundle_and_publishes_nothing(picycle, tmp_path):
+    import shutil
+
+    secret = tmp_path / "secret.schema.json"
+    secret.write_text('{"type": "object", "description": "secret-5e1d"}')
+    draft = tmp_path / "draft"
+    shutil.copytree(shipped_processes(), draft)
+    form = draft / "forms" / "leadership-approval.schema.json"
+    form.unlink()
+    form.symlink_to(secret)
+    refused = picycle("deploy", str(draft))
+    assert refused.exit_code == 1
+    assert "forms/leadership-approval.schema.json" in refused.stderr
+    assert "symbolic link" in refused.stderr
+    listed = picycle("definition", "list").output
+    assert "pi_cycle v1" in listed and "v2" not in listed
+
+
 def test_the_demo_drives_a_whole_cycle(picycle):
     result = picycle("demo")
     assert result.exit_code == 0, result.output

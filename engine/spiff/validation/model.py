@@ -10,6 +10,7 @@ from functools import cached_property
 from lxml import etree
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
+from ...errors import ValidationFailed
 from .documents import Document
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -25,8 +26,18 @@ _PREFIXES = {
 }
 _QUALIFIED = re.compile(r"\{([^}]*)\}")
 
-# Reads one form file (name, content); raises ValidationFailed saying what is wrong with it.
+# Reads one form file (name, content); raises ValidationFailed saying what is wrong with it
+# (FormFaults when it can say on which lines).
 FormParser = Callable[[str, bytes], object]
+
+
+class FormFaults(ValidationFailed):
+    """A form file's faults, each with its line (None when unknown)."""
+
+    def __init__(self, name: str, faults: list[tuple[int | None, str]]):
+        messages = [message for _, message in faults]
+        super().__init__(f"{name}: {'; '.join(messages)}", {name: messages})
+        self.faults = faults
 
 
 def bpmn(local_name: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator
 
 from ...errors import ValidationFailed
 from .documents import FORMS_FOLDER
-from .model import Bundle, describe, spiff_extension, spiff_properties
+from .model import Bundle, FormFaults, describe, spiff_extension, spiff_properties
 from .problems import ERROR, Problem, at
 
 
@@ -77,6 +77,9 @@ def _forms_and_rules(bundle: Bundle) -> Iterator[Problem]:
 def _form_problems(bundle: Bundle, path: str) -> Iterator[Problem]:
     try:
         bundle.parse_form(path, bundle.files[path])
+    except FormFaults as error:
+        for line, message in error.faults:
+            yield Problem(ERROR, path, line, None, message)
     except ValidationFailed as error:
         cause = error.__cause__
         line = cause.lineno if isinstance(cause, json.JSONDecodeError) else None
