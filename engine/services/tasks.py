@@ -18,7 +18,7 @@ from ..read_models import TaskDetail, task_detail
 from ..repository import TASK_COLUMNS, task_record
 from ..uow import UnitOfWork
 from ..vocabulary import TaskState
-from .users import existing_users
+from .users import task_workers
 
 
 def get_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskDetail:
@@ -63,7 +63,7 @@ def unclaim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskDetail:
 
 def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, Any]) -> TaskDetail:
     """Validate the form data (schema, then the method's rules) and move the cycle on."""
-    exists = partial(existing_users, uow)
+    exists = partial(task_workers, uow)
     return _act(
         uow, actor, "complete", task_id, lambda cycle: cycle.complete(actor, task_id, data, exists)
     )
