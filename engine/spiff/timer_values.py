@@ -48,7 +48,7 @@ def _date(value: str, limits: ModelLimits) -> str | None:
 
 def _duration(value: str, limits: ModelLimits) -> str | None:
     duration = Timer.parse_iso_duration(value)
-    if _seconds(duration, longest=False) <= 0:
+    if _seconds(duration, shortest=True) <= 0:
         return "waits no time at all: give a duration above zero, or remove the timer"
     return _beyond_horizon(duration, 1, limits)
 
@@ -71,7 +71,7 @@ def _cycle(value: str, limits: ModelLimits) -> str | None:
         variable = variable_name("timer_max_repetitions")
         return f"repeats {repetitions:,} times; a timer may repeat at most {most:,} ({variable})"
     shortest = limits.timer_min_interval_seconds
-    if _seconds(durations[0], longest=False) < shortest:
+    if _seconds(durations[0], shortest=True) < shortest:
         variable = variable_name("timer_min_interval_seconds")
         return (
             f"repeats more often than every {shortest:,} seconds, the shortest interval "
@@ -82,7 +82,7 @@ def _cycle(value: str, limits: ModelLimits) -> str | None:
 
 def _beyond_horizon(duration: dict, times: int, limits: ModelLimits) -> str | None:
     horizon = limits.timer_horizon_days
-    if _seconds(duration, longest=True) * times <= horizon * 86400:
+    if _seconds(duration, shortest=False) * times <= horizon * 86400:
         return None
     variable = variable_name("timer_horizon_days")
     return (
@@ -91,10 +91,10 @@ def _beyond_horizon(duration: dict, times: int, limits: ModelLimits) -> str | No
     )
 
 
-def _seconds(duration: dict, *, longest: bool) -> float:
-    """A duration's length in seconds, counting years and months at their longest (366 and
-    31 days) or shortest (365 and 28); SpiffWorkflow's own count depends on the start date."""
-    year, month = (366, 31) if longest else (365, 28)
+def _seconds(duration: dict, *, shortest: bool) -> float:
+    """A duration's length in seconds, counting years and months at their shortest (365 and
+    28 days) or on average; SpiffWorkflow's own count depends on the start date."""
+    year, month = (365, 28) if shortest else (365.25, 365.25 / 12)
     days = duration.get("years", 0) * year + duration.get("months", 0) * month
     rest = sum(duration.get(unit, 0) * seconds for unit, seconds in _SECONDS.items())
     return days * 86400 + rest
