@@ -34,19 +34,19 @@ class ModelLimits:
         values = {}
         for field in fields(cls):
             name = variable_name(field.name)
-            text = environ.get(name)
-            if text is None:
-                continue
-            try:
-                values[field.name] = int(text)
-            except ValueError:
-                values[field.name] = 0
-            if values[field.name] < 1:
-                raise ValueError(f"{name} must be a whole number above 0, not '{text}'")
+            if (text := environ.get(name)) is not None:
+                values[field.name] = _whole_number_above_zero(name, text)
         return cls(**values)
 
 
 DEFAULT_LIMITS = ModelLimits()
+
+
+def _whole_number_above_zero(name: str, text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number above 0, not '{text}'")
+    return value
 
 
 def variable_name(limit: str) -> str:
