@@ -43,7 +43,7 @@ DEFAULT_LIMITS = ModelLimits()
 
 
 def _whole_number_above_zero(name: str, text: str) -> int:
-    value = int(text) if text.strip().isdigit() else 0
+    value = int(text) if text.strip().isdecimal() else 0
     if value < 1:
         raise ValueError(f"{name} must be a whole number above 0, not '{text}'")
     return value
