@@ -18,7 +18,8 @@ MICROPROJECT_MAX_DAYS = 90
 class RuleContext:
     task_data: dict[str, Any]
     today: date
-    # Which of the given names are active users: asked once per submission.
+    # Which of the given names are active users able to work tasks (auditors only read):
+    # asked once per submission.
     existing_users: Callable[[Collection[str]], set[str]]
 
 
@@ -98,7 +99,9 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
         if project["owner"] not in users:
             errors.add(
                 f"microprojects.{n}.owner",
-                f"microproject '{title}' names owner '{project['owner']}', who is not a user",
+                f"microproject '{title}' names owner '{project['owner']}', who is not an "
+                "active user able to work its tasks: choose a member or an admin (auditors "
+                "only read)",
             )
         due = date.fromisoformat(project["due"])
         if due < context.today:

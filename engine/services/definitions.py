@@ -18,6 +18,7 @@ from ..forms import parse_form
 from ..read_models import DefinitionDetail, DefinitionFile, DefinitionView
 from ..rules import RULES
 from ..spiff import serializer
+from ..spiff.limits import ModelLimits
 from ..spiff.parser import parse_bundle
 from ..spiff.validation import Problem, validate_bundle
 from ..uow import UnitOfWork
@@ -68,7 +69,11 @@ def deploy(
         )
     known_groups = set(uow.session.scalars(select(Group.name)))
     problems = validate_bundle(
-        files, rule_names=RULES.keys(), parse_form=parse_form, known_groups=known_groups
+        files,
+        rule_names=RULES.keys(),
+        parse_form=parse_form,
+        known_groups=known_groups,
+        limits=ModelLimits.from_environment(),
     )
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]

@@ -22,7 +22,7 @@ from ..errors import Conflict, ModelError, NotFound
 from ..read_models import IncidentView, Page, incident_view
 from ..uow import UnitOfWork
 from ..vocabulary import IncidentAction, IncidentResolution
-from .users import actor_named, existing_users
+from .users import actor_named, task_workers
 
 
 def raise_incident(
@@ -139,7 +139,7 @@ def _attempt_again(
             f"task {task_id} is no longer open (it was completed or withdrawn since): "
             "dismiss the incident instead"
         )
-    cycle.complete(attempted, task_id, data or {}, partial(existing_users, uow))
+    cycle.complete(attempted, task_id, data or {}, partial(task_workers, uow))
     return cycle
 
 

@@ -19,7 +19,7 @@ from ..repository import TASK_COLUMNS, task_record
 from ..uow import UnitOfWork
 from ..vocabulary import IncidentAction, TaskState
 from .incidents import raise_incident
-from .users import existing_users
+from .users import task_workers
 
 
 def get_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskDetail:
@@ -64,7 +64,7 @@ def unclaim_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskDetail:
 
 def complete_task(uow: UnitOfWork, actor: Actor, task_id: str, data: dict[str, Any]) -> TaskDetail:
     """Validate the form data (schema, then the method's rules) and move the cycle on."""
-    exists = partial(existing_users, uow)
+    exists = partial(task_workers, uow)
     try:
         return _act(
             uow,

@@ -126,9 +126,12 @@ def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     return _actor_from(uow.session.execute(_HOLDING, {"token_hash": hash_token(token)}))
 
 
-def existing_users(uow: UnitOfWork, names: Collection[str]) -> set[str]:
-    """Which of ``names`` are active users (a microproject's owner must be one)."""
-    found = select(User.name).where(User.name.in_(sorted(names)), User.active)
+def task_workers(uow: UnitOfWork, names: Collection[str]) -> set[str]:
+    """Which of ``names`` are active users whose role lets them work tasks (a microproject's
+    owner must be one: its implementation task is assigned to them)."""
+    found = select(User.name).where(
+        User.name.in_(sorted(names)), User.active, User.role != Role.AUDITOR
+    )
     return set(uow.session.scalars(found))
 
 

@@ -345,6 +345,21 @@ def check_script(source: str) -> list[str]:
     return list(_compile(source, "exec").problems)
 
 
+def offered_names() -> frozenset[str]:
+    """The names model code can use without defining them: builtins and date helpers."""
+    return frozenset(_BUILTINS) | frozenset(_MODEL_GLOBALS)
+
+
+def attribute_refusal(name: str) -> str | None:
+    """Why reading the attribute ``name`` is refused when model code runs; None if it is not."""
+    if name.startswith("_") or name in _INTERNAL_ATTRIBUTES:
+        try:
+            _guarded_getattr(None, name)
+        except ScriptRejected as refusal:
+            return str(refusal)
+    return None
+
+
 # --- the SpiffWorkflow seam --------------------------------------------------------------------
 
 

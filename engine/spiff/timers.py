@@ -5,6 +5,10 @@ time (the worker passes the current time, tests move it forward), set here per c
 ``engine_time``. These subclasses take "now" from it and leave SpiffWorkflow itself as it
 is: a host application using SpiffWorkflow keeps its own timers. Only the methods that
 read the clock are overridden; outside ``engine_time`` they read the real UTC clock.
+
+A value computed when a timer starts is held to the limits the validator holds literal
+values to: one that is not ISO 8601, waits no time, repeats too often or reaches too far
+fails the step, naming the timer and the limit.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+
+from .limits import ModelLimits
+from .timer_values import timer_value_problem
 
 _engine_now: ContextVar[datetime | None] = ContextVar("picycle_engine_now", default=None)
 
@@ -44,7 +52,7 @@ class EngineClockTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = _evaluated(my_task, self.expression, "timeDate")
             my_task._set_internal_data(event_value=event_value)
         if self.parse_time_or_duration(event_value) < engine_now():
             my_task._set_internal_data(event_fired=True)
@@ -58,7 +66,7 @@ class EngineClockDuration(DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             start = engine_now()
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            expression = _evaluated(my_task, self.expression, "timeDuration")
             duration = self.get_timedelta_from_start(self.parse_iso_duration(expression), start)
             event_value = (start + duration).isoformat()
             my_task._set_internal_data(event_value=event_value)
@@ -74,7 +82,7 @@ class EngineClockCycle(CycleTimerEventDefinition):
         now = engine_now()
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            expression = _evaluated(my_task, self.expression, "timeCycle")
             cycles, start, duration = _recurring_interval(expression, now)
             event_value = {
                 "cycles": cycles,
@@ -95,6 +103,16 @@ class EngineClockCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=event_value)
         return ready
+
+
+def _evaluated(my_task, expression: str, kind: str) -> str:
+    """The timer's value, computed now; the step fails when it is not one picycle runs."""
+    value = my_task.workflow.script_engine.evaluate(my_task, expression)
+    problem = timer_value_problem(kind, value, ModelLimits.from_environment())
+    if problem is not None:
+        element = my_task.task_spec.bpmn_id
+        raise WorkflowTaskException(f"the {kind} of '{element}': {problem}", task=my_task)
+    return value
 
 
 def _recurring_interval(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:

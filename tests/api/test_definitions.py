@@ -211,6 +211,48 @@ def test_a_broken_draft_lists_every_problem_and_deploys_nothing(deploy, engine, 
     assert (deployments(engine), events(engine)) == (1, before)
 
 
+RECORDED = "implemented_microproject = dict(microproject, status=status, report=report)"
+
+
+@pytest.mark.parametrize(
+    ("call", "refusal"),
+    [
+        ("open('/etc/passwd').read()", "'open' is not available in model scripts"),
+        ("getattr(report, 'upper')()", "'getattr' is not available in model scripts"),
+        ("type(report).__name__", "names starting with '_' are not allowed"),
+        ("str(type(report))", "'type' is not available in model scripts"),
+        ("'{0}'.format(report)", "'.format()' is not allowed in model scripts"),
+        ("date.today().isoformat()", "'.today()' cannot run in model scripts"),
+    ],
+    ids=["open", "getattr", "type-dunder", "type", "format", "date-today"],
+)
+def test_a_dry_run_names_a_call_the_sandbox_would_refuse(deploy, engine, shipped, call, refusal):
+    """These compile, so they used to pass the dry run and then fail every time they ran."""
+    script = f"{RECORDED}\nnote = {call}"
+    draft = with_text(shipped, "pi_cycle.bpmn", RECORDED, script)
+    before = events(engine)
+    for query in ("", "?dry_run=true"):
+        body = assert_problem(deploy(draft, query=query), 422)
+        (problem,) = body["problems"]
+        assert (problem["file"], problem["element_id"]) == (
+            "pi_cycle.bpmn",
+            "record_implementation",
+        )
+        assert problem["line"] == line_of(draft, RECORDED) + 1
+        assert "Line 2: " + refusal in problem["message"]
+    assert (deployments(engine), events(engine)) == (1, before)
+
+
+def test_the_size_limits_of_a_model_are_configurable(deploy, engine, shipped, monkeypatch):
+    monkeypatch.setenv("PICYCLE_MODEL_MAX_ELEMENTS", "10")
+    body = assert_problem(deploy(shipped, query="?dry_run=true"), 422)
+    (problem,) = body["problems"]
+    assert problem["element_id"] == "pi_cycle"
+    assert "a process may have at most 10 (PICYCLE_MODEL_MAX_ELEMENTS)" in problem["message"]
+    monkeypatch.setenv("PICYCLE_MODEL_MAX_ELEMENTS", "500")
+    assert deploy(shipped, query="?dry_run=true").status_code == 200
+
+
 def test_only_admins_deploy(deploy, engine, shipped):
     for who in ("pia", "audrey"):
         body = assert_problem(

@@ -5,6 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.services import users
+
 from tests.api.conftest import ASSESSMENT, assert_problem, audit_count, audit_events
 from tests.support import INDICATORS, UNIT
 
@@ -377,3 +381,31 @@ def test_assigned_tasks_due_dates_are_end_of_day(api, walker, clock):
     walk.approve()
     due = [t["due_at"] for t in api.get("omar", "/tasks").json["items"]]
     assert due == [(clock() + timedelta(days=5)).strftime("%Y-%m-%dT23:59:59+00:00")]
+
+
+@pytest.mark.parametrize("owner", ["audrey", "nobody", "gone"])
+def test_a_microproject_owner_must_be_someone_who_can_work_the_task(
+    api, walker, clock, engine, owner
+):
+    """An auditor (or a stranger, or a deactivated user) as owner would leave the
+    implementation task to nobody who may complete it: the design is refused and nothing
+    changes."""
+    with engine.unit_of_work() as uow:
+        users.add_user(uow, SYSTEM, "gone", "member", ["Department Team"])
+    with engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "gone", active=False)
+    walk = walker()
+    walk.assess()
+    walk.identify_gaps()
+    task = walk.task("design_microprojects")
+    due = (clock().date() + timedelta(days=30)).isoformat()
+    project = {"title": "Triage", "gap": "backlog", "owner": owner, "due": due, "deliverable": "x"}
+    before = audit_count(engine)
+    response = api.post(
+        "dana", f"/tasks/{task['id']}/complete", json={"data": {"microprojects": [project]}}
+    )
+    body = assert_problem(response, 422, type="urn:picycle:problem:validation-failed")
+    assert list(body["errors"]) == ["microprojects.0.owner"]
+    (message,) = body["errors"]["microprojects.0.owner"]
+    assert f"'{owner}', who is not an active user able to work its tasks" in message
+    assert audit_count(engine) == before

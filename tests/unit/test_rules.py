@@ -78,7 +78,8 @@ def test_the_owner_must_be_a_user_and_the_gap_an_open_one():
     with pytest.raises(ValidationFailed) as refused:
         design(microproject(owner="nobody", gap="backlog"))
     assert set(refused.value.errors) == {"microprojects.0.owner", "microprojects.0.gap"}
-    assert "'nobody', who is not a user" in refused.value.errors["microprojects.0.owner"][0]
+    (message,) = refused.value.errors["microprojects.0.owner"]
+    assert "'nobody', who is not an active user able to work" in message
 
 
 def test_indicator_keys_must_be_unique():

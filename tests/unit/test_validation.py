@@ -17,9 +17,9 @@ from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.errors import ValidationFailed
 from picycle.engine.forms import parse_form
 from picycle.engine.rules import RULES
+from picycle.engine.spiff.limits import DEFAULT_LIMITS
 from picycle.engine.spiff.validation import ERROR, WARNING, Problem, validate_bundle
 from picycle.engine.spiff.validation import bundle as bundle_module
-from picycle.engine.spiff.validation.documents import MAX_BUNDLE_BYTES, MAX_FILE_BYTES
 
 MINIMAL = Path(__file__).parents[1] / "data" / "bpmn" / "minimal"
 BPMN = "minimal.bpmn"
@@ -182,6 +182,10 @@ def test_a_file_that_is_not_utf8_is_refused():
     files = minimal()
     files[BPMN] = files[BPMN].decode().replace("Review a proposal", "Révision").encode("latin-1")
     assert_error(validate(files), BPMN, None, None, "is not UTF-8 text")
+
+
+MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
+MAX_BUNDLE_BYTES = DEFAULT_LIMITS.max_bundle_bytes
 
 
 def test_a_file_over_the_size_limit_is_refused():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 
+from ..limits import DEFAULT_LIMITS, ModelLimits
 from .decision_tables import check_decision_tables
 from .documents import read_files
 from .expressions import check_expressions
@@ -14,12 +15,14 @@ from .model import Bundle, FormParser
 from .problems import BUNDLE, ERROR, Problem
 from .references import check_references
 from .schema import check_schemas
+from .size import check_size
 
 MAX_PROBLEMS = 500  # past this, more of them help nobody
 
 # Our own checks, in the order a modeller would fix things.
 _CHECKS: tuple[Callable[[Bundle], Iterable[Problem]], ...] = (
     check_schemas,
+    check_size,
     check_references,
     check_expressions,
     check_decision_tables,
@@ -34,20 +37,23 @@ def validate_bundle(
     rule_names: Collection[str],
     parse_form: FormParser,
     known_groups: Collection[str] | None = None,
+    limits: ModelLimits = DEFAULT_LIMITS,
 ) -> list[Problem]:
     """Every problem with a bundle of BPMN, DMN and form files; empty when it can be deployed.
 
     The caller says what a model may name: ``rule_names``, the rule sets a user task's
     picycleRules may name; ``parse_form``, what reads a form file and raises ValidationFailed
     when it is not one; ``known_groups``, the groups that exist, to check lanes against (None
-    skips that check). Never raises: whatever the input, the answer is a list of problems.
+    skips that check); ``limits``, how big and how parallel a model may be and how far its
+    timers may reach (ModelLimits.from_environment() gives the configured ones). Never raises:
+    whatever the input, the answer is a list of problems.
     """
     try:
-        read = read_files(files)
+        read = read_files(files, limits)
     except Exception as error:
         return [_internal(error, "reading the files")]
     problems = list(read.problems)
-    bundle = Bundle(read.files, read.bpmn, read.dmn, rule_names, parse_form, known_groups)
+    bundle = Bundle(read.files, read.bpmn, read.dmn, rule_names, parse_form, known_groups, limits)
     for check in _CHECKS:
         problems += _guarded(check, bundle)
     # SpiffWorkflow stops at its first complaint, often about what we already explained more

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ...safe_xml import DoctypeDeclared, NotWellFormed, parse_untrusted
+from ..limits import DEFAULT_LIMITS, ModelLimits, variable_name
 from .problems import BUNDLE, ERROR, WARNING, Problem
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_BUNDLE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 500
 FORMS_FOLDER = "forms/"  # where user tasks' forms live; the rest of picycle reads it from here
 
@@ -36,14 +35,14 @@ class ReadFiles:
     problems: list[Problem]
 
 
-def read_files(files: object) -> ReadFiles:
+def read_files(files: object, limits: ModelLimits = DEFAULT_LIMITS) -> ReadFiles:
     problems: list[Problem] = []
     if not isinstance(files, Mapping):
         problems.append(Problem(ERROR, BUNDLE, None, None, "the bundle is not a set of files"))
         return ReadFiles({}, [], [], problems)
     if not any(isinstance(name, str) and name.endswith(".bpmn") for name in files):
         problems.append(Problem(ERROR, BUNDLE, None, None, "the bundle holds no .bpmn file"))
-    accepted = _accepted_files(files, problems)
+    accepted = _accepted_files(files, problems, limits)
     bpmn, dmn = [], []
     for name, content in accepted.items():
         if name.endswith((".bpmn", ".dmn")):
@@ -64,15 +63,20 @@ def read_files(files: object) -> ReadFiles:
     return ReadFiles(accepted, bpmn, dmn, problems)
 
 
-def _accepted_files(files: Mapping, problems: list[Problem]) -> dict[str, bytes]:
+def _accepted_files(
+    files: Mapping, problems: list[Problem], limits: ModelLimits
+) -> dict[str, bytes]:
     if len(files) > MAX_FILES:
         message = f"the bundle has {len(files)} files; at most {MAX_FILES} are allowed"
         problems.append(Problem(ERROR, BUNDLE, None, None, message))
         return {}
     contents = {name: _as_bytes(content) for name, content in files.items()}
     total = sum(len(content) for content in contents.values() if content is not None)
-    if total > MAX_BUNDLE_BYTES:
-        message = f"the bundle is {total:,} bytes; at most {MAX_BUNDLE_BYTES:,} are allowed"
+    if total > limits.max_bundle_bytes:
+        message = (
+            f"the bundle is {total:,} bytes; at most {limits.max_bundle_bytes:,} are allowed "
+            f"({variable_name('max_bundle_bytes')})"
+        )
         problems.append(Problem(ERROR, BUNDLE, None, None, message))
         return {}
     accepted = {}
@@ -82,8 +86,11 @@ def _accepted_files(files: Mapping, problems: list[Problem]) -> dict[str, bytes]
             problems.append(Problem(ERROR, BUNDLE, None, None, f"{name!r} is not a file name"))
         elif content is None:
             problems.append(Problem(ERROR, file, None, None, "is not file content (bytes)"))
-        elif len(content) > MAX_FILE_BYTES:
-            message = f"is {len(content):,} bytes; a model file may have at most {MAX_FILE_BYTES:,}"
+        elif len(content) > limits.max_file_bytes:
+            message = (
+                f"is {len(content):,} bytes; a model file may have at most "
+                f"{limits.max_file_bytes:,} ({variable_name('max_file_bytes')})"
+            )
             problems.append(Problem(ERROR, file, None, None, message))
         elif not _is_utf8(content):
             message = "is not UTF-8 text: save it with UTF-8 encoding"

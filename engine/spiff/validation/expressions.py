@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 
 from lxml import etree
 
+from ..limits import ModelLimits
 from .model import NS, Bundle, bpmn, describe, local_name, spiff_properties
 from .problems import Problem, at
 from .sources import expression_problems, script_problems
-from .timer_values import timer_value_problem
+from .timer_values import literal_timer_problem
 
 # Python-expression properties of user tasks, evaluated by the runner.
 EXPRESSION_PROPERTIES = ("assignee", "dueDate", "taskTitle")
@@ -43,7 +44,7 @@ def check_expressions(bundle: Bundle) -> Iterator[Problem]:
                 yield from _expression(file, element, element.getparent().getparent(), kind)
         for kind in _TIMERS:
             for element in process.iter(bpmn(kind)):
-                yield from _timer(file, element, kind)
+                yield from _timer(file, element, kind, bundle.limits)
 
 
 def _script_task(file: str, task: etree._Element) -> Iterator[Problem]:
@@ -79,11 +80,11 @@ def _expression(
         yield from _compiled(file, element, owner, label, expression_problems, note)
 
 
-def _timer(file: str, element: etree._Element, kind: str) -> Iterator[Problem]:
+def _timer(file: str, element: etree._Element, kind: str, limits: ModelLimits) -> Iterator[Problem]:
     event = _event_of(element)
     problems = list(_expression(file, element, event, kind))
     yield from problems
-    if not problems and (problem := timer_value_problem(kind, element.text)):
+    if not problems and (problem := literal_timer_problem(kind, element.text, limits)):
         yield at(file, element, f"the {kind} of {describe(event)}: {problem}", owner=event)
 
 

@@ -11,6 +11,7 @@ from lxml import etree
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 
 from ...errors import ValidationFailed
+from ..limits import DEFAULT_LIMITS, ModelLimits
 from .documents import Document
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -86,6 +87,7 @@ class Bundle:
     rule_names: Collection[str]
     parse_form: FormParser
     known_groups: Collection[str] | None = None
+    limits: ModelLimits = DEFAULT_LIMITS
 
     def processes(self) -> Iterator[tuple[Document, etree._Element]]:
         for document in self.bpmn:
