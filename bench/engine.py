@@ -46,7 +46,7 @@ from picycle.engine.db.database import open_database
 from picycle.engine.db.models import Cycle as CycleRow
 from picycle.engine.db.models import ProcessDefinition
 from picycle.engine.services import cycles, definitions, tasks, users
-from picycle.engine.spiff.budget import Budget
+from picycle.engine.spiff.limits import DEFAULT_LIMITS
 from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.sandbox import sandboxed_script_engine
 from picycle.engine.uow import Engine
@@ -331,7 +331,7 @@ class RawVariant:
 
     def __init__(self, specs: Specs):
         self.specs = specs
-        self.script_engine = sandboxed_script_engine(Budget())
+        self.script_engine = sandboxed_script_engine(DEFAULT_LIMITS)
         self.clock = start_clock()
 
     def start(self, unit: str) -> BpmnWorkflow:
@@ -375,7 +375,7 @@ class NaiveVariant:
         self.clock = start_clock()
         self.database = open_database(f"sqlite:///{path}")
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-        self.script_engine = sandboxed_script_engine(Budget())
+        self.script_engine = sandboxed_script_engine(DEFAULT_LIMITS)
         with self.database.begin() as connection:
             connection.execute(text("CREATE TABLE workflow (id INTEGER PRIMARY KEY, state TEXT)"))
 

@@ -10,7 +10,8 @@ from importlib.resources import files
 from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
-from .spiff.validation.documents import FORMS_FOLDER, MAX_BUNDLE_BYTES, MAX_FILE_BYTES
+from .spiff.limits import DEFAULT_LIMITS, ModelLimits, variable_name
+from .spiff.validation.documents import FORMS_FOLDER
 from .spiff.validation.documents import MAX_FILES as MAX_FILES  # files in a bundle, at most
 from .spiff.validation.problems import BUNDLE
 
@@ -54,7 +55,7 @@ _COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _REFUSED_COMPRESSIONS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
 
 
-def read_zip(content: bytes) -> dict[str, bytes]:
+def read_zip(content: bytes, limits: ModelLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
     """The model files of a zip archive, refusing paths that climb out of it (zip slip),
     absolute paths and members that unpack too large (zip bombs). Sizes are counted while
     unpacking, never taken from the archive's directory, which may lie."""
@@ -78,13 +79,19 @@ def read_zip(content: bytes) -> dict[str, bytes]:
         if path.is_absolute() or ".." in path.parts or "\\" in member.filename:
             raise _refused(member, "is an unsafe path in archive: paths must stay inside it")
         if path.suffix in MODEL_SUFFIXES:
-            bundle[path.as_posix()] = _unpack(archive, member, unpacked, archive_size=len(content))
+            bundle[path.as_posix()] = _unpack(
+                archive, member, unpacked, archive_size=len(content), limits=limits
+            )
             unpacked += len(bundle[path.as_posix()])
     return _without_common_folder(bundle)
 
 
 def _unpack(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, before: int, archive_size: int
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    before: int,
+    archive_size: int,
+    limits: ModelLimits,
 ) -> bytes:
     """One member, chunk by chunk, refused as soon as it passes a limit (``before``: the
     bytes the archive's other members unpacked to)."""
@@ -103,11 +110,17 @@ def _unpack(
         with archive.open(member) as stream:
             while chunk := stream.read(_CHUNK):
                 read += len(chunk)
-                if read > MAX_FILE_BYTES:
-                    raise _refused(member, f"unpacks to more than {MAX_FILE_BYTES:,} bytes")
-                if before + read > MAX_BUNDLE_BYTES:
+                if read > limits.max_file_bytes:
                     raise _refused(
-                        member, f"takes the archive past {MAX_BUNDLE_BYTES:,} bytes unpacked"
+                        member,
+                        f"unpacks to more than {limits.max_file_bytes:,} bytes "
+                        f"({variable_name('max_file_bytes')})",
+                    )
+                if before + read > limits.max_bundle_bytes:
+                    raise _refused(
+                        member,
+                        f"takes the archive past {limits.max_bundle_bytes:,} bytes unpacked "
+                        f"({variable_name('max_bundle_bytes')})",
                     )
                 if read > ratio_base:
                     raise _refused(

@@ -23,7 +23,7 @@ from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
 from .forms import Form
 from .repository import CycleRepository, LiveCycles
-from .spiff.budget import Budget
+from .spiff.limits import ModelLimits
 from .spiff.runner import ProcessRunner
 from .vocabulary import EventType
 
@@ -42,7 +42,9 @@ class Engine:
         self.writing_sessions = sessionmaker(
             self.database.execution_options(**WRITE), expire_on_commit=False
         )
-        self.runner = ProcessRunner(limits=Budget.from_environment())
+        # Read once: a bad setting stops the engine from starting, with its name.
+        self.limits = ModelLimits.from_environment()
+        self.runner = ProcessRunner(limits=self.limits)
         self.forms: LruCache[tuple[int, str], Form] = LruCache(512)
         self.live = LiveCycles(256)
         self.clock = clock

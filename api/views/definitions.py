@@ -197,7 +197,7 @@ def _from_parts() -> dict[str, bytes]:
 
 def _from_zip(content: bytes) -> dict[str, bytes]:
     try:
-        return read_zip(content)
+        return read_zip(content, picycle().engine.limits)
     except ValidationFailed as error:
         faults = [_fault(file, m) for file, messages in error.errors.items() for m in messages]
         raise InvalidModel(str(error), faults) from error

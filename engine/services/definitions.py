@@ -18,7 +18,6 @@ from ..forms import parse_form
 from ..read_models import DefinitionDetail, DefinitionFile, DefinitionView
 from ..rules import RULES
 from ..spiff import serializer
-from ..spiff.limits import ModelLimits
 from ..spiff.parser import parse_bundle
 from ..spiff.validation import Problem, validate_bundle
 from ..uow import UnitOfWork
@@ -73,7 +72,7 @@ def deploy(
         rule_names=RULES.keys(),
         parse_form=parse_form,
         known_groups=known_groups,
-        limits=ModelLimits.from_environment(),
+        limits=uow.engine.limits,
     )
     errors = [p for p in problems if p.is_error]
     warnings = [p for p in problems if not p.is_error]

@@ -18,54 +18,19 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from time import thread_time
 from typing import Any
+
+from .limits import ModelLimits, variable_name
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _CHECK_EVERY = 1024  # ticks between clock and memory readings: a tick costs ~50 ns
 
 
-@dataclass(frozen=True)
-class Budget:
-    """Limits of one run of model code. The defaults are far beyond what a real model needs
-    (its scripts run in microseconds) and well below what hurts a server."""
-
-    cpu_seconds: float = 2.0
-    memory_mb: int = 256
-    # The most items (or characters) one operation may build, and the size of the task
-    # data a step may leave behind once written as JSON.
-    max_items: int = 1_000_000
-    max_int_bits: int = 100_000
-    data_bytes: int = 4_000_000
-
-    @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> Budget:
-        """The defaults, changed by ``PICYCLE_MODEL_CPU_SECONDS``, ``PICYCLE_MODEL_MEMORY_MB``
-        and ``PICYCLE_TASK_DATA_BYTES``."""
-        environ = os.environ if environ is None else environ
-        default = cls()
-        values = {
-            "cpu_seconds": (float, "PICYCLE_MODEL_CPU_SECONDS", default.cpu_seconds),
-            "memory_mb": (int, "PICYCLE_MODEL_MEMORY_MB", default.memory_mb),
-            "data_bytes": (int, "PICYCLE_TASK_DATA_BYTES", default.data_bytes),
-        }
-        chosen = {}
-        for field, (kind, variable, fallback) in values.items():
-            raw = environ.get(variable)
-            try:
-                chosen[field] = fallback if raw in (None, "") else kind(raw)
-            except ValueError:
-                raise ValueError(f"{variable} must be a number, not {raw!r}") from None
-            if chosen[field] <= 0:
-                raise ValueError(f"{variable} must be more than 0, not {raw!r}")
-        return cls(**chosen)
-
-
 class BudgetExceeded(Exception):
-    """Model code went over a limit; ``limit`` names it, with the setting that changes it."""
+    """Model code went over a limit; ``limit`` is the setting that changes it."""
 
-    def __init__(self, message: str, limit: str):
+    def __init__(self, message: str, limit: str | None):
         super().__init__(message)
         self.limit = limit
 
@@ -78,11 +43,11 @@ def _resident_bytes() -> int:
 class Meter:
     """What one run has used; ``tick`` is called from model code."""
 
-    __slots__ = ("budget", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
+    __slots__ = ("limits", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
 
-    def __init__(self, budget: Budget):
-        self.budget = budget
-        self._cpu_deadline = thread_time() + budget.cpu_seconds
+    def __init__(self, limits: ModelLimits):
+        self.limits = limits
+        self._cpu_deadline = thread_time() + limits.cpu_seconds
         # Read at the first tick: code without loops or calls allocates little, and most
         # conditions never tick, so they never pay for reading the process's memory.
         self._memory_ceiling: int | None = None
@@ -91,7 +56,7 @@ class Meter:
 
     def tick(self) -> None:
         if self._memory_ceiling is None:
-            self._memory_ceiling = _resident_bytes() + self.budget.memory_mb * 1024 * 1024
+            self._memory_ceiling = _resident_bytes() + self.limits.memory_mb * 1024 * 1024
         self._ticks += 1
         if self._exceeded is not None or not self._ticks % _CHECK_EVERY:
             self.check(memory=True)
@@ -101,23 +66,26 @@ class Meter:
             if thread_time() > self._cpu_deadline:
                 self._exceeded = (
                     f"model code used more than its CPU-time budget of "
-                    f"{self.budget.cpu_seconds:g} s",
-                    "PICYCLE_MODEL_CPU_SECONDS",
+                    f"{self.limits.cpu_seconds:g} s",
+                    variable_name("cpu_seconds"),
                 )
             elif memory and _resident_bytes() > (self._memory_ceiling or 0):
                 self._exceeded = (
-                    f"model code used more than its memory budget of {self.budget.memory_mb} MB",
-                    "PICYCLE_MODEL_MEMORY_MB",
+                    f"model code used more than its memory budget of {self.limits.memory_mb} MB",
+                    variable_name("memory_mb"),
                 )
         if self._exceeded is not None:
             raise BudgetExceeded(*self._exceeded)
 
-    def refuse_size(self, what: str, unit: str, size: int, limit: int) -> None:
-        """Fail before building ``what`` of more than ``limit`` ``unit``."""
-        if size > limit:
+    def refuse_size(self, what: str, unit: str, size: int, limit: str) -> None:
+        """Fail before building ``what`` of more ``unit`` than the ``limit`` allows (the
+        name of a ModelLimits field)."""
+        allowed = getattr(self.limits, limit)
+        if size > allowed:
             self._exceeded = (
-                f"model code tried to build {what} of {size:,} {unit}, over the limit of {limit:,}",
-                "(a fixed limit of model code)",
+                f"model code tried to build {what} of {size:,} {unit}, over the limit of "
+                f"{allowed:,}",
+                variable_name(limit),
             )
             raise BudgetExceeded(*self._exceeded)
 
@@ -131,15 +99,15 @@ def meter() -> Meter:
 
 
 @contextmanager
-def metered(budget: Budget) -> Iterator[Meter]:
-    """Count what model code on this thread uses against ``budget``; inside a metered
+def metered(limits: ModelLimits) -> Iterator[Meter]:
+    """Count what model code on this thread uses against ``limits``; inside a metered
     run, the run's meter goes on counting (one budget for the whole run)."""
     running = getattr(_current, "meter", None)
     if running is not None:
         running.check()
         yield running
         return
-    _current.meter = Meter(budget)
+    _current.meter = Meter(limits)
     try:
         yield _current.meter
     finally:
@@ -176,41 +144,35 @@ def _weight(sequence: Any) -> int:
 
 
 def multiply(left: Any, right: Any) -> Any:
-    limits = _current.meter
+    meter = _current.meter
     if isinstance(left, int) and isinstance(right, int):
-        limits.refuse_size(
-            "a number", "bits", left.bit_length() + right.bit_length(), limits.budget.max_int_bits
+        meter.refuse_size(
+            "a number", "bits", left.bit_length() + right.bit_length(), "max_int_bits"
         )
     else:
         times, sequence = (right, left) if isinstance(right, int) else (left, right)
         if isinstance(times, int) and _length(sequence) is not None:
-            limits.refuse_size(
-                "a sequence", "items", _weight(sequence) * max(times, 0), limits.budget.max_items
-            )
+            meter.refuse_size("a sequence", "items", _weight(sequence) * max(times, 0), "max_items")
     return left * right
 
 
 def power(base: Any, exponent: Any, modulo: Any = None) -> Any:
-    limits = _current.meter
+    meter = _current.meter
     if modulo is None and isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        limits.refuse_size(
-            "a number", "bits", base.bit_length() * exponent, limits.budget.max_int_bits
-        )
+        meter.refuse_size("a number", "bits", base.bit_length() * exponent, "max_int_bits")
     return pow(base, exponent) if modulo is None else pow(base, exponent, modulo)
 
 
 def shift_left(value: Any, places: Any) -> Any:
-    limits = _current.meter
+    meter = _current.meter
     if isinstance(value, int) and isinstance(places, int):
-        limits.refuse_size(
-            "a number", "bits", value.bit_length() + places, limits.budget.max_int_bits
-        )
+        meter.refuse_size("a number", "bits", value.bit_length() + places, "max_int_bits")
     return value << places
 
 
 def bounded_range(*arguments: int) -> range:
     numbers = range(*arguments)
-    _current.meter.refuse_size("a range", "numbers", len(numbers), _current.meter.budget.max_items)
+    _current.meter.refuse_size("a range", "numbers", len(numbers), "max_items")
     return numbers
 
 
@@ -224,10 +186,8 @@ def numeric_sum(values: Iterable, start: Any = 0) -> Any:
 def checked_text(value: Any) -> Any:
     """``value`` unchanged, after checking that turning it into text stays in budget."""
     if isinstance(value, (list, tuple, dict, set)):
-        limits = _current.meter
-        limits.refuse_size(
-            "text", "items", _deep_count(value, limits.budget.max_items), limits.budget.max_items
-        )
+        meter = _current.meter
+        meter.refuse_size("text", "items", _deep_count(value, meter.limits.max_items), "max_items")
     return value
 
 
@@ -280,7 +240,7 @@ def remainder(left: Any, right: Any) -> Any:
     if isinstance(left, str):
         problem = _wide_percent_format(left)
         if problem:
-            raise BudgetExceeded(problem, "(a fixed limit of model code)")
+            raise BudgetExceeded(problem, None)
         checked_text(right)
     return left % right
 
@@ -329,7 +289,7 @@ def text_method(text: str, name: str, method: Any) -> Any:
             parts = list(ticking(parts))
             size = sum(len(part) if isinstance(part, str) else 0 for part in parts)
             size += len(text) * max(len(parts) - 1, 0)
-            _current.meter.refuse_size("text", "characters", size, _current.meter.budget.max_items)
+            _current.meter.refuse_size("text", "characters", size, "max_items")
             return method(parts)
 
         return joined
@@ -338,9 +298,7 @@ def text_method(text: str, name: str, method: Any) -> Any:
         return method
 
     def checked(*arguments: Any) -> str:
-        _current.meter.refuse_size(
-            "text", "characters", estimate(text, *arguments), _current.meter.budget.max_items
-        )
+        _current.meter.refuse_size("text", "characters", estimate(text, *arguments), "max_items")
         return method(*arguments)
 
     return checked

@@ -26,7 +26,8 @@ from SpiffWorkflow.util.task import TaskState
 from ..cache import LruCache
 from ..errors import ModelError, NotFound
 from . import serializer
-from .budget import Budget, BudgetExceeded, metered
+from .budget import BudgetExceeded, metered
+from .limits import DEFAULT_LIMITS, ModelLimits
 from .path import ProcessPath, passed_elements
 from .plain_data import plain
 from .sandbox import sandboxed_script_engine
@@ -83,8 +84,7 @@ def _model_errors() -> Iterator[None]:
         if exceeded is not None:
             where = f"'{element_id}'" if element_id else "a step"
             raise ModelError(
-                f"the process model failed at {where}: {exceeded}; the step was not taken "
-                f"(the limit is set by {exceeded.limit})",
+                f"the process model failed at {where}: {_over(exceeded)}",
                 element_id,
                 exceeded.limit,
             ) from error
@@ -96,19 +96,22 @@ def _model_errors() -> Iterator[None]:
         raise ModelError(f"the process model failed: {detail}", element_id) from error
     except BudgetExceeded as exceeded:  # between two steps: the run as a whole
         raise ModelError(
-            f"the process model failed: {exceeded}; the step was not taken "
-            f"(the limit is set by {exceeded.limit})",
-            limit=exceeded.limit,
+            f"the process model failed: {_over(exceeded)}", limit=exceeded.limit
         ) from exceeded
+
+
+def _over(exceeded: BudgetExceeded) -> str:
+    setting = f" ({exceeded.limit} sets the limit)" if exceeded.limit else ""
+    return f"{exceeded}; the step was not taken{setting}"
 
 
 class CycleInstance:
     """One running workflow; every method works at the time it is given."""
 
-    def __init__(self, workflow: BpmnWorkflow, limits: Budget):
+    def __init__(self, workflow: BpmnWorkflow, limits: ModelLimits):
         self._workflow = workflow
         self._finished = serializer.FinishedTasks()
-        self._budget = limits
+        self._limits = limits
 
     @property
     def completed(self) -> bool:
@@ -130,7 +133,7 @@ class CycleInstance:
     def describe(self, task_id: str) -> HumanTask:
         """A ready user task in picycle's words (its title, assignee and due date are the
         model's expressions, evaluated now)."""
-        with _model_errors(), metered(self._budget):
+        with _model_errors(), metered(self._limits):
             return self._describe(self._ready_task(task_id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
@@ -176,10 +179,10 @@ class CycleInstance:
     @contextmanager
     def _run(self, now: datetime) -> Iterator[None]:
         started = wall_seconds()
-        with _model_errors(), engine_time(now), metered(self._budget) as meter:
+        with _model_errors(), engine_time(now), metered(self._limits) as meter:
             yield
             meter.check()
-        _normalise_data_since(self._workflow, started, self._budget.data_bytes)
+        _normalise_data_since(self._workflow, started, self._limits.task_data_bytes)
 
     def _ready_task(self, task_id: str):
         try:
@@ -251,10 +254,10 @@ class ProcessRunner:
     """Creates and restores instances; keeps deserialized specs by definition id. Shared by
     every request thread: the cache is thread-safe, and specs are only read once built."""
 
-    def __init__(self, cache_size: int = 64, limits: Budget | None = None):
+    def __init__(self, cache_size: int = 64, limits: ModelLimits = DEFAULT_LIMITS):
         self._specs: LruCache[int, Specs] = LruCache(cache_size)
-        self.budget = limits or Budget()
-        self._script_engine = sandboxed_script_engine(self.budget)
+        self.limits = limits
+        self._script_engine = sandboxed_script_engine(limits)
 
     def start(
         self, definition_id: int, spec_text: Callable[[], str], data: dict[str, Any], now: datetime
@@ -262,8 +265,8 @@ class ProcessRunner:
         spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(plain(data, "the cycle's starting data", self.budget.data_bytes))
-        instance = CycleInstance(workflow, self.budget)
+            task.data.update(plain(data, "the cycle's starting data", self.limits.task_data_bytes))
+        instance = CycleInstance(workflow, self.limits)
         instance.advance(now)
         return instance
 
@@ -273,7 +276,7 @@ class ProcessRunner:
         spec, subprocess_specs = self._cached_specs(definition_id, spec_text)
         workflow = serializer.load_state(state, spec, subprocess_specs)
         workflow.script_engine = self._script_engine
-        return CycleInstance(workflow, self.budget)
+        return CycleInstance(workflow, self.limits)
 
     def missing_elements(
         self, definition_id: int, spec_text: Callable[[], str], state: str

@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from . import budget
-from .budget import Budget
+from .limits import ModelLimits
 
 
 class ScriptRejected(Exception):
@@ -370,9 +370,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     evaluation draws on the budget of the run it is part of (or on one of its own).
     """
 
-    def __init__(self, limits: Budget):
+    def __init__(self, limits: ModelLimits):
         super().__init__()
-        self.budget = limits
+        self.limits = limits
 
     def _helpers(self, external_context):
         return {**_MODEL_GLOBALS, **self.globals, **(external_context or {})}
@@ -400,11 +400,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def _metered(self, code: CodeType, namespace: dict):
-        with budget.metered(self.budget) as meter:
+        with budget.metered(self.limits) as meter:
             result = _run(code, namespace)
             meter.check()  # also when the code caught the error and went on
         return result
 
 
-def sandboxed_script_engine(limits: Budget) -> PythonScriptEngine:
+def sandboxed_script_engine(limits: ModelLimits) -> PythonScriptEngine:
     return PythonScriptEngine(environment=SandboxedEnvironment(limits))

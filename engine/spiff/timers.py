@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from .limits import ModelLimits
+from .limits import DEFAULT_LIMITS, ModelLimits
 from .timer_values import timer_value_problem
 
 _engine_now: ContextVar[datetime | None] = ContextVar("picycle_engine_now", default=None)
@@ -108,11 +108,16 @@ class EngineClockCycle(CycleTimerEventDefinition):
 def _evaluated(my_task, expression: str, kind: str) -> str:
     """The timer's value, computed now; the step fails when it is not one picycle runs."""
     value = my_task.workflow.script_engine.evaluate(my_task, expression)
-    problem = timer_value_problem(kind, value, ModelLimits.from_environment())
+    problem = timer_value_problem(kind, value, _limits_of(my_task))
     if problem is not None:
         element = my_task.task_spec.bpmn_id
         raise WorkflowTaskException(f"the {kind} of '{element}': {problem}", task=my_task)
     return value
+
+
+def _limits_of(my_task) -> ModelLimits:
+    """The limits of the engine running the task: its script environment holds them."""
+    return getattr(my_task.workflow.script_engine.environment, "limits", DEFAULT_LIMITS)
 
 
 def _recurring_interval(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:

@@ -5,10 +5,11 @@ by gigabytes; now each fails fast with a message naming the limit."""
 from __future__ import annotations
 
 import pytest
-from picycle.engine.spiff.budget import Budget, BudgetExceeded, metered
+from picycle.engine.spiff.budget import BudgetExceeded, metered
+from picycle.engine.spiff.limits import ModelLimits
 from picycle.engine.spiff.sandbox import SandboxedEnvironment, ScriptRejected
 
-SMALL = Budget(cpu_seconds=0.3, memory_mb=64)
+SMALL = ModelLimits(cpu_seconds=0.3, memory_mb=64)
 
 # script -> words the refusal must contain
 OVER_BUDGET = {
@@ -94,9 +95,9 @@ def test_everyday_model_code_is_unaffected():
 
 
 def test_a_run_shares_one_budget_across_its_scripts():
-    environment = SandboxedEnvironment(Budget(cpu_seconds=0.3))
+    environment = SandboxedEnvironment(ModelLimits(cpu_seconds=0.3))
     spin = "n = 0\nwhile n < 10**5:\n    n += 1"
-    with pytest.raises(BudgetExceeded, match="CPU-time"), metered(environment.budget):
+    with pytest.raises(BudgetExceeded, match="CPU-time"), metered(environment.limits):
         for _ in range(1000):  # each is cheap; together they are over the budget
             environment.execute(spin, {})
 
@@ -105,22 +106,24 @@ def test_a_run_shares_one_budget_across_its_scripts():
     ("environ", "message"),
     [
         ({"PICYCLE_MODEL_CPU_SECONDS": "soon"}, "PICYCLE_MODEL_CPU_SECONDS must be a number"),
-        ({"PICYCLE_MODEL_MEMORY_MB": "0"}, "PICYCLE_MODEL_MEMORY_MB must be more than 0"),
-        ({"PICYCLE_TASK_DATA_BYTES": "-1"}, "PICYCLE_TASK_DATA_BYTES must be more than 0"),
+        ({"PICYCLE_MODEL_CPU_SECONDS": "nan"}, "PICYCLE_MODEL_CPU_SECONDS must be a number"),
+        ({"PICYCLE_MODEL_CPU_SECONDS": "0"}, "PICYCLE_MODEL_CPU_SECONDS must be a number"),
+        ({"PICYCLE_MODEL_MEMORY_MB": "0"}, "PICYCLE_MODEL_MEMORY_MB must be a whole number"),
+        ({"PICYCLE_MODEL_TASK_DATA_BYTES": "-1"}, "PICYCLE_MODEL_TASK_DATA_BYTES must be"),
     ],
 )
 def test_budget_settings_are_checked(environ, message):
     with pytest.raises(ValueError, match=message):
-        Budget.from_environment(environ)
+        ModelLimits.from_environment(environ)
 
 
 def test_budget_settings_are_read_from_the_environment():
-    chosen = Budget.from_environment(
+    chosen = ModelLimits.from_environment(
         {
             "PICYCLE_MODEL_CPU_SECONDS": "0.5",
             "PICYCLE_MODEL_MEMORY_MB": "100",
-            "PICYCLE_TASK_DATA_BYTES": "1000",
+            "PICYCLE_MODEL_TASK_DATA_BYTES": "1000",
         }
     )
-    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.data_bytes) == (0.5, 100, 1000)
-    assert Budget.from_environment({}) == Budget()
+    assert (chosen.cpu_seconds, chosen.memory_mb, chosen.task_data_bytes) == (0.5, 100, 1000)
+    assert ModelLimits.from_environment({}) == ModelLimits()

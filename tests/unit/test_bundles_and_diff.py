@@ -188,10 +188,16 @@ def test_a_member_lying_about_its_size_is_measured_not_believed():
 def test_a_member_over_the_file_limit_is_refused_by_name():
     big = _zip({"pi_cycle.bpmn": b"<x/>", "forms/big.json": b"x" * (5 * 1024 * 1024 + 1)}, 0)
     refused = refused_by(big)
-    assert refused.errors == {"forms/big.json": ["unpacks to more than 5,242,880 bytes"]}
+    assert refused.errors == {
+        "forms/big.json": ["unpacks to more than 5,242,880 bytes (PICYCLE_MODEL_MAX_FILE_BYTES)"]
+    }
 
 
 def test_members_over_the_total_are_refused_naming_the_one_that_crosses_it():
     members = {f"forms/f{n}.json": bytes([65 + n]) * (4 * 1024 * 1024) for n in range(6)}
     refused = refused_by(_zip({"pi_cycle.bpmn": b"<x/>", **members}, zipfile.ZIP_STORED))
-    assert refused.errors == {"forms/f4.json": ["takes the archive past 20,971,520 bytes unpacked"]}
+    assert refused.errors == {
+        "forms/f4.json": [
+            "takes the archive past 20,971,520 bytes unpacked (PICYCLE_MODEL_MAX_BUNDLE_BYTES)"
+        ]
+    }

@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 from picycle.engine.spiff import sandbox
-from picycle.engine.spiff.budget import Budget
+from picycle.engine.spiff.limits import DEFAULT_LIMITS
 from picycle.engine.spiff.sandbox import (
     SandboxedEnvironment,
     ScriptRejected,
@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 @pytest.fixture
 def env():
-    return SandboxedEnvironment(Budget())
+    return SandboxedEnvironment(DEFAULT_LIMITS)
 
 
 def task_data():
@@ -331,7 +331,9 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 def order_workflow(script, condition="total > 100"):
     parser = SpiffBpmnParser()
     parser.add_bpmn_str(BPMN.format(script=escape(script), condition=escape(condition)).encode())
-    return BpmnWorkflow(parser.get_spec("order"), script_engine=sandboxed_script_engine(Budget()))
+    return BpmnWorkflow(
+        parser.get_spec("order"), script_engine=sandboxed_script_engine(DEFAULT_LIMITS)
+    )
 
 
 def task_named(workflow, name):
