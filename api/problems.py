@@ -112,11 +112,20 @@ def from_engine_error(error: PicycleError) -> Response:
             errors = error.errors if isinstance(error, ValidationFailed) else None
             if isinstance(error, ValidationFailed) and not errors:
                 errors = {}
-            extra = {"problems": error.problems} if isinstance(error, InvalidModel) else None
+            extra = _members_of(error)
             return problem(
                 status, str(error), type=TYPE_PREFIX + slug, title=title, errors=errors, extra=extra
             )
     raise AssertionError("PicycleError is the last entry")  # pragma: no cover
+
+
+def _members_of(error: PicycleError) -> dict[str, Any] | None:
+    """The members a kind of problem adds: a model's problems, the incident raised."""
+    if isinstance(error, InvalidModel):
+        return {"problems": error.problems}
+    if isinstance(error, ModelError) and error.incident_id is not None:
+        return {"incident": error.incident_id}
+    return None
 
 
 def from_integrity_error(error: IntegrityError) -> Response:

@@ -9,7 +9,7 @@ from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
 from picycle.engine.user_names import TYPED_PATTERN
-from picycle.engine.vocabulary import CycleStatus, Role
+from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
 
@@ -48,6 +48,12 @@ class ProblemSchema(ma.Schema):
             "description": "For validation failures: field path (e.g. indicators.0.target) "
             "-> messages; 'body' or 'query' for the request as a whole"
         },
+    )
+    incident = fields.Integer(
+        metadata={
+            "description": "For model errors of a running cycle: the incident raised, which "
+            "admins see at /incidents/{id}"
+        }
     )
 
 
@@ -452,3 +458,53 @@ class CyclePathSchema(ma.Schema):
             "source to target; a boundary event's attachment is not one)"
         },
     )
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+class IncidentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    cycle_id = fields.Integer(required=True)
+    action = fields.String(
+        required=True,
+        metadata={
+            "enum": [action.value for action in IncidentAction],
+            "description": "What failed and what a retry does again: a task completion "
+            "(with the form data submitted) or the cycle's due timers",
+        },
+    )
+    task_id = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True, metadata={"description": "The failing step"})
+    attempted_by = fields.String(required=True)
+    message = fields.String(required=True)
+    budget_limit = fields.String(
+        allow_none=True,
+        metadata={"description": "The setting of the budget the step went over, if any"},
+    )
+    failures = fields.Integer(required=True)
+    raised_at = fields.DateTime(required=True)
+    last_failed_at = fields.DateTime(required=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolution = fields.String(
+        allow_none=True, metadata={"enum": [r.value for r in IncidentResolution]}
+    )
+    reason = fields.String(allow_none=True)
+
+
+class IncidentPageSchema(PageSchema):
+    items = fields.List(fields.Nested(IncidentSchema), required=True)
+
+
+class IncidentArgs(PageArgs):
+    state = fields.String(
+        load_default="open",
+        validate=validate.OneOf(["open", "all"]),
+        metadata={"description": "open (the default) or all, resolved ones included"},
+    )
+    cycle_id = fields.Integer(validate=validate.Range(1, MAX_ID))
+
+
+class DismissSchema(ma.Schema):
+    reason = _text(1, 2000, required=True)

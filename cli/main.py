@@ -17,12 +17,28 @@ from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM, Actor
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.errors import InvalidModel, PicycleError, ValidationFailed
-from picycle.engine.services import audit, cycles, definitions, migration, tasks, timers, users
+from picycle.engine.services import (
+    audit,
+    cycles,
+    definitions,
+    incidents,
+    migration,
+    tasks,
+    timers,
+    users,
+)
 from picycle.engine.services.inbox import SCOPES, InboxQuery, list_inbox
 from picycle.engine.vocabulary import CycleStatus, InboxScope, Role
 
 from .demo import run_demo
-from .render import print_cycle, print_cycles, print_task, print_tasks
+from .render import (
+    print_cycle,
+    print_cycles,
+    print_incident,
+    print_incidents,
+    print_task,
+    print_tasks,
+)
 
 
 class PicycleGroup(click.Group):
@@ -36,7 +52,9 @@ class PicycleGroup(click.Group):
             click.echo(f"error: {error}" + (f" ({fields})" if fields else ""), err=True)
             sys.exit(1)
         except PicycleError as error:
-            click.echo(f"error: {error}", err=True)
+            incident = getattr(error, "incident_id", None)
+            raised = f" (incident #{incident} raised for an admin)" if incident else ""
+            click.echo(f"error: {error}{raised}", err=True)
             sys.exit(1)
 
 
@@ -396,6 +414,55 @@ def audit_export(
         exported = audit.export_events(uow, acting_as(uow, as_user), filters, fmt)
         for chunk in exported.chunks:
             output.write(chunk)
+
+
+@main.group()
+def incident() -> None:
+    """Model steps that failed: see them, retry once the model is fixed, or dismiss."""
+
+
+@incident.command("list")
+@click.option("--all", "everything", is_flag=True, help="Resolved incidents too.")
+@click.option("--cycle", "cycle_id", type=int)
+@as_option
+@click.pass_obj
+def incident_list(engine: Engine, everything: bool, cycle_id: int | None, as_user: str | None):
+    with engine.unit_of_work(write=False) as uow:
+        page = incidents.list_incidents(
+            uow, acting_as(uow, as_user), open_only=not everything, cycle_id=cycle_id, limit=200
+        )
+    print_incidents(page)
+
+
+@incident.command("show")
+@click.argument("incident_id", type=int)
+@as_option
+@click.pass_obj
+def incident_show(engine: Engine, incident_id: int, as_user: str | None) -> None:
+    with engine.unit_of_work(write=False) as uow:
+        print_incident(incidents.get_incident(uow, acting_as(uow, as_user), incident_id))
+
+
+@incident.command("retry")
+@click.argument("incident_id", type=int)
+@as_option
+@click.pass_obj
+def incident_retry(engine: Engine, incident_id: int, as_user: str | None) -> None:
+    """Make the failed attempt again: the member's completion, or the cycle's timers."""
+    with engine.unit_of_work() as uow:
+        retried = incidents.retry_incident(uow, acting_as(uow, as_user), incident_id)
+    click.echo(f"incident #{retried.id} retried: the step went through")
+
+
+@incident.command("dismiss")
+@click.argument("incident_id", type=int)
+@click.option("--reason", required=True)
+@as_option
+@click.pass_obj
+def incident_dismiss(engine: Engine, incident_id: int, reason: str, as_user: str | None):
+    with engine.unit_of_work() as uow:
+        dismissed = incidents.dismiss_incident(uow, acting_as(uow, as_user), incident_id, reason)
+    click.echo(f"incident #{dismissed.id} dismissed")
 
 
 @main.command()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import click
-from picycle.engine.read_models import CycleDetail, CycleSummary, Page, TaskDetail, TaskSummary
+from picycle.engine.read_models import (
+    CycleDetail,
+    CycleSummary,
+    IncidentView,
+    Page,
+    TaskDetail,
+    TaskSummary,
+)
 
 
 def _when(value) -> str:
@@ -54,3 +61,30 @@ def print_task(task: TaskDetail) -> None:
         fields = (task.form_schema or {}).get("properties", {})
         click.echo(f"  form ({task.form_name}) fields: {', '.join(fields)}")
     click.echo(f"  starting data: {json.dumps(task.form_data)}")
+
+
+def print_incidents(page: Page[IncidentView]) -> None:
+    click.echo(f"{page.total} incident(s)")
+    for incident in page.items:
+        state = incident.resolution or "open"
+        click.echo(
+            f"#{incident.id}  cycle #{incident.cycle_id}  {incident.element_id or '-'}  "
+            f"{incident.action}  {state}  failed {incident.failures}x, last "
+            f"{_when(incident.last_failed_at)}"
+        )
+
+
+def print_incident(incident: IncidentView) -> None:
+    click.echo(f"incident #{incident.id} of cycle #{incident.cycle_id}: {incident.action}")
+    click.echo(f"  step: {incident.element_id or '-'}  task: {incident.task_id or '-'}")
+    click.echo(f"  attempted by {incident.attempted_by}; failed {incident.failures} time(s)")
+    click.echo(f"  first {_when(incident.raised_at)}, last {_when(incident.last_failed_at)}")
+    click.echo(f"  why: {incident.message}")
+    if incident.budget_limit:
+        click.echo(f"  limit: {incident.budget_limit}")
+    if incident.resolved_at:
+        reason = f": {incident.reason}" if incident.reason else ""
+        click.echo(
+            f"  {incident.resolution} by {incident.resolved_by} "
+            f"on {_when(incident.resolved_at)}{reason}"
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audit, cycles, definitions, health, tasks, users
+from . import audit, cycles, definitions, health, incidents, tasks, users
 
 BLUEPRINTS = [
     (health.blp, ""),
@@ -11,4 +11,5 @@ BLUEPRINTS = [
     (tasks.blp, "/tasks"),
     (audit.blp, ""),
     (definitions.blp, ""),
+    (incidents.blp, "/incidents"),
 ]

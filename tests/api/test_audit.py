@@ -365,6 +365,7 @@ BODIES = {
     ("post", "/api/v1/tasks/{task_id}/comments"): {"text": "Looks fine"},
     ("post", "/api/v1/users"): {"name": "eve"},
     ("patch", "/api/v1/users/{name}"): {"active": False},
+    ("post", "/api/v1/incidents/{incident_id}/dismiss"): {"reason": "x"},
 }
 
 
@@ -389,6 +390,7 @@ def test_an_auditor_changes_nothing_and_every_attempt_is_on_the_record(
         "task_id": assessment_task["id"],
         "name": "pia",
         "process_id": "pi_cycle",
+        "incident_id": 1,
     }
     before = audit_count(engine)
     sent = []

@@ -14,6 +14,8 @@ from picycle.engine.repository import CycleRepository
 from picycle.engine.services import audit, cycles, users
 from sqlalchemy import text
 
+from tests.spinning import OVERSIZED, PROCESS, bundle
+
 ASSESSMENT = json.dumps(
     {
         "indicators": [
@@ -403,3 +405,31 @@ def test_user_token_issues_a_new_token_after_reactivation(picycle, engine):
     with engine.unit_of_work(write=False) as uow:
         assert users.authenticate(uow, old) is None
         assert users.authenticate(uow, new).name == "pia"
+
+
+def test_an_admin_sees_and_dismisses_an_incident_from_the_command_line(picycle, tmp_path):
+    bundle_folder = tmp_path / "spinning"
+    for name, content in bundle(OVERSIZED).items():
+        (bundle_folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle_folder / name).write_bytes(content)
+    picycle("user", "add", "pia", "--group", "PI Unit")
+    picycle("user", "add", "ada", "--role", "admin")
+    assert picycle("deploy", str(bundle_folder)).exit_code == 0
+    started = picycle(
+        "cycle", "start", "--unit", "Roads", "--title", "Spin", "--process", PROCESS, "--as", "pia"
+    )
+    assert started.exit_code == 0, started.output
+    task_id = picycle("task", "list", "--as", "pia").output.splitlines()[1].split()[2]
+    failed = picycle("task", "complete", task_id, "--as", "pia", "--data", '{"note": "x"}')
+    assert failed.exit_code == 1
+    assert "'spin'" in failed.stderr and "(incident #1 raised for an admin)" in failed.stderr
+    refused = picycle("incident", "list", "--as", "pia")
+    assert refused.exit_code == 1 and "only an admin" in refused.stderr
+    listed = picycle("incident", "list", "--as", "ada").output
+    assert "1 incident(s)" in listed and "#1  cycle #1  spin  complete_task  open" in listed
+    shown = picycle("incident", "show", "1", "--as", "ada").output
+    assert "attempted by pia" in shown and "limit: PICYCLE_MODEL_MAX_ITEMS" in shown
+    dismissed = picycle("incident", "dismiss", "1", "--reason", "fixing it", "--as", "ada")
+    assert dismissed.exit_code == 0 and "incident #1 dismissed" in dismissed.output
+    assert "0 incident(s)" in picycle("incident", "list", "--as", "ada").output
+    assert "dismissed by ada" in picycle("incident", "show", "1", "--as", "ada").output
