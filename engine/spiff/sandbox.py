@@ -81,7 +81,11 @@ def _guarded_getattr(obj, name):
         raise ScriptRejected(f"'{name}' reaches into Python internals and is not allowed")
     # safer_getattr_raise (not safer_getattr): a missing attribute is an error, not None.
     attribute = safer_getattr_raise(obj, name)
-    return budget.text_method(obj, name, attribute) if isinstance(obj, str) else attribute
+    if isinstance(obj, str):
+        return budget.text_method(obj, name, attribute)
+    if isinstance(obj, list):
+        return budget.list_method(obj, name, attribute)
+    return attribute
 
 
 def _guarded_write(obj):
@@ -94,7 +98,7 @@ def _guarded_write(obj):
 
 
 _INPLACE = {
-    "+=": operator.iadd,
+    "+=": budget.add_in_place,
     "-=": operator.isub,
     "*=": budget.multiply,
     "/=": operator.itruediv,
@@ -131,6 +135,7 @@ _GUARDS = {
     "_apply_": _apply,
     # Calls the compiler puts into model code (see _ModelPolicy).
     "_tick_": budget.tick,
+    "_add_": budget.add,
     "_mul_": budget.multiply,
     "_pow_": budget.power,
     "_lshift_": budget.shift_left,
@@ -138,7 +143,13 @@ _GUARDS = {
     "_str_": budget.text,
     "_text_": budget.checked_text,
 }
-_BINARY_GUARDS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_", ast.Mod: "_mod_"}
+_BINARY_GUARDS = {
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+}
 
 
 def _placed(node: ast.AST, like: ast.AST) -> ast.AST:
@@ -332,6 +343,17 @@ def _run(code: CodeType, namespace: dict):
             raise  # an ordinary mistake: a variable that is not in the task data
         refusal = ScriptRejected(f"'{error.name}' is not available in model scripts")
         # Keep the script's frame so SpiffWorkflow can report the offending line.
+        raise refusal.with_traceback(error.__traceback__) from error
+    except KeyError as error:
+        if error.args != ("__import__",):
+            raise
+        # date.today(), strftime() and strptime() load Python's time module on first use,
+        # which model code cannot import.
+        refusal = ScriptRejected(
+            "date.today(), strftime() and strptime() are not available in model scripts: "
+            "write datetime.now().date() for today, .isoformat() for text, "
+            "date.fromisoformat() to read a date"
+        )
         raise refusal.with_traceback(error.__traceback__) from error
 
 

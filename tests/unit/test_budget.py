@@ -24,6 +24,10 @@ OVER_BUDGET = {
     "x = 'a' * 5\nx *= 10**9": "sequence of 5,000,000,000 items",
     "x = [0] * 10**9": "sequence of 1,000,000,000 items",
     "x = [[0] * 10**6] * 10**6": "sequence of 1,000,000,000,000 items",
+    "s = 'a'\nfor i in range(40):\n    s = s + s": "sequence of 1,048,576 items",
+    "x = [0]\nfor i in range(40):\n    x += x": "sequence of 1,048,576 items",
+    "x = [0]\nfor i in range(40):\n    x.extend(x)": "sequence of 1,048,576 items",
+    "x = []\nfor i in range(3000):\n    x.append('a' * 10**6)": "memory budget of 64 MB",
     "x = 'a'.ljust(10**10)": "text of 10,000,000,000 characters",
     "x = ('ab' * 400000).replace('a', 'a' * 1000)": "text of 400,400,000 characters",
     "x = '-'.join(['a' * 10**5] * 10**5)": "sequence of 10,000,000,000 items",
@@ -78,6 +82,9 @@ def test_everyday_model_code_is_unaffected():
             "parts = ', '.join(str(item['q']) for item in items)",
             "padded = name.ljust(10, '.') + name.replace('p', 'P')",
             "squares = [n * n for n in range(10)] * 2",
+            "alias = squares",
+            "squares += [0]",
+            "squares.extend([1, 2])",
             "big = 2 ** 64 + (1 << 10)",
             "counted = 0",
             "while counted < 1000:\n    counted += 1",
@@ -89,7 +96,7 @@ def test_everyday_model_code_is_unaffected():
     assert context["line"] == "5 items,  12.5%"
     assert context["parts"] == "2, 3"
     assert context["padded"] == "permits...Permits"
-    assert len(context["squares"]) == 20
+    assert len(context["squares"]) == 23 and context["alias"] is context["squares"]
     assert context["big"] == 2**64 + 1024
     assert context["counted"] == 1000
 

@@ -376,3 +376,12 @@ def test_hints_quote_the_modellers_own_text():
 
     hints = check_expression("${clarified == 'yes'}")
     assert any("write the Python expression clarified == 'yes' without" in h for h in hints)
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["x = date.today()", "x = datetime.now().strftime('%Y')", "x = date.today().isoformat()"],
+)
+def test_calls_that_need_the_time_module_are_refused_in_plain_words(script):
+    with pytest.raises(ScriptRejected, match=r"write datetime.now\(\).date\(\) for today"):
+        SandboxedEnvironment(DEFAULT_LIMITS).execute(script, {})
