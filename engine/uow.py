@@ -35,6 +35,8 @@ class Engine:
     """Holds what lives across requests: the database, the caches, the clock."""
 
     def __init__(self, url: str | None = None, clock: Clock = system_clock):
+        # Read once, first: a bad setting stops the engine from starting, with its name.
+        self.limits = ModelLimits.from_environment()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
         self.sessions = sessionmaker(self.database, expire_on_commit=False)
@@ -42,8 +44,6 @@ class Engine:
         self.writing_sessions = sessionmaker(
             self.database.execution_options(**WRITE), expire_on_commit=False
         )
-        # Read once: a bad setting stops the engine from starting, with its name.
-        self.limits = ModelLimits.from_environment()
         self.runner = ProcessRunner(limits=self.limits)
         self.forms: LruCache[tuple[int, str], Form] = LruCache(512)
         self.live = LiveCycles(256)

@@ -11,6 +11,7 @@ import pytest
 from picycle.api import create_app
 from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.db.models import AuditEvent, Deployment
+from picycle.engine.spiff.limits import ModelLimits
 from sqlalchemy import func, select
 
 from tests.api.conftest import assert_problem, audit_events
@@ -244,12 +245,15 @@ def test_a_dry_run_names_a_call_the_sandbox_would_refuse(deploy, engine, shipped
 
 
 def test_the_size_limits_of_a_model_are_configurable(deploy, engine, shipped, monkeypatch):
+    # An engine reads the limits when it starts.
     monkeypatch.setenv("PICYCLE_MODEL_MAX_ELEMENTS", "10")
+    monkeypatch.setattr(engine, "limits", ModelLimits.from_environment())
     body = assert_problem(deploy(shipped, query="?dry_run=true"), 422)
     (problem,) = body["problems"]
     assert problem["element_id"] == "pi_cycle"
     assert "a process may have at most 10 (PICYCLE_MODEL_MAX_ELEMENTS)" in problem["message"]
     monkeypatch.setenv("PICYCLE_MODEL_MAX_ELEMENTS", "500")
+    monkeypatch.setattr(engine, "limits", ModelLimits.from_environment())
     assert deploy(shipped, query="?dry_run=true").status_code == 200
 
 

@@ -5,6 +5,7 @@ by gigabytes; now each fails fast with a message naming the limit."""
 from __future__ import annotations
 
 import pytest
+from picycle.engine import Engine
 from picycle.engine.spiff.budget import BudgetExceeded, metered
 from picycle.engine.spiff.limits import ModelLimits
 from picycle.engine.spiff.sandbox import SandboxedEnvironment, ScriptRejected
@@ -134,3 +135,13 @@ def test_budget_settings_are_read_from_the_environment():
     )
     assert (chosen.cpu_seconds, chosen.memory_mb, chosen.task_data_bytes) == (0.5, 100, 1000)
     assert ModelLimits.from_environment({}) == ModelLimits()
+
+
+def test_an_engine_reads_its_limits_when_it_starts(monkeypatch, tmp_path):
+    monkeypatch.setenv("PICYCLE_MODEL_CPU_SECONDS", "0.25")
+    engine = Engine(f"sqlite:///{tmp_path / 'limits.db'}")
+    assert engine.limits.cpu_seconds == engine.runner.limits.cpu_seconds == 0.25
+    engine.dispose()
+    monkeypatch.setenv("PICYCLE_MODEL_CPU_SECONDS", "fast")
+    with pytest.raises(ValueError, match="PICYCLE_MODEL_CPU_SECONDS"):
+        Engine(f"sqlite:///{tmp_path / 'limits.db'}")
