@@ -1,6 +1,8 @@
 """What one user-task completion costs, measured three ways in one run on this machine.
 
-(a) raw SpiffWorkflow in memory: the limit. Only ``task.run()`` and the engine steps after it.
+(a) raw SpiffWorkflow in memory: the limit. Only ``task.run()`` and the engine steps after it,
+    with picycle's sandboxed script environment and its budget. Beside it, (a0): the same
+    with SpiffWorkflow's stock environment (no sandbox, no budget), for what the two cost.
 (b) a naive integration: every completion loads the whole workflow, spec included, from one
     SQL row with SpiffWorkflow's stock serializer, completes it and writes it back.
 (c) picycle's full path, as an API request runs it: one unit of work that authenticates the
@@ -30,7 +32,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -51,6 +53,7 @@ from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.sandbox import sandboxed_script_engine
 from picycle.engine.uow import Engine
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -329,9 +332,9 @@ def run_user_task(workflow: BpmnWorkflow, task: SpiffTask, form: dict) -> None:
 class RawVariant:
     name = "raw SpiffWorkflow"
 
-    def __init__(self, specs: Specs):
+    def __init__(self, specs: Specs, script_engine: PythonScriptEngine | None = None):
         self.specs = specs
-        self.script_engine = sandboxed_script_engine(DEFAULT_LIMITS)
+        self.script_engine = script_engine or sandboxed_script_engine(DEFAULT_LIMITS)
         self.clock = start_clock()
 
     def start(self, unit: str) -> BpmnWorkflow:
@@ -351,6 +354,13 @@ class RawVariant:
 
     def state_size(self, cycle: BpmnWorkflow) -> None:
         return None
+
+
+def stock_script_engine() -> PythonScriptEngine:
+    """SpiffWorkflow's own environment, unsandboxed and unbudgeted, with the date helpers
+    picycle's offers (the PI-cycle scripts use them)."""
+    helpers = {"date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone}
+    return PythonScriptEngine(environment=TaskDataEnvironment(helpers))
 
 
 # --- (b) naive persistence: the stock serializer, one row per workflow --------------------------
@@ -576,6 +586,7 @@ QUICK = Plan(rounds=2, raw_cycles=60, naive_cycles=16, veterans=2)
 
 @dataclass
 class Results:
+    stock: Timings
     raw: Timings
     naive: Timings
     databases: list[DatabaseRun]
@@ -586,15 +597,17 @@ class Results:
 def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None) -> Results:
     specs = shipped_specs()
     raw, naive = RawVariant(specs), NaiveVariant(specs, folder / "naive.db")
+    stock = RawVariant(specs, stock_script_engine())
     picycle = [PicycleVariant("SQLite", "sqlite", f"sqlite:///{folder / 'picycle.db'}")]
     if postgres_url:
         picycle.append(PicycleVariant("PostgreSQL", "pg", postgres_url))
     try:
         sizes = Sizes()
-        for variant in (raw, naive, *picycle):
+        for variant in (stock, raw, naive, *picycle):
             warm_up(variant, plan.warm_up_cycles, sizes)
         sizes.note("picycle spec, stored once per version", picycle[0].spec_size())
         results = Results(
+            stock=Timings("(a0) raw, stock script environment"),
             raw=Timings("(a) raw SpiffWorkflow, in memory"),
             naive=Timings("(b) naive: stock serializer, SQLite"),
             databases=[DatabaseRun(variant, plan.history) for variant in picycle],
@@ -609,7 +622,7 @@ def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None)
             database.build_history(plan.veterans)
         for round_number in range(plan.rounds):
             announce(f"measuring, round {round_number + 1} of {plan.rounds}")
-            measure_round(plan, round_number, raw, naive, results)
+            measure_round(plan, round_number, (stock, raw), naive, results)
         for database in results.databases:
             database.commit_floor_ms = database.variant.commit_floor_ms()
         return results
@@ -620,10 +633,20 @@ def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None)
 
 
 def measure_round(
-    plan: Plan, round_number: int, raw: RawVariant, naive: NaiveVariant, results: Results
+    plan: Plan,
+    round_number: int,
+    raws: tuple[RawVariant, RawVariant],
+    naive: NaiveVariant,
+    results: Results,
 ) -> None:
+    stock, raw = raws
     for _ in range(plan.share(plan.raw_cycles, round_number)):
-        run_cycle(raw, "Raw unit", results.raw)
+        run_side_by_side(
+            [
+                (CycleRun(stock, "Stock unit"), results.stock),
+                (CycleRun(raw, "Raw unit"), results.raw),
+            ]
+        )
     for _ in range(plan.share(plan.naive_cycles, round_number)):
         run_cycle(naive, "Naive unit", results.naive)
     for database in results.databases:
@@ -676,7 +699,10 @@ class Ratio:
 
 def ratios(results: Results) -> list[Ratio]:
     raw = results.raw
-    found = [Ratio("(b) naive / (a) raw", results.naive, raw, None)]
+    found = [
+        Ratio("(a) sandbox and budget / (a0) stock", raw, results.stock, None),
+        Ratio("(b) naive / (a) raw", results.naive, raw, None),
+    ]
     for database in results.databases:
         first, last = database.first, database.last
         name, history = database.variant.database, database.history
@@ -690,11 +716,11 @@ def ratios(results: Results) -> list[Ratio]:
 
 def report(results: Results) -> None:
     picycle_rows = [t for d in results.databases for t in (d.first, d.last)]
-    rows = [results.raw, results.naive, *picycle_rows]
+    rows = [results.stock, results.raw, results.naive, *picycle_rows]
     print_table(rows)
     if results.skipped:
         print(f"(c) on PostgreSQL skipped: {results.skipped}")
-    headings = ["(a)", "(b)"] + [
+    headings = ["(a0)", "(a)", "(b)"] + [
         f"{d.variant.short}-{n}" for d in results.databases for n in (1, d.history)
     ]
     print_steps(rows, headings)
