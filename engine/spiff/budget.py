@@ -81,13 +81,12 @@ class Meter:
             raise BudgetExceeded(*self._exceeded)
 
     def refuse_size(self, what: str, unit: str, size: int, limit: str) -> None:
-        """Fail before building ``what`` of more ``unit`` than the ``limit`` allows (the
-        name of a ModelLimits field)."""
+        """Fail before doing ``what`` ("build a number") with more ``unit`` than the
+        ``limit`` allows (the name of a ModelLimits field)."""
         allowed = getattr(self.limits, limit)
         if size > allowed:
             self._exceeded = (
-                f"model code tried to build {what} of {size:,} {unit}, over the limit of "
-                f"{allowed:,}",
+                f"model code tried to {what} of {size:,} {unit}, over the limit of {allowed:,}",
                 variable_name(limit),
             )
             raise BudgetExceeded(*self._exceeded)
@@ -150,12 +149,14 @@ def multiply(left: Any, right: Any) -> Any:
     meter = _current.meter
     if isinstance(left, int) and isinstance(right, int):
         meter.refuse_size(
-            "a number", "bits", left.bit_length() + right.bit_length(), "max_int_bits"
+            "build a number", "bits", left.bit_length() + right.bit_length(), "max_int_bits"
         )
     else:
         times, sequence = (right, left) if isinstance(right, int) else (left, right)
         if isinstance(times, int) and _length(sequence) is not None:
-            meter.refuse_size("a sequence", "items", _weight(sequence) * max(times, 0), "max_items")
+            meter.refuse_size(
+                "build a sequence", "items", _weight(sequence) * max(times, 0), "max_items"
+            )
     return left * right
 
 
@@ -175,17 +176,26 @@ def add_in_place(left: Any, right: Any) -> Any:
 def _refuse_joined(left: Any, right: Any) -> None:
     left_length, right_length = _length(left), _length(right)
     if left_length is not None and right_length is not None:
-        _current.meter.refuse_size("a sequence", "items", left_length + right_length, "max_items")
+        _current.meter.refuse_size(
+            "build a sequence", "items", left_length + right_length, "max_items"
+        )
+
+
+_COMPARING_METHODS = frozenset({"count", "index", "remove", "sort"})
 
 
 def list_method(items: list, name: str, method: Any) -> Any:
-    """``items.<name>`` for model code: ``extend`` is checked like ``+``."""
+    """``items.<name>`` for model code: ``extend`` is checked like ``+``; methods that
+    compare what the list holds, like a comparison."""
+    if name in _COMPARING_METHODS:
+        bounded(items)
+        return method
     if name != "extend":
         return method
 
     def extend(more: Iterable) -> None:
         more = more if isinstance(more, (list, tuple, str)) else list(ticking(more))
-        _current.meter.refuse_size("a sequence", "items", len(items) + len(more), "max_items")
+        _current.meter.refuse_size("build a sequence", "items", len(items) + len(more), "max_items")
         method(more)
 
     return extend
@@ -194,20 +204,20 @@ def list_method(items: list, name: str, method: Any) -> Any:
 def power(base: Any, exponent: Any, modulo: Any = None) -> Any:
     meter = _current.meter
     if modulo is None and isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        meter.refuse_size("a number", "bits", base.bit_length() * exponent, "max_int_bits")
+        meter.refuse_size("build a number", "bits", base.bit_length() * exponent, "max_int_bits")
     return pow(base, exponent) if modulo is None else pow(base, exponent, modulo)
 
 
 def shift_left(value: Any, places: Any) -> Any:
     meter = _current.meter
     if isinstance(value, int) and isinstance(places, int):
-        meter.refuse_size("a number", "bits", value.bit_length() + places, "max_int_bits")
+        meter.refuse_size("build a number", "bits", value.bit_length() + places, "max_int_bits")
     return value << places
 
 
 def bounded_range(*arguments: int) -> range:
     numbers = range(*arguments)
-    _current.meter.refuse_size("a range", "numbers", len(numbers), "max_items")
+    _current.meter.refuse_size("build a range", "numbers", len(numbers), "max_items")
     return numbers
 
 
@@ -218,27 +228,34 @@ def numeric_sum(values: Iterable, start: Any = 0) -> Any:
     return sum(ticking(values), start)
 
 
-def checked_text(value: Any) -> Any:
-    """``value`` unchanged, after checking that turning it into text stays in budget."""
+def bounded(value: Any) -> Any:
+    """``value`` unchanged, after checking that going through it (turning it into text,
+    comparing, sorting, hashing it) stays in budget. A list can hold the same big list a
+    million times over in a few megabytes: what it holds is counted, not its length."""
     if isinstance(value, (list, tuple, dict, set)):
         meter = _current.meter
-        meter.refuse_size("text", "items", _deep_count(value, meter.limits.max_items), "max_items")
+        size = _deep_count(value, meter)
+        meter.refuse_size("go through a structure", "items", size, "max_items")
     return value
 
 
-def _deep_count(value: Any, stop: int) -> int:
-    """Items in ``value`` and everything it holds, counted until ``stop`` is passed."""
-    count, pending = 0, [value]
+def _deep_count(value: Any, meter: Meter) -> int:
+    """Items in ``value`` and everything it holds, counted until the limit is passed. A
+    container counts its items each time it is reached (going through it again costs as
+    much), but what it holds is looked into once."""
+    stop = meter.limits.max_items
+    count, pending, seen = 1, [value], set()
     while pending and count <= stop:
         item = pending.pop()
-        count += 1
-        if isinstance(item, dict):
-            pending.extend(item.values())
-            count += len(item)
-        elif isinstance(item, (list, tuple, set)):
-            pending.extend(item)
-        elif isinstance(item, str):
+        if isinstance(item, str):
             count += len(item) // 64
+        elif isinstance(item, (dict, list, tuple, set)):
+            count += len(item)
+            if id(item) not in seen:
+                seen.add(id(item))
+                pending.extend(item.values() if isinstance(item, dict) else item)
+                if len(seen) % 4096 == 0:
+                    meter.check()
     return count
 
 
@@ -276,16 +293,16 @@ def remainder(left: Any, right: Any) -> Any:
         problem = _wide_percent_format(left)
         if problem:
             raise BudgetExceeded(problem, None)
-        checked_text(right)
+        bounded(right)
     return left % right
 
 
 def text(value: Any = "") -> str:
-    return str(checked_text(value))
+    return str(bounded(value))
 
 
 def representation(value: Any) -> str:
-    return repr(checked_text(value))
+    return repr(bounded(value))
 
 
 # str methods whose result can be far bigger than their inputs, and the size they would build.
@@ -324,7 +341,7 @@ def text_method(text: str, name: str, method: Any) -> Any:
             parts = list(ticking(parts))
             size = sum(len(part) if isinstance(part, str) else 0 for part in parts)
             size += len(text) * max(len(parts) - 1, 0)
-            _current.meter.refuse_size("text", "characters", size, "max_items")
+            _current.meter.refuse_size("build text", "characters", size, "max_items")
             return method(parts)
 
         return joined
@@ -333,7 +350,9 @@ def text_method(text: str, name: str, method: Any) -> Any:
         return method
 
     def checked(*arguments: Any) -> str:
-        _current.meter.refuse_size("text", "characters", estimate(text, *arguments), "max_items")
+        _current.meter.refuse_size(
+            "build text", "characters", estimate(text, *arguments), "max_items"
+        )
         return method(*arguments)
 
     return checked

@@ -141,8 +141,10 @@ _GUARDS = {
     "_lshift_": budget.shift_left,
     "_mod_": budget.remainder,
     "_str_": budget.text,
-    "_text_": budget.checked_text,
+    "_bounded_": budget.bounded,
 }
+# Builtins that compare or hash all their argument holds (str() is rewritten to _str_).
+_GOING_THROUGH = frozenset({"set", "dict", "sorted", "min", "max"})
 _BINARY_GUARDS = {
     ast.Add: "_add_",
     ast.Mult: "_mul_",
@@ -204,6 +206,15 @@ class _ModelPolicy(RestrictingNodeTransformer):
         node = super().visit_Call(node)
         if isinstance(node.func, ast.Name) and node.func.id == "str":
             node.func = _placed(ast.Name("_str_", ast.Load()), node.func)
+        elif isinstance(node.func, ast.Name) and node.func.id in _GOING_THROUGH:
+            node.args = [_call("_bounded_", argument, like=argument) for argument in node.args]
+        return node
+
+    def visit_Compare(self, node):
+        # Comparing two lists compares all they hold, in C: bounded first.
+        node = super().visit_Compare(node)
+        node.left = _call("_bounded_", node.left, like=node.left)
+        node.comparators = [_call("_bounded_", item, like=item) for item in node.comparators]
         return node
 
     def visit_FormattedValue(self, node):
@@ -216,7 +227,7 @@ class _ModelPolicy(RestrictingNodeTransformer):
                 problem = budget.wide_spec("".join(str(part.value) for part in parts))
                 if problem:
                     self.error(node, problem)
-        node.value = _call("_text_", node.value, like=node.value)
+        node.value = _call("_bounded_", node.value, like=node.value)
         return node
 
     def visit_Import(self, node):

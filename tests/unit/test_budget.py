@@ -34,9 +34,21 @@ OVER_BUDGET = {
     "x = '-'.join(['a' * 10**5] * 10**5)": "sequence of 10,000,000,000 items",
     "x = '%0999999999d' % 1": "width of 999999999",
     "x = '%*d' % (10**9, 1)": "'*' widths are not allowed",
-    "a = [0] * 10**5\nb = [a for _ in range(10**5)]\nx = str(b)": "text of",
-    "a = [0] * 10**5\nb = [a for _ in range(10**5)]\nx = repr(b)": "text of",
-    "a = [0] * 10**5\nb = [a for _ in range(10**5)]\nx = f'{b}'": "text of",
+    **{
+        f"a = [0] * 10**5\nb = [a for _ in range(10**5)]\n{attack}": "structure of"
+        for attack in (
+            "x = str(b)",
+            "x = repr(b)",
+            "x = f'{b}'",
+            "x = '%s' % (b,)",
+            "x = b == [list(a) for _ in range(10)]",
+            "x = list(a) in b",
+            "x = b.count(list(a))",
+            "x = sorted(b)",
+            "x = max(b)",
+            "x = set(b)",
+        )
+    },
     "def f(n):\n    return f(n - 1) + f(n - 1) if n else 1\nx = f(100)": "CPU-time",
     "f = lambda n: f(n - 1) + f(n - 1) if n else 1\nx = f(100)": "CPU-time",
     "x = [i for i in range(10**6) for j in range(10**6)]": "CPU-time",
