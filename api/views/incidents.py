@@ -65,7 +65,7 @@ def retry_incident(incident_id):
 @blp.route(f"/{INCIDENT_ID}/dismiss", methods=["POST"])
 @blp.arguments(DismissSchema)
 @blp.response(200, IncidentSchema)
-@blp.problems(401, 403, 404, 409, 413, 415)
+@blp.problems(400, 401, 403, 404, 409, 413, 415, 422)
 def dismiss_incident(body, incident_id):
     """Close an incident without trying again, giving the reason (admins)"""
     return incidents.dismiss_incident(request_uow(), current_actor(), incident_id, body["reason"])

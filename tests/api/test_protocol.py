@@ -44,6 +44,7 @@ def test_the_openapi_document_describes_every_area(client):
         "tasks",
         "audit",
         "process-definitions",
+        "incidents",
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert document["paths"]["/api/v1/health"]["get"]["security"] == []
