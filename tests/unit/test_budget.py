@@ -10,6 +10,8 @@ from picycle.engine.spiff.budget import BudgetExceeded, metered
 from picycle.engine.spiff.limits import ModelLimits
 from picycle.engine.spiff.sandbox import SandboxedEnvironment, ScriptRejected
 
+from tests.deadline import finishes_within
+
 SMALL = ModelLimits(cpu_seconds=0.3, memory_mb=64)
 
 # script -> words the refusal must contain
@@ -63,7 +65,7 @@ OVER_BUDGET = {
 def test_hostile_scripts_fail_within_their_budget(script, words):
     context = {"kept": 1}
     with pytest.raises(BudgetExceeded) as refused:
-        SandboxedEnvironment(SMALL).execute(script, context)
+        finishes_within(30, lambda: SandboxedEnvironment(SMALL).execute(script, context))
     assert words in str(refused.value)
     assert context == {"kept": 1}  # a failed script leaves the task data as it was
 
