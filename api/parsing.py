@@ -178,3 +178,13 @@ def _response_name(code: int) -> str:
     from http import HTTPStatus
 
     return HTTPStatus(code).name
+
+
+def page_body(page: Any, args: dict) -> dict:
+    """A page of a list as the page schemas show it, with the paging it was asked for."""
+    return {
+        "items": page.items,
+        "total": page.total,
+        "limit": args["limit"],
+        "offset": args["offset"],
+    }

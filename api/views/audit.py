@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 from flask import current_app, stream_with_context
 from marshmallow import RAISE
-from picycle.engine.read_models import Page
 from picycle.engine.services import audit, cycle_path
 
 from ..context import current_actor, engine_for_own_transactions, keep_request_uow_open, request_uow
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import MAX_ID, PicycleBlueprint, page_body
 from ..schemas import (
     AuditEventArgs,
     AuditEventPageSchema,
@@ -36,15 +35,6 @@ ATTACHMENT = {
 }
 
 
-def _page(page: Page, args) -> dict:
-    return {
-        "items": page.items,
-        "total": page.total,
-        "limit": args["limit"],
-        "offset": args["offset"],
-    }
-
-
 @blp.route(f"/cycles/{CYCLE_ID}/history", methods=["GET"])
 @blp.arguments(PageArgs, location="query", unknown=RAISE)
 @blp.response(200, AuditEventPageSchema)
@@ -58,7 +48,7 @@ def cycle_history(args, cycle_id):
     history = audit.cycle_history(
         request_uow(), current_actor(), cycle_id, limit=args["limit"], offset=args["offset"]
     )
-    return _page(history, args)
+    return page_body(history, args)
 
 
 @blp.route(f"/cycles/{CYCLE_ID}/path", methods=["GET"])
@@ -108,7 +98,7 @@ def events(args):
     events = audit.list_events(
         request_uow(), current_actor(), filters, limit=args["limit"], offset=args["offset"]
     )
-    return _page(events, args)
+    return page_body(events, args)
 
 
 def _export(filters: audit.EventFilter, format: str):

@@ -8,7 +8,7 @@ from picycle.engine.services import cycles
 from picycle.engine.vocabulary import CycleStatus
 
 from ..context import current_actor, request_uow
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import MAX_ID, PicycleBlueprint, page_body
 from ..schemas import CancelSchema, CycleArgs, CycleDetailSchema, CyclePageSchema, NewCycleSchema
 
 blp = PicycleBlueprint("cycles", __name__, description="Performance-improvement cycles")
@@ -51,12 +51,7 @@ def list_cycles(args):
         process_id=args.get("process_id"),
     )
     page = cycles.list_cycles(request_uow(), filters, limit=args["limit"], offset=args["offset"])
-    return {
-        "items": page.items,
-        "total": page.total,
-        "limit": args["limit"],
-        "offset": args["offset"],
-    }
+    return page_body(page, args)
 
 
 @blp.route(f"/{CYCLE_ID}", methods=["GET"])

@@ -6,7 +6,7 @@ from marshmallow import RAISE
 from picycle.engine.services import incidents
 
 from ..context import current_actor, request_uow
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import MAX_ID, PicycleBlueprint, page_body
 from ..schemas import DismissSchema, IncidentArgs, IncidentPageSchema, IncidentSchema
 
 blp = PicycleBlueprint(
@@ -32,12 +32,7 @@ def list_incidents(args):
         limit=args["limit"],
         offset=args["offset"],
     )
-    return {
-        "items": page.items,
-        "total": page.total,
-        "limit": args["limit"],
-        "offset": args["offset"],
-    }
+    return page_body(page, args)
 
 
 @blp.route(f"/{INCIDENT_ID}", methods=["GET"])

@@ -8,7 +8,7 @@ from picycle.engine.services.inbox import InboxQuery, list_inbox
 from picycle.engine.vocabulary import InboxScope
 
 from ..context import current_actor, request_uow
-from ..parsing import PicycleBlueprint
+from ..parsing import PicycleBlueprint, page_body
 from ..schemas import (
     CommentListSchema,
     CommentSchema,
@@ -48,12 +48,7 @@ def inbox(args):
         offset=args["offset"],
     )
     page = list_inbox(request_uow(), current_actor(), query)
-    return {
-        "items": page.items,
-        "total": page.total,
-        "limit": args["limit"],
-        "offset": args["offset"],
-    }
+    return page_body(page, args)
 
 
 @blp.route(f"/{TASK_ID}", methods=["GET"])
