@@ -184,15 +184,24 @@ def _refuse_joined(left: Any, right: Any) -> None:
 _COMPARING_METHODS = frozenset({"count", "index", "remove", "sort"})
 
 
-def list_method(items: list, name: str, method: Any) -> Any:
-    """``items.<name>`` for model code: ``extend`` is checked like ``+``; methods that
-    compare what the list holds, like a comparison."""
-    if name in _COMPARING_METHODS:
-        bounded(items)
-        return method
-    if name != "extend":
-        return method
+def container_method(container: Any, name: str, method: Any) -> Any:
+    """``container.<name>`` for a list, dict or set in model code: what a method is given
+    is bounded (it may be hashed or compared, all it holds); a list's ``extend`` is
+    checked like ``+``, and the methods that compare what a list holds, like a comparison."""
+    if name == "extend" and isinstance(container, list):
+        return _extending(container, method)
+    if name in _COMPARING_METHODS and isinstance(container, list):
+        bounded(container)
 
+    def checked(*arguments: Any, **keywords: Any) -> Any:
+        for argument in arguments:
+            bounded(argument)
+        return method(*arguments, **keywords)
+
+    return checked
+
+
+def _extending(items: list, method: Any) -> Any:
     def extend(more: Iterable) -> None:
         more = more if isinstance(more, (list, tuple, str)) else list(ticking(more))
         _current.meter.refuse_size("build a sequence", "items", len(items) + len(more), "max_items")
@@ -295,6 +304,28 @@ def remainder(left: Any, right: Any) -> Any:
             raise BudgetExceeded(problem, None)
         bounded(right)
     return left % right
+
+
+def items(iterable: Any) -> Any:
+    """What a builtin that compares or hashes everything it is given (``set``, ``sorted``,
+    ``max``...) goes through: a structure, bounded as a whole; anything else (a generator),
+    item by item."""
+    if isinstance(iterable, (list, tuple, dict, set, str)):
+        return bounded(iterable)
+    if not hasattr(iterable, "__iter__"):
+        return iterable  # max(3, 4): one of several values, not an iterable
+    return (bounded(item) for item in ticking(iterable))
+
+
+def hashed(value: Any) -> int:
+    return hash(bounded(value))
+
+
+def item(container: Any, key: Any) -> Any:
+    """``container[key]`` for model code: a tuple key is hashed, all it holds."""
+    if isinstance(key, tuple):
+        bounded(key)
+    return container[key]
 
 
 def text(value: Any = "") -> str:

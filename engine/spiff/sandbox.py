@@ -60,6 +60,7 @@ _BUILTINS.update(
     sum=budget.numeric_sum,
     pow=budget.power,
     repr=budget.representation,
+    hash=budget.hashed,
 )
 
 # Real Python builtins a model cannot use; a NameError on one of these is a refusal.
@@ -83,8 +84,8 @@ def _guarded_getattr(obj, name):
     attribute = safer_getattr_raise(obj, name)
     if isinstance(obj, str):
         return budget.text_method(obj, name, attribute)
-    if isinstance(obj, list):
-        return budget.list_method(obj, name, attribute)
+    if isinstance(obj, (list, dict, set)):
+        return budget.container_method(obj, name, attribute)
     return attribute
 
 
@@ -126,7 +127,7 @@ def _apply(func, *args, **kwargs):
 _GUARDS = {
     "__builtins__": _BUILTINS,
     "_getattr_": _guarded_getattr,
-    "_getitem_": operator.getitem,
+    "_getitem_": budget.item,
     "_getiter_": budget.ticking,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
@@ -142,6 +143,7 @@ _GUARDS = {
     "_mod_": budget.remainder,
     "_str_": budget.text,
     "_bounded_": budget.bounded,
+    "_items_": budget.items,
 }
 # Builtins that compare or hash all their argument holds (str() is rewritten to _str_).
 _GOING_THROUGH = frozenset({"set", "dict", "sorted", "min", "max"})
@@ -165,6 +167,11 @@ def _placed(node: ast.AST, like: ast.AST) -> ast.AST:
 def _call(guard: str, *arguments: ast.expr, like: ast.AST) -> ast.Call:
     call = ast.Call(func=ast.Name(guard, ast.Load()), args=list(arguments), keywords=[])
     return _placed(call, like)
+
+
+def _bounded(node: ast.expr) -> ast.expr:
+    """``node`` checked by the budget before use; constants need no check."""
+    return node if isinstance(node, ast.Constant) else _call("_bounded_", node, like=node)
 
 
 def _tick(like: ast.AST) -> ast.Expr:
@@ -207,14 +214,42 @@ class _ModelPolicy(RestrictingNodeTransformer):
         if isinstance(node.func, ast.Name) and node.func.id == "str":
             node.func = _placed(ast.Name("_str_", ast.Load()), node.func)
         elif isinstance(node.func, ast.Name) and node.func.id in _GOING_THROUGH:
-            node.args = [_call("_bounded_", argument, like=argument) for argument in node.args]
+            node.args = [_call("_items_", argument, like=argument) for argument in node.args]
+        return node
+
+    # Keys are hashed, all they hold: a tuple holding one big tuple many times over is
+    # bounded before it is hashed, in literals and comprehensions.
+    def visit_Dict(self, node):
+        node = super().visit_Dict(node)
+        node.keys = [key if key is None else _bounded(key) for key in node.keys]
+        return node
+
+    def visit_Set(self, node):
+        node = super().visit_Set(node)
+        node.elts = [_bounded(element) for element in node.elts]
+        return node
+
+    def visit_Subscript(self, node):
+        node = super().visit_Subscript(node)
+        if isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load):
+            node.slice = _bounded(node.slice)  # d[key] = value: reading is _getitem_'s
+        return node
+
+    def visit_DictComp(self, node):
+        node = super().visit_DictComp(node)
+        node.key = _bounded(node.key)
+        return node
+
+    def visit_SetComp(self, node):
+        node = super().visit_SetComp(node)
+        node.elt = _bounded(node.elt)
         return node
 
     def visit_Compare(self, node):
         # Comparing two lists compares all they hold, in C: bounded first.
         node = super().visit_Compare(node)
-        node.left = _call("_bounded_", node.left, like=node.left)
-        node.comparators = [_call("_bounded_", item, like=item) for item in node.comparators]
+        node.left = _bounded(node.left)
+        node.comparators = [_bounded(item) for item in node.comparators]
         return node
 
     def visit_FormattedValue(self, node):
@@ -227,7 +262,7 @@ class _ModelPolicy(RestrictingNodeTransformer):
                 problem = budget.wide_spec("".join(str(part.value) for part in parts))
                 if problem:
                     self.error(node, problem)
-        node.value = _call("_bounded_", node.value, like=node.value)
+        node.value = _bounded(node.value)
         return node
 
     def visit_Import(self, node):

@@ -49,8 +49,19 @@ OVER_BUDGET = {
             "x = sorted(b)",
             "x = max(b)",
             "x = set(b)",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nx = hash(u)",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nx = {u: 1}",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nx = {u}",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nx = {u: 1 for _ in range(2)}",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nx = {u for _ in range(2)}",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nd = {}\nx = d.get(u)",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\ns = set()\ns.add(u)",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nd = {}\nd[u] = 1",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nd = {}\nd.setdefault(u, 1)",
+            "t = tuple(a)\nu = tuple(t for _ in range(10**5))\nd = {1: 2}\nx = d[u]",
         )
     },
+    "a = [0] * 10**5\nb = [a for _ in range(10**5)]\nx = max(item for item in b)": "CPU-time",
     "def f(n):\n    return f(n - 1) + f(n - 1) if n else 1\nx = f(100)": "CPU-time",
     "f = lambda n: f(n - 1) + f(n - 1) if n else 1\nx = f(100)": "CPU-time",
     "x = [i for i in range(10**6) for j in range(10**6)]": "CPU-time",
@@ -101,6 +112,13 @@ def test_everyday_model_code_is_unaffected():
             "squares += [0]",
             "squares.extend([1, 2])",
             "big = 2 ** 64 + (1 << 10)",
+            "highest = max(3, 4) + max([1, 2]) + min(n for n in range(5))",
+            "pairs = dict(zip(['a', 'b'], [1, 2]))",
+            "unique = sorted(set(['b', 'a', 'b']))",
+            "lookup = {('x', 1): 'y'}[('x', 1)]",
+            "table = {}",
+            "table['k'] = 1",
+            "table[('a', 2)] = squares[1:3]",
             "counted = 0",
             "while counted < 1000:\n    counted += 1",
         ]
@@ -113,6 +131,13 @@ def test_everyday_model_code_is_unaffected():
     assert context["padded"] == "permits...Permits"
     assert len(context["squares"]) == 23 and context["alias"] is context["squares"]
     assert context["big"] == 2**64 + 1024
+    assert (context["highest"], context["pairs"], context["unique"]) == (
+        6,
+        {"a": 1, "b": 2},
+        ["a", "b"],
+    )
+    assert context["lookup"] == "y"
+    assert context["table"] == {"k": 1, ("a", 2): [1, 4]}
     assert context["counted"] == 1000
 
 
