@@ -1,12 +1,15 @@
 """Hash chains over audit events: one chain per cycle, one for everything else.
 
-Each event's hash is SHA-256 over the canonical JSON of the event and the previous hash of
-its chain. A chain per cycle means appending only moves that cycle's chain head, which is
-kept on the cycle's own row, locked by every change of the cycle anyway: unrelated cycles
-never wait on each other. Each head records its chain's length and last hash (the global
-chain's in ``audit_chains``), so deleting events (the tail of a chain, or a whole cycle's
-chain) is detected too. These functions are the trail's stored contract: every chain ever
-written must still verify, so the bytes hashed never change.
+Each event's hash is SHA-256 over the previous hash of its chain and the canonical JSON of
+the event. The event's ``hash_version`` says which facts that JSON holds: version 1 (the
+trail's first events) every fact but the sequence number; version 2, with which every new
+event is sealed, every column of the row (``seq`` and ``hash_version`` too). A chain per
+cycle means appending only moves that cycle's chain head, which is kept on the cycle's own
+row, locked by every change of the cycle anyway: unrelated cycles never wait on each
+other. Each head records its chain's length and last hash (the global chain's in
+``audit_chains``), so deleting events (the tail of a chain, or a whole cycle's chain) is
+detected too; heads.py seals the heads with a key. These functions are the trail's stored
+contract: every chain ever written must still verify, so the bytes hashed never change.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64  # the hash every chain starts from
 GLOBAL_CHAIN = "global"
+HASH_VERSION = 2  # the form new events are sealed with
 
 
 def chain_of(cycle_id: int | None) -> str:
@@ -27,11 +31,17 @@ def chain_of(cycle_id: int | None) -> str:
 
 
 def seal(previous_hash: str, event: AuditEvent) -> str:
-    """SHA-256 over the previous hash and the event's facts in their canonical form: the JSON
-    that ``json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-    writes of the dict of chain, position, at (``isoformat(timespec="microseconds")``),
-    actor, type, cycle_id, task_id, element_id and data."""
+    """Version 1: SHA-256 over the previous hash and the event's facts in their canonical
+    form: the JSON that ``json.dumps(facts, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` writes of the dict of chain, position, at
+    (``isoformat(timespec="microseconds")``), actor, type, cycle_id, task_id, element_id and
+    data."""
     return seal_facts(previous_hash, *_facts(event))
+
+
+def seal_v2(previous_hash: str, event: AuditEvent) -> str:
+    """Version 2: as ``seal``, with ``seq`` and ``hash_version`` (2) in the dict."""
+    return seal_facts_v2(previous_hash, event.seq, *_facts(event))
 
 
 def _facts(event: AuditEvent) -> tuple:
@@ -56,6 +66,10 @@ def _facts(event: AuditEvent) -> tuple:
 _FACTS = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
     '"element_id":%s,"position":%s,"task_id":%s,"type":%s}'
+)
+_FACTS_V2 = (
+    '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
+    '"element_id":%s,"hash_version":2,"position":%s,"seq":%s,"task_id":%s,"type":%s}'
 )
 _STRING = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a str with
 # json.dumps makes a C encoder for each call; this one is made once, with canonical's options
@@ -91,8 +105,41 @@ def canonical_facts(
 ) -> str:
     """The canonical form (see ``seal``) of an event with these facts, as text; ``at`` is the
     time as ``isoformat(timespec="microseconds")`` writes it."""
+    return _FACTS % _values(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
+
+
+def canonical_facts_v2(
+    seq: int,
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+) -> str:
+    """Version 2's canonical form (see ``seal_v2``), as ``canonical_facts`` takes the facts."""
+    values = _values(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
+    return _FACTS_V2 % (*values[:7], _integer(seq), *values[7:])
+
+
+def _values(
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+) -> tuple[str, ...]:
+    """Each fact's JSON, in the order of the keys: actor, at, chain, cycle_id, data,
+    element_id, position, task_id, type."""
     try:
-        values = (
+        return (
             _STRING(actor),
             _STRING(at),
             _STRING(chain),
@@ -105,8 +152,7 @@ def canonical_facts(
         )
     except TypeError:  # a value not of its column's type (SQLite keeps whatever it is given)
         facts = (actor, at, chain, cycle_id, data, element_id, position, task_id, type)
-        values = tuple(map(_json, facts))
-    return _FACTS % values
+        return tuple(map(_json, facts))
 
 
 def seal_facts(
@@ -123,6 +169,26 @@ def seal_facts(
 ) -> str:
     """``seal`` of an event with these facts (as ``canonical_facts`` takes them)."""
     facts = canonical_facts(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
+    return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
+
+
+def seal_facts_v2(
+    previous_hash: str,
+    seq: int,
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+) -> str:
+    """``seal_v2`` of an event with these facts (as ``canonical_facts_v2`` takes them)."""
+    facts = canonical_facts_v2(
+        seq, chain, position, at, actor, type, cycle_id, task_id, element_id, data
+    )
     return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
 
 
