@@ -38,15 +38,18 @@ END
 $$
 """
 
-# A head may become (new_length, new_head) of chain if that is its chain's event there.
-POSTGRES_UP = f"""
-CREATE FUNCTION picycle_audit_head_moves(chain text, old_length integer, new_length integer,
-                                         new_head text) RETURNS boolean AS $$
-    SELECT new_length > old_length AND EXISTS (
-        SELECT 1 FROM audit_events e
-        WHERE e.chain = $1 AND e.position = new_length AND e.hash = new_head)
-$$ LANGUAGE sql STABLE;
 
+def _moves(chain: str, old_length: str, new_length: str, new_head: str) -> str:
+    """SQL (both dialects) true when a head may move from ``old_length`` to
+    (``new_length``, ``new_head``): forward, onto that event of ``chain``. Inline in the
+    triggers, not a function of its own: calling one costs a completion 0.1 ms more."""
+    return (
+        f"({new_length} > {old_length} AND EXISTS (SELECT 1 FROM audit_events e "
+        f"WHERE e.chain = {chain} AND e.position = {new_length} AND e.hash = {new_head}))"
+    )
+
+
+POSTGRES_UP = f"""
 CREATE FUNCTION picycle_guard_chain_head() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -57,7 +60,7 @@ BEGIN
             RAISE EXCEPTION '{HEADS_MESSAGE}';
         END IF;
     ELSIF NEW.chain IS DISTINCT FROM OLD.chain
-          OR NOT picycle_audit_head_moves(NEW.chain, OLD.length, NEW.length, NEW.head_hash) THEN
+          OR NOT {_moves("NEW.chain", "OLD.length", "NEW.length", "NEW.head_hash")} THEN
         RAISE EXCEPTION '{HEADS_MESSAGE}';
     END IF;
     RETURN NEW;
@@ -78,9 +81,9 @@ BEGIN
         IF NEW.audit_length <> 0 OR NEW.audit_head <> '{GENESIS}' THEN
             RAISE EXCEPTION '{HEADS_MESSAGE}';
         END IF;
-    ELSIF NEW.id IS DISTINCT FROM OLD.id
-          OR NOT picycle_audit_head_moves('cycle:' || NEW.id, OLD.audit_length,
-                                          NEW.audit_length, NEW.audit_head) THEN
+    ELSIF NEW.id IS DISTINCT FROM OLD.id OR NOT {
+    _moves("'cycle:' || NEW.id", "OLD.audit_length", "NEW.audit_length", "NEW.audit_head")
+} THEN
         RAISE EXCEPTION '{HEADS_MESSAGE}';
     END IF;
     RETURN NEW;
@@ -116,15 +119,7 @@ DROP TRIGGER cycles_audit_head_insert_delete ON cycles;
 DROP FUNCTION picycle_guard_cycle_head();
 DROP TRIGGER audit_chains_heads ON audit_chains;
 DROP FUNCTION picycle_guard_chain_head();
-DROP FUNCTION picycle_audit_head_moves(text, integer, integer, text);
 """
-
-
-def _sqlite_moves(chain: str, old_length: str, new_length: str, new_head: str) -> str:
-    return (
-        f"({new_length} > {old_length} AND EXISTS (SELECT 1 FROM audit_events e "
-        f"WHERE e.chain = {chain} AND e.position = {new_length} AND e.hash = {new_head}))"
-    )
 
 
 _REFUSE = f"BEGIN SELECT RAISE(ABORT, '{HEADS_MESSAGE}'); END"
@@ -133,7 +128,7 @@ SQLITE_TRIGGERS = {
         WHEN NEW.length <> 0 OR NEW.head_hash <> '{GENESIS}' {_REFUSE}""",
     "audit_chains_head_update": f"""BEFORE UPDATE OF chain, length, head_hash ON audit_chains
         WHEN NEW.chain IS NOT OLD.chain
-          OR NOT {_sqlite_moves("NEW.chain", "OLD.length", "NEW.length", "NEW.head_hash")}
+          OR NOT {_moves("NEW.chain", "OLD.length", "NEW.length", "NEW.head_hash")}
         {_REFUSE}""",
     "audit_chains_head_delete": f"BEFORE DELETE ON audit_chains {_REFUSE}",
     "cycles_audit_head_insert": f"""BEFORE INSERT ON cycles
@@ -142,9 +137,7 @@ SQLITE_TRIGGERS = {
         WHEN (NEW.id IS NOT OLD.id OR NEW.audit_length IS NOT OLD.audit_length
               OR NEW.audit_head IS NOT OLD.audit_head)
          AND (NEW.id IS NOT OLD.id OR NOT {
-        _sqlite_moves(
-            "'cycle:' || NEW.id", "OLD.audit_length", "NEW.audit_length", "NEW.audit_head"
-        )
+        _moves("'cycle:' || NEW.id", "OLD.audit_length", "NEW.audit_length", "NEW.audit_head")
     })
         {_REFUSE}""",
     "cycles_audit_head_delete": f"BEFORE DELETE ON cycles WHEN OLD.audit_length > 0 {_REFUSE}",
