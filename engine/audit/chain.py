@@ -67,9 +67,11 @@ _FACTS = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
     '"element_id":%s,"position":%s,"task_id":%s,"type":%s}'
 )
+# Version 2 adds "hash_version" and "seq"; the latter follows "position", so it is written
+# into position's place (see ``_values``).
 _FACTS_V2 = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
-    '"element_id":%s,"hash_version":2,"position":%s,"seq":%s,"task_id":%s,"type":%s}'
+    '"element_id":%s,"hash_version":2,"position":%s,"task_id":%s,"type":%s}'
 )
 _STRING = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a str with
 # json.dumps makes a C encoder for each call; this one is made once, with canonical's options
@@ -121,8 +123,9 @@ def canonical_facts_v2(
     data: Any,
 ) -> str:
     """Version 2's canonical form (see ``seal_v2``), as ``canonical_facts`` takes the facts."""
-    values = _values(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
-    return _FACTS_V2 % (*values[:7], _integer(seq), *values[7:])
+    return _FACTS_V2 % _values(
+        chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
+    )
 
 
 def _values(
@@ -135,10 +138,15 @@ def _values(
     task_id: str | None,
     element_id: str | None,
     data: Any,
+    seq: int | None = None,
 ) -> tuple[str, ...]:
     """Each fact's JSON, in the order of the keys: actor, at, chain, cycle_id, data,
-    element_id, position, task_id, type."""
+    element_id, position, task_id, type; with a ``seq`` (version 2), position's is followed
+    by ``,"seq":`` and its JSON."""
     try:
+        place = _integer(position)
+        if seq is not None:
+            place = f'{place},"seq":{_integer(seq)}'
         return (
             _STRING(actor),
             _STRING(at),
@@ -146,13 +154,15 @@ def _values(
             "null" if cycle_id is None else _integer(cycle_id),
             _json(data),
             "null" if element_id is None else _STRING(element_id),
-            _integer(position),
+            place,
             "null" if task_id is None else _STRING(task_id),
             _STRING(type),
         )
     except TypeError:  # a value not of its column's type (SQLite keeps whatever it is given)
-        facts = (actor, at, chain, cycle_id, data, element_id, position, task_id, type)
-        return tuple(map(_json, facts))
+        place = _json(position) if seq is None else f'{_json(position)},"seq":{_json(seq)}'
+        facts = (actor, at, chain, cycle_id, data, element_id, task_id, type)
+        actor, at, chain, cycle_id, data, element_id, task_id, type = map(_json, facts)
+        return (actor, at, chain, cycle_id, data, element_id, place, task_id, type)
 
 
 def seal_facts(

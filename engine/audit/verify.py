@@ -184,11 +184,33 @@ def walk_chains(
             continue
         if iso_time is not None:
             at = iso_time(at)
-        facts = (chain, position, at, actor, event_type, cycle_id, task_id, element_id)
         if version == HASH_VERSION:
-            expected = seal_facts_v2(previous, seq, *facts, _parse_json(data))
+            expected = seal_facts_v2(
+                previous,
+                seq,
+                chain,
+                position,
+                at,
+                actor,
+                event_type,
+                cycle_id,
+                task_id,
+                element_id,
+                _parse_json(data),
+            )
         elif version == 1:
-            expected = seal_facts(previous, *facts, _parse_json(data))
+            expected = seal_facts(
+                previous,
+                chain,
+                position,
+                at,
+                actor,
+                event_type,
+                cycle_id,
+                task_id,
+                element_id,
+                _parse_json(data),
+            )
         else:
             expected = None  # no such form: the version itself was altered
         if prev_hash != previous or stored_hash != expected:
