@@ -8,7 +8,6 @@ unit of work, hand it to a service and render what the service returns.
 from __future__ import annotations
 
 from datetime import datetime
-from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import Engine as SqlEngine
@@ -20,8 +19,7 @@ from .audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
 from .audit.heads import seal_of
 from .cache import LruCache
 from .clock import Clock, system_clock
-from .config import audit_key as read_audit_key
-from .config import database_url
+from .config import audit_key, database_url
 from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
 from .forms import Form
@@ -41,16 +39,10 @@ _MOVE_GLOBAL_HEAD = update(CHAINS).where(CHAINS.c.chain == GLOBAL_CHAIN)
 
 class Engine:
     """Holds what lives across requests: the database, the caches, the clock, and the key
-    the audit chains' heads are sealed with (``audit_key``: None for none; by default read
-    from the environment)."""
+    the audit chains' heads are sealed with (from the environment; None: no key)."""
 
-    def __init__(
-        self,
-        url: str | None = None,
-        clock: Clock = system_clock,
-        audit_key: bytes | None | EllipsisType = ...,
-    ):
-        self.audit_key = read_audit_key() if audit_key is ... else audit_key
+    def __init__(self, url: str | None = None, clock: Clock = system_clock):
+        self.audit_key = audit_key()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
         self.sessions = sessionmaker(self.database, expire_on_commit=False)

@@ -30,6 +30,11 @@ def chain_of(cycle_id: int | None) -> str:
     return GLOBAL_CHAIN if cycle_id is None else f"cycle:{cycle_id}"
 
 
+def cycle_of(chain: str) -> int | None:
+    """The cycle whose chain this is; None for the global chain."""
+    return None if chain == GLOBAL_CHAIN else int(chain.removeprefix("cycle:"))
+
+
 def seal(previous_hash: str, event: AuditEvent) -> str:
     """Version 1: SHA-256 over the previous hash and the event's facts in their canonical
     form: the JSON that ``json.dumps(facts, sort_keys=True, separators=(",", ":"),

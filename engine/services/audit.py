@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..actors import Actor, require_admin
 from ..audit import export
-from ..audit.chain import GLOBAL_CHAIN, chain_of
+from ..audit.chain import chain_of, cycle_of
 from ..audit.heads import RecordedHead, head_seal
 from ..audit.seals import TrailSeal, check_against, from_json, seal_heads, to_json
 from ..audit.verify import Verification, pinned_trail
@@ -250,20 +250,26 @@ def seal_trail(
 def _adopt(engine: Engine, actor: Actor, unsealed: dict[str, RecordedHead]) -> None:
     """Seal the verified ``unsealed`` heads where they have not moved since."""
     key = engine.audit_key
-    assert key is not None
+    assert key is not None, "adopting heads needs the key"
     with engine.unit_of_work() as uow:
         for chain, head in unsealed.items():
             seal = head_seal(key, chain, head.length, head.hash)
-            if chain == GLOBAL_CHAIN:
-                table, where = AuditChain, (AuditChain.chain == chain,)
-                length, last, sealed = AuditChain.length, AuditChain.head_hash, AuditChain.seal
+            cycle_id = cycle_of(chain)
+            if cycle_id is None:
+                statement = update(AuditChain).where(
+                    AuditChain.chain == chain,
+                    AuditChain.length == head.length,
+                    AuditChain.head_hash == head.hash,
+                    AuditChain.seal.is_(None),
+                )
+                uow.session.execute(statement.values(seal=seal))
             else:
-                table, where = Cycle, (Cycle.id == int(chain.removeprefix("cycle:")),)
-                length, last, sealed = Cycle.audit_length, Cycle.audit_head, Cycle.audit_seal
-            uow.session.execute(
-                update(table)
-                .where(*where, length == head.length, last == head.hash, sealed.is_(None))
-                .values({sealed.key: seal})
-            )
+                statement = update(Cycle).where(
+                    Cycle.id == cycle_id,
+                    Cycle.audit_length == head.length,
+                    Cycle.audit_head == head.hash,
+                    Cycle.audit_seal.is_(None),
+                )
+                uow.session.execute(statement.values(audit_seal=seal))
         uow.record(actor.name, EventType.AUDIT_HEADS_ADOPTED, chains=sorted(unsealed))
         uow.commit()

@@ -29,6 +29,42 @@ def test_migrations_match_the_models(engine):
         assert compare_metadata(context, Base.metadata) == []
 
 
+# The triggers that guard the audit trail. On SQLite a migration that rebuilds one of these
+# tables (batch mode) drops its triggers silently: this names any that went missing.
+TRAIL_GUARDS = {
+    "sqlite": {
+        "audit_events_no_update",
+        "audit_events_no_delete",
+        "audit_chains_head_insert",
+        "audit_chains_head_update",
+        "audit_chains_head_delete",
+        "cycles_audit_head_insert",
+        "cycles_audit_head_update",
+        "cycles_audit_head_delete",
+    },
+    "postgresql": {
+        "audit_events_append_only",
+        "audit_events_no_truncate",
+        "audit_chains_heads",
+        "audit_chains_no_truncate",
+        "cycles_audit_head_insert_delete",
+        "cycles_audit_head_update",
+        "cycles_no_truncate",
+    },
+}
+TRIGGER_NAMES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+}
+
+
+def test_every_guard_of_the_audit_trail_is_in_place(engine):
+    dialect = engine.database.dialect.name
+    with engine.database.connect() as connection:
+        names = set(connection.scalars(sa.text(TRIGGER_NAMES[dialect])))
+    assert TRAIL_GUARDS[dialect] <= names
+
+
 def test_upgrading_twice_changes_nothing(engine):
     engine.upgrade_schema()
     with engine.database.connect() as connection:
