@@ -22,6 +22,8 @@ class RecordedHead(NamedTuple):
 
 
 def head_seal(key: bytes, chain: str, length: int, head_hash: str) -> str:
+    """HMAC-SHA256 with ``key`` of the UTF-8 text ``chain``, newline, ``length`` in
+    decimal, newline, ``head_hash``; in hexadecimal."""
     return hmac.digest(key, f"{chain}\n{length}\n{head_hash}".encode(), "sha256").hex()
 
 

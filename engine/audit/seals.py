@@ -40,16 +40,14 @@ class SealedHead:
 @dataclass(frozen=True)
 class TrailSeal:
     sealed_at: datetime
+    key_sealed: bool  # whether the heads carry seals with the audit key
     heads: list[SealedHead]
-
-    @property
-    def key_sealed(self) -> bool:
-        return all(head.seal is not None for head in self.heads)
 
 
 def seal_heads(heads: dict[str, RecordedHead], key: bytes | None, now: datetime) -> TrailSeal:
     return TrailSeal(
         now,
+        key is not None,
         [
             SealedHead(chain, head.length, head.hash, seal_of(key, chain, head.length, head.hash))
             for chain, head in sorted(heads.items())
@@ -81,10 +79,14 @@ def from_json(text: str) -> TrailSeal:
         sealed_at = datetime.fromisoformat(document.get("sealed_at"))
     except (TypeError, ValueError) as error:
         raise _invalid("sealed_at", "must be an ISO 8601 time") from error
+    key_sealed = document.get("key_sealed")
+    if not isinstance(key_sealed, bool):
+        raise _invalid("key_sealed", "must be true or false")
     chains = document.get("chains")
     if not isinstance(chains, list):
         raise _invalid("chains", "must be a list of chain heads")
-    return TrailSeal(sealed_at, [_sealed_head(n, entry) for n, entry in enumerate(chains)])
+    heads = [_sealed_head(n, entry) for n, entry in enumerate(chains)]
+    return TrailSeal(sealed_at, key_sealed, heads)
 
 
 def _sealed_head(index: int, entry: Any) -> SealedHead:

@@ -309,6 +309,12 @@ def test_an_altered_seal_document_is_named(driver, clock):
         ('{"format": "picycle-audit-seal/1", "sealed_at": "x", "chains": []}', "sealed_at"),
         (
             '{"format": "picycle-audit-seal/1", "sealed_at": "2026-03-02T09:00:00+00:00", '
+            '"chains": []}',
+            "key_sealed must be true or false",
+        ),
+        (
+            '{"format": "picycle-audit-seal/1", "sealed_at": "2026-03-02T09:00:00+00:00", '
+            '"key_sealed": false, '
             '"chains": [{"chain": "global", "length": "3", "head_hash": "", "seal": null}]}',
             "chains.0.length is missing or of the wrong type",
         ),
