@@ -6,9 +6,9 @@
    shipped, beside the same with the audit off in this process only. Both go through one
    wrapper of the shipped ``UnitOfWork.commit``, which counts the events the completion
    recorded; with the audit off it then drops them (the cycle's and any of the global
-   chain) before the shipped commit runs, so none is turned into a row, linked (sealed:
-   canonical JSON and SHA-256) or inserted, and the cycle row's chain head is written back
-   unchanged in the same UPDATE. The cycle still records its events in memory (a small
+   chain) before the shipped commit runs, so none is numbered, turned into a row, linked
+   (canonical JSON and SHA-256) or inserted, and the cycle row's chain head is neither
+   moved nor sealed (nor checked by the database's guard). The cycle still records its events in memory (a small
    dataclass each) in both. The two run side by side, a completion of each in turn, and
    the SQL statements each sends are counted and timed by kind.
 2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads, then 2 and 4 processes,
@@ -1063,8 +1063,8 @@ def report_shares(results: Results, goals: Goals) -> None:
     print("== 1. the audit's share of a completion (authenticate + complete_task, committed) ==")
     print(
         "  audit off: the events a completion recorded are dropped before the shipped commit,\n"
-        "  so none is made a row, linked (canonical JSON + SHA-256) or inserted; the cycle row\n"
-        "  is written in the same UPDATE, its chain head unchanged"
+        "  so none is numbered, made a row, linked (canonical JSON + SHA-256) or inserted; the\n"
+        "  cycle row is written in the same UPDATE, its chain head not moved nor sealed"
     )
     print(f"  {'ms per completion':<40}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
     for share in results.shares:

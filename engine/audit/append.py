@@ -6,7 +6,7 @@ global one from ``audit_chains``) with the events in the order they were recorde
 linked rows go into the database in one INSERT, before the heads move onto them (the
 database lets a head move only onto its chain's last event).
 
-The numbers come with the statements that lock a chain's head anyway (``NEXT_SEQ``), so
+The numbers come with the statements that lock a chain's head anyway (``next_seq``), so
 numbering costs no round trip of its own.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, select, text
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -86,9 +86,7 @@ def _next_seq_sqlite(element, compiler, **kw) -> str:
 
 
 _DRAW = select(next_seq())
-_DRAW_MORE = text(
-    "SELECT nextval(pg_get_serial_sequence('audit_events', 'seq')) FROM generate_series(1, :blocks)"
-)
+_DRAW_BLOCKS = _DRAW.select_from(func.generate_series(1, bindparam("blocks")))  # PostgreSQL
 
 
 def number(session: Session, events: list[EventRow], drawn: list[int]) -> None:
@@ -101,7 +99,7 @@ def number(session: Session, events: list[EventRow], drawn: list[int]) -> None:
         starts = sorted(drawn)
         missing = -(-len(events) // SEQ_BLOCK) - len(starts)
         if missing > 0:
-            starts += session.scalars(_DRAW_MORE, {"blocks": missing})
+            starts += session.scalars(_DRAW_BLOCKS, {"blocks": missing})
         seqs = [seq for start in sorted(starts) for seq in range(start, start + SEQ_BLOCK)]
     for event, seq in zip(events, seqs, strict=False):
         event.seq = seq

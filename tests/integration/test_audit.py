@@ -225,3 +225,16 @@ def test_xes_export_loads_in_a_process_mining_tool(driver, clock, tmp_path):
     completed = [e["concept:name"] for e in log[0] if e["lifecycle:transition"] == "complete"]
     assert completed[0] == "Assess performance" and completed[-1] == "Institutionalise and share"
     assert {e["org:resource"] for e in log[0]} >= {"pia", "dana", "lena"}
+
+
+def test_many_events_in_one_commit_are_numbered_in_order_and_verify(driver, clock):
+    before = len(driver.events())
+    with driver.engine.unit_of_work() as uow:
+        for n in range(20):  # more than one block of sequence numbers drawn with the head
+            uow.record("system", "user_changed", n=n)
+        uow.commit()
+    added = driver.events()[before:]
+    assert [e.data["n"] for e in added] == list(range(20))
+    assert [e.position for e in added] == sorted(e.position for e in added)
+    assert all(e.hash_version == 2 for e in added)
+    assert verify(driver).intact
