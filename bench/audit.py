@@ -8,9 +8,10 @@
    recorded; with the audit off it then drops them (the cycle's and any of the global
    chain) before the shipped commit runs, so none is numbered, turned into a row, linked
    (canonical JSON and SHA-256) or inserted, and the cycle row's chain head is neither
-   moved nor sealed (nor checked by the database's guard). The cycle still records its events in memory (a small
-   dataclass each) in both. The two run side by side, a completion of each in turn, and
-   the SQL statements each sends are counted and timed by kind.
+   moved nor sealed (nor checked by the database's guard). The cycle still records its
+   events in memory (a small dataclass each) in both. The two run side by side, a
+   completion of each in turn, and the SQL statements each sends are counted and timed by
+   kind.
 2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads, then 2 and 4 processes,
    completing tasks of their own cycles; a chain per cycle (its head on the cycle's row)
    should let them scale until the CPUs are saturated, not queue on a shared lock (sessions
