@@ -405,6 +405,22 @@ class VerificationSchema(ma.Schema):
         required=True,
         metadata={"description": "One per broken chain"},
     )
+    heads_key_sealed = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether the chain heads' seals with the audit key were checked; "
+            "false when the server has no key (PICYCLE_AUDIT_KEY), and then a chain "
+            "rewritten with every hash recomputed would pass"
+        },
+    )
+    unsealed_heads = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Chains whose head carries no seal although a key is set (written "
+            "before it was, or the seal was removed); these make `intact` false"
+        },
+    )
 
 
 class ElementPassageSchema(ma.Schema):

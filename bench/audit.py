@@ -6,18 +6,20 @@
    shipped, beside the same with the audit off in this process only. Both go through one
    wrapper of the shipped ``UnitOfWork.commit``, which counts the events the completion
    recorded; with the audit off it then drops them (the cycle's and any of the global
-   chain) before the shipped commit runs, so none is turned into a row, linked (sealed:
-   canonical JSON and SHA-256) or inserted, and the cycle row's chain head is written back
-   unchanged in the same UPDATE. The cycle still records its events in memory (a small
-   dataclass each) in both. The two run side by side, a completion of each in turn, and
-   the SQL statements each sends are counted and timed by kind.
+   chain) before the shipped commit runs, so none is numbered, turned into a row, linked
+   (canonical JSON and SHA-256) or inserted, and the cycle row's chain head is neither
+   moved nor sealed (nor checked by the database's guard). The cycle still records its
+   events in memory (a small dataclass each) in both. The two run side by side, a
+   completion of each in turn, and the SQL statements each sends are counted and timed by
+   kind.
 2. Concurrency of the chains (PostgreSQL): 1, 2, 4 and 8 threads, then 2 and 4 processes,
    completing tasks of their own cycles; a chain per cycle (its head on the cycle's row)
    should let them scale until the CPUs are saturated, not queue on a shared lock (sessions
    waiting on a lock are sampled). A probe shows a cycle held by an uncommitted completion
    does not hold up another cycle (and does hold up its own).
-3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal``,
-   interleaved as concurrent cycles write them, heads in ``audit_chains``) bulk-inserted;
+3. ``verify`` on 1,000,000 events: valid chains (sealed with ``engine.audit.chain.seal_v2``,
+   interleaved as concurrent cycles write them, heads in ``audit_chains`` sealed with the
+   audit key) bulk-inserted;
    ``audit.verify`` timed as the CLI and the API call it, in one process and in as many
    worker processes as it picks (one per CPU).
 4. Export of those events as CSV, JSON Lines and XES through ``audit.export_events``, in a
@@ -31,6 +33,8 @@ Run from the repository root::
     .venv/bin/python -m bench.audit --verify-only  # section 3 alone
 
 PostgreSQL: ``--postgres-url`` or ``PICYCLE_BENCH_POSTGRES_URL`` (default: the test database).
+The audit runs as in production, with an audit key (``PICYCLE_AUDIT_KEY``, or a made-up one
+when it is not set): each completion seals its cycle's chain head.
 The benchmark works in a schema of its own, ``picycle_bench_audit``, dropped at the end.
 """
 
@@ -63,13 +67,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import picycle.engine.uow as uow_module
 from picycle.engine.actors import SYSTEM, Actor
-from picycle.engine.audit.chain import GLOBAL_CHAIN, seal
+from picycle.engine.audit.chain import GENESIS, HASH_VERSION, seal_v2
+from picycle.engine.audit.heads import seal_of
 from picycle.engine.audit.verify import worker_count
 from picycle.engine.db.models import AuditChain, AuditEvent
 from picycle.engine.services import audit, cycles, tasks, users
 from picycle.engine.uow import Engine, UnitOfWork
+from sqlalchemy import bindparam, func, insert, make_url, select, text, update
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import insert, make_url, select, text, update
 
 from bench.common import (
     ROOT,
@@ -591,7 +596,7 @@ def probe_locks(variant: PicycleVariant, held: float = 1.0) -> Probe:
 
 # --- 3. a million events in valid chains --------------------------------------------------------
 
-EVENT_COLUMNS = [c.name for c in AuditEvent.__table__.columns if c.name != "seq"]
+EVENT_COLUMNS = [c.name for c in AuditEvent.__table__.columns]
 
 
 @dataclass
@@ -627,18 +632,19 @@ class Chain:
 class EventMaker:
     """Events as concurrent cycles write them: a thousand cycles under way at once, each
     appending its next event in turn, so a chain's events lie scattered through the table;
-    now and then an event of the global chain. Each is sealed as picycle seals it."""
+    now and then an event about no cycle. Each is sealed as picycle seals it."""
 
     ACTIVE = 1000
     GLOBAL_EVERY = 200
 
-    def __init__(
-        self, templates: list[EventTemplate], global_head: tuple[int, str], start: datetime
-    ):
+    def __init__(self, templates: list[EventTemplate], start: datetime, last_seq: int):
         self.templates = templates
+        self.seq = last_seq
         self.rng = random.Random(1849)
         self.moment = start
-        self.global_chain = Chain(GLOBAL_CHAIN, None, *global_head)
+        # Events about no cycle, in a chain of their own: the databases' own global chains
+        # differ (their events' sequence numbers do), these events do not.
+        self.global_chain = Chain("bench:global", None)
         self.next_cycle = 10_000_000  # far from the real cycles' ids
         self.active = [self._new_chain() for _ in range(self.ACTIVE)]
         self.finished: list[Chain] = []
@@ -663,8 +669,8 @@ class EventMaker:
             yield batch
 
     def heads(self) -> list[Chain]:
-        """Every cycle chain made, finished or not (the global chain is updated apart)."""
-        return self.finished + [c for c in self.active if c.position]
+        """Every chain made, finished or not."""
+        return [self.global_chain, *self.finished, *(c for c in self.active if c.position)]
 
     def _tick(self) -> datetime:
         self.moment += timedelta(microseconds=self.rng.randrange(1, 2_000_000))
@@ -706,15 +712,18 @@ class EventMaker:
 
     def _seal(self, chain: Chain, **facts) -> dict:
         chain.position += 1
+        self.seq += 1
         event = SimpleNamespace(
+            seq=self.seq,
             chain=chain.name,
             position=chain.position,
             at=self._tick(),
             cycle_id=chain.cycle_id,
             prev_hash=chain.head,
+            hash_version=HASH_VERSION,
             **facts,
         )
-        event.hash = seal(chain.head, event)
+        event.hash = seal_v2(chain.head, event)
         chain.head = event.hash
         return {name: getattr(event, name) for name in EVENT_COLUMNS}
 
@@ -732,14 +741,11 @@ def fill_events(variants: list[PicycleVariant], total: int) -> EventFill:
     PostgreSQL, with the secondary indexes dropped during the load and built after it."""
     first = variants[0]
     templates = real_cycle_events(first)
-    heads = {}
+    last_seq = 0
     for variant in variants:
         with variant.engine.unit_of_work(write=False) as uow:
-            row = uow.session.get(AuditChain, GLOBAL_CHAIN)
-            heads[variant.database] = (row.length, row.head_hash)
-    if len(set(heads.values())) != 1:
-        raise RuntimeError(f"the databases' global chains differ: {heads}")
-    maker = EventMaker(templates, heads[first.database], datetime(2025, 1, 6, 8, tzinfo=UTC))
+            last_seq = max(last_seq, uow.session.scalar(select(func.max(AuditEvent.seq))))
+    maker = EventMaker(templates, datetime(2025, 1, 6, 8, tzinfo=UTC), last_seq)
     result = EventFill(seconds=dict.fromkeys((v.database for v in variants), 0.0))
     indexes = list(AuditEvent.__table__.indexes)
     for variant in variants:
@@ -767,19 +773,38 @@ def fill_events(variants: list[PicycleVariant], total: int) -> EventFill:
         with variant.engine.database.begin() as connection:
             for index in indexes:
                 index.create(connection)
+            # Heads as the database lets them be written: inserted empty, then moved onto
+            # their chains' last events; sealed with the engine's audit key, if any.
+            key = variant.engine.audit_key
             for start in range(0, len(chains), 20_000):
+                batch = chains[start : start + 20_000]
                 connection.execute(
                     insert(AuditChain.__table__),
+                    [{"chain": c.name, "length": 0, "head_hash": GENESIS} for c in batch],
+                )
+                connection.execute(
+                    update(AuditChain.__table__)
+                    .where(AuditChain.chain == bindparam("b_chain"))
+                    .values(
+                        length=bindparam("length"),
+                        head_hash=bindparam("head_hash"),
+                        seal=bindparam("seal"),
+                    ),
                     [
-                        {"chain": c.name, "length": c.position, "head_hash": c.head}
-                        for c in chains[start : start + 20_000]
+                        {
+                            "b_chain": c.name,
+                            "length": c.position,
+                            "head_hash": c.head,
+                            "seal": seal_of(key, c.name, c.position, c.head),
+                        }
+                        for c in batch
                     ],
                 )
-            connection.execute(
-                update(AuditChain.__table__)
-                .where(AuditChain.chain == GLOBAL_CHAIN)
-                .values(length=maker.global_chain.position, head_hash=maker.global_chain.head)
-            )
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(
+                    "SELECT setval(pg_get_serial_sequence('audit_events', 'seq'), "
+                    "(SELECT max(seq) FROM audit_events))"
+                )
         if variant.engine.database.dialect.name == "postgresql":
             with variant.engine.database.connect() as connection:
                 autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -787,7 +812,7 @@ def fill_events(variants: list[PicycleVariant], total: int) -> EventFill:
                 autocommit.exec_driver_sql("VACUUM ANALYZE audit_chains")
         result.seconds[variant.database] += time.perf_counter() - started
     result.events = maker.made
-    result.chains = len(chains) + 1
+    result.chains = len(chains)
     return result
 
 
@@ -1039,8 +1064,8 @@ def report_shares(results: Results, goals: Goals) -> None:
     print("== 1. the audit's share of a completion (authenticate + complete_task, committed) ==")
     print(
         "  audit off: the events a completion recorded are dropped before the shipped commit,\n"
-        "  so none is made a row, linked (canonical JSON + SHA-256) or inserted; the cycle row\n"
-        "  is written in the same UPDATE, its chain head unchanged"
+        "  so none is numbered, made a row, linked (canonical JSON + SHA-256) or inserted; the\n"
+        "  cycle row is written in the same UPDATE, its chain head not moved nor sealed"
     )
     print(f"  {'ms per completion':<40}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
     for share in results.shares:
@@ -1208,6 +1233,7 @@ def main(argv: list[str] | None = None) -> None:
         "--verify-only", action="store_true", help="section 3 alone: fill the events, verify"
     )
     args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv, [only])
+    os.environ.setdefault("PICYCLE_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     plan = QUICK if args.quick else FULL
     began = time.perf_counter()
     load_before = machine_load()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import ConfigurationError
+
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "picycle"
 
 
@@ -20,3 +22,35 @@ def database_url() -> str:
     directory = data_dir()
     directory.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{directory / 'picycle.db'}"
+
+
+AUDIT_KEY = "PICYCLE_AUDIT_KEY"
+AUDIT_KEY_FILE = "PICYCLE_AUDIT_KEY_FILE"
+MIN_AUDIT_KEY_BYTES = 32
+
+
+def audit_key() -> bytes | None:
+    """The secret that seals the audit chains' heads: ``PICYCLE_AUDIT_KEY``, or the content
+    of the file ``PICYCLE_AUDIT_KEY_FILE`` names (surrounding white space stripped); None
+    when neither is set. At least 32 bytes, e.g. ``openssl rand -hex 32``."""
+    text, path = os.environ.get(AUDIT_KEY), os.environ.get(AUDIT_KEY_FILE)
+    if text and path:
+        raise ConfigurationError(f"set {AUDIT_KEY} or {AUDIT_KEY_FILE}, not both")
+    if path:
+        try:
+            key = Path(path).read_bytes().strip()
+        except OSError as error:
+            raise ConfigurationError(
+                f"{AUDIT_KEY_FILE}: cannot read the audit key from {path}: {error.strerror}"
+            ) from error
+        source = f"{AUDIT_KEY_FILE} ({path})"
+    elif text:
+        key, source = text.strip().encode(), AUDIT_KEY
+    else:
+        return None
+    if len(key) < MIN_AUDIT_KEY_BYTES:
+        raise ConfigurationError(
+            f"{source}: the audit key has {len(key)} bytes, at least {MIN_AUDIT_KEY_BYTES} "
+            "are needed; make one with `openssl rand -hex 32`"
+        )
+    return key

@@ -11,6 +11,10 @@ class NotFound(PicycleError):
     pass
 
 
+class ConfigurationError(PicycleError):
+    """A setting in the environment that picycle cannot run with."""
+
+
 class Conflict(PicycleError):
     """The request is valid but the current state does not allow it (taken, no longer open)."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .audit.append import ChainHead
+from .audit.append import ChainHead, next_seq
 from .audit.chain import GENESIS
 from .cache import LruCache
 from .cycle import Cycle, CycleRecord, DefinitionRef, TaskRecord
@@ -36,7 +36,14 @@ TIMERS = PendingTimer.__table__
 TASK_COLUMNS = [f.name for f in fields(TaskRecord)]
 # Built once: the hot path only binds values. A load reads just enough to know whether
 # the kept cycle is still current.
-_LOCK = select(CYCLES.c.id, CYCLES.c.revision, CYCLES.c.audit_length, CYCLES.c.audit_head)
+# The lock also draws where the transaction's audit events are numbered from.
+_LOCK = select(
+    CYCLES.c.id,
+    CYCLES.c.revision,
+    CYCLES.c.audit_length,
+    CYCLES.c.audit_head,
+    next_seq().label("next_seq"),
+)
 _LOCK_CYCLE = _LOCK.where(CYCLES.c.id == bindparam("cycle_id")).with_for_update(of=CYCLES)
 _TASK_OWNER = select(TASKS.c.cycle_id).where(TASKS.c.id == bindparam("task_id"))
 _LOCK_TASK_CYCLE = _LOCK.where(CYCLES.c.id == _TASK_OWNER.scalar_subquery()).with_for_update(
@@ -67,7 +74,7 @@ class LiveCycles(LruCache[int, KeptCycle]):
 
 
 @dataclass
-class _Held:
+class HeldCycle:
     cycle: Cycle
     revision: int  # as loaded, or as inserted for a cycle added in this unit of work
     head: ChainHead
@@ -84,7 +91,7 @@ class CycleRepository:
         self._session = uow.session
         self._live: LiveCycles = uow.engine.live
         self.models = DeployedModels(uow)
-        self._held: dict[int, _Held] = {}
+        self._held: dict[int, HeldCycle] = {}
 
     def lock(self, cycle_id: int) -> Cycle:
         return self._load(_LOCK_CYCLE, {"cycle_id": cycle_id}, f"there is no cycle #{cycle_id}")
@@ -127,15 +134,15 @@ class CycleRepository:
         record.id = cycle_id
         for task in cycle.open_tasks.values():
             task.cycle_id = cycle_id
-        self._held[cycle_id] = _Held(cycle, revision, ChainHead(0, GENESIS))
+        self._held[cycle_id] = HeldCycle(cycle, revision, ChainHead(0, GENESIS))
         cycle.workflow_changed = False  # the state was just inserted
 
-    def held(self) -> list[_Held]:
+    def held(self) -> list[HeldCycle]:
         return list(self._held.values())
 
-    def write(self, held: _Held, head: ChainHead) -> int:
-        """Write what changed in the cycle (its row, task rows, timers); returns the row's
-        new revision."""
+    def write(self, held: HeldCycle, head: ChainHead | None, seal: str | None) -> int:
+        """Write what changed in the cycle (its row, task rows, timers) and, when its chain
+        grew, its new ``head`` and the head's ``seal``; returns the row's new revision."""
         cycle = held.cycle
         revision = new_revision()
         values: dict[str, Any] = {
@@ -145,9 +152,9 @@ class CycleRepository:
             "status": cycle.record.status,
             "ended_at": cycle.record.ended_at,
             "definition_id": cycle.record.definition.id,
-            "audit_length": head.length,
-            "audit_head": head.hash,
         }
+        if head is not None:
+            values.update(audit_length=head.length, audit_head=head.hash, audit_seal=seal)
         if cycle.workflow_changed:
             values["state"] = cycle.instance.dump()
             values["data"] = cycle.record.data
@@ -170,7 +177,7 @@ class CycleRepository:
         change in this unit of work loads afresh."""
         self._held = {}
 
-    def keep(self, held: _Held, revision: int) -> None:
+    def keep(self, held: HeldCycle, revision: int) -> None:
         """After commit: keep a running cycle for its next request."""
         cycle = held.cycle
         if cycle.running:
@@ -202,6 +209,7 @@ class CycleRepository:
         row = self._session.execute(locking, key).one_or_none()
         if row is None:
             raise NotFound(missing)
+        self._uow.drawn_seqs.append(row.next_seq)
         if row.id in self._held:
             return self._held[row.id].cycle
         kept = self._live.pop(row.id)
@@ -210,7 +218,9 @@ class CycleRepository:
             cycle.attach(self.models, self._uow.now)
         else:
             cycle = self._read(row.id)
-        self._held[row.id] = _Held(cycle, row.revision, ChainHead(row.audit_length, row.audit_head))
+        self._held[row.id] = HeldCycle(
+            cycle, row.revision, ChainHead(row.audit_length, row.audit_head)
+        )
         return cycle
 
     def _read(self, cycle_id: int) -> Cycle:

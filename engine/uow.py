@@ -14,29 +14,38 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .audit.append import ChainHead, EventRow, link
+from .audit.append import ChainHead, EventRow, link, next_seq, number
 from .audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
+from .audit.heads import seal_of
 from .cache import LruCache
 from .clock import Clock, system_clock
-from .config import database_url
+from .config import audit_key, database_url
 from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
 from .forms import Form
-from .repository import CycleRepository, LiveCycles
+from .repository import CycleRepository, HeldCycle, LiveCycles
 from .spiff.limits import ModelLimits
 from .spiff.runner import ProcessRunner
 from .vocabulary import EventType
 
 CHAINS = AuditChain.__table__
 _INSERT_EVENTS = insert(AuditEvent.__table__)
+_LOCK_GLOBAL_HEAD = (
+    select(CHAINS.c.length, CHAINS.c.head_hash, next_seq())
+    .where(CHAINS.c.chain == GLOBAL_CHAIN)
+    .with_for_update()
+)
+_MOVE_GLOBAL_HEAD = update(CHAINS).where(CHAINS.c.chain == GLOBAL_CHAIN)
 
 
 class Engine:
-    """Holds what lives across requests: the database, the caches, the clock."""
+    """Holds what lives across requests: the database, the caches, the clock, and the key
+    the audit chains' heads are sealed with (from the environment; None: no key)."""
 
     def __init__(self, url: str | None = None, clock: Clock = system_clock):
         # Read once, first: a bad setting stops the engine from starting, with its name.
         self.limits = ModelLimits.from_environment()
+        self.audit_key = audit_key()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
         self.sessions = sessionmaker(self.database, expire_on_commit=False)
@@ -77,6 +86,8 @@ class UnitOfWork:
         self.now = self.engine.clock()
         self.cycles = CycleRepository(self)
         self._events: list[EventRow] = []
+        # Where this transaction's events may be numbered from (audit/append.py).
+        self.drawn_seqs: list[int] = []
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -95,9 +106,10 @@ class UnitOfWork:
         self._events.append(EventRow(GLOBAL_CHAIN, self.now, actor, type, None, None, None, data))
 
     def commit(self) -> None:
-        """Write every changed cycle and chain all new events in one INSERT, then commit."""
+        """Write every changed cycle and chain all new events in one INSERT, then commit.
+        The events go in before the chain heads move onto them."""
         self.session.flush()  # rows services added through the ORM (users, deployments)
-        events: list[EventRow] = []
+        changed: list[tuple[HeldCycle, list[EventRow]]] = []
         kept = []
         for held in self.cycles.held():
             cycle = held.cycle
@@ -117,31 +129,44 @@ class UnitOfWork:
                 )
                 for event in cycle.events
             ]
-            kept.append((held, self.cycles.write(held, link(held.head, rows))))
-            events += rows
-        if self._events:
-            self._chain_globally(self._events)
-            events += self._events
+            changed.append((held, rows))
+        global_head = self._lock_global_head() if self._events else None
+        events = [row for _, rows in changed for row in rows] + self._events
+        if events:
+            number(self.session, events, self.drawn_seqs)
+        heads = [(held, link(held.head, rows)) for held, rows in changed]
+        if global_head is not None:
+            global_head = link(global_head, self._events)
         if events:
             self.session.execute(_INSERT_EVENTS, [vars(event) for event in events])
+        key = self.engine.audit_key
+        for held, head in heads:
+            moved = head != held.head
+            seal = seal_of(key, chain_of(held.cycle.id), *head) if moved else None
+            kept.append((held, self.cycles.write(held, head if moved else None, seal)))
+        if global_head is not None:
+            self.session.execute(
+                _MOVE_GLOBAL_HEAD,
+                {
+                    "length": global_head.length,
+                    "head_hash": global_head.hash,
+                    "seal": seal_of(key, GLOBAL_CHAIN, *global_head),
+                },
+            )
         self.session.commit()
         self._events = []
+        self.drawn_seqs = []
         for held, revision in kept:
             self.cycles.keep(held, revision)
         self.cycles.release()
 
-    def _chain_globally(self, events: list[EventRow]) -> None:
-        """The global chain's head is a row of its own, locked while it moves on."""
-        row = self.session.execute(
-            select(CHAINS.c.length, CHAINS.c.head_hash)
-            .where(CHAINS.c.chain == GLOBAL_CHAIN)
-            .with_for_update()
-        ).one_or_none()
-        head = link(ChainHead(*row) if row else ChainHead(0, GENESIS), events)
-        values = {"length": head.length, "head_hash": head.hash}
-        if row is None:
-            self.session.execute(insert(CHAINS).values(chain=GLOBAL_CHAIN, **values))
-        else:
-            self.session.execute(
-                update(CHAINS).where(CHAINS.c.chain == GLOBAL_CHAIN).values(values)
-            )
+    def _lock_global_head(self) -> ChainHead:
+        """The global chain's head is a row of its own, locked while it moves on; a
+        database without one starts the chain."""
+        row = self.session.execute(_LOCK_GLOBAL_HEAD).one_or_none()
+        if row is not None:
+            length, head_hash, drawn = row
+            self.drawn_seqs.append(drawn)
+            return ChainHead(length, head_hash)
+        self.session.execute(insert(CHAINS).values(chain=GLOBAL_CHAIN, length=0, head_hash=GENESIS))
+        return ChainHead(0, GENESIS)

@@ -56,6 +56,7 @@ class EventType(StrEnum):
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
     ACCESS_DENIED = "access_denied"
+    AUDIT_HEADS_ADOPTED = "audit_heads_adopted"
 
 
 class IncidentAction(StrEnum):

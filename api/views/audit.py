@@ -138,8 +138,10 @@ def verify():
     """Verify that the record was not altered
 
     Auditors and admins. Recomputes every hash chain (one per cycle, one for everything
-    else) and compares it with the recorded chain heads: an edited event, a deleted one
-    or a whole deleted chain is a break. 200 either way; `intact` says which, and
-    `first_break` names the earliest broken event by its `seq`.
+    else) and compares it with the recorded chain heads: an edited event, a deleted one,
+    a whole deleted chain or a cycle without one is a break; with the server's audit key,
+    so is a head that does not carry its seal (a chain rewritten and rehashed). 200 either
+    way; `intact` says which, and `first_break` names the earliest broken event by its
+    `seq`. Verifying against a seal document is `picycle audit verify --against`.
     """
     return audit.verify(engine_for_own_transactions(), current_actor())

@@ -1,12 +1,15 @@
 """Hash chains over audit events: one chain per cycle, one for everything else.
 
-Each event's hash is SHA-256 over the canonical JSON of the event and the previous hash of
-its chain. A chain per cycle means appending only moves that cycle's chain head, which is
-kept on the cycle's own row, locked by every change of the cycle anyway: unrelated cycles
-never wait on each other. Each head records its chain's length and last hash (the global
-chain's in ``audit_chains``), so deleting events (the tail of a chain, or a whole cycle's
-chain) is detected too. These functions are the trail's stored contract: every chain ever
-written must still verify, so the bytes hashed never change.
+Each event's hash is SHA-256 over the previous hash of its chain and the canonical JSON of
+the event. The event's ``hash_version`` says which facts that JSON holds: version 1 (the
+trail's first events) every fact but the sequence number; version 2, with which every new
+event is sealed, every column of the row (``seq`` and ``hash_version`` too). A chain per
+cycle means appending only moves that cycle's chain head, which is kept on the cycle's own
+row, locked by every change of the cycle anyway: unrelated cycles never wait on each
+other. Each head records its chain's length and last hash (the global chain's in
+``audit_chains``), so deleting events (the tail of a chain, or a whole cycle's chain) is
+detected too; heads.py seals the heads with a key. These functions are the trail's stored
+contract: every chain ever written must still verify, so the bytes hashed never change.
 """
 
 from __future__ import annotations
@@ -20,18 +23,30 @@ if TYPE_CHECKING:
 
 GENESIS = "0" * 64  # the hash every chain starts from
 GLOBAL_CHAIN = "global"
+HASH_VERSION = 2  # the form new events are sealed with
 
 
 def chain_of(cycle_id: int | None) -> str:
     return GLOBAL_CHAIN if cycle_id is None else f"cycle:{cycle_id}"
 
 
+def cycle_of(chain: str) -> int | None:
+    """The cycle whose chain this is; None for the global chain."""
+    return None if chain == GLOBAL_CHAIN else int(chain.removeprefix("cycle:"))
+
+
 def seal(previous_hash: str, event: AuditEvent) -> str:
-    """SHA-256 over the previous hash and the event's facts in their canonical form: the JSON
-    that ``json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
-    writes of the dict of chain, position, at (``isoformat(timespec="microseconds")``),
-    actor, type, cycle_id, task_id, element_id and data."""
+    """Version 1: SHA-256 over the previous hash and the event's facts in their canonical
+    form: the JSON that ``json.dumps(facts, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` writes of the dict of chain, position, at
+    (``isoformat(timespec="microseconds")``), actor, type, cycle_id, task_id, element_id and
+    data."""
     return seal_facts(previous_hash, *_facts(event))
+
+
+def seal_v2(previous_hash: str, event: AuditEvent) -> str:
+    """Version 2: as ``seal``, with ``seq`` and ``hash_version`` (2) in the dict."""
+    return seal_facts_v2(previous_hash, event.seq, *_facts(event))
 
 
 def _facts(event: AuditEvent) -> tuple:
@@ -56,6 +71,12 @@ def _facts(event: AuditEvent) -> tuple:
 _FACTS = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
     '"element_id":%s,"position":%s,"task_id":%s,"type":%s}'
+)
+# Version 2 adds "hash_version" and "seq"; the latter follows "position", so it is written
+# into position's place (see ``_values``).
+_FACTS_V2 = (
+    '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
+    '"element_id":%s,"hash_version":2,"position":%s,"task_id":%s,"type":%s}'
 )
 _STRING = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) writes a str with
 # json.dumps makes a C encoder for each call; this one is made once, with canonical's options
@@ -91,22 +112,62 @@ def canonical_facts(
 ) -> str:
     """The canonical form (see ``seal``) of an event with these facts, as text; ``at`` is the
     time as ``isoformat(timespec="microseconds")`` writes it."""
+    return _FACTS % _values(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
+
+
+def canonical_facts_v2(
+    seq: int,
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+) -> str:
+    """Version 2's canonical form (see ``seal_v2``), as ``canonical_facts`` takes the facts."""
+    return _FACTS_V2 % _values(
+        chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
+    )
+
+
+def _values(
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+    seq: int | None = None,
+) -> tuple[str, ...]:
+    """Each fact's JSON, in the order of the keys: actor, at, chain, cycle_id, data,
+    element_id, position, task_id, type; with a ``seq`` (version 2), position's is followed
+    by ``,"seq":`` and its JSON."""
     try:
-        values = (
+        place = _integer(position)
+        if seq is not None:
+            place = f'{place},"seq":{_integer(seq)}'
+        return (
             _STRING(actor),
             _STRING(at),
             _STRING(chain),
             "null" if cycle_id is None else _integer(cycle_id),
             _json(data),
             "null" if element_id is None else _STRING(element_id),
-            _integer(position),
+            place,
             "null" if task_id is None else _STRING(task_id),
             _STRING(type),
         )
     except TypeError:  # a value not of its column's type (SQLite keeps whatever it is given)
-        facts = (actor, at, chain, cycle_id, data, element_id, position, task_id, type)
-        values = tuple(map(_json, facts))
-    return _FACTS % values
+        place = _json(position) if seq is None else f'{_json(position)},"seq":{_json(seq)}'
+        facts = (actor, at, chain, cycle_id, data, element_id, task_id, type)
+        actor, at, chain, cycle_id, data, element_id, task_id, type = map(_json, facts)
+        return (actor, at, chain, cycle_id, data, element_id, place, task_id, type)
 
 
 def seal_facts(
@@ -123,6 +184,26 @@ def seal_facts(
 ) -> str:
     """``seal`` of an event with these facts (as ``canonical_facts`` takes them)."""
     facts = canonical_facts(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
+    return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
+
+
+def seal_facts_v2(
+    previous_hash: str,
+    seq: int,
+    chain: str,
+    position: int,
+    at: str,
+    actor: str,
+    type: str,
+    cycle_id: int | None,
+    task_id: str | None,
+    element_id: str | None,
+    data: Any,
+) -> str:
+    """``seal_v2`` of an event with these facts (as ``canonical_facts_v2`` takes them)."""
+    facts = canonical_facts_v2(
+        seq, chain, position, at, actor, type, cycle_id, task_id, element_id, data
+    )
     return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
 
 

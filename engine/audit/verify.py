@@ -1,5 +1,7 @@
 """Verifying the audit trail: recompute every hash chain and compare it with the recorded
-chain heads. An edited event, a deleted one or a whole deleted chain is a break.
+chain heads. An edited event, a deleted one or a whole deleted chain is a break, as is a
+cycle without a chain. With the audit key, each head must carry its seal (heads.py), so a
+chain rewritten and rehashed by someone without the key is a break too.
 
 Recomputing is CPU-bound Python (canonical JSON and SHA-256, event by event), so a large
 trail is split into ranges of whole chains, which worker processes walk over connections of
@@ -15,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from typing import Any, NamedTuple
@@ -36,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from ..db.database import open_database
 from ..db.models import AuditEvent
-from .chain import GENESIS, seal_facts
+from .chain import GENESIS, GLOBAL_CHAIN, HASH_VERSION, seal_facts, seal_facts_v2
+from .heads import RecordedHead, sealed_by
 
 EVENTS = AuditEvent.__table__
 FETCH_BATCH = 2000
@@ -62,10 +65,16 @@ class Verification:
     events_checked: int
     chains_checked: int
     breaks: list[Break]
+    # Whether the heads' seals were checked: False when no audit key is configured, and
+    # then a chain rewritten with every hash recomputed cannot be told from the original.
+    heads_key_sealed: bool = False
+    # Chains whose head carries no seal although a key is configured: written before the
+    # key was set (``audit seal --adopt-unsealed`` seals them), or their seal was removed.
+    unsealed_heads: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
-        return not self.breaks
+        return not self.breaks and not self.unsealed_heads
 
     @property
     def first_break(self) -> Break | None:
@@ -84,9 +93,13 @@ class ChainWalk(NamedTuple):
     broken: Break | None
 
 
-def verify_chains(walks: Iterable[ChainWalk], heads: dict[str, tuple[int, str]]) -> Verification:
-    """Compare the walked chains, in the order they were read, with the recorded heads."""
+def verify_chains(
+    walks: Iterable[ChainWalk], heads: dict[str, RecordedHead], key: bytes | None = None
+) -> Verification:
+    """Compare the walked chains, in the order they were read, with the recorded heads;
+    with ``key``, check each head's seal too."""
     breaks: list[Break] = []
+    unsealed: list[str] = []
     checked = 0
     seen_chains: set[str] = set()
     for chain, length, head_hash, broken in walks:
@@ -98,27 +111,44 @@ def verify_chains(walks: Iterable[ChainWalk], heads: dict[str, tuple[int, str]])
         recorded = heads.get(chain)
         if recorded is None:
             breaks.append(Break(chain, None, f"chain {chain} has no recorded head"))
-        elif recorded != (length, head_hash):
+        elif recorded[:2] != (length, head_hash):
             breaks.append(
                 Break(
                     chain,
                     None,
-                    f"chain {chain} should hold {recorded[0]} events, "
+                    f"chain {chain} should hold {recorded.length} events, "
                     f"found {length}: events were deleted",
                 )
             )
+        elif key is not None and recorded.seal is None:
+            unsealed.append(chain)
+        elif key is not None and not sealed_by(key, chain, recorded):
+            reason = (
+                f"the head of chain {chain} does not carry the audit key's seal: the chain "
+                "was rewritten and its hashes recomputed, or its head set by hand"
+            )
+            breaks.append(Break(chain, None, reason))
     for chain in sorted(set(heads) - seen_chains):
-        breaks.append(
-            Break(chain, None, f"all {heads[chain][0]} events of chain {chain} were deleted")
-        )
-    return Verification(checked, len(seen_chains | set(heads)), breaks)
+        length = heads[chain].length
+        if length:
+            breaks.append(Break(chain, None, f"all {length} events of chain {chain} were deleted"))
+        elif chain != GLOBAL_CHAIN:  # a cycle records its start in the transaction that adds it
+            reason = f"chain {chain} records no events: its cycle's events were deleted"
+            breaks.append(Break(chain, None, reason))
+    if GLOBAL_CHAIN not in heads:
+        reason = "the global chain has no recorded head: audit_chains was emptied"
+        breaks.append(Break(GLOBAL_CHAIN, None, reason))
+    return Verification(
+        checked, len(seen_chains | set(heads)), breaks, key is not None, sorted(unsealed)
+    )
 
 
 def walk_chains(
     rows: Iterable[tuple], iso_time: Callable[[str], str] | None
 ) -> Iterator[ChainWalk]:
     """Recompute the chains of ``rows`` (seq, chain, position, time, actor, type, cycle_id,
-    task_id, element_id, data as JSON text, prev_hash, hash), ordered by chain and position.
+    task_id, element_id, data as JSON text, prev_hash, hash, hash_version), ordered by chain
+    and position.
     ``iso_time`` turns the time into canonical's text (None: it is that already). A chain's
     walk stops at its first break: the events after it are not checked."""
     chain = None
@@ -136,6 +166,7 @@ def walk_chains(
         data,
         prev_hash,
         stored_hash,
+        version,
     ) in rows:
         if event_chain != chain:
             if chain is not None:
@@ -153,18 +184,36 @@ def walk_chains(
             continue
         if iso_time is not None:
             at = iso_time(at)
-        if prev_hash != previous or stored_hash != seal_facts(
-            previous,
-            chain,
-            position,
-            at,
-            actor,
-            event_type,
-            cycle_id,
-            task_id,
-            element_id,
-            _parse_json(data),
-        ):
+        if version == HASH_VERSION:
+            expected = seal_facts_v2(
+                previous,
+                seq,
+                chain,
+                position,
+                at,
+                actor,
+                event_type,
+                cycle_id,
+                task_id,
+                element_id,
+                _parse_json(data),
+            )
+        elif version == 1:
+            expected = seal_facts(
+                previous,
+                chain,
+                position,
+                at,
+                actor,
+                event_type,
+                cycle_id,
+                task_id,
+                element_id,
+                _parse_json(data),
+            )
+        else:
+            expected = None  # no such form: the version itself was altered
+        if prev_hash != previous or stored_hash != expected:
             reason = f"event {seq} ({event_type}) was altered after it was recorded"
             broken = Break(chain, seq, reason)
             continue
@@ -211,17 +260,22 @@ class AuditTrail:
         self.session = Session(connection)
         self.view = view
 
-    def verify(self, heads: dict[str, tuple[int, str]], workers: int | None = None) -> Verification:
+    def verify(
+        self,
+        heads: dict[str, RecordedHead],
+        workers: int | None = None,
+        key: bytes | None = None,
+    ) -> Verification:
         """Walk every chain, in ``workers`` processes (see ``worker_count``), and compare
-        the walks with the recorded ``heads``."""
-        events = sum(length for length, _ in heads.values())
+        the walks with the recorded ``heads`` (and, with ``key``, their seals)."""
+        events = sum(head.length for head in heads.values())
         count = worker_count(events, workers)
         if count == 1:
             walks = _walk(self.connection, None, None, self.view.sqlite_last_seq)
         else:
             ranges = chain_ranges(self.connection, events, count * RANGES_PER_WORKER)
             walks = self._walk_in_workers(count, ranges)
-        return verify_chains(walks, heads)
+        return verify_chains(walks, heads, key)
 
     def _walk_in_workers(
         self, count: int, ranges: list[tuple[str | None, str | None]]
@@ -312,6 +366,7 @@ def _walk(
         data,
         columns.prev_hash,
         columns.hash,
+        columns.hash_version,
     ).order_by(columns.chain, columns.position)
     if low is not None:
         query = query.where(columns.chain >= low)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -150,6 +151,8 @@ class Cycle(Base):
     # 0 and GENESIS), kept on the row that every change of the cycle locks and writes.
     audit_length: Mapped[int] = mapped_column(server_default="0")
     audit_head: Mapped[str] = mapped_column(String(64), server_default=GENESIS)
+    # The head's seal with the audit key (engine/audit/heads.py); None: written without one.
+    audit_seal: Mapped[str | None] = mapped_column(String(64))
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined", innerjoin=True)
 
 
@@ -218,9 +221,10 @@ class PendingTimer(Base):
 
 
 class AuditEvent(Base):
-    """Append-only history of every change: who, when, what. The database refuses UPDATE
-    and DELETE on this table; each event is hash-chained to the one before it in its chain
-    (the cycle's own, or ``global``)."""
+    """Append-only history of every change: who, when, what. The database refuses UPDATE,
+    DELETE and TRUNCATE on this table; each event is hash-chained to the one before it in
+    its chain (the cycle's own, or ``global``), in the form its ``hash_version`` names
+    (engine/audit/chain.py)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
@@ -242,17 +246,20 @@ class AuditEvent(Base):
     position: Mapped[int]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    hash_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
 
 class AuditChain(Base):
-    """The head of the global audit chain (events about no cycle): its length and last
-    hash, so deletions show. Each cycle's chain head is on its ``cycles`` row."""
+    """The head of the global audit chain (events about no cycle): its length, last hash
+    and seal, so deletions show. Each cycle's chain head is on its ``cycles`` row. The
+    database lets a head move only forward onto its chain's last event."""
 
     __tablename__ = "audit_chains"
 
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     length: Mapped[int]
     head_hash: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class Comment(Base):

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
+from ..actors import Actor, require_admin
 from ..audit import export
-from ..audit.chain import chain_of
+from ..audit.chain import chain_of, cycle_of
+from ..audit.heads import RecordedHead, head_seal
+from ..audit.seals import TrailSeal, check_against, from_json, seal_heads, to_json
 from ..audit.verify import Verification, pinned_trail
+from ..config import AUDIT_KEY
 from ..db.models import AuditChain, AuditEvent, Cycle, Task
-from ..errors import NotFound, PermissionDenied
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..read_models import AuditEventView, Page
 from ..uow import Engine, UnitOfWork
+from ..vocabulary import EventType
 
 STREAM_BATCH = 1000
+KEY_SETTING = AUDIT_KEY  # where the key that seals the chains' heads is set
 _EVENT_COLUMNS = [getattr(AuditEvent, f.name) for f in fields(AuditEventView)]
 
 
@@ -151,34 +156,120 @@ def export_events(uow: UnitOfWork, actor: Actor, filters: EventFilter, format: s
     return Export(media_type, extension, chunks())
 
 
-def recorded_heads(session: Session) -> dict[str, tuple[int, str]]:
-    """Every chain's recorded (length, last hash): the global chain's from
-    ``audit_chains``, each cycle's from its own row."""
+def recorded_heads(session: Session) -> dict[str, RecordedHead]:
+    """Every chain's recorded head: the global chain's from ``audit_chains``, each cycle's
+    from its own row (every cycle's, so a cycle whose chain is gone shows)."""
     heads = {
-        chain: (length, head)
-        for chain, length, head in session.execute(
-            select(AuditChain.chain, AuditChain.length, AuditChain.head_hash)
+        chain: RecordedHead(length, head, seal)
+        for chain, length, head, seal in session.execute(
+            select(AuditChain.chain, AuditChain.length, AuditChain.head_hash, AuditChain.seal)
         )
     }
-    cycles = select(Cycle.id, Cycle.audit_length, Cycle.audit_head).where(Cycle.audit_length > 0)
-    for cycle_id, length, head in session.execute(cycles):
-        heads[chain_of(cycle_id)] = (length, head)
+    cycles = select(Cycle.id, Cycle.audit_length, Cycle.audit_head, Cycle.audit_seal)
+    for cycle_id, length, head, seal in session.execute(cycles):
+        heads[chain_of(cycle_id)] = RecordedHead(length, head, seal)
     return heads
 
 
-def verify(engine: Engine, actor: Actor, workers: int | None = None) -> Verification:
+def verify(
+    engine: Engine, actor: Actor, workers: int | None = None, against: TrailSeal | None = None
+) -> Verification:
     """Recompute every chain; ``first_break`` names the first event that is not intact. A
     large trail is split across ``workers`` processes (default: one per CPU; one for a
-    small trail)."""
+    small trail). With the audit key, every head's seal is checked; ``against``, a seal
+    document, shows what was deleted or rewritten since it was made."""
     with engine.unit_of_work(write=False) as uow:
-        return verify_trail(uow, actor, workers)
+        return verify_trail(uow, actor, workers, against)
 
 
-def verify_trail(uow: UnitOfWork, actor: Actor, workers: int | None = None) -> Verification:
+def verify_trail(
+    uow: UnitOfWork,
+    actor: Actor,
+    workers: int | None = None,
+    against: TrailSeal | None = None,
+) -> Verification:
     """``verify`` in a unit of work the caller has opened (the CLI's, where ``--as`` was
     looked up)."""
     _require_auditor(actor)
+    key = uow.engine.audit_key
     # The heads and the events are read in one transaction of the verifier's own, whose
     # view of the trail its worker processes share.
     with pinned_trail(uow.engine.database, uow.engine.url) as trail:
-        return trail.verify(recorded_heads(trail.session), workers)
+        heads = recorded_heads(trail.session)
+        result = trail.verify(heads, workers, key)
+        if against is None:
+            return result
+        since = check_against(trail.session, against, heads, key)
+        return replace(result, breaks=result.breaks + since)
+
+
+def seal_document(sealed: TrailSeal) -> str:
+    """The seal as the JSON document auditors keep."""
+    return to_json(sealed)
+
+
+def read_seal_document(text: str) -> TrailSeal:
+    """A seal document read back; ValidationFailed says what is wrong with it."""
+    return from_json(text)
+
+
+def seal_trail(
+    engine: Engine, actor: Actor, adopt_unsealed: bool = False, workers: int | None = None
+) -> TrailSeal:
+    """The chains' heads, verified, as a seal document for auditors to keep. Refused when
+    the trail is not intact. ``adopt_unsealed`` (admins, with the audit key) first seals
+    the heads written before the key was set, once they verify."""
+    _require_auditor(actor)
+    key = engine.audit_key
+    if adopt_unsealed:
+        require_admin(actor, "seal chain heads written before the audit key was set")
+        if key is None:
+            raise ValidationFailed(
+                f"there is no audit key to seal heads with: set {AUDIT_KEY}",
+                {"adopt_unsealed": [f"needs {AUDIT_KEY} (or {AUDIT_KEY}_FILE)"]},
+            )
+    with pinned_trail(engine.database, engine.url) as trail:
+        heads = recorded_heads(trail.session)
+        result = trail.verify(heads, workers, key)
+    if result.breaks:
+        raise Conflict(
+            f"the audit trail is not intact, so it was not sealed: "
+            f"{result.first_break.reason} ({len(result.breaks)} breaks; see `audit verify`)"
+        )
+    if result.unsealed_heads and not adopt_unsealed:
+        raise Conflict(
+            f"{len(result.unsealed_heads)} chain heads (the first: {result.unsealed_heads[0]}) "
+            "carry no seal of the audit key, so the trail was not sealed; after setting the "
+            "key, an admin seals them once with `picycle audit seal --adopt-unsealed`"
+        )
+    if result.unsealed_heads:
+        _adopt(engine, actor, {chain: heads[chain] for chain in result.unsealed_heads})
+    return seal_heads(heads, key, engine.clock())
+
+
+def _adopt(engine: Engine, actor: Actor, unsealed: dict[str, RecordedHead]) -> None:
+    """Seal the verified ``unsealed`` heads where they have not moved since."""
+    key = engine.audit_key
+    assert key is not None, "adopting heads needs the key"
+    with engine.unit_of_work() as uow:
+        for chain, head in unsealed.items():
+            seal = head_seal(key, chain, head.length, head.hash)
+            cycle_id = cycle_of(chain)
+            if cycle_id is None:
+                statement = update(AuditChain).where(
+                    AuditChain.chain == chain,
+                    AuditChain.length == head.length,
+                    AuditChain.head_hash == head.hash,
+                    AuditChain.seal.is_(None),
+                )
+                uow.session.execute(statement.values(seal=seal))
+            else:
+                statement = update(Cycle).where(
+                    Cycle.id == cycle_id,
+                    Cycle.audit_length == head.length,
+                    Cycle.audit_head == head.hash,
+                    Cycle.audit_seal.is_(None),
+                )
+                uow.session.execute(statement.values(audit_seal=seal))
+        uow.record(actor.name, EventType.AUDIT_HEADS_ADOPTED, chains=sorted(unsealed))
+        uow.commit()

@@ -13,9 +13,13 @@ import pytest
 from picycle.engine.audit.chain import (
     GENESIS,
     GLOBAL_CHAIN,
+    HASH_VERSION,
     canonical_facts,
+    canonical_facts_v2,
     seal,
     seal_facts,
+    seal_facts_v2,
+    seal_v2,
 )
 from picycle.engine.audit.verify import (
     EVENTS_PER_WORKER,
@@ -26,7 +30,7 @@ from picycle.engine.audit.verify import (
 )
 from picycle.engine.db.models import AuditChain, AuditEvent
 from picycle.engine.services import audit
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from tests.integration.test_audit import behind_the_apps_back
 
@@ -79,10 +83,13 @@ UNSTORABLE = {
 }
 
 
-def json_dumps_canonical(event: SimpleNamespace) -> bytes:
-    """The stored contract, as the trail's first events were hashed: every chain ever
-    written must still verify, so ``canonical_facts`` must keep writing exactly these bytes."""
+def json_dumps_canonical(event: SimpleNamespace, version: int = 1) -> bytes:
+    """The stored contract, as the trail's first events were hashed (version 1) and as
+    events are since (version 2): every chain ever written must still verify, so
+    ``canonical_facts`` and ``canonical_facts_v2`` must keep writing exactly these bytes."""
+    seq_and_version = {"seq": event.seq, "hash_version": 2} if version == 2 else {}
     facts = {
+        **seq_and_version,
         "chain": event.chain,
         "position": event.position,
         "at": event.at.isoformat(timespec="microseconds"),
@@ -105,6 +112,17 @@ def test_canonical_writes_the_bytes_of_the_stored_contract(odd):
     facts += (odd.cycle_id, odd.task_id, odd.element_id, odd.data)
     assert canonical_facts(*facts).encode() == json_dumps_canonical(odd)
     assert seal_facts(GENESIS, *facts) == seal(GENESIS, odd)
+    for seq in (1, 2**40, True):
+        numbered = SimpleNamespace(**vars(odd), seq=seq)
+        assert canonical_facts_v2(seq, *facts).encode() == json_dumps_canonical(numbered, 2)
+        assert seal_facts_v2(GENESIS, seq, *facts) == seal_v2(GENESIS, numbered)
+
+
+def test_version_2_hashes_the_sequence_number():
+    facts = (GLOBAL_CHAIN, 1, "2026-03-02T09:00:00.000000+00:00", "pia", "user_created")
+    facts += (None, None, None, {})
+    assert seal_facts_v2(GENESIS, 7, *facts) != seal_facts_v2(GENESIS, 8, *facts)
+    assert seal_facts_v2(GENESIS, 7, *facts) != seal_facts(GENESIS, *facts)
 
 
 def test_a_small_trail_is_verified_in_one_process_a_large_one_in_one_per_cpu():
@@ -114,19 +132,23 @@ def test_a_small_trail_is_verified_in_one_process_a_large_one_in_one_per_cpu():
     assert worker_count(10, workers=3) == 3
 
 
-def append_to_global_chain(engine, *events: SimpleNamespace) -> None:
-    """Copies of the events appended to the global chain, sealed with ``seal`` itself."""
+def append_to_global_chain(engine, *events: SimpleNamespace, version: int = 1) -> None:
+    """Copies of the events appended to the global chain, sealed with ``seal`` (version 1)
+    or ``seal_v2`` itself."""
     heads = AuditChain.__table__
-    columns = [c.name for c in AuditEvent.__table__.columns if c.name != "seq"]
+    columns = [c.name for c in AuditEvent.__table__.columns]
     with engine.database.begin() as connection:
         length, previous = connection.execute(
             select(heads.c.length, heads.c.head_hash).where(heads.c.chain == GLOBAL_CHAIN)
         ).one()
+        seq = connection.scalar(select(func.max(AuditEvent.seq)))
         for facts in events:
             length += 1
+            seq += 1
             appended = SimpleNamespace(**{**vars(facts), "chain": GLOBAL_CHAIN, "cycle_id": None})
             appended.position, appended.prev_hash = length, previous
-            appended.hash = previous = seal(previous, appended)
+            appended.seq, appended.hash_version = seq, version
+            appended.hash = previous = (seal if version == 1 else seal_v2)(previous, appended)
             connection.execute(insert(AuditEvent), {c: getattr(appended, c) for c in columns})
         connection.execute(
             update(heads)
@@ -140,7 +162,8 @@ def verify(driver, workers: int):
 
 
 def test_odd_values_read_back_from_the_database_verify(driver):
-    append_to_global_chain(driver.engine, *ODD_EVENTS.values())
+    append_to_global_chain(driver.engine, *ODD_EVENTS.values(), version=1)
+    append_to_global_chain(driver.engine, *ODD_EVENTS.values(), version=HASH_VERSION)
     for workers in WORKERS:
         result = verify(driver, workers)
         assert result.intact, result.breaks
@@ -243,4 +266,4 @@ def test_workers_see_the_trail_as_it_was_when_the_heads_were_read(driver):
             driver.assess(driver.start(unit=f"Late arrivals {workers}"))
             result = trail.verify(heads, workers)
         assert result.intact, result.breaks
-        assert result.events_checked == sum(length for length, _ in heads.values())
+        assert result.events_checked == sum(head.length for head in heads.values())

@@ -172,10 +172,13 @@ def test_the_audit_trail_is_verified_and_exported(picycle, engine):
             connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         else:
             connection.execute(text("DROP TRIGGER audit_events_no_update"))
-        connection.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 7"))
+        seventh = connection.scalar(
+            text("SELECT seq FROM audit_events ORDER BY seq LIMIT 1 OFFSET 6")
+        )
+        connection.execute(text(f"UPDATE audit_events SET actor = 'mallory' WHERE seq = {seventh}"))
     broken = picycle("audit", "verify")
     assert broken.exit_code == 1
-    assert "NOT intact: event 7" in broken.output
+    assert f"NOT intact: event {seventh}" in broken.output
 
 
 def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path):
@@ -433,3 +436,81 @@ def test_an_admin_sees_and_dismisses_an_incident_from_the_command_line(picycle, 
     assert dismissed.exit_code == 0 and "incident #1 dismissed" in dismissed.output
     assert "0 incident(s)" in picycle("incident", "list", "--as", "ada").output
     assert "dismissed by ada" in picycle("incident", "show", "1", "--as", "ada").output
+
+
+AUDIT_KEY = "0123456789abcdef" * 4
+
+
+def test_the_trail_is_sealed_and_verified_against_the_seal(picycle, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("PICYCLE_AUDIT_KEY", AUDIT_KEY)
+    picycle("demo")
+    seal_file = tmp_path / "seal.json"
+    sealed = picycle("audit", "seal", "-o", str(seal_file))
+    assert sealed.exit_code == 0, sealed.output
+    assert "with the audit key" in sealed.stderr
+    document = json.loads(seal_file.read_text())
+    assert document["key_sealed"] and {"global", "cycle:1"} <= {
+        c["chain"] for c in document["chains"]
+    }
+    verified = picycle("audit", "verify", "--against", str(seal_file))
+    assert verified.exit_code == 0 and verified.stdout.splitlines()[-1] == "intact"
+    assert "no audit key" not in verified.stdout
+    with engine.database.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            for table in ("audit_events", "cycles"):
+                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            for name in ("audit_events_no_delete", "cycles_audit_head_update"):
+                connection.execute(text(f"DROP TRIGGER {name}"))
+        connection.execute(text("DELETE FROM audit_events WHERE cycle_id = 1"))
+        connection.execute(text("UPDATE cycles SET audit_length = 0 WHERE id = 1"))
+    broken = picycle("audit", "verify", "--against", str(seal_file))
+    assert broken.exit_code == 1
+    assert "chain cycle:1 records no events" in broken.stdout
+    assert "chain cycle:1 held" in broken.stdout and "events were deleted" in broken.stdout
+
+
+def test_without_an_audit_key_verify_warns_that_heads_are_not_key_sealed(picycle):
+    picycle("demo")
+    verified = picycle("audit", "verify")
+    assert verified.exit_code == 0
+    assert "warning: no audit key (PICYCLE_AUDIT_KEY)" in verified.stdout
+    sealed = picycle("audit", "seal")
+    assert "WITHOUT an audit key" in sealed.stderr
+    assert not json.loads(sealed.stdout)["key_sealed"]
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"PICYCLE_AUDIT_KEY": "short"}, "the audit key has 5 bytes, at least 32"),
+        ({"PICYCLE_AUDIT_KEY_FILE": "/nonexistent/key"}, "cannot read the audit key from"),
+        (
+            {"PICYCLE_AUDIT_KEY": AUDIT_KEY, "PICYCLE_AUDIT_KEY_FILE": "/etc/hostname"},
+            "set PICYCLE_AUDIT_KEY or PICYCLE_AUDIT_KEY_FILE, not both",
+        ),
+    ],
+)
+def test_a_bad_audit_key_setting_is_one_clear_error(picycle, monkeypatch, setting, message):
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    result = picycle("audit", "verify")
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_the_audit_key_is_read_from_a_file(picycle, tmp_path, monkeypatch):
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(AUDIT_KEY + "\n")
+    monkeypatch.setenv("PICYCLE_AUDIT_KEY_FILE", str(key_file))
+    picycle("demo")
+    verified = picycle("audit", "verify")
+    assert verified.exit_code == 0 and "no audit key" not in verified.stdout
+
+
+def test_a_file_that_is_no_seal_document_is_refused(picycle, tmp_path):
+    not_a_seal = tmp_path / "seal.json"
+    not_a_seal.write_text('{"format": "something else"}')
+    result = picycle("audit", "verify", "--against", str(not_a_seal))
+    assert result.exit_code == 1
+    assert "not a seal document" in result.stderr and "format" in result.stderr

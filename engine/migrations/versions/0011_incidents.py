@@ -1,7 +1,7 @@
 """incidents: failed model steps for admins to retry or dismiss
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from picycle.engine.db.types import JsonDocument, UTCDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
