@@ -38,7 +38,7 @@ class BudgetExceeded(Exception):
         self.limit = limit
 
 
-def _resident_bytes() -> int:
+def resident_bytes() -> int:
     with open("/proc/self/statm", "rb") as statm:
         return int(statm.read().split()[1]) * _PAGE_SIZE
 
@@ -59,7 +59,7 @@ class Meter:
 
     def tick(self) -> None:
         if self._memory_ceiling is None:
-            self._memory_ceiling = _resident_bytes() + self.limits.memory_mb * 1024 * 1024
+            self._memory_ceiling = resident_bytes() + self.limits.memory_mb * 1024 * 1024
         self._ticks += 1
         if self._exceeded is not None or not self._ticks % _CHECK_EVERY:
             self.check(memory=True)
@@ -72,13 +72,20 @@ class Meter:
                     f"{self.limits.cpu_seconds:g} s",
                     variable_name("cpu_seconds"),
                 )
-            elif memory and _resident_bytes() > (self._memory_ceiling or 0):
+            elif memory and resident_bytes() > (self._memory_ceiling or 0):
                 self._exceeded = (
                     f"model code used more than its memory budget of {self.limits.memory_mb} MB",
                     variable_name("memory_mb"),
                 )
         if self._exceeded is not None:
             raise BudgetExceeded(*self._exceeded)
+
+    def interrupt(self) -> None:
+        """Over budget, found from outside (the watchdog): every later check fails."""
+        self._exceeded = (
+            f"the step used more than twice its CPU-time budget of {self.limits.cpu_seconds:g} s",
+            variable_name("cpu_seconds"),
+        )
 
     def refuse_size(self, what: str, unit: str, size: int, limit: str) -> None:
         """Fail before doing ``what`` ("build a number") with more ``unit`` than the

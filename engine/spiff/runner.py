@@ -8,6 +8,7 @@ would give: a model cannot decide differently depending on which process serves 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .path import ProcessPath, passed_elements
 from .plain_data import plain
 from .sandbox import sandboxed_script_engine
 from .timers import engine_time
+from .watchdog import WATCHDOG
 
 Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
 
@@ -179,8 +181,11 @@ class CycleInstance:
     @contextmanager
     def _run(self, now: datetime) -> Iterator[None]:
         started = wall_seconds()
+        # The frame that called _run: the contextmanager's __enter__ is frame 1.
+        caller = sys._getframe(2)
         with _model_errors(), engine_time(now), metered(self._limits) as meter:
-            yield
+            with WATCHDOG.watching(meter, caller):
+                yield
             meter.check()
         _normalise_data_since(self._workflow, started, self._limits.task_data_bytes)
 

@@ -4,14 +4,20 @@ it. Both databases."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle
 from picycle.engine.errors import Conflict, ModelError, PermissionDenied
 from picycle.engine.services import cycles, definitions, incidents, migration, timers, users
 
+from tests.deadline import finishes_within
 from tests.spinning import FIXED, PROCESS, SPINS, bundle
 from tests.support import Driver
+
+FANOUT = Path(__file__).parent.parent / "data" / "fanout"
 
 
 @pytest.fixture
@@ -144,3 +150,21 @@ def test_only_admins_see_and_resolve_incidents(driver, who):
     with driver.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):
         incidents.dismiss_incident(uow, users.actor_named(uow, who), incident_id, "no")
     assert [incident.id for incident in open_incidents(driver)] == [incident_id]
+
+
+def test_a_step_that_keeps_the_engine_itself_busy_is_stopped_from_outside(driver):
+    with driver.engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(FANOUT))
+    with driver.engine.unit_of_work() as uow:
+        cycle_id = cycles.start_cycle(uow, driver.actor("pia"), "Roads", "Fan out", "fanout").id
+    before = driver.row(cycle_id)
+    with pytest.raises(ModelError) as failed:
+        finishes_within(60, lambda: driver.complete("pia", cycle_id, "look", {"note": "go"}))
+    assert "twice its CPU-time or memory budget inside the engine" in str(failed.value)
+    assert failed.value.limit == "PICYCLE_MODEL_CPU_SECONDS"
+    assert driver.row(cycle_id).state == before.state
+    assert driver.task(cycle_id, "look").state == "open"
+    with driver.engine.unit_of_work() as uow:  # the database is free
+        cycles.start_cycle(uow, driver.actor("pia"), "Planning", "Next", "fanout")
+    [incident] = open_incidents(driver)
+    assert incident.cycle_id == cycle_id
