@@ -152,6 +152,9 @@ def test_only_admins_see_and_resolve_incidents(driver, who):
     assert [incident.id for incident in open_incidents(driver)] == [incident_id]
 
 
+# The watchdog's exception may first land in a garbage collector's callback, which Python
+# ignores (and pytest reports); it is raised again, and the step stops.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_step_that_keeps_the_engine_itself_busy_is_stopped_from_outside(driver):
     with driver.engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(FANOUT))
