@@ -83,7 +83,8 @@ class Meter:
     def interrupt(self) -> None:
         """Over budget, found from outside (the watchdog): every later check fails."""
         self._exceeded = (
-            f"the step used more than twice its CPU-time budget of {self.limits.cpu_seconds:g} s",
+            f"the step used more than twice its CPU-time budget of {self.limits.cpu_seconds:g} s "
+            f"or its memory budget of {self.limits.memory_mb} MB",
             variable_name("cpu_seconds"),
         )
 
@@ -100,11 +101,6 @@ class Meter:
 
 
 _current = threading.local()
-
-
-def meter() -> Meter:
-    """The meter of the run on this thread."""
-    return _current.meter
 
 
 @contextmanager
@@ -387,10 +383,9 @@ def text_method(text: str, name: str, method: Any) -> Any:
     if estimate is None:
         return method
 
-    def checked(*arguments: Any) -> str:
-        _current.meter.refuse_size(
-            "build text", "characters", estimate(text, *arguments), "max_items"
-        )
-        return method(*arguments)
+    def checked(*arguments: Any, **keywords: Any) -> str:
+        size = estimate(text, *arguments, **keywords)
+        _current.meter.refuse_size("build text", "characters", size, "max_items")
+        return method(*arguments, **keywords)
 
     return checked

@@ -107,6 +107,7 @@ def test_everyday_model_code_is_unaffected():
             "line = '%d items, %5.1f%%' % (total, 12.5)",
             "parts = ', '.join(str(item['q']) for item in items)",
             "padded = name.ljust(10, '.') + name.replace('p', 'P')",
+            "tabbed = 'a\\tb'.expandtabs(tabsize=2)",
             "squares = [n * n for n in range(10)] * 2",
             "alias = squares",
             "squares += [0]",
@@ -129,6 +130,7 @@ def test_everyday_model_code_is_unaffected():
     assert context["line"] == "5 items,  12.5%"
     assert context["parts"] == "2, 3"
     assert context["padded"] == "permits...Permits"
+    assert context["tabbed"] == "a b"
     assert len(context["squares"]) == 23 and context["alias"] is context["squares"]
     assert context["big"] == 2**64 + 1024
     assert (context["highest"], context["pairs"], context["unique"]) == (
