@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .errors import ValidationFailed
+from .user_names import normalised
 
 MICROPROJECT_MAX_DAYS = 90
 
@@ -87,6 +88,9 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
     known_gaps = _open_gaps(context.task_data)
     latest_due = context.today + timedelta(days=MICROPROJECT_MAX_DAYS)
     errors = _Errors()
+    for project in data["microprojects"]:
+        # As user names are kept: 'Dana' and a fullwidth 'ｄａｎａ' are dana.
+        project["owner"] = normalised(project["owner"])
     users = context.existing_users({project["owner"] for project in data["microprojects"]})
     for n, project in enumerate(data["microprojects"]):
         title = project["title"]

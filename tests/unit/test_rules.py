@@ -82,6 +82,11 @@ def test_the_owner_must_be_a_user_and_the_gap_an_open_one():
     assert "'nobody', who is not an active user able to work" in message
 
 
+@pytest.mark.parametrize("written", ["Dana", "DANA", "\uff44\uff41\uff4e\uff41"])
+def test_an_owner_is_kept_as_user_names_are(written):
+    assert design(microproject(owner=written))["microprojects"][0]["owner"] == "dana"
+
+
 def test_indicator_keys_must_be_unique():
     data = {"indicators": [{"key": "a"}, {"key": "b"}, {"key": "a"}]}
     with pytest.raises(ValidationFailed) as refused:
