@@ -276,6 +276,7 @@ class Filler:
             "revision": 1,
             "audit_length": 0,
             "audit_head": GENESIS,
+            "audit_seal": None,
         }
         return tuple(values[c] for c in CYCLE_COLUMNS), rows
 
