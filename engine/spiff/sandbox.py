@@ -397,7 +397,7 @@ def _run(code: CodeType, namespace: dict):
         # which model code cannot import.
         refusal = ScriptRejected(
             "date.today(), strftime() and strptime() are not available in model scripts: "
-            "write datetime.now().date() for today, .isoformat() for text, "
+            "write datetime.now(timezone.utc).date() for today, .isoformat() for text, "
             "date.fromisoformat() to read a date"
         )
         raise refusal.with_traceback(error.__traceback__) from error

@@ -383,5 +383,7 @@ def test_hints_quote_the_modellers_own_text():
     ["x = date.today()", "x = datetime.now().strftime('%Y')", "x = date.today().isoformat()"],
 )
 def test_calls_that_need_the_time_module_are_refused_in_plain_words(script):
-    with pytest.raises(ScriptRejected, match=r"write datetime.now\(\).date\(\) for today"):
+    with pytest.raises(
+        ScriptRejected, match=r"write datetime.now\(timezone.utc\).date\(\) for today"
+    ):
         SandboxedEnvironment(DEFAULT_LIMITS).execute(script, {})
