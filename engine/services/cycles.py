@@ -17,6 +17,7 @@ from ..inputs import require_text
 from ..read_models import CycleDetail, CycleSummary, Page, TaskSummary, task_summary
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus, TaskState
+from .incidents import dismiss_open_incidents
 
 DEFAULT_PROCESS = "pi_cycle"
 
@@ -159,11 +160,12 @@ def list_cycles(
 
 
 def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> CycleDetail:
-    """Stop a running cycle; its open tasks are withdrawn."""
+    """Stop a running cycle; its open tasks are withdrawn, its open incidents dismissed."""
     require_admin(actor, "cancel a cycle")
     require_text(reason=(reason, 2000))
     cycle = uow.cycles.lock(cycle_id)
     cycle.cancel(actor, reason)
+    dismiss_open_incidents(uow, actor, cycle, f"the cycle was cancelled: {reason}")
     cancelled = cycle.detail()
     uow.commit()
     return cancelled

@@ -122,6 +122,17 @@ def dismiss_incident(uow: UnitOfWork, actor: Actor, incident_id: int, reason: st
     return _resolve(uow, actor, cycle, row, IncidentResolution.DISMISSED, reason)
 
 
+def dismiss_open_incidents(uow: UnitOfWork, actor: Actor, cycle: Cycle, reason: str) -> None:
+    """Close the open incidents of a cycle that stops (cancelled): nothing of them can be
+    tried again. The caller commits."""
+    rows = uow.session.scalars(
+        select(Incident).where(Incident.cycle_id == cycle.id, Incident.resolved_at.is_(None))
+    )
+    for row in rows:
+        _close(uow, actor, row, IncidentResolution.DISMISSED, reason)
+        cycle.incident_resolved(actor, incident_view(row))
+
+
 def _attempt_again(
     uow: UnitOfWork,
     attempted: Actor,
@@ -151,14 +162,24 @@ def _resolve(
     resolution: IncidentResolution,
     reason: str | None,
 ) -> IncidentView:
-    row.resolved_at = uow.now
-    row.resolved_by = actor.name
-    row.resolution = resolution
-    row.reason = reason
+    _close(uow, actor, row, resolution, reason)
     view = incident_view(row)
     cycle.incident_resolved(actor, view)
     uow.commit()
     return view
+
+
+def _close(
+    uow: UnitOfWork,
+    actor: Actor,
+    row: Incident,
+    resolution: IncidentResolution,
+    reason: str | None,
+) -> None:
+    row.resolved_at = uow.now
+    row.resolved_by = actor.name
+    row.resolution = resolution
+    row.reason = reason
 
 
 def _open(uow: UnitOfWork, incident_id: int) -> Incident:

@@ -171,3 +171,22 @@ def test_a_step_that_keeps_the_engine_itself_busy_is_stopped_from_outside(driver
         cycles.start_cycle(uow, driver.actor("pia"), "Planning", "Next", "fanout")
     [incident] = open_incidents(driver)
     assert incident.cycle_id == cycle_id
+
+
+def test_cancelling_a_cycle_dismisses_its_open_incidents(driver):
+    deploy(driver, SPINS)
+    cycle_id = start(driver)
+    with pytest.raises(ModelError) as failed:
+        driver.complete("pia", cycle_id, "look", {"note": "done"})
+    act(driver, cycles.cancel_cycle, cycle_id, "Opened by mistake")
+    assert open_incidents(driver) == []
+    with driver.engine.unit_of_work(write=False) as uow:
+        [closed] = incidents.list_incidents(uow, driver.actor("ada"), open_only=False).items
+    assert (closed.id, closed.resolution, closed.resolved_by) == (
+        failed.value.incident_id,
+        "dismissed",
+        "ada",
+    )
+    assert closed.reason == "the cycle was cancelled: Opened by mistake"
+    last = driver.events(cycle_id)[-1]
+    assert (last.type, last.data["incident"]) == ("incident_resolved", closed.id)
