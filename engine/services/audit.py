@@ -21,6 +21,7 @@ from ..db.models import AuditChain, AuditEvent, Cycle, Task
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..read_models import AuditEventView, Page
 from ..uow import Engine, UnitOfWork
+from ..user_names import normalised
 from ..vocabulary import EventType
 
 STREAM_BATCH = 1000
@@ -79,7 +80,8 @@ def _filtered(filters: EventFilter) -> Select:
             AuditEvent.cycle_id.in_(select(Cycle.id).where(Cycle.unit == filters.unit))
         )
     if filters.actor:
-        query = query.where(AuditEvent.actor == filters.actor)
+        # Written as user names are kept: 'Pia' finds pia's events.
+        query = query.where(AuditEvent.actor == normalised(filters.actor))
     if filters.type:
         query = query.where(AuditEvent.type == filters.type)
     if filters.since:

@@ -147,6 +147,7 @@ def test_events_are_filtered_by_cycle_unit_actor_type_and_time(api, walker, star
         "Institutionalise and share",
     ]
     assert decisions[0]["data"]["data"] == {"approved": False, "comment": "Name the forms"}
+    assert selected("actor=Lena&type=task_completed") == decisions  # as user names are kept
     assert selected(f"unit={OTHER_UNIT}&actor=lena") == []
 
     # Day 1 of the cycle is 2026-03-03 09:00 UTC; the assessment was completed then.
