@@ -46,7 +46,7 @@ def seal(previous_hash: str, event: AuditEvent) -> str:
 
 def seal_v2(previous_hash: str, event: AuditEvent) -> str:
     """Version 2: as ``seal``, with ``seq`` and ``hash_version`` (2) in the dict."""
-    return seal_facts_v2(previous_hash, event.seq, *_facts(event))
+    return seal_facts(previous_hash, *_facts(event), seq=event.seq)
 
 
 def _facts(event: AuditEvent) -> tuple:
@@ -109,26 +109,13 @@ def canonical_facts(
     task_id: str | None,
     element_id: str | None,
     data: Any,
+    seq: int | None = None,
 ) -> str:
     """The canonical form (see ``seal``) of an event with these facts, as text; ``at`` is the
-    time as ``isoformat(timespec="microseconds")`` writes it."""
-    return _FACTS % _values(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
-
-
-def canonical_facts_v2(
-    seq: int,
-    chain: str,
-    position: int,
-    at: str,
-    actor: str,
-    type: str,
-    cycle_id: int | None,
-    task_id: str | None,
-    element_id: str | None,
-    data: Any,
-) -> str:
-    """Version 2's canonical form (see ``seal_v2``), as ``canonical_facts`` takes the facts."""
-    return _FACTS_V2 % _values(
+    time as ``isoformat(timespec="microseconds")`` writes it. With a ``seq``, version 2's
+    form (see ``seal_v2``)."""
+    template = _FACTS if seq is None else _FACTS_V2
+    return template % _values(
         chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
     )
 
@@ -181,28 +168,12 @@ def seal_facts(
     task_id: str | None,
     element_id: str | None,
     data: Any,
+    seq: int | None = None,
 ) -> str:
-    """``seal`` of an event with these facts (as ``canonical_facts`` takes them)."""
-    facts = canonical_facts(chain, position, at, actor, type, cycle_id, task_id, element_id, data)
-    return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
-
-
-def seal_facts_v2(
-    previous_hash: str,
-    seq: int,
-    chain: str,
-    position: int,
-    at: str,
-    actor: str,
-    type: str,
-    cycle_id: int | None,
-    task_id: str | None,
-    element_id: str | None,
-    data: Any,
-) -> str:
-    """``seal_v2`` of an event with these facts (as ``canonical_facts_v2`` takes them)."""
-    facts = canonical_facts_v2(
-        seq, chain, position, at, actor, type, cycle_id, task_id, element_id, data
+    """``seal`` of an event with these facts (as ``canonical_facts`` takes them); with a
+    ``seq``, ``seal_v2``."""
+    facts = canonical_facts(
+        chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
     )
     return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..db.database import open_database
 from ..db.models import AuditEvent
-from .chain import GENESIS, GLOBAL_CHAIN, HASH_VERSION, seal_facts, seal_facts_v2
+from .chain import GENESIS, GLOBAL_CHAIN, HASH_VERSION, seal_facts
 from .heads import RecordedHead, sealed_by
 
 EVENTS = AuditEvent.__table__
@@ -184,21 +184,7 @@ def walk_chains(
             continue
         if iso_time is not None:
             at = iso_time(at)
-        if version == HASH_VERSION:
-            expected = seal_facts_v2(
-                previous,
-                seq,
-                chain,
-                position,
-                at,
-                actor,
-                event_type,
-                cycle_id,
-                task_id,
-                element_id,
-                _parse_json(data),
-            )
-        elif version == 1:
+        if version in (1, HASH_VERSION):
             expected = seal_facts(
                 previous,
                 chain,
@@ -210,6 +196,7 @@ def walk_chains(
                 task_id,
                 element_id,
                 _parse_json(data),
+                seq if version == HASH_VERSION else None,
             )
         else:
             expected = None  # no such form: the version itself was altered

@@ -15,10 +15,8 @@ from picycle.engine.audit.chain import (
     GLOBAL_CHAIN,
     HASH_VERSION,
     canonical_facts,
-    canonical_facts_v2,
     seal,
     seal_facts,
-    seal_facts_v2,
     seal_v2,
 )
 from picycle.engine.audit.verify import (
@@ -86,7 +84,7 @@ UNSTORABLE = {
 def json_dumps_canonical(event: SimpleNamespace, version: int = 1) -> bytes:
     """The stored contract, as the trail's first events were hashed (version 1) and as
     events are since (version 2): every chain ever written must still verify, so
-    ``canonical_facts`` and ``canonical_facts_v2`` must keep writing exactly these bytes."""
+    ``canonical_facts`` (without and with a ``seq``) must keep writing exactly these bytes."""
     seq_and_version = {"seq": event.seq, "hash_version": 2} if version == 2 else {}
     facts = {
         **seq_and_version,
@@ -114,15 +112,15 @@ def test_canonical_writes_the_bytes_of_the_stored_contract(odd):
     assert seal_facts(GENESIS, *facts) == seal(GENESIS, odd)
     for seq in (1, 2**40, True):
         numbered = SimpleNamespace(**vars(odd), seq=seq)
-        assert canonical_facts_v2(seq, *facts).encode() == json_dumps_canonical(numbered, 2)
-        assert seal_facts_v2(GENESIS, seq, *facts) == seal_v2(GENESIS, numbered)
+        assert canonical_facts(*facts, seq=seq).encode() == json_dumps_canonical(numbered, 2)
+        assert seal_facts(GENESIS, *facts, seq=seq) == seal_v2(GENESIS, numbered)
 
 
 def test_version_2_hashes_the_sequence_number():
     facts = (GLOBAL_CHAIN, 1, "2026-03-02T09:00:00.000000+00:00", "pia", "user_created")
     facts += (None, None, None, {})
-    assert seal_facts_v2(GENESIS, 7, *facts) != seal_facts_v2(GENESIS, 8, *facts)
-    assert seal_facts_v2(GENESIS, 7, *facts) != seal_facts(GENESIS, *facts)
+    assert seal_facts(GENESIS, *facts, seq=7) != seal_facts(GENESIS, *facts, seq=8)
+    assert seal_facts(GENESIS, *facts, seq=7) != seal_facts(GENESIS, *facts)
 
 
 def test_a_small_trail_is_verified_in_one_process_a_large_one_in_one_per_cpu():
