@@ -184,7 +184,7 @@ def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user:
 def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
     filters = cycles.CycleFilter(unit=unit, status=CycleStatus(status) if status else None)
     with engine.unit_of_work(write=False) as uow:
-        page = cycles.list_cycles(uow, filters)
+        page = cycles.list_cycles(uow, SYSTEM, filters)
     print_cycles(page)
 
 
@@ -193,7 +193,7 @@ def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
 @click.pass_obj
 def cycle_show(engine: Engine, cycle_id: int) -> None:
     with engine.unit_of_work(write=False) as uow:
-        found = cycles.get_cycle(uow, cycle_id)
+        found = cycles.get_cycle(uow, SYSTEM, cycle_id)
     print_cycle(found)
 
 

@@ -52,7 +52,7 @@ def started(picycle, engine) -> str:
     result = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     assert result.exit_code == 0, result.output
     with engine.unit_of_work(write=False) as uow:
-        (task,) = cycles.get_cycle(uow, 1).open_tasks
+        (task,) = cycles.get_cycle(uow, SYSTEM, 1).open_tasks
     return task.id
 
 
