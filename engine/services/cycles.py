@@ -55,8 +55,10 @@ def start_cycle(
     }
     if previous is not None and "indicators" not in start_data:
         # A cancelled cycle measured nothing worth carrying on: seed from the last completed.
-        seed = previous.data if previous.status == CycleStatus.COMPLETED else _last_completed(
-            uow, unit
+        seed = (
+            previous.data
+            if previous.status == CycleStatus.COMPLETED
+            else _last_completed(uow, unit)
         )
         if seed is not None:
             start_data["indicators"] = next_baselines(seed)
