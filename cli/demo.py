@@ -12,12 +12,14 @@ from typing import Any
 
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
-from picycle.engine.errors import NotFound, ValidationFailed
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.config import data_dir
+from picycle.engine.errors import Conflict, NotFound, ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
-from picycle.engine.services import cycles, tasks, users
+from picycle.engine.services import cycles, definitions, tasks, users
 from picycle.engine.vocabulary import Role
 
-UNIT = "Demo directorate"
+UNIT = "Directorate of Planning"
 PEOPLE = {
     "pia": (Role.MEMBER, ["PI Unit"]),
     "dana": (Role.MEMBER, ["Department Team"]),
@@ -63,16 +65,10 @@ class _Demo:
                     users.add_user(uow, SYSTEM, name, role, groups)
                     self.say(f"added {name} ({', '.join(groups)})")
 
-    def start(self, title: str, unit: str | None = None) -> CycleDetail:
-        """Pia opens the unit's next cycle; without a unit, a unit of its own for each
-        run, so every demo shows a first cycle."""
+    def start(self, title: str) -> CycleDetail:
+        """Pia opens the unit's next cycle."""
         with self.engine.unit_of_work() as uow:
-            if unit is None:
-                runs = 1
-                while cycles.list_cycles(uow, cycles.CycleFilter(unit=f"{UNIT} {runs}")).total:
-                    runs += 1
-                unit = f"{UNIT} {runs}"
-            cycle = cycles.start_cycle(uow, users.actor_named(uow, "pia"), unit, title)
+            cycle = cycles.start_cycle(uow, users.actor_named(uow, "pia"), UNIT, title)
         self.cycle_id = cycle.id
         return cycle
 
@@ -183,11 +179,36 @@ class _Demo:
             )
 
 
+def fresh_demo_database() -> str:
+    """The URL of ``demo.db`` in the data directory, emptied first: every demo starts from
+    nothing, and the database picycle's other commands use is never touched."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo.db"
+    for leftover in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _cycle_line(cycle: CycleDetail) -> str:
+    return f"cycle {cycle.id} ({cycle.unit}'s cycle {cycle.cycle_number})"
+
+
 def run_demo(engine: Engine, say: Say) -> None:
+    engine.upgrade_schema()
+    with engine.unit_of_work(write=False) as uow:
+        if cycles.list_cycles(uow, cycles.CycleFilter()).total:
+            raise Conflict(
+                "the demo needs a database without cycles; run `picycle demo` without "
+                "--database-url to get a fresh one of its own"
+            )
     demo = _Demo(engine, say)
     demo.people()
+    # Deployed once its lanes' groups have members, so there is nothing to warn about.
+    with engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
     first = demo.start("Faster permits")
-    say(f"\npia opens cycle {first.cycle_number} of {first.unit} (#{first.id})")
+    say(f"\npia opens {_cycle_line(first)}")
     demo.complete("pia", "assess_performance", {"indicators": INDICATORS})
     demo.analyse_gaps()
     say("dana proposes a year-long project:")
@@ -237,9 +258,10 @@ def run_demo(engine: Engine, say: Say) -> None:
     )
     with engine.unit_of_work(write=False) as uow:
         cycle = cycles.get_cycle(uow, demo.cycle_id)
-    say(f"\ncycle #{cycle.id} is {cycle.status}; targets met: {cycle.records.get('targets_met')}")
-    following = demo.start("Keep the gains", first.unit)
+    say(
+        f"\n{_cycle_line(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
+    )
+    following = demo.start("Keep the gains")
     seeded = demo.open_task("assess_performance").form_data["indicators"]
     baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
-    say(f"pia opens cycle {following.cycle_number} (#{following.id}); new baselines: {baselines}")
-    say(f"see them with: picycle cycle show {cycle.id}; picycle task list --as pia")
+    say(f"pia opens {_cycle_line(following)}; new baselines: {baselines}")

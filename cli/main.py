@@ -30,7 +30,7 @@ from picycle.engine.services import (
 from picycle.engine.services.inbox import SCOPES, InboxQuery, list_inbox
 from picycle.engine.vocabulary import CycleStatus, InboxScope, Role
 
-from .demo import run_demo
+from .demo import fresh_demo_database, run_demo
 from .render import (
     print_cycle,
     print_cycles,
@@ -511,9 +511,22 @@ def incident_dismiss(engine: Engine, incident_id: int, reason: str, as_user: str
 
 
 @main.command()
-@click.pass_obj
-def demo(engine: Engine) -> None:
-    """Seed users and drive one whole cycle (with a rejection and a failed evaluation)."""
-    engine.upgrade_schema()
-    _deploy(engine, None, shipped_processes())
-    run_demo(engine, click.echo)
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Run on this database (it must hold no cycles) instead of a fresh demo.db.",
+)
+def demo(database_url: str | None) -> None:
+    """Seed users and drive one whole cycle (with a rejection and a failed evaluation), on
+    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run."""
+    url = database_url or fresh_demo_database()
+    click.echo(f"demo database: {url}" + ("" if database_url else " (made afresh each run)"))
+    engine = Engine(url)
+    try:
+        run_demo(engine, click.echo)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"look around in it: PICYCLE_DATABASE_URL={url} picycle cycle show 1"
+        " (or picycle task list --as pia)"
+    )
