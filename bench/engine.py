@@ -63,7 +63,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, select, text
 
-from bench.common import BenchRun, BenchSchema, announce, parse_args
+from bench.common import BenchRun, BenchSchema, Goals, announce, parse_args
 
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.
@@ -689,14 +689,14 @@ class Ratio:
     faster: Timings
     goal: float | None
 
-    def line(self) -> str:
+    def line(self, goals: Goals) -> str:
         by_median = self.slower.median_ms() / self.faster.median_ms()
         by_mean = self.slower.mean_ms() / self.faster.mean_ms()
         figures = f"{self.name:<48}{by_median:>8.2f}{by_mean:>8.2f}"
         if self.goal is None:
             return f"{figures}   (context, no goal)"
-        verdict = "met" if by_median <= self.goal else "MISSED"
-        return f"{figures}   goal <= {self.goal:<5}{verdict}"
+        verdict = goals.judge(self.name, by_median, self.goal, at_most=True, unit="x")
+        return f"{figures}   {verdict}"
 
 
 def ratios(results: Results) -> list[Ratio]:
@@ -720,7 +720,7 @@ def ratios(results: Results) -> list[Ratio]:
     return found
 
 
-def report(results: Results) -> None:
+def report(results: Results, goals: Goals) -> None:
     picycle_rows = [t for d in results.databases for t in (d.first, d.last)]
     rows = [results.stock, results.raw, results.naive, *picycle_rows]
     print_table(rows)
@@ -734,13 +734,20 @@ def report(results: Results) -> None:
     print("(one cycle after another: a busy spell of the machine shows here, not in the tables)")
     for database in results.databases:
         print_trend(database)
-    print("\nSQL statements per completion, authentication included (goal <= 6)")
+    print("\nSQL statements per completion, authentication included")
     for database in results.databases:
+        name = database.variant.database
         counts = database.variant.statements_per_completion
         median = statistics.median(counts)
-        verdict = "met" if median <= GOAL_STATEMENTS else "MISSED"
+        verdict = goals.judge(
+            f"{name} SQL statements per completion",
+            median,
+            GOAL_STATEMENTS,
+            at_most=True,
+            unit="statements",
+        )
         print(
-            f"  {database.variant.database:<11}median {median:g}, from {min(counts)} to "
+            f"  {name:<11}median {median:g}, from {min(counts)} to "
             f"{max(counts)} over {len(counts)} completions   {verdict}"
         )
     print("\nthe floor: one durable one-row write transaction (INSERT + COMMIT), median")
@@ -752,7 +759,7 @@ def report(results: Results) -> None:
         )
     print(f"\n{'ratios per completion':<50}{'median':>8}{'mean':>8}")
     for ratio in ratios(results):
-        print("  " + ratio.line())
+        print("  " + ratio.line(goals))
     print("\nserialized sizes")
     for name, size in results.sizes.entries.items():
         print(f"  {name:<42}{size:>9,} bytes")
@@ -767,8 +774,10 @@ def main(argv: list[str] | None = None) -> None:
     began = time.perf_counter()
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases.folder, databases.postgres_url, databases.skipped)
-    report(results)
-    print(f"\n{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
+    goals = Goals(judging=not args.quick)
+    report(results, goals)
+    print(f"\n{goals.summary()}")
+    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":
