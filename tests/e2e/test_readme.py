@@ -8,6 +8,7 @@ configuration in the environment. The walkthrough's port is swapped for a free o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -23,6 +24,14 @@ MARKER = re.compile(
     re.DOTALL,
 )
 WALKTHROUGH_PORT = "8080"
+# What each script must have shown a reader along the way.
+TOUR_SAYS = (
+    "started cycle 1",
+    "Identify gaps",
+    "cancelled",
+    "intact",
+)
+WALKTHROUGH_SAYS = ("1\n", '"status": 422', '"completed_by":"pia"', '"type":"task_completed"')
 
 
 def readme_scripts() -> dict[str, str]:
@@ -51,10 +60,8 @@ def run_as_written(script: str, home: Path) -> subprocess.CompletedProcess:
     try:
         stdout, stderr = process.communicate(timeout=300)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
