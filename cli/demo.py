@@ -1,4 +1,4 @@
-"""``picycle demo``: one whole cycle of a demo unit, narrated step by step.
+"""``picycle demo``: one whole cycle of a directorate of a ministry, narrated step by step.
 
 It goes through the method's hard parts: a microproject too big to accept, a design sent
 back by leadership, and an evaluation that misses its targets and returns to gap analysis.
@@ -12,17 +12,24 @@ from typing import Any
 
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
-from picycle.engine.errors import NotFound, ValidationFailed
+from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.config import data_dir
+from picycle.engine.errors import Conflict, NotFound, ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
-from picycle.engine.services import cycles, tasks, users
+from picycle.engine.services import cycles, definitions, inbox, tasks, units, users
 from picycle.engine.vocabulary import Role
 
-UNIT = "Demo directorate"
+MINISTRY = "Ministry of Public Works"
+UNIT = "Directorate of Planning"
+OTHER_UNIT = "Directorate of Finance"
+# name: (role, [(group, the unit the membership holds in)]); the PI unit and leadership sit
+# at the ministry and serve every directorate below it.
 PEOPLE = {
-    "pia": (Role.MEMBER, ["PI Unit"]),
-    "dana": (Role.MEMBER, ["Department Team"]),
-    "omar": (Role.MEMBER, ["Department Team"]),
-    "lena": (Role.MEMBER, ["Leadership"]),
+    "pia": (Role.MEMBER, [("PI Unit", MINISTRY)]),
+    "dana": (Role.MEMBER, [("Department Team", UNIT)]),
+    "omar": (Role.MEMBER, [("Department Team", UNIT)]),
+    "fatima": (Role.MEMBER, [("Department Team", OTHER_UNIT)]),
+    "lena": (Role.MEMBER, [("Leadership", MINISTRY)]),
 }
 INDICATORS = [
     {
@@ -54,25 +61,30 @@ class _Demo:
         self.say = say
         self.cycle_id = 0
 
-    def people(self) -> None:
-        for name, (role, groups) in PEOPLE.items():
-            with self.engine.unit_of_work() as uow:
-                try:
-                    users.read_user(uow, SYSTEM, name)
-                except NotFound:
-                    users.add_user(uow, SYSTEM, name, role, groups)
-                    self.say(f"added {name} ({', '.join(groups)})")
-
-    def start(self, title: str, unit: str | None = None) -> CycleDetail:
-        """Pia opens the unit's next cycle; without a unit, a unit of its own for each
-        run, so every demo shows a first cycle."""
+    def organisation(self) -> None:
+        """The ministry and its two directorates; then everyone, a member of their group
+        in their unit."""
+        ids = {}
         with self.engine.unit_of_work() as uow:
-            if unit is None:
-                runs = 1
-                while cycles.list_cycles(uow, cycles.CycleFilter(unit=f"{UNIT} {runs}")).total:
-                    runs += 1
-                unit = f"{UNIT} {runs}"
-            cycle = cycles.start_cycle(uow, users.actor_named(uow, "pia"), unit, title)
+            ids[MINISTRY] = units.add_unit(uow, SYSTEM, MINISTRY).id
+        for directorate in (UNIT, OTHER_UNIT):
+            with self.engine.unit_of_work() as uow:
+                ids[directorate] = units.add_unit(uow, SYSTEM, directorate, ids[MINISTRY]).id
+        self.say(f"{MINISTRY}: {UNIT}, {OTHER_UNIT}")
+        for name, (role, held) in PEOPLE.items():
+            with self.engine.unit_of_work() as uow:
+                memberships = [(group, ids[unit]) for group, unit in held]
+                users.add_user(uow, SYSTEM, name, role, [], memberships)
+            self.say(f"added {name} ({', '.join(f'{g} in {u}' for g, u in held)})")
+
+    def inbox_size(self, who: str) -> int:
+        with self.engine.unit_of_work(write=False) as uow:
+            return inbox.list_inbox(uow, users.actor_named(uow, who), inbox.InboxQuery()).total
+
+    def start(self, title: str) -> CycleDetail:
+        """Pia opens the unit's next cycle."""
+        with self.engine.unit_of_work() as uow:
+            cycle = cycles.start_cycle(uow, users.actor_named(uow, "pia"), UNIT, title)
         self.cycle_id = cycle.id
         return cycle
 
@@ -103,7 +115,7 @@ class _Demo:
     def records(self) -> dict[str, Any]:
         """What the cycle has recorded so far: indicators, gaps, evaluation..."""
         with self.engine.unit_of_work(write=False) as uow:
-            return cycles.get_cycle(uow, self.cycle_id).records
+            return cycles.get_cycle(uow, SYSTEM, self.cycle_id).records
 
     def analyse_gaps(self) -> None:
         gaps = self.open_task("identify_gaps").form_data["gaps"]
@@ -183,12 +195,41 @@ class _Demo:
             )
 
 
+def fresh_demo_database() -> str:
+    """The URL of ``demo.db`` in the data directory, emptied first: every demo starts from
+    nothing, and the database picycle's other commands use is never touched."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo.db"
+    for leftover in (path, path.with_name("demo.db-wal"), path.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _cycle_line(cycle: CycleDetail) -> str:
+    return f"cycle {cycle.id} ({cycle.unit}'s cycle {cycle.cycle_number})"
+
+
 def run_demo(engine: Engine, say: Say) -> None:
+    engine.upgrade_schema()
+    with engine.unit_of_work(write=False) as uow:
+        if cycles.list_cycles(uow, SYSTEM).total:
+            raise Conflict(
+                "the demo needs a database without cycles; run `picycle demo` without "
+                "--database-url to get a fresh one of its own"
+            )
     demo = _Demo(engine, say)
-    demo.people()
+    demo.organisation()
+    # Deployed once its lanes' groups have members, so there is nothing to warn about.
+    with engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
     first = demo.start("Faster permits")
-    say(f"\npia opens cycle {first.cycle_number} of {first.unit} (#{first.id})")
+    say(f"\npia opens {_cycle_line(first)}")
     demo.complete("pia", "assess_performance", {"indicators": INDICATORS})
+    say(
+        f"  open tasks for dana ({UNIT}): {demo.inbox_size('dana')}; "
+        f"for fatima ({OTHER_UNIT}): {demo.inbox_size('fatima')}"
+    )
     demo.analyse_gaps()
     say("dana proposes a year-long project:")
     today = engine.clock().date()
@@ -236,10 +277,11 @@ def run_demo(engine: Engine, say: Say) -> None:
         },
     )
     with engine.unit_of_work(write=False) as uow:
-        cycle = cycles.get_cycle(uow, demo.cycle_id)
-    say(f"\ncycle #{cycle.id} is {cycle.status}; targets met: {cycle.records.get('targets_met')}")
-    following = demo.start("Keep the gains", first.unit)
+        cycle = cycles.get_cycle(uow, SYSTEM, demo.cycle_id)
+    say(
+        f"\n{_cycle_line(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
+    )
+    following = demo.start("Keep the gains")
     seeded = demo.open_task("assess_performance").form_data["indicators"]
     baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
-    say(f"pia opens cycle {following.cycle_number} (#{following.id}); new baselines: {baselines}")
-    say(f"see them with: picycle cycle show {cycle.id}; picycle task list --as pia")
+    say(f"pia opens {_cycle_line(following)}; new baselines: {baselines}")

@@ -65,7 +65,14 @@ def start_cycle(
         "previous_cycle": previous.id if previous else None,
     }
     if previous is not None and "indicators" not in start_data:
-        start_data["indicators"] = next_baselines(previous.data)
+        # A cancelled cycle measured nothing worth carrying on: seed from the last completed.
+        seed = (
+            previous.data
+            if previous.status == CycleStatus.COMPLETED
+            else _last_completed(uow, unit)
+        )
+        if seed is not None:
+            start_data["indicators"] = next_baselines(seed)
     models = uow.cycles.models
     record = CycleRecord(
         id=None,
@@ -86,6 +93,16 @@ def start_cycle(
     started = cycle.detail()
     uow.commit()
     return started
+
+
+def _last_completed(uow: UnitOfWork, unit: str) -> dict[str, Any] | None:
+    """The data of the unit's latest completed cycle, or None when it has none."""
+    return uow.session.scalar(
+        select(CycleRow.data)
+        .where(CycleRow.unit == unit, CycleRow.status == CycleStatus.COMPLETED)
+        .order_by(CycleRow.cycle_number.desc())
+        .limit(1)
+    )
 
 
 def next_baselines(previous: dict[str, Any]) -> list[dict[str, Any]]:

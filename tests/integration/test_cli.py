@@ -43,9 +43,18 @@ def picycle(engine, database_url):
 
 
 @pytest.fixture
+def demo(picycle, database_url):
+    """Runs the demo on the test's own database."""
+    return lambda: picycle("demo", "--database-url", database_url)
+
+
+@pytest.fixture
 def started(picycle, engine) -> str:
-    """pia (PI Unit), ada (admin) and audrey (auditor); pia's cycle #1 for Planning is
-    running. Returns the id of its open task, Assess performance."""
+    """The units Planning and Licensing; pia (PI Unit), ada (admin) and audrey (auditor);
+    pia's cycle #1 for Planning is running. Returns the id of its open task, Assess
+    performance."""
+    picycle("unit", "add", "Planning")
+    picycle("unit", "add", "Licensing")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("user", "add", "ada", "--role", "admin")
     picycle("user", "add", "audrey", "--role", "auditor")
@@ -99,6 +108,7 @@ def test_user_add_prints_the_token_alone(picycle, engine):
 
 
 def test_a_cycle_is_worked_from_the_command_line(picycle, tmp_path):
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "pia", "--group", "PI Unit")
     started = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     assert started.exit_code == 0 and "cycle 1" in started.output
@@ -151,8 +161,8 @@ def test_deploy_refuses_a_link_out_of_the_bundle_and_publishes_nothing(picycle, 
     assert "pi_cycle v1" in listed and "v2" not in listed
 
 
-def test_the_demo_drives_a_whole_cycle(picycle):
-    result = picycle("demo")
+def test_the_demo_drives_a_whole_cycle(demo, picycle):
+    result = demo()
     assert result.exit_code == 0, result.output
     assert "refused:" in result.output and "too big" in result.output
     assert "leadership sent the design back" in result.output
@@ -160,8 +170,30 @@ def test_the_demo_drives_a_whole_cycle(picycle):
     assert "is completed; targets met: True" in result.output
 
 
-def test_the_audit_trail_is_verified_and_exported(picycle, engine):
-    picycle("demo")
+def test_the_demo_runs_on_a_fresh_database_of_its_own(picycle, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("PICYCLE_DATA_DIR", str(tmp_path / "data"))
+    demo_db = tmp_path / "data" / "demo.db"
+    for _ in range(2):
+        result = picycle("demo")
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(f"demo database: sqlite:///{demo_db} (made afresh")
+        assert "pia opens cycle 1 (Directorate of Planning's cycle 1)" in result.stdout
+        assert f"PICYCLE_DATABASE_URL=sqlite:///{demo_db} picycle cycle show 1" in result.stdout
+        assert "warning" not in result.output
+    with engine.unit_of_work(write=False) as uow:
+        assert cycles.list_cycles(uow, SYSTEM).total == 0
+        assert users.list_users(uow, SYSTEM) == []
+
+
+def test_the_demo_refuses_a_database_that_holds_cycles(demo, picycle):
+    assert demo().exit_code == 0
+    again = demo()
+    assert again.exit_code == 1
+    assert "the demo needs a database without cycles" in again.stderr
+
+
+def test_the_audit_trail_is_verified_and_exported(demo, picycle, engine):
+    demo()
     verified = picycle("audit", "verify")
     assert verified.exit_code == 0 and "intact" in verified.output
     lines = picycle("audit", "export", "--format", "jsonl", "--type", "task_completed")
@@ -186,6 +218,7 @@ def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path
 
     from picycle.engine.bundles import shipped_processes
 
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     draft = tmp_path / "draft"
@@ -378,6 +411,7 @@ def test_user_add_refuses_a_hostile_name_in_one_line(picycle, engine, name, mess
 
 
 def test_as_finds_a_user_however_the_name_is_written(picycle):
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "Pia", "--group", "PI Unit")
     result = picycle("cycle", "start", "--unit", "Planning", "--title", "t", "--as", "PIA")
     assert result.exit_code == 0, result.output
@@ -415,6 +449,7 @@ def test_an_admin_sees_and_dismisses_an_incident_from_the_command_line(picycle, 
     for name, content in bundle(OVERSIZED).items():
         (bundle_folder / name).parent.mkdir(parents=True, exist_ok=True)
         (bundle_folder / name).write_bytes(content)
+    picycle("unit", "add", "Roads")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("user", "add", "ada", "--role", "admin")
     assert picycle("deploy", str(bundle_folder)).exit_code == 0
@@ -441,9 +476,11 @@ def test_an_admin_sees_and_dismisses_an_incident_from_the_command_line(picycle, 
 AUDIT_KEY = "0123456789abcdef" * 4
 
 
-def test_the_trail_is_sealed_and_verified_against_the_seal(picycle, engine, tmp_path, monkeypatch):
+def test_the_trail_is_sealed_and_verified_against_the_seal(
+    demo, picycle, engine, tmp_path, monkeypatch
+):
     monkeypatch.setenv("PICYCLE_AUDIT_KEY", AUDIT_KEY)
-    picycle("demo")
+    demo()
     seal_file = tmp_path / "seal.json"
     sealed = picycle("audit", "seal", "-o", str(seal_file))
     assert sealed.exit_code == 0, sealed.output
@@ -470,8 +507,8 @@ def test_the_trail_is_sealed_and_verified_against_the_seal(picycle, engine, tmp_
     assert "chain cycle:1 held" in broken.stdout and "events were deleted" in broken.stdout
 
 
-def test_without_an_audit_key_verify_warns_that_heads_are_not_key_sealed(picycle):
-    picycle("demo")
+def test_without_an_audit_key_verify_warns_that_heads_are_not_key_sealed(demo, picycle):
+    demo()
     verified = picycle("audit", "verify")
     assert verified.exit_code == 0
     assert "warning: no audit key (PICYCLE_AUDIT_KEY)" in verified.stdout
@@ -499,11 +536,11 @@ def test_a_bad_audit_key_setting_is_one_clear_error(picycle, monkeypatch, settin
     assert message in result.stderr
 
 
-def test_the_audit_key_is_read_from_a_file(picycle, tmp_path, monkeypatch):
+def test_the_audit_key_is_read_from_a_file(demo, picycle, tmp_path, monkeypatch):
     key_file = tmp_path / "audit.key"
     key_file.write_text(AUDIT_KEY + "\n")
     monkeypatch.setenv("PICYCLE_AUDIT_KEY_FILE", str(key_file))
-    picycle("demo")
+    demo()
     verified = picycle("audit", "verify")
     assert verified.exit_code == 0 and "no audit key" not in verified.stdout
 

@@ -195,6 +195,36 @@ def test_the_next_cycle_builds_on_the_previous_ones_results(driver, clock):
     assert {i["key"]: i["baseline"] for i in seeded} == {"permits": 82, "backlog": 55}
 
 
+def test_a_cancelled_cycle_seeds_nothing_the_last_completed_one_does(driver, clock):
+    from picycle.engine.services import cycles
+
+    def cancel(cycle_id: int) -> None:
+        with driver.engine.unit_of_work() as uow:
+            cycles.cancel_cycle(uow, driver.actor("ada"), cycle_id, "Opened by mistake")
+
+    abandoned = driver.start()
+    driver.assess(abandoned)
+    cancel(abandoned)
+    fresh = driver.start(title="A real start")
+    assert "indicators" not in driver.task(fresh, "assess_performance").form_data
+
+    driver.assess(fresh)
+    driver.identify_gaps(fresh)
+    driver.design(fresh, clock().date())
+    driver.approve(fresh)
+    driver.implement_all(fresh)
+    driver.evaluate(fresh, permits=82, backlog=55)
+    driver.institutionalise(fresh)
+    wrong = driver.start(title="Wrong indicators")
+    driver.assess(wrong, indicators=[{**INDICATORS[0], "baseline": 1}])
+    cancel(wrong)
+
+    after = driver.start(title="Next round")
+    assert driver.cycle(after).cycle_number == 4
+    seeded = driver.task(after, "assess_performance").form_data["indicators"]
+    assert {i["key"]: i["baseline"] for i in seeded} == {"permits": 82, "backlog": 55}
+
+
 def test_an_admin_cancels_a_cycle_and_its_tasks_leave_the_inbox(driver):
     from picycle.engine.services import cycles
 

@@ -32,6 +32,7 @@ INTERFACE_MAY_USE = (
     "picycle.engine.user_names",
     "picycle.engine.bundles",
     "picycle.engine.clock",
+    "picycle.engine.config",  # where the data lives, to tell the user
 )
 NOT_IN_THE_ENGINE = (
     "flask",
