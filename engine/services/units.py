@@ -165,12 +165,13 @@ def update_unit(
     if unit is None:
         raise NotFound(f"there is no unit #{unit_id}")
     before = _state_of(unit)
-    if name is not None:
-        unit.name = _clean_name(name)
-    if not isinstance(parent_id, _Keep) and parent_id != unit.parent_id:
+    new_name = unit.name if name is None else _clean_name(name)
+    moving = not isinstance(parent_id, _Keep) and parent_id != unit.parent_id
+    if new_name != unit.name or moving:
+        _require_free_name(uow, new_name, parent_id if moving else unit.parent_id, unit.id)
+    if moving:
         _move(uow, unit, parent_id)
-    if name is not None or not isinstance(parent_id, _Keep):
-        _require_free_name(uow, unit.name, unit.parent_id, unit.id)
+    unit.name = new_name
     if active is False and unit.active:
         _require_no_running_cycle(uow, unit)
     if active is not None:
