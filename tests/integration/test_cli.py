@@ -551,3 +551,24 @@ def test_a_file_that_is_no_seal_document_is_refused(picycle, tmp_path):
     result = picycle("audit", "verify", "--against", str(not_a_seal))
     assert result.exit_code == 1
     assert "not a seal document" in result.stderr and "format" in result.stderr
+
+
+def test_units_are_added_listed_as_a_tree_and_hold_memberships(picycle, engine):
+    assert picycle("unit", "add", "Ministry").exit_code == 0
+    added = picycle("unit", "add", "Planning", "--parent", "Ministry")
+    assert added.stdout == "added unit #2: Ministry / Planning\n"
+    picycle("unit", "add", "Finance", "--parent", "1")
+    assert picycle("unit", "list").stdout == "#1  Ministry\n  #3  Finance\n  #2  Planning\n"
+    moved = picycle("unit", "change", "Finance", "--top", "--inactive")
+    assert moved.stdout == "unit #3: Finance (inactive)\n"
+    assert picycle("unit", "change", "Ministry", "--parent", "Planning").exit_code == 1
+
+    picycle("user", "add", "dana", "--group", "Department Team", "--unit", "Planning")
+    with engine.unit_of_work(write=False) as uow:
+        assert users.actor_named(uow, "dana").unit_groups == {("Department Team", 2)}
+    unpaired = picycle("user", "add", "omar", "--group", "A", "--group", "B", "--unit", "1")
+    assert unpaired.exit_code != 0 and "one --unit for each --group" in unpaired.output
+    unknown = picycle("user", "add", "omar", "--group", "A", "--unit", "Atlantis")
+    assert (
+        unknown.stderr == "error: there is no unit 'Atlantis' (unit: there is no unit 'Atlantis')\n"
+    )
