@@ -69,7 +69,7 @@ def start_cycle(
         seed = (
             previous.data
             if previous.status == CycleStatus.COMPLETED
-            else _last_completed(uow, unit)
+            else _last_completed(uow, found.id)
         )
         if seed is not None:
             start_data["indicators"] = next_baselines(seed)
@@ -95,11 +95,11 @@ def start_cycle(
     return started
 
 
-def _last_completed(uow: UnitOfWork, unit: str) -> dict[str, Any] | None:
+def _last_completed(uow: UnitOfWork, unit_id: int) -> dict[str, Any] | None:
     """The data of the unit's latest completed cycle, or None when it has none."""
     return uow.session.scalar(
         select(CycleRow.data)
-        .where(CycleRow.unit == unit, CycleRow.status == CycleStatus.COMPLETED)
+        .where(CycleRow.unit_id == unit_id, CycleRow.status == CycleStatus.COMPLETED)
         .order_by(CycleRow.cycle_number.desc())
         .limit(1)
     )
