@@ -63,7 +63,7 @@ class _engine_resource:
 def init(engine: Engine) -> None:
     """Create or upgrade the schema and deploy the shipped processes."""
     engine.upgrade_schema()
-    deploy_bundle(engine, None, shipped_processes())
+    deploy_bundle(engine, None, shipped_processes(), first_install=True)
 
 
 @main.command()
@@ -83,7 +83,7 @@ def serve(engine: Engine, host: str, port: int, threads: int) -> None:
 def demo(engine: Engine) -> None:
     """Seed users and drive one whole cycle (with a rejection and a failed evaluation)."""
     engine.upgrade_schema()
-    deploy_bundle(engine, None, shipped_processes())
+    deploy_bundle(engine, None, shipped_processes(), first_install=True)
     run_demo(engine, click.echo)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-from picycle.cli.main import main
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import shipped_processes
 from picycle.engine.repository import CycleRepository
-from picycle.engine.services import audit, cycles, users
+from picycle.engine.services import audit, users
 from sqlalchemy import text
 
 from tests.spinning import OVERSIZED, PROCESS, bundle
@@ -30,30 +28,6 @@ ASSESSMENT = json.dumps(
         ]
     }
 )
-
-
-@pytest.fixture
-def picycle(engine, database_url):
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(main, list(args), env={"PICYCLE_DATABASE_URL": database_url})
-
-    return run
-
-
-@pytest.fixture
-def started(picycle, engine) -> str:
-    """pia (PI Unit), ada (admin) and audrey (auditor); pia's cycle #1 for Planning is
-    running. Returns the id of its open task, Assess performance."""
-    picycle("user", "add", "pia", "--group", "PI Unit")
-    picycle("user", "add", "ada", "--role", "admin")
-    picycle("user", "add", "audrey", "--role", "auditor")
-    result = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
-    assert result.exit_code == 0, result.output
-    with engine.unit_of_work(write=False) as uow:
-        (task,) = cycles.get_cycle(uow, 1).open_tasks
-    return task.id
 
 
 # Stand-ins in a command's arguments, for the started task's id and the shipped bundle.
