@@ -42,6 +42,7 @@ class PicycleGroup(click.Group):
 
 
 @click.group(cls=PicycleGroup)
+@click.version_option(package_name="picycle", message="picycle %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """picycle: performance-improvement cycles on BPMN. The database is PICYCLE_DATABASE_URL,
@@ -68,7 +69,7 @@ def init(engine: Engine) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.pass_obj
 def serve(engine: Engine, host: str, port: int, threads: int) -> None:
