@@ -31,7 +31,12 @@ class PicycleGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ValidationFailed as error:
-            fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in error.errors.items())
+            # Fields whose messages the error already says are not said again.
+            fields = "; ".join(
+                f"{k}: {', '.join(v)}"
+                for k, v in error.errors.items()
+                if not all(m in str(error) for m in v)
+            )
             click.echo(f"error: {error}" + (f" ({fields})" if fields else ""), err=True)
             sys.exit(1)
         except PicycleError as error:

@@ -244,6 +244,12 @@ ONE_UNIT_OF_WORK = [
     (("audit", "verify", "--as", "audrey"), False),
     (("audit", "export", "--as", "audrey"), False),
     (("user", "add", "omar", "--group", "Department Team"), True),
+    (("user", "list", "--as", "ada"), False),
+    (("user", "change", "pia", "--group", "Leadership", "--as", "ada"), True),
+    (("user", "token", "pia", "--as", "pia"), True),
+    (("user", "revoke", "pia", "--as", "pia"), True),
+    (("task", "comment", TASK, "--as", "pia", "--text", "t"), True),
+    (("cycle", "history", "1", "--as", "pia"), False),
 ]
 
 
