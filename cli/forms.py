@@ -125,8 +125,18 @@ def example(schema: dict, values: Any) -> dict:
     for name, field in schema.get("properties", {}).items():
         if field.get("readOnly") or not (name in required or name in values):
             continue
-        filled[name] = values[name] if name in values else _placeholder(field)
+        filled[name] = _completed(field, values[name]) if name in values else _placeholder(field)
     return filled
+
+
+def _completed(field: dict, value: Any) -> Any:
+    """A starting value, with placeholders for the required fields its rows still lack."""
+    items = field.get("items", {})
+    if field.get("type") == "array" and items.get("properties") and isinstance(value, list):
+        return [{**row, **example(items, row)} if isinstance(row, dict) else row for row in value]
+    if field.get("type") == "object" and isinstance(value, dict):
+        return {**value, **example(field, value)}
+    return value
 
 
 def _placeholder(field: dict) -> Any:

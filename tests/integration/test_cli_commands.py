@@ -303,3 +303,22 @@ def test_worker_says_it_started_and_each_pass_that_fired(picycle, monkeypatch):
     )
     assert fired_line.endswith("  fired 3 timer(s)")
     assert stopped == "worker: stopped"
+
+
+def example_of(shown: str) -> dict:
+    lines = shown.splitlines()
+    start = lines.index("  example --data (fill in the values; give it inline or as @FILE):")
+    return json.loads("\n".join(lines[start + 1 :]))
+
+
+def test_the_example_keeps_the_starting_rows_and_adds_what_they_lack(picycle, started):
+    picycle("user", "add", "dana", "--group", "Department Team")
+    picycle("task", "complete", started, "--as", "pia", "--data", ASSESSMENT)
+    task_id = picycle("task", "list", "--as", "dana").stdout.splitlines()[1].split()[2]
+    example = example_of(picycle("task", "show", task_id, "--as", "dana").stdout)
+    (row,) = example["gaps"]
+    assert (row["indicator"], row["baseline"], row["target"], row["gap"]) == ("k", 1, 2, 1)
+    assert (row["cause"], row["impact"], row["effort"]) == ("", None, None)
+    row.update(cause="Forms on paper", cause_category="tools_resources", impact=4, effort=2)
+    done = picycle("task", "complete", task_id, "--as", "dana", "--data", json.dumps(example))
+    assert done.exit_code == 0, done.output
