@@ -59,7 +59,9 @@ def audit_verify(engine: Engine, against, as_user: str | None) -> None:
 
 
 @audit_group.command("seal")
-@click.option("--output", "-o", type=click.File("w"), default="-")
+@click.option(
+    "--output", "-o", type=click.File("w"), default="-", help="Write it here (default: stdout)."
+)
 @click.option(
     "--adopt-unsealed",
     is_flag=True,
@@ -81,14 +83,23 @@ def audit_seal(engine: Engine, output, adopt_unsealed: bool, as_user: str | None
 
 
 @audit_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(sorted(audit.EXPORT_FORMATS)), default="jsonl")
-@click.option("--cycle", "cycle_id", type=int)
-@click.option("--unit")
-@click.option("--actor")
-@click.option("--type", "event_type")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(audit.EXPORT_FORMATS)),
+    default="jsonl",
+    show_default=True,
+    help="CSV, JSON Lines, or XES for process-mining tools.",
+)
+@click.option("--cycle", "cycle_id", type=int, help="Only this cycle's events (its id).")
+@click.option("--unit", help="Only the events of this unit's cycles.")
+@click.option("--actor", help="Only what this user did.")
+@click.option("--type", "event_type", help="Only events of this type, e.g. task_completed.")
 @click.option("--since", type=click.DateTime(), help="UTC, inclusive.")
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive.")
-@click.option("--output", "-o", type=click.File("w"), default="-")
+@click.option(
+    "--output", "-o", type=click.File("w"), default="-", help="Write it here (default: stdout)."
+)
 @as_option
 @click.pass_obj
 def audit_export(
