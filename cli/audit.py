@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from datetime import UTC
 
 import click
@@ -116,5 +117,8 @@ def audit_export(
     )
     with engine.unit_of_work(write=False) as uow:
         exported = audit.export_events(uow, acting_as(uow, as_user), filters, fmt)
-        for chunk in exported.chunks:
-            output.write(chunk)
+        # Closed here, while its connection is open, should the reader go away early
+        # (`| head`): otherwise its cursor is closed later on a closed database.
+        with closing(exported.chunks) as chunks:
+            for chunk in chunks:
+                output.write(chunk)
