@@ -34,6 +34,23 @@ POSTGRES_URL = os.environ.get(
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+# The fixtures whose "postgresql" parameter runs a test on PostgreSQL.
+ON_EITHER_DATABASE = ("database_url", "blank_database_url")
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that runs on PostgreSQL is marked ``postgres``, so ``-m "not postgres"``
+    runs the SQLite tests alone."""
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if any(params.get(name) == "postgresql" for name in ON_EITHER_DATABASE) or {
+            "postgres_server",
+            "postgres_snapshots",
+        } & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
+
+
 class PostgresServer:
     """Databases of this run's own on the PostgreSQL server: created empty or as copies of
     another (``TEMPLATE``), dropped when the run ends."""
