@@ -157,6 +157,11 @@ class SqliteTemplates:
         return path
 
 
+def _restart(sequence: str, last: int | None) -> str:
+    """SQL that makes ``sequence`` go on after ``last``; from 1 when it is None."""
+    return f"SELECT setval('{sequence}', {last or 1}, {last is not None})"
+
+
 class PostgresSnapshots:
     """One migrated database for the run, reset for each test to a snapshot of its rows
     kept in a schema of its own. Deleting every row and inserting the snapshot's takes
@@ -195,7 +200,7 @@ class PostgresSnapshots:
             assert self._user_triggers(connection) == self._triggers, "the test changed the schema"
 
     def _snapshot(self, deployed_at: Clock | None, schema: str) -> str:
-        fresh = [f"SELECT setval('{name}', 1, false)" for name in self._sequences]
+        fresh = [_restart(name, None) for name in self._sequences]
         with self._database.begin() as connection:
             connection.exec_driver_sql(";".join([*self._empty, *fresh, *self._guards_on]))
         if deployed_at is not None:
@@ -208,9 +213,7 @@ class PostgresSnapshots:
                     connection.execute(text(f'CREATE TABLE "{schema}".{table} AS TABLE {table}'))
                     filled.append(table)
             sequences = [
-                f"SELECT setval('{name}', {last}, true)"
-                if last is not None
-                else f"SELECT setval('{name}', 1, false)"
+                _restart(name, last)
                 for name, last in connection.execute(
                     text(
                         "SELECT sequencename, last_value FROM pg_sequences "
