@@ -547,6 +547,11 @@ def test_units_are_added_listed_as_a_tree_and_hold_memberships(picycle, engine):
     unpaired = picycle("user", "add", "omar", "--group", "A", "--group", "B", "--unit", "1")
     assert unpaired.exit_code != 0 and "one --unit for each --group" in unpaired.output
     unknown = picycle("user", "add", "omar", "--group", "A", "--unit", "Atlantis")
-    assert (
-        unknown.stderr == "error: there is no unit 'Atlantis' (unit: there is no unit 'Atlantis')\n"
-    )
+    assert unknown.stderr == "error: there is no unit 'Atlantis'\n"
+
+    assert "Department Team in Planning" in picycle("user", "list").stdout
+    moved = picycle("user", "change", "dana", "--group", "Leadership", "--unit", "Ministry")
+    assert moved.stdout.endswith("groups: Leadership in Ministry\n")
+    kept = picycle("user", "change", "dana", "--group", "PI Unit")  # organisation-wide, added
+    assert kept.stdout.endswith("groups: Leadership in Ministry, PI Unit\n")
+    assert picycle("user", "change", "dana", "--no-groups").stdout.endswith("no groups\n")
