@@ -55,6 +55,9 @@ class EventType(StrEnum):
     USER_CHANGED = "user_changed"
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
+    PASSWORD_SET = "password_set"
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"
     ACCESS_DENIED = "access_denied"
     AUDIT_HEADS_ADOPTED = "audit_heads_adopted"
 
