@@ -60,6 +60,25 @@ class FormView:
     errors: dict[str, list[str]]  # every error, for the summary
     stray: dict[str, list[str]]  # errors no field shows
 
+    def label_of(self, path: str) -> str:
+        """What the summary calls the field at ``path``: its label, and its row's."""
+        names = dict(_labels(self.fields, ""))
+        return names.get(path, path)
+
+
+def _labels(fields: list[Field], within: str):
+    for made in fields:
+        named = f"{within}{made.label}"
+        yield made.path, named
+        for number, child in enumerate(made.children, 1):
+            if made.kind == "rows":
+                row = _("%(what)s, row %(number)s", what=made.label, number=number)
+                yield child.path, f"{within}{row}"
+                inner = child.children if child.kind == "group" else []
+                yield from _labels(inner, f"{within}{row}: ")
+            else:
+                yield from _labels([child], f"{named}: ")
+
 
 def _type(schema: Mapping[str, Any]) -> str:
     kind = schema.get("type", "string")
