@@ -158,3 +158,16 @@ def test_api_tokens_keep_working_and_the_api_takes_no_csrf_token(app, driver):
     assert started.status_code == 201
     missing = client.get("/api/v1/nothing")
     assert (missing.status_code, missing.mimetype) == (404, "application/problem+json")
+
+
+def test_picycle_serve_takes_the_pages_settings_from_the_environment(driver, monkeypatch):
+    from picycle.api.serve import make_app
+
+    monkeypatch.setenv("PICYCLE_SECRET_KEY", "from the environment")
+    monkeypatch.setenv("PICYCLE_SECURE_COOKIES", "false")
+    monkeypatch.setenv("PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS", "7")
+    app = make_app(driver.engine)
+    assert app.secret_key == "from the environment"
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    limits = app.extensions["picycle_pages"].sign_in_limits
+    assert (limits.per_user, limits.per_address) == (5, 7)
