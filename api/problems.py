@@ -63,7 +63,9 @@ def problem(
     if errors is not None:
         body["errors"] = {str(k): [str(m) for m in v] for k, v in errors.items()}
     body.update(extra or {})  # members of a kind of problem (InvalidModel: problems)
-    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response = current_app.response_class(
+        json.dumps(body) + "\n", status=status, mimetype=PROBLEM_JSON
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -1227,6 +1227,15 @@ def report_exports(results: Results, goals: Goals) -> None:
         print("  (the peak could not be restarted: the peak and growth figures are upper bounds)")
 
 
+def report(results: Results, skipped: str | None, goals: Goals) -> None:
+    report_shares(results, goals)
+    report_levels(results)
+    if skipped:
+        print(f"  PostgreSQL skipped: {skipped}")
+    report_verify(results, goals)
+    report_exports(results, goals)
+
+
 def main(argv: list[str] | None = None) -> None:
     only = argparse.ArgumentParser(add_help=False)
     only.add_argument(
@@ -1239,13 +1248,8 @@ def main(argv: list[str] | None = None) -> None:
     load_before = machine_load()
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases, args.verify_only)
-    goals = Goals()
-    report_shares(results, goals)
-    report_levels(results)
-    if databases.skipped:
-        print(f"  PostgreSQL skipped: {databases.skipped}")
-    report_verify(results, goals)
-    report_exports(results, goals)
+    goals = Goals(judging=not args.quick)
+    report(results, databases.skipped, goals)
     print(f"\n{goals.summary()}")
     print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
     print(f"machine: {load_before} at the start, {machine_load()} at the end")

@@ -156,21 +156,39 @@ def median(values: list[float]) -> float:
 
 @dataclass
 class Goals:
-    """Every goal a run judges, for the summary at the end. A missed goal never fails."""
+    """Every goal a run judges, for the summary at the end. A missed goal never fails.
 
+    A quick run (``judging`` False) is too small and too noisy to judge a goal: it names
+    the goal beside each figure, and neither judges nor counts it."""
+
+    judging: bool = True
     results: list[tuple[str, bool]] = field(default_factory=list)
 
     def judge(self, name: str, value: float, goal: float, *, at_most: bool, unit: str) -> str:
-        met = value <= goal if at_most else value >= goal
-        self.results.append((name, met))
-        sign = "<=" if at_most else ">="
-        return f"goal {sign} {goal:g} {unit}: {'met' if met else 'MISSED'}"
+        """The goal beside a figure and, in a judging run, whether the figure met it,
+        counted in the summary under ``name``."""
+        if self.judging:
+            self.results.append((name, _meets(value, goal, at_most)))
+        return self.verdict(value, goal, at_most=at_most, unit=unit)
+
+    def verdict(self, value: float, goal: float, *, at_most: bool, unit: str) -> str:
+        """As ``judge``, but not counted: for a figure held against another's goal."""
+        stated = f"goal {'<=' if at_most else '>='} {goal:g} {unit}"
+        if not self.judging:
+            return stated
+        return f"{stated}: {'met' if _meets(value, goal, at_most) else 'MISSED'}"
 
     def summary(self) -> str:
+        if not self.judging:
+            return "quick run: figures only, no goal judged (a full run judges them)"
         met = sum(ok for _, ok in self.results)
         lines = [f"goals met: {met} of {len(self.results)}"]
         lines += [f"  MISSED: {name}" for name, ok in self.results if not ok]
         return "\n".join(lines)
+
+
+def _meets(value: float, goal: float, at_most: bool) -> bool:
+    return value <= goal if at_most else value >= goal
 
 
 # --- the production server in a child process ---------------------------------------------------

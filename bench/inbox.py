@@ -7,7 +7,8 @@
    client, and the service behind it (``list_inbox``) called directly; p50/p95 of the first
    page, a deep page, ``sort=due``, ``overdue=true``, one unit's tasks and
    ``scope=groups``. The tables and their indexes are the migrations' own. When a request
-   misses its goal, the plans of the SQL ``list_inbox`` emits for it are printed.
+   misses its goal in a full run, the plans of the SQL ``list_inbox`` emits for it are
+   printed.
 3. ``POST /api/v1/tasks/<id>/complete`` over HTTP against waitress in a process of its own
    (as ``picycle serve`` runs it), on the filled database: one client after another, then
    several at once, against one server process and against one per CPU.
@@ -76,8 +77,11 @@ SCHEMA = BenchSchema("picycle_bench_inbox")
 GOAL_INBOX_P95_MS = 20.0
 GOAL_COMPLETION_MEDIAN_MS = 8.0
 GOAL_COMPLETIONS_PER_S = 150.0
-PEER = "closest open-source peer (SpiffWorkflow + Flask backend) on this kind of machine"
-PEER_FIGURES = "~87 ms per completion, ~11/s"
+# Not measured by this benchmark: printed for scale, always with its source and date.
+PEER = (
+    "quoted, not measured here: spiff-arena (SpiffWorkflow + Flask backend) on this kind of "
+    "machine, ~87 ms per completion, ~11/s (picycle's README of 2026-11-23)"
+)
 
 
 @dataclass(frozen=True)
@@ -720,7 +724,9 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
         announce(f"{name}: measuring the inbox")
         endpoint = measure_inbox(client, cases, plan.requests, budget)
         service = measure_inbox(InboxService(engine, actor), cases, plan.requests, budget)
-        missed = [c for c in cases if p95(endpoint[c.name]) > GOAL_INBOX_P95_MS]
+        # A quick run judges no goal, so it has no missed case to explain.
+        judging = plan is not QUICK
+        missed = [c for c in cases if judging and p95(endpoint[c.name]) > GOAL_INBOX_P95_MS]
         explained = explain_inbox(engine, actor, missed)
         announce(f"{name}: completing tasks over HTTP")
         completions = measure_completions(engine, url, tokens, plan)
@@ -837,19 +843,20 @@ def report_completions(results: list[DatabaseResult], goals: Goals) -> None:
                     unit="/s",
                 )
             elif result.name == "PostgreSQL":
-                met = run.per_second >= GOAL_COMPLETIONS_PER_S
-                verdict = f"(against the same goal: {'met' if met else 'missed'})"
+                same = goals.verdict(
+                    run.per_second, GOAL_COMPLETIONS_PER_S, at_most=False, unit="/s"
+                )
+                verdict = f"(the same goal, not counted: {same})"
             else:
                 verdict = "(reported, no goal)"
             print(
                 f"  {label:<44}{len(run.ms):>5}{median(run.ms):>9.1f}{percentile(run.ms, 95):>9.1f}"
                 f"   {run.per_second:.0f} completions/s   {verdict}"
             )
-    print(f"  for scale: {PEER}: {PEER_FIGURES}")
+    print(f"  for scale, {PEER}")
 
 
-def report(results: list[DatabaseResult], skipped: str | None) -> Goals:
-    goals = Goals()
+def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> None:
     print(
         "== the fill, then the inbox: GET /api/v1/tasks through the Flask test client, and\n"
         "   list_inbox called directly =="
@@ -861,7 +868,6 @@ def report(results: list[DatabaseResult], skipped: str | None) -> Goals:
     if skipped:
         print(f"\nPostgreSQL skipped: {skipped}")
     report_completions(results, goals)
-    return goals
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -871,7 +877,8 @@ def main(argv: list[str] | None = None) -> None:
     load_before = machine_load()
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases)
-    goals = report(results, databases.skipped)
+    goals = Goals(judging=not args.quick)
+    report(results, databases.skipped, goals)
     print(f"\n{goals.summary()}")
     print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
     print(f"machine: {load_before} at the start, {machine_load()} at the end")
