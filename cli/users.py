@@ -1,12 +1,16 @@
-"""``picycle user``: users, their roles, groups and API tokens."""
+"""``picycle user``: users, their roles, groups, API tokens and passwords."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 from picycle.engine.vocabulary import Role
+
+from .common import acting_as, as_option
 
 
 @click.group()
@@ -38,3 +42,24 @@ def user_token(engine: Engine, name: str) -> None:
     with engine.unit_of_work() as uow:
         issued = users.issue_token(uow, SYSTEM, name)
     click.echo(issued.token)
+
+
+@user.command("password")
+@click.argument("name")
+@as_option
+@click.pass_obj
+def user_password(engine: Engine, name: str, as_user: str | None) -> None:
+    """Set NAME's password for signing in to the web pages, read from standard input: its
+    first line, or typed twice without echo at a terminal. At least 12 characters. NAME's
+    sign-ins end; their API tokens keep working."""
+    password = _read_password()
+    with engine.unit_of_work() as uow:
+        changed = users.set_password(uow, acting_as(uow, as_user), name, password)
+    click.echo(f"{changed.name} has a new password")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
