@@ -15,6 +15,7 @@ from picycle.engine.errors import (
     PicycleError,
     ValidationFailed,
 )
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from .i18n import gettext as _
@@ -84,6 +85,11 @@ def from_engine_error(error: PicycleError):
     return error_page(status, str(error), incident)
 
 
+def from_integrity_error(error: IntegrityError):
+    """Two requests raced for the same unique thing."""
+    return error_page(409)
+
+
 def from_unexpected_error(error: Exception):
     current_app.logger.exception("unexpected error on a page")
     return error_page(500)
@@ -95,4 +101,5 @@ def register_handlers(target) -> None:
             target.register_error_handler(code, from_http_exception)
     target.register_error_handler(HTTPException, from_http_exception)
     target.register_error_handler(PicycleError, from_engine_error)
+    target.register_error_handler(IntegrityError, from_integrity_error)
     target.register_error_handler(Exception, from_unexpected_error)

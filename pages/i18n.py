@@ -3,7 +3,12 @@ session) or by the browser's Accept-Language.
 
 Catalogs are the ``.po`` files under ``translations/``, compiled in memory the first time
 a language is used: there is no build step, so no compiled file can fall out of step with
-its source.
+its source. After changing a message, update the catalogs and translate what is new::
+
+    pybabel extract -F pages/babel.cfg -k _ -k gettext -o messages.pot .
+    pybabel update -i messages.pot -d pages/translations --no-fuzzy-matching
+
+(``tests/pages/test_languages_and_errors.py`` fails while a message lacks a translation.)
 """
 
 from __future__ import annotations

@@ -133,3 +133,12 @@ def test_a_host_app_gets_the_pages_under_its_prefix(host):
     api_missing = host.get("/picycle/api/v1/nowhere")
     assert api_missing.mimetype == "application/problem+json"
     assert host.get("/picycle/assets/picycle.css").status_code == 200
+
+
+def test_pages_may_not_be_framed_nor_run_injected_script(browser):
+    visitor = browser()
+    for path in ("/sign-in", "/nothing/here"):
+        headers = visitor.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
