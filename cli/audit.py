@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from datetime import UTC
 
 import click
@@ -59,7 +60,9 @@ def audit_verify(engine: Engine, against, as_user: str | None) -> None:
 
 
 @audit_group.command("seal")
-@click.option("--output", "-o", type=click.File("w"), default="-")
+@click.option(
+    "--output", "-o", type=click.File("w"), default="-", help="Write it here (default: stdout)."
+)
 @click.option(
     "--adopt-unsealed",
     is_flag=True,
@@ -81,14 +84,23 @@ def audit_seal(engine: Engine, output, adopt_unsealed: bool, as_user: str | None
 
 
 @audit_group.command("export")
-@click.option("--format", "fmt", type=click.Choice(sorted(audit.EXPORT_FORMATS)), default="jsonl")
-@click.option("--cycle", "cycle_id", type=int)
-@click.option("--unit")
-@click.option("--actor")
-@click.option("--type", "event_type")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(audit.EXPORT_FORMATS)),
+    default="jsonl",
+    show_default=True,
+    help="CSV, JSON Lines, or XES for process-mining tools.",
+)
+@click.option("--cycle", "cycle_id", type=int, help="Only this cycle's events (its id).")
+@click.option("--unit", help="Only the events of this unit's cycles.")
+@click.option("--actor", help="Only what this user did.")
+@click.option("--type", "event_type", help="Only events of this type, e.g. task_completed.")
 @click.option("--since", type=click.DateTime(), help="UTC, inclusive.")
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive.")
-@click.option("--output", "-o", type=click.File("w"), default="-")
+@click.option(
+    "--output", "-o", type=click.File("w"), default="-", help="Write it here (default: stdout)."
+)
 @as_option
 @click.pass_obj
 def audit_export(
@@ -105,5 +117,8 @@ def audit_export(
     )
     with engine.unit_of_work(write=False) as uow:
         exported = audit.export_events(uow, acting_as(uow, as_user), filters, fmt)
-        for chunk in exported.chunks:
-            output.write(chunk)
+        # Closed here, while its connection is open, should the reader go away early
+        # (`| head`): otherwise its cursor is closed later on a closed database.
+        with closing(exported.chunks) as chunks:
+            for chunk in chunks:
+                output.write(chunk)

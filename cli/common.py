@@ -1,6 +1,11 @@
-"""What every command shares: who acts (``--as``)."""
+"""What every command shares: who acts (``--as``) and ``--json`` output."""
 
 from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from typing import Any
 
 import click
 from picycle.engine.actors import SYSTEM, Actor
@@ -14,4 +19,29 @@ def acting_as(uow, name: str | None) -> Actor:
     return SYSTEM if name is None else users.actor_named(uow, name)
 
 
-as_option = click.option("--as", "as_user", metavar="NAME", help="Act as this user.")
+as_option = click.option(
+    "--as", "as_user", metavar="NAME", help="Act as this user (default: system, an admin)."
+)
+as_required = click.option(
+    "--as", "as_user", metavar="NAME", required=True, help="Act as this user."
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."
+)
+
+
+def echo_json(value: Any) -> None:
+    """A read model (or a list or page of them) as indented JSON on stdout."""
+    click.echo(json.dumps(_plain(value), indent=2, ensure_ascii=False))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

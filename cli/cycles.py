@@ -1,63 +1,98 @@
-"""``picycle cycle``: start, list, show, cancel and migrate cycles."""
+"""``picycle cycle``: start, list, show, trace, cancel and migrate cycles."""
 
 from __future__ import annotations
 
 import click
 from picycle.engine import Engine
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.services import cycles, migration
+from picycle.engine.services import audit, cycles, migration
 from picycle.engine.vocabulary import CycleStatus
 
-from .common import acting_as, as_option
-from .render import print_cycle, print_cycles
+from .common import acting_as, as_option, echo_json, json_option
+from .render import cycle_label, print_cycle, print_cycles, print_history
+
+HISTORY_PAGE = 500  # events read at a time
 
 
 @click.group()
 def cycle() -> None:
-    """Start, list, show and cancel cycles."""
+    """Start, list, show, trace, cancel and migrate cycles (named by their id)."""
 
 
 @cycle.command("start")
 @click.option("--unit", required=True, help="The organisational unit the cycle is for.")
-@click.option("--title", required=True)
-@click.option("--process", "process_id", default=cycles.DEFAULT_PROCESS, show_default=True)
+@click.option("--title", required=True, help="What this cycle is about, in a few words.")
+@click.option(
+    "--process",
+    "process_id",
+    default=cycles.DEFAULT_PROCESS,
+    show_default=True,
+    help="The deployed process to run.",
+)
 @as_option
 @click.pass_obj
 def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user: str | None):
+    """Start the unit's next cycle; it builds on the unit's previous one."""
     with engine.unit_of_work() as uow:
         started = cycles.start_cycle(uow, acting_as(uow, as_user), unit, title, process_id)
-    click.echo(f"started cycle #{started.id}: {unit}, cycle {started.cycle_number}")
+    click.echo(f"started {cycle_label(started)}: {started.title}")
 
 
 @cycle.command("list")
-@click.option("--unit")
-@click.option("--status", type=click.Choice([status.value for status in CycleStatus]))
+@click.option("--unit", help="Only this unit's cycles.")
+@click.option(
+    "--status", type=click.Choice([status.value for status in CycleStatus]), help="Only these."
+)
+@json_option
 @click.pass_obj
-def cycle_list(engine: Engine, unit: str | None, status: str | None) -> None:
+def cycle_list(engine: Engine, unit: str | None, status: str | None, as_json: bool) -> None:
+    """Cycles, newest first."""
     filters = cycles.CycleFilter(unit=unit, status=CycleStatus(status) if status else None)
     with engine.unit_of_work(write=False) as uow:
         page = cycles.list_cycles(uow, filters)
-    print_cycles(page)
+    echo_json(page) if as_json else print_cycles(page)
 
 
 @cycle.command("show")
 @click.argument("cycle_id", type=int)
+@json_option
 @click.pass_obj
-def cycle_show(engine: Engine, cycle_id: int) -> None:
+def cycle_show(engine: Engine, cycle_id: int, as_json: bool) -> None:
+    """A cycle: its indicators, gaps, microprojects, evaluation and open tasks."""
     with engine.unit_of_work(write=False) as uow:
         found = cycles.get_cycle(uow, cycle_id)
-    print_cycle(found)
+    echo_json(found) if as_json else print_cycle(found)
+
+
+@cycle.command("history")
+@click.argument("cycle_id", type=int)
+@as_option
+@json_option
+@click.pass_obj
+def cycle_history(engine: Engine, cycle_id: int, as_user: str | None, as_json: bool) -> None:
+    """Everything recorded about a cycle, in order: time, actor, event, task, data (auditors
+    and admins; members for the cycles they take part in)."""
+    events = []
+    with engine.unit_of_work(write=False) as uow:
+        actor = acting_as(uow, as_user)
+        while True:
+            page = audit.cycle_history(uow, actor, cycle_id, HISTORY_PAGE, len(events))
+            events += page.items
+            if not page.items or len(events) >= page.total:
+                break
+    echo_json(events) if as_json else print_history(cycle_id, events)
 
 
 @cycle.command("cancel")
 @click.argument("cycle_id", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why, for the cycle's history.")
 @as_option
 @click.pass_obj
 def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None) -> None:
+    """Cancel a running cycle (admins); its open tasks are withdrawn."""
     with engine.unit_of_work() as uow:
         cancelled = cycles.cancel_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
-    click.echo(f"cancelled cycle #{cancelled.id}")
+    click.echo(f"cancelled {cycle_label(cancelled)}")
 
 
 @cycle.command("migrate")
@@ -70,12 +105,14 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
 def cycle_migrate(engine: Engine, cycle_id, to_version, process_id, dry_run, as_user) -> None:
     """Move a running cycle (or all of a process's) onto another definition version."""
     if (cycle_id is None) == (process_id is None):
-        raise ValidationFailed("name a CYCLE_ID or --all PROCESS", {"cycle_id": ["one of them"]})
+        raise ValidationFailed("name a CYCLE_ID or --all PROCESS, not both or neither")
     if process_id:
         # Each cycle moves in a transaction of its own: the actor is looked up before them.
         with engine.unit_of_work(write=False) as uow:
             actor = acting_as(uow, as_user)
         plans = migration.migrate_all(engine, actor, process_id, to_version, dry_run)
+        if not plans:
+            click.echo(f"no running cycles of {process_id} to migrate")
     else:
         with engine.unit_of_work() as uow:
             actor = acting_as(uow, as_user)
@@ -84,5 +121,5 @@ def cycle_migrate(engine: Engine, cycle_id, to_version, process_id, dry_run, as_
         verdict = "moved" if plan.migrated else ("can move" if plan.possible else "stays")
         reasons = f": {'; '.join(plan.problems)}" if plan.problems else ""
         click.echo(
-            f"cycle #{plan.cycle_id} v{plan.from_version} -> v{plan.to_version}: {verdict}{reasons}"
+            f"cycle {plan.cycle_id} v{plan.from_version} -> v{plan.to_version}: {verdict}{reasons}"
         )

@@ -2,41 +2,89 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from picycle.engine import Engine
 from picycle.engine.services import definitions
 
+from .common import echo_json, json_option
+from .render import when
+
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
 
 @click.group()
 def definition() -> None:
-    """Deployed process definitions and their versions."""
+    """Deployed process definitions, their versions and what changed between them."""
 
 
 @definition.command("list")
 @click.argument("process_id", required=False)
+@json_option
 @click.pass_obj
-def definition_list(engine: Engine, process_id: str | None) -> None:
+def definition_list(engine: Engine, process_id: str | None, as_json: bool) -> None:
     """The latest version of each process, or every version of PROCESS_ID."""
     with engine.unit_of_work(write=False) as uow:
         if process_id:
             rows = definitions.versions_of(uow, process_id)
         else:
             rows = definitions.latest_definitions(uow)
-        for row in rows:
-            click.echo(
-                f"{row.process_id} v{row.version}  {row.name}  "
-                f"(deployed {row.deployed_at:%Y-%m-%d %H:%M})"
-            )
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(
+            f"{row.process_id} v{row.version}  {row.name}  (deployed {when(row.deployed_at)})"
+        )
 
 
 @definition.command("diff")
 @click.argument("process_id")
-@click.option("--from", "old", type=int, required=True)
-@click.option("--to", "new", type=int, required=True)
+@click.option("--from", "old", type=int, required=True, help="The older version.")
+@click.option("--to", "new", type=int, required=True, help="The newer version.")
+@json_option
 @click.pass_obj
-def definition_diff(engine: Engine, process_id: str, old: int, new: int) -> None:
+def definition_diff(engine: Engine, process_id: str, old: int, new: int, as_json: bool) -> None:
     """What changed between two versions: elements, decision rules, form fields."""
     with engine.unit_of_work(write=False) as uow:
-        click.echo(json.dumps(definitions.diff_versions(uow, process_id, old, new), indent=2))
+        diff = definitions.diff_versions(uow, process_id, old, new)
+    if as_json:
+        echo_json(diff)
+        return
+    click.echo(f"{process_id} v{old} -> v{new}")
+    for part, title in (("elements", "elements"), ("decision_rules", "decision rules")):
+        _print_keyed(title, diff[part])
+    _print_forms(diff["forms"])
+
+
+def _print_keyed(title: str, changes: dict[str, list[dict]]) -> None:
+    click.echo(f"{title}: {_counts(changes)}")
+    for change, items in changes.items():
+        for item in items:
+            name = f"  '{item['name']}'" if item["name"] else ""
+            click.echo(f"  {MARKS[change]} {item['type']} {item['id']}{name}")
+
+
+def _print_forms(changes: dict) -> None:
+    click.echo(f"forms: {_counts(changes)}")
+    for change in ("added", "removed"):
+        for name in changes[change]:
+            click.echo(f"  {MARKS[change]} {name}")
+    for form in changes["changed"]:
+        details = [
+            f"{what} {', '.join(form[key])}"
+            for key, what in (
+                ("fields_added", "fields added:"),
+                ("fields_removed", "fields removed:"),
+                ("fields_changed", "fields changed:"),
+            )
+            if form[key]
+        ]
+        if form["required_before"] != form["required_after"]:
+            before = ", ".join(form["required_before"]) or "none"
+            details.append(f"required: {before} -> {', '.join(form['required_after']) or 'none'}")
+        click.echo(f"  ~ {form['file']}: {'; '.join(details) or 'form details changed'}")
+
+
+def _counts(changes: dict[str, list]) -> str:
+    said = [f"{len(items)} {change}" for change, items in changes.items() if items]
+    return ", ".join(said) or "no change"

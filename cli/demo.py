@@ -19,6 +19,8 @@ from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
 from picycle.engine.services import cycles, definitions, tasks, users
 from picycle.engine.vocabulary import Role
 
+from .render import cycle_label
+
 UNIT = "Directorate of Planning"
 PEOPLE = {
     "pia": (Role.MEMBER, ["PI Unit"]),
@@ -190,10 +192,6 @@ def fresh_demo_database() -> str:
     return f"sqlite:///{path}"
 
 
-def _cycle_line(cycle: CycleDetail) -> str:
-    return f"cycle {cycle.id} ({cycle.unit}'s cycle {cycle.cycle_number})"
-
-
 def run_demo(engine: Engine, say: Say) -> None:
     engine.upgrade_schema()
     with engine.unit_of_work(write=False) as uow:
@@ -208,7 +206,7 @@ def run_demo(engine: Engine, say: Say) -> None:
     with engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
     first = demo.start("Faster permits")
-    say(f"\npia opens {_cycle_line(first)}")
+    say(f"\npia opens {cycle_label(first)}")
     demo.complete("pia", "assess_performance", {"indicators": INDICATORS})
     demo.analyse_gaps()
     say("dana proposes a year-long project:")
@@ -259,9 +257,9 @@ def run_demo(engine: Engine, say: Say) -> None:
     with engine.unit_of_work(write=False) as uow:
         cycle = cycles.get_cycle(uow, demo.cycle_id)
     say(
-        f"\n{_cycle_line(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
+        f"\n{cycle_label(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
     )
     following = demo.start("Keep the gains")
     seeded = demo.open_task("assess_performance").form_data["indicators"]
     baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
-    say(f"pia opens {_cycle_line(following)}; new baselines: {baselines}")
+    say(f"pia opens {cycle_label(following)}; new baselines: {baselines}")

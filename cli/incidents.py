@@ -17,10 +17,11 @@ def incident() -> None:
 
 @incident.command("list")
 @click.option("--all", "everything", is_flag=True, help="Resolved incidents too.")
-@click.option("--cycle", "cycle_id", type=int)
+@click.option("--cycle", "cycle_id", type=int, help="Only this cycle's incidents (its id).")
 @as_option
 @click.pass_obj
 def incident_list(engine: Engine, everything: bool, cycle_id: int | None, as_user: str | None):
+    """Open incidents (admins); --all shows resolved ones too."""
     with engine.unit_of_work(write=False) as uow:
         page = incidents.list_incidents(
             uow, acting_as(uow, as_user), open_only=not everything, cycle_id=cycle_id, limit=200
@@ -33,6 +34,7 @@ def incident_list(engine: Engine, everything: bool, cycle_id: int | None, as_use
 @as_option
 @click.pass_obj
 def incident_show(engine: Engine, incident_id: int, as_user: str | None) -> None:
+    """An incident: the step, who attempted it, why it failed, how it ended (admins)."""
     with engine.unit_of_work(write=False) as uow:
         print_incident(incidents.get_incident(uow, acting_as(uow, as_user), incident_id))
 
@@ -50,10 +52,11 @@ def incident_retry(engine: Engine, incident_id: int, as_user: str | None) -> Non
 
 @incident.command("dismiss")
 @click.argument("incident_id", type=int)
-@click.option("--reason", required=True)
+@click.option("--reason", required=True, help="Why, for the cycle's history.")
 @as_option
 @click.pass_obj
 def incident_dismiss(engine: Engine, incident_id: int, reason: str, as_user: str | None):
+    """Close an incident without trying again (admins)."""
     with engine.unit_of_work() as uow:
         dismissed = incidents.dismiss_incident(uow, acting_as(uow, as_user), incident_id, reason)
     click.echo(f"incident #{dismissed.id} dismissed")

@@ -31,7 +31,12 @@ class PicycleGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ValidationFailed as error:
-            fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in error.errors.items())
+            # Fields whose messages the error already says are not said again.
+            fields = "; ".join(
+                f"{k}: {', '.join(v)}"
+                for k, v in error.errors.items()
+                if not all(m in str(error) for m in v)
+            )
             click.echo(f"error: {error}" + (f" ({fields})" if fields else ""), err=True)
             sys.exit(1)
         except PicycleError as error:
@@ -42,6 +47,7 @@ class PicycleGroup(click.Group):
 
 
 @click.group(cls=PicycleGroup)
+@click.version_option(package_name="picycle", message="picycle %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """picycle: performance-improvement cycles on BPMN. The database is PICYCLE_DATABASE_URL,
@@ -63,12 +69,12 @@ class _engine_resource:
 def init(engine: Engine) -> None:
     """Create or upgrade the schema and deploy the shipped processes."""
     engine.upgrade_schema()
-    deploy_bundle(engine, None, shipped_processes())
+    deploy_bundle(engine, None, shipped_processes(), first_install=True)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.pass_obj
 def serve(engine: Engine, host: str, port: int, threads: int) -> None:

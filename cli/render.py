@@ -1,66 +1,229 @@
-"""Plain-text output of cycles and tasks for the terminal."""
+"""Plain-text output for the terminal: cycles, tasks, users, history and incidents.
+
+A cycle is named by its id, which every command takes ("cycle 7"); the unit's own count of
+its cycles is always said as such ("cycle 2 of the unit")."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import click
 from picycle.engine.read_models import (
+    AuditEventView,
+    CommentView,
     CycleDetail,
     CycleSummary,
     IncidentView,
     Page,
     TaskDetail,
     TaskSummary,
+    UserView,
 )
 
+SHORT = 100  # characters of an event's data shown in a history line
 
-def _when(value) -> str:
+
+def when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "") -> None:
+    """Rows under their headers, each column as wide as its widest cell."""
+    cells = [list(headers)] + [["-" if c is None or c == "" else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        click.echo(
+            indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+def cycle_label(cycle: CycleSummary) -> str:
+    return f"cycle {cycle.id} ({cycle.unit}, cycle {cycle.cycle_number} of the unit)"
 
 
 def print_cycles(page: Page[CycleSummary]) -> None:
     click.echo(f"{page.total} cycle(s)")
-    for cycle in page.items:
-        click.echo(
-            f"#{cycle.id}  {cycle.unit}  cycle {cycle.cycle_number}  {cycle.status}  "
-            f"{cycle.title}  (started {_when(cycle.started_at)})"
+    if page.items:
+        table(
+            ("cycle", "unit", "of the unit", "status", "started", "title"),
+            [
+                (c.id, c.unit, c.cycle_number, c.status, when(c.started_at), c.title)
+                for c in page.items
+            ],
         )
 
 
 def print_cycle(cycle: CycleDetail) -> None:
-    click.echo(f"cycle #{cycle.id}: {cycle.title}")
-    click.echo(f"  unit: {cycle.unit}, cycle {cycle.cycle_number}, {cycle.status}")
+    click.echo(f"{cycle_label(cycle)}: {cycle.title}")
+    ended = f", ended {when(cycle.ended_at)}" if cycle.ended_at else ""
+    click.echo(f"  {cycle.status}: started {when(cycle.started_at)} by {cycle.started_by}{ended}")
     click.echo(f"  process: {cycle.process_id} version {cycle.version}")
-    # What the cycle has recorded so far, in the order the method produces it.
-    for key, value in cycle.records.items():
-        click.echo(f"  {key}: {json.dumps(value)}")
+    if cycle.previous_cycle_id:
+        click.echo(f"  builds on: cycle {cycle.previous_cycle_id}")
+    _print_records(cycle.records)
     click.echo(f"  open tasks: {len(cycle.open_tasks)}")
     for task in cycle.open_tasks:
         click.echo(f"    {_task_line(task)}")
 
 
+def _print_records(records: dict[str, Any]) -> None:
+    """What the cycle has recorded so far, in the order the method produces it."""
+    if records.get("indicators"):
+        click.echo("  indicators:")
+        table(
+            ("key", "indicator", "baseline -> target", "unit", "better when"),
+            [
+                (i.get("key"), i.get("name"), _span(i, "target"), i.get("unit"), _better(i))
+                for i in records["indicators"]
+            ],
+            "    ",
+        )
+    if records.get("gaps"):
+        click.echo("  gaps:")
+        table(
+            ("priority", "indicator", "gap", "cause", "category"),
+            [
+                (
+                    g.get("priority"),
+                    g.get("indicator"),
+                    f"{_number(g.get('gap'))} {g.get('unit', '')}".strip(),
+                    g.get("cause"),
+                    g.get("cause_category"),
+                )
+                for g in records["gaps"]
+            ],
+            "    ",
+        )
+    projects = records.get("implemented_microprojects") or records.get("microprojects")
+    if projects:
+        click.echo("  microprojects:")
+        table(
+            ("microproject", "gap", "owner", "due", "status", "deliverable"),
+            [
+                (
+                    p.get("title"),
+                    p.get("gap"),
+                    p.get("owner"),
+                    p.get("due"),
+                    p.get("status", "planned"),
+                    p.get("deliverable"),
+                )
+                for p in projects
+            ],
+            "    ",
+        )
+    if records.get("evaluation"):
+        click.echo("  evaluation:")
+        table(
+            ("indicator", "baseline -> actual", "target", "unit", "met"),
+            [
+                (
+                    e.get("indicator"),
+                    _span(e, "actual"),
+                    _number(e.get("target")),
+                    e.get("unit"),
+                    "yes" if e.get("met") else "no",
+                )
+                for e in records["evaluation"]
+            ],
+            "    ",
+        )
+    if "targets_met" in records:
+        click.echo(f"  targets met: {'yes' if records['targets_met'] else 'no'}")
+    if records.get("lessons_learned"):
+        click.echo(f"  lessons learned: {records['lessons_learned']}")
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _span(row: dict, to: str) -> str:
+    return f"{_number(row.get('baseline'))} -> {_number(row.get(to))}"
+
+
+def _better(indicator: dict) -> str:
+    direction = indicator.get("direction")
+    return {"increase": "higher", "decrease": "lower"}.get(direction, direction)
+
+
 def _task_line(task: TaskSummary) -> str:
     who = task.claimed_by or task.assignee or task.candidate_group or "-"
-    due = f"  due {_when(task.due_at)}" if task.due_at else ""
+    due = f"  due {when(task.due_at)}" if task.due_at else ""
     return f"{task.id}  {task.title}  [{who}]{due}"
 
 
 def print_tasks(page: Page[TaskSummary]) -> None:
     click.echo(f"{page.total} open task(s)")
     for task in page.items:
-        click.echo(f"cycle #{task.cycle_id}  {_task_line(task)}")
+        click.echo(f"cycle {task.cycle_id}  {_task_line(task)}")
 
 
 def print_task(task: TaskDetail) -> None:
     click.echo(_task_line(task))
-    click.echo(f"  state: {task.state}, created {_when(task.created_at)}")
+    click.echo(f"  cycle: {task.cycle_id}; step: {task.element_id}")
+    ended = f", ended {when(task.ended_at)}" if task.ended_at else ""
+    by = f" by {task.completed_by}" if task.completed_by else ""
+    click.echo(f"  state: {task.state}, created {when(task.created_at)}{ended}{by}")
     if task.instructions:
         click.echo(f"  instructions: {task.instructions}")
-    if task.form_name is not None:
-        fields = (task.form_schema or {}).get("properties", {})
-        click.echo(f"  form ({task.form_name}) fields: {', '.join(fields)}")
-    click.echo(f"  starting data: {json.dumps(task.form_data)}")
+
+
+def print_comments(comments: Sequence[CommentView]) -> None:
+    if comments:
+        click.echo(f"  comments: {len(comments)}")
+    for comment in comments:
+        click.echo(f"    {when(comment.created_at)}  {comment.author}: {comment.text}")
+
+
+def user_line(user: UserView) -> str:
+    groups = ", ".join(user.groups) or "no groups"
+    active = "active" if user.active else "deactivated"
+    return f"{user.name}: {user.role}, {active}, groups: {groups}"
+
+
+def print_users(users: Sequence[UserView]) -> None:
+    click.echo(f"{len(users)} user(s)")
+    if users:
+        table(
+            ("name", "role", "active", "groups"),
+            [(u.name, u.role, "yes" if u.active else "no", ", ".join(u.groups)) for u in users],
+        )
+
+
+def print_history(cycle_id: int, events: Sequence[AuditEventView]) -> None:
+    click.echo(f"cycle {cycle_id}: {len(events)} event(s)")
+    # Only some events name their task's title: the others are told by the task's id.
+    titles = {e.task_id: e.data["title"] for e in events if e.task_id and "title" in e.data}
+    if events:
+        table(
+            ("time", "actor", "event", "task", "data"),
+            [
+                (
+                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.type,
+                    f"{titles.get(e.task_id, e.task_id)} ({e.element_id})" if e.task_id else None,
+                    _short(_event_data(e)),
+                )
+                for e in events
+            ],
+        )
+
+
+def _event_data(event: AuditEventView) -> dict:
+    data = {k: v for k, v in event.data.items() if v is not None}
+    if event.task_id:
+        data.pop("title", None)
+    # A completion records the form data under "data": that is what is worth reading.
+    return data["data"] if set(data) == {"data"} and isinstance(data["data"], dict) else data
+
+
+def _short(data: dict) -> str:
+    text = json.dumps(data, ensure_ascii=False) if data else ""
+    return text if len(text) <= SHORT else text[: SHORT - 3] + "..."
 
 
 def print_incidents(page: Page[IncidentView]) -> None:
@@ -68,17 +231,17 @@ def print_incidents(page: Page[IncidentView]) -> None:
     for incident in page.items:
         state = incident.resolution or "open"
         click.echo(
-            f"#{incident.id}  cycle #{incident.cycle_id}  {incident.element_id or '-'}  "
+            f"#{incident.id}  cycle {incident.cycle_id}  {incident.element_id or '-'}  "
             f"{incident.action}  {state}  failed {incident.failures}x, last "
-            f"{_when(incident.last_failed_at)}"
+            f"{when(incident.last_failed_at)}"
         )
 
 
 def print_incident(incident: IncidentView) -> None:
-    click.echo(f"incident #{incident.id} of cycle #{incident.cycle_id}: {incident.action}")
+    click.echo(f"incident #{incident.id} of cycle {incident.cycle_id}: {incident.action}")
     click.echo(f"  step: {incident.element_id or '-'}  task: {incident.task_id or '-'}")
     click.echo(f"  attempted by {incident.attempted_by}; failed {incident.failures} time(s)")
-    click.echo(f"  first {_when(incident.raised_at)}, last {_when(incident.last_failed_at)}")
+    click.echo(f"  first {when(incident.raised_at)}, last {when(incident.last_failed_at)}")
     click.echo(f"  why: {incident.message}")
     if incident.budget_limit:
         click.echo(f"  limit: {incident.budget_limit}")
@@ -86,5 +249,5 @@ def print_incident(incident: IncidentView) -> None:
         reason = f": {incident.reason}" if incident.reason else ""
         click.echo(
             f"  {incident.resolution} by {incident.resolved_by} "
-            f"on {_when(incident.resolved_at)}{reason}"
+            f"on {when(incident.resolved_at)}{reason}"
         )

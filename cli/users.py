@@ -1,4 +1,6 @@
-"""``picycle user``: users, their roles, groups, API tokens and passwords."""
+"""``picycle user``: users, their roles, groups, API tokens and passwords.
+
+Admins manage users; without ``--as`` the operator acts as ``system``, an admin."""
 
 from __future__ import annotations
 
@@ -6,42 +8,101 @@ import sys
 
 import click
 from picycle.engine import Engine
-from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import ValidationFailed
 from picycle.engine.services import users
 from picycle.engine.vocabulary import Role
 
-from .common import acting_as, as_option
+from .common import acting_as, as_option, echo_json, json_option
+from .render import print_users, user_line
+
+ROLES = click.Choice([role.value for role in Role])
 
 
 @click.group()
 def user() -> None:
-    """Manage users."""
+    """Add, list and change users; issue and revoke their API tokens; set passwords."""
 
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.MEMBER.value)
-@click.option("--group", "groups", multiple=True, help="A group (lane) the user works in.")
+@click.option("--role", type=ROLES, default=Role.MEMBER.value, show_default=True, help="Role.")
+@click.option("--group", "groups", multiple=True, help="A group (lane) the user works in; repeat.")
+@as_option
 @click.pass_obj
-def user_add(engine: Engine, name: str, role: str, groups: tuple[str, ...]) -> None:
+def user_add(engine: Engine, name: str, role: str, groups: tuple[str, ...], as_user) -> None:
     """Add a user; prints their new API token (shown only once).
 
     NAME: 1-64 of a-z, 0-9, '.', '-', '_', starting with a letter or digit; kept lower
     case. Reserved names (system, admin, ...) are refused."""
     with engine.unit_of_work() as uow:
-        added = users.add_user(uow, SYSTEM, name, role, list(groups))
+        added = users.add_user(uow, acting_as(uow, as_user), name, role, list(groups))
     click.echo(added.token)
+
+
+@user.command("list")
+@as_option
+@json_option
+@click.pass_obj
+def user_list(engine: Engine, as_user: str | None, as_json: bool) -> None:
+    """Every user with their role, groups and whether they are active (admins, auditors)."""
+    with engine.unit_of_work(write=False) as uow:
+        found = users.list_users(uow, acting_as(uow, as_user))
+    echo_json(found) if as_json else print_users(found)
+
+
+@user.command("change")
+@click.argument("name")
+@click.option("--role", type=ROLES, help="The new role.")
+@click.option(
+    "--group", "groups", multiple=True, help="A group the user works in; repeat; replaces all."
+)
+@click.option("--no-groups", is_flag=True, help="Take the user out of every group.")
+@click.option(
+    "--active/--inactive",
+    default=None,
+    help="Reactivate, or deactivate (which revokes every token of theirs).",
+)
+@as_option
+@click.pass_obj
+def user_change(engine: Engine, name, role, groups, no_groups, active, as_user) -> None:
+    """Change a user's role, groups or active flag (admins); prints the user as changed.
+
+    The last active admin cannot be demoted or deactivated."""
+    if groups and no_groups:
+        raise ValidationFailed("give --group or --no-groups, not both")
+    if role is None and not groups and not no_groups and active is None:
+        raise ValidationFailed(
+            "nothing to change: give --role, --group, --no-groups, --active or --inactive"
+        )
+    new_groups = [] if no_groups else (list(groups) if groups else None)
+    with engine.unit_of_work() as uow:
+        changed = users.update_user(
+            uow, acting_as(uow, as_user), name, groups=new_groups, role=role, active=active
+        )
+    click.echo(user_line(changed))
 
 
 @user.command("token")
 @click.argument("name")
+@as_option
 @click.pass_obj
-def user_token(engine: Engine, name: str) -> None:
+def user_token(engine: Engine, name: str, as_user: str | None) -> None:
     """Issue NAME a new API token and print it (shown only once); their others keep
     working. A reactivated user needs one: deactivation revoked their tokens."""
     with engine.unit_of_work() as uow:
-        issued = users.issue_token(uow, SYSTEM, name)
+        issued = users.issue_token(uow, acting_as(uow, as_user), name)
     click.echo(issued.token)
+
+
+@user.command("revoke")
+@click.argument("name")
+@as_option
+@click.pass_obj
+def user_revoke(engine: Engine, name: str, as_user: str | None) -> None:
+    """Revoke every API token of NAME (admins, or the user themself)."""
+    with engine.unit_of_work() as uow:
+        revoked = users.revoke_tokens(uow, acting_as(uow, as_user), name)
+    click.echo(f"revoked {revoked.revoked} token(s) of {revoked.user}")
 
 
 @user.command("password")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -79,7 +79,7 @@ def deploy(
     if errors:
         raise InvalidModel(
             f"the bundle has {len(errors)} problem(s); nothing was deployed",
-            [asdict(p) for p in problems],
+            [p.as_dict() for p in problems],
         )
     content_hash = bundle_hash(files)
     existing = uow.session.scalar(select(Deployment).where(Deployment.content_hash == content_hash))

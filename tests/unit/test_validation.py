@@ -403,9 +403,18 @@ def test_a_missing_called_process_is_refused():
     assert_error(validate(files), BPMN, "archive", line, "process 'archive' is not in")
 
 
-def test_a_missing_form_file_is_refused():
+def test_a_missing_form_file_is_refused_with_a_suggestion():
     files, line = changed(BPMN, ('value="review.schema.json"', 'value="reviews.schema.json"'))
     assert_error(validate(files), BPMN, "review", line, "expected at forms/reviews.schema")
+    assert "did you mean 'forms/review.schema.json'?" in the_error(validate(files)).message
+
+
+def test_a_missing_form_unlike_any_other_gets_no_suggestion():
+    """Every form shares the folder and the extension: only the names are compared."""
+    files, _ = changed(BPMN, ('value="review.schema.json"', 'value="budget.schema.json"'))
+    error = the_error(validate(files))
+    assert "form 'budget.schema.json' is not in the bundle" in error.message
+    assert "did you mean" not in error.message
 
 
 def test_a_form_that_is_not_json_is_refused_with_its_line():

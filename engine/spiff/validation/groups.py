@@ -8,6 +8,7 @@ create them after deploying, before the first task arrives.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from lxml import etree
 
@@ -23,13 +24,13 @@ def check_groups(bundle: Bundle) -> Iterator[Problem]:
             for lane in set(lanes.values()):
                 name = lane.get("name")
                 if name and name not in known:
-                    yield at(document.name, lane, _missing_group("lane", name), WARNING)
+                    yield _missing(at(document.name, lane, "", WARNING), "lane", name)
         for task in process.iter(bpmn("userTask")):
             properties = spiff_properties(task)
             candidate = properties.get("candidateGroup")
             group = candidate.get("value") if candidate is not None else None
             if group and known is not None and group not in known:
-                yield at(document.name, candidate, _missing_group("candidateGroup", group), WARNING)
+                yield _missing(at(document.name, candidate, "", WARNING), "candidateGroup", group)
             if not group and not _lane_name(task, lanes) and "assignee" not in properties:
                 message = (
                     f"nobody can claim {describe(task)}: put it in a lane named after a group, "
@@ -38,11 +39,13 @@ def check_groups(bundle: Bundle) -> Iterator[Problem]:
                 yield at(document.name, task, message, WARNING)
 
 
-def _missing_group(where: str, group: str) -> str:
-    return (
+def _missing(problem: Problem, where: str, group: str) -> Problem:
+    """The warning at ``problem``'s place that ``group`` has nobody in it yet."""
+    message = (
         f"{where} '{group}' names no existing group, so nobody can claim its tasks: create it "
         f'with a member, e.g. picycle user add NAME --group "{group}"'
     )
+    return replace(problem, message=message, group=group)
 
 
 def _lanes_by_node(process: etree._Element) -> dict[str, etree._Element]:

@@ -19,10 +19,23 @@ class Problem:
     line: int | None  # source line where known
     element_id: str | None  # BPMN/DMN element id
     message: str  # what is wrong and what to write instead, for a modeller
+    # A warning that a lane or task names a group nobody is in yet: that group, so that a
+    # first install can say so once for all of them.
+    group: str | None = None
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    def as_dict(self) -> dict:
+        """The members a problem document lists."""
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "element_id": self.element_id,
+            "message": self.message,
+        }
 
 
 def owner_id(element: etree._Element) -> str | None:

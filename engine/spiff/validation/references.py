@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from pathlib import PurePosixPath
 
 from ...errors import ValidationFailed
 from .documents import FORMS_FOLDER
@@ -61,7 +62,7 @@ def _forms_and_rules(bundle: Bundle) -> Iterator[Problem]:
             yield at(document.name, task, message)
         elif path not in bundle.files:
             message = f"form '{form_file}' is not in the bundle (expected at {path})"
-            yield at(document.name, form, message + _did_you_mean(path, forms))
+            yield at(document.name, form, message + _did_you_mean(path, forms, _form_stem))
         elif path not in checked_forms:
             checked_forms.add(path)
             yield from _form_problems(bundle, path)
@@ -90,6 +91,17 @@ def _form_problems(bundle: Bundle, path: str) -> Iterator[Problem]:
         yield Problem(ERROR, path, None, None, message)
 
 
-def _did_you_mean(name: str, candidates: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(candidates), n=3)
+def _did_you_mean(name: str, candidates: Collection[str], key: Callable[[str], str] = str) -> str:
+    """Candidates whose ``key`` is close to the name's: forms are compared by their stem,
+    since the folder and extension every form shares would make any two look alike."""
+    by_key: dict[str, list[str]] = {}
+    for candidate in sorted(candidates):
+        by_key.setdefault(key(candidate), []).append(candidate)
+    close_keys = difflib.get_close_matches(key(name), list(by_key), n=3)
+    close = [candidate for k in close_keys for candidate in by_key[k]][:3]
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _form_stem(path: str) -> str:
+    """``forms/leadership-approval.schema.json`` -> ``leadership-approval``."""
+    return PurePosixPath(path).name.split(".", 1)[0]
