@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -83,6 +86,30 @@ def assessment_task(start_cycle) -> dict:
     cycle = start_cycle()
     (task,) = cycle["open_tasks"]
     return task
+
+
+@contextmanager
+def running(server) -> Iterator[int]:
+    """Run a waitress server on a thread; yields its port. ``create_server`` has bound and
+    listens on the socket before the thread starts, so a request made at once waits in the
+    backlog: there is nothing to poll for. The server is closed by its own loop, woken
+    through its trigger: closed from another thread, the loop would sleep out its poll
+    timeout or poll a closed descriptor (EBADF)."""
+
+    def close() -> None:
+        for channel in list(server.active_channels.values()):
+            channel.close()
+        server.close()
+
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port
+    finally:
+        server.trigger.pull_trigger(close)
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the server did not stop"
 
 
 def audit_count(engine) -> int:

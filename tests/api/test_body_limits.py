@@ -6,13 +6,12 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 
 import pytest
 from picycle.api import create_app
 from picycle.api.serve import create_server, make_app
 
-from tests.api.conftest import PROBLEM, assert_problem
+from tests.api.conftest import PROBLEM, assert_problem, running
 
 MiB = 1024 * 1024
 
@@ -107,11 +106,8 @@ def test_the_limits_come_from_the_environment(engine, monkeypatch):
 def served(engine):
     """The API under a real waitress server, as ``picycle serve`` runs it; yields its port."""
     server = create_server(create_app({"PICYCLE_ENGINE": engine}), "127.0.0.1", 0, 2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=10)
+    with running(server) as port:
+        yield port
 
 
 def exchange(port: int, head: str, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 import urllib.request
 
 import pytest
@@ -13,7 +10,7 @@ from flask import Flask, jsonify
 from picycle.api import init_picycle
 from picycle.api.serve import make_app, serve
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, running
 
 
 @pytest.fixture
@@ -68,12 +65,6 @@ def test_the_openapi_document_has_the_prefixed_paths(host):
     assert host.get("/picycle/api/v1/docs").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
     import waitress.server
 
@@ -101,25 +92,11 @@ def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
 def test_waitress_answers_over_http(engine):
     from waitress.server import create_server
 
-    server = create_server(make_app(engine), host="127.0.0.1", port=_free_port(), threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.effective_port}/api/v1/health"
+    server = create_server(make_app(engine), host="127.0.0.1", port=0, threads=2)
+    with running(server) as port:
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with direct.open(url, timeout=5) as response:
-                    assert json.load(response) == {"status": "ok", "database": "ok"}
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-    finally:
-        server.close()
-        thread.join(timeout=10)
+        with direct.open(f"http://127.0.0.1:{port}/api/v1/health", timeout=10) as response:
+            assert json.load(response) == {"status": "ok", "database": "ok"}
 
 
 def test_the_body_limit_applies_under_the_prefix_only(host, tokens):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-import pm4py
 import pytest
 from picycle.api import create_app
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 from pytest_bdd import given, parsers, scenarios, then, when
 from sqlalchemy import text
+
+from tests.xes import completed, read_traces, trace_name
 
 scenarios("audit.feature")
 
@@ -100,19 +101,17 @@ def export_xes(audit, tmp_path):
     assert response.headers["Content-Disposition"].startswith("attachment;")
     path = tmp_path / "audit.xes"
     path.write_bytes(response.get_data())
-    audit["found"] = pm4py.read_xes(str(path), return_legacy_log_object=True)
+    audit["found"] = read_traces(path)
 
 
 @then("a process-mining tool reads one trace for the cycle")
 def one_trace(audit):
-    assert [trace.attributes["concept:name"] for trace in audit["found"]] == [
-        f"cycle {audit['cycle']}"
-    ]
+    assert [trace_name(trace) for trace in audit["found"]] == [f"cycle {audit['cycle']}"]
 
 
 def _activities(audit) -> list[str]:
     (trace,) = audit["found"]
-    return [e["concept:name"] for e in trace if e["lifecycle:transition"] == "complete"]
+    return completed(trace)
 
 
 @then(parsers.parse('its activities run from "{first}" to "{last}"'))

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 
-import pm4py
 import pytest
 from picycle.engine.audit import export
 from picycle.engine.db.models import AuditChain
@@ -15,6 +14,8 @@ from picycle.engine.services import audit
 from picycle.engine.services.audit import EventFilter
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
+
+from tests.xes import completed, read_traces, resources, trace_name
 
 
 def run_whole_cycle(driver, clock) -> int:
@@ -217,14 +218,11 @@ def test_xes_export_loads_in_a_process_mining_tool(driver, clock, tmp_path):
     driver.assess(second)
     path = tmp_path / "cycles.xes"
     path.write_text(exported(driver, export.to_xes))
-    log = pm4py.read_xes(str(path), return_legacy_log_object=True)
-    assert [trace.attributes["concept:name"] for trace in log] == [
-        f"cycle {first}",
-        f"cycle {second}",
-    ]
-    completed = [e["concept:name"] for e in log[0] if e["lifecycle:transition"] == "complete"]
-    assert completed[0] == "Assess performance" and completed[-1] == "Institutionalise and share"
-    assert {e["org:resource"] for e in log[0]} >= {"pia", "dana", "lena"}
+    traces = read_traces(path)
+    assert [trace_name(trace) for trace in traces] == [f"cycle {first}", f"cycle {second}"]
+    activities = completed(traces[0])
+    assert activities[0] == "Assess performance" and activities[-1] == "Institutionalise and share"
+    assert resources(traces[0]) >= {"pia", "dana", "lena"}
 
 
 def test_many_events_in_one_commit_are_numbered_in_order_and_verify(driver, clock):

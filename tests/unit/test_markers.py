@@ -1,0 +1,26 @@
+"""``-m "not postgres"`` is the SQLite half of the suite: every test that runs on PostgreSQL
+is marked ``postgres``, and only those."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+pytest_plugins = ["pytester"]
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "integration" / "test_migrations.py"
+
+
+def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
+    # This file runs on PostgreSQL through the database_url fixture's parameters, through
+    # a test's own parametrisation of it, and through blank_database_url.
+    result = pytester.runpytest_subprocess(
+        "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "not postgres", MIGRATIONS
+    )
+    collected = {line.split("::")[1] for line in result.outlines if "::" in line}
+    assert collected == {
+        "test_migrations_match_the_models[sqlite]",
+        "test_every_guard_of_the_audit_trail_is_in_place[sqlite]",
+        "test_upgrading_twice_changes_nothing[sqlite]",
+        "test_migration_0005_moves_each_cycles_chain_head_onto_its_row[sqlite]",
+    }
+    result.stdout.fnmatch_lines(["4/9 tests collected (5 deselected)*"])
