@@ -1,4 +1,4 @@
-"""Serving the API in production under waitress (``picycle serve``).
+"""Serving the pages and the API in production under waitress (``picycle serve``).
 
 The app is built from the environment: ``PICYCLE_DATABASE_URL``, or the SQLite database
 under ``PICYCLE_DATA_DIR``. Run ``picycle init`` first to create or upgrade the schema and
@@ -17,6 +17,14 @@ from .app import create_app
 from .body_limits import largest_body, limit_waitress, limits_of
 
 BODY_LIMITS = ("PICYCLE_MAX_CONTENT_LENGTH", "PICYCLE_MAX_UPLOAD_LENGTH")
+# The pages' settings (picycle.pages.init_pages), taken from the environment as they are.
+PAGE_SETTINGS = (
+    "PICYCLE_SECRET_KEY",
+    "PICYCLE_SECURE_COOKIES",
+    "PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER",
+    "PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS",
+    "PICYCLE_SIGN_IN_WINDOW_SECONDS",
+)
 
 log = logging.getLogger("picycle.serve")
 
@@ -25,9 +33,10 @@ def make_app(engine: Engine | None = None) -> Flask:
     """The API on ``engine``, or on an engine opened from the environment. The schema is
     ``picycle init``'s job: several servers may start at once, and none should migrate.
     The body limits are ``PICYCLE_MAX_CONTENT_LENGTH`` and ``PICYCLE_MAX_UPLOAD_LENGTH``
-    from the environment, when set."""
+    from the environment, when set; so are the pages' settings (``PAGE_SETTINGS``)."""
     limits = {key: _byte_count(key) for key in BODY_LIMITS if os.environ.get(key)}
-    return create_app({"PICYCLE_ENGINE": engine or Engine(), **limits})
+    settings = {key: os.environ[key] for key in PAGE_SETTINGS if os.environ.get(key)}
+    return create_app({"PICYCLE_ENGINE": engine or Engine(), **limits, **settings})
 
 
 def _byte_count(key: str) -> int:
@@ -60,7 +69,7 @@ def serve(
     engine = engine or Engine()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change
-    log.info("picycle API on http://%s:%d/api/v1 (docs at /api/v1/docs)", host, port)
+    log.info("picycle on http://%s:%d/ (the API at /api/v1, docs at /api/v1/docs)", host, port)
     try:
         create_server(make_app(engine), host, port, threads).run()
     finally:
