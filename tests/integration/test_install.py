@@ -55,6 +55,11 @@ def test_the_wheel_adds_only_picycle(wheel):
         "picycle/engine/migrations/env.py",
     ):
         assert shipped in names
+    # The pages' own and vendored files, the vendored ones' licences too.
+    static = ROOT / "pages" / "static"
+    for path in static.rglob("*"):
+        if path.is_file():
+            assert f"picycle/pages/static/{path.relative_to(static).as_posix()}" in names
 
 
 HOST_APP = """
