@@ -1,4 +1,4 @@
-"""The path a cycle has taken through its process model, for drawing over the diagram."""
+"""The path a cycle has taken through its process model, and the diagram to draw it over."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from sqlalchemy import select
 from ..actors import Actor
 from ..cycle import DefinitionRef
 from ..db.models import Cycle as CycleRow
-from ..db.models import ProcessDefinition
+from ..db.models import DeploymentFile, ProcessDefinition
 from ..errors import NotFound, PermissionDenied
+from ..safe_xml import RefusedXml, parse_untrusted
 from ..spiff.path import ElementPassage, FlowPassage
+from ..spiff.validation.model import BPMN_NS
 from ..uow import UnitOfWork
 from .audit import may_read_cycle  # the history's read rule: the path follows it
+from .cycles import visible
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,53 @@ class CyclePath:
     version: int
     elements: list[ElementPassage]
     flows: list[FlowPassage]
+
+    @property
+    def current(self) -> list[ElementPassage]:
+        """The elements the cycle is at: open tasks, waiting timers and events."""
+        return [element for element in self.elements if element.active]
+
+    @property
+    def done(self) -> list[ElementPassage]:
+        """The elements completed and not at again now (a design sent back is current)."""
+        return [e for e in self.elements if e.times_completed and not e.active]
+
+
+@dataclass(frozen=True)
+class CycleDiagram:
+    cycle_id: int
+    process_id: str
+    version: int
+    file: str  # the bundle's BPMN file that defines the process
+    xml: str  # as deployed
+
+
+def cycle_diagram(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CycleDiagram:
+    """The BPMN file of the bundle the cycle's version was deployed from, whose diagram the
+    path is drawn over. Seen by whoever may see the cycle; as if it did not exist for
+    others."""
+    rows = uow.session.execute(
+        select(ProcessDefinition.process_id, ProcessDefinition.version, DeploymentFile)
+        .join(CycleRow, CycleRow.definition_id == ProcessDefinition.id)
+        .join(DeploymentFile, DeploymentFile.deployment_id == ProcessDefinition.deployment_id)
+        .where(CycleRow.id == cycle_id, visible(actor), DeploymentFile.name.like("%.bpmn"))
+    ).all()
+    if not rows:
+        raise NotFound(f"there is no cycle #{cycle_id}")
+    process_id, version = rows[0].process_id, rows[0].version
+    # A bundle may hold several BPMN files: the one that defines the process draws it.
+    file = next((f for *_, f in rows if _defines(f.content, process_id)), None)
+    if file is None:
+        raise NotFound(f"version {version} of {process_id} has no diagram")
+    return CycleDiagram(cycle_id, process_id, version, file.name, file.content)
+
+
+def _defines(content: str, process_id: str) -> bool:
+    try:
+        root = parse_untrusted(content.encode("utf-8"))
+    except RefusedXml:  # deployed files were validated; an unreadable one defines nothing
+        return False
+    return any(process.get("id") == process_id for process in root.iter(f"{{{BPMN_NS}}}process"))
 
 
 def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:

@@ -1,11 +1,11 @@
 """Cycles: the list, and one cycle's page with what it has recorded, its open tasks and,
-for those allowed to read it, its history."""
+for those allowed to read it, where it stands on its diagram and its history."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, make_response, request
 from picycle.api.context import request_uow
-from picycle.engine.services import audit, cycles
+from picycle.engine.services import audit, cycle_path, cycles
 
 from ..blueprint import blueprint
 from ..context import signed_in
@@ -14,6 +14,12 @@ from ..rendering import DUE_SOON, render
 PAGE_SIZE = 25
 HISTORY_SIZE = 500
 PRIORITIES = {"high": 0, "medium": 1, "low": 2}
+CYCLE = "/cycles/<int(min=1, max=2147483647):cycle_id>"
+# The model is the deployer's text: shown as XML, nothing in it may run or load.
+XML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "no-cache",
+}
 
 
 @blueprint.get("/cycles")
@@ -27,14 +33,15 @@ def cycle_list():
     return render("cycles.html", cycles=found.items, page=page, pages=pages)
 
 
-@blueprint.get("/cycles/<int(min=1, max=2147483647):cycle_id>")
+@blueprint.get(CYCLE)
 def cycle(cycle_id: int):
     uow, actor = request_uow(), signed_in()
     detail = cycles.get_cycle(uow, actor, cycle_id)
     records = detail.records
-    history = None
+    history = path = None
     if audit.may_read_cycle(uow, actor, cycle_id):
         history = audit.cycle_history(uow, actor, cycle_id, limit=HISTORY_SIZE).items
+        path = cycle_path.cycle_path(uow, actor, cycle_id)
     return render(
         "cycle.html",
         cycle=detail,
@@ -47,8 +54,31 @@ def cycle(cycle_id: int):
         targets_met=records.get("targets_met"),
         lessons_learned=records.get("lessons_learned"),
         history=history,
+        path=path,
         now=uow.now,
         soon=uow.now + DUE_SOON,
+    )
+
+
+@blueprint.get(f"{CYCLE}/diagram")
+def cycle_diagram(cycle_id: int):
+    """The BPMN file of the cycle's version, for the viewer; revalidated, as a migration
+    moves the cycle to another version."""
+    diagram = cycle_path.cycle_diagram(request_uow(), signed_in(), cycle_id)
+    response = make_response(diagram.xml, XML_HEADERS)
+    response.mimetype = "application/xml"
+    response.set_etag(f"{diagram.process_id}-{diagram.version}")
+    return response.make_conditional(request)
+
+
+@blueprint.get(f"{CYCLE}/marks")
+def cycle_marks(cycle_id: int):
+    """The ids to mark on the diagram: elements done and current, connections taken."""
+    path = cycle_path.cycle_path(request_uow(), signed_in(), cycle_id)
+    return jsonify(
+        done=[element.element_id for element in path.done],
+        current=[element.element_id for element in path.current],
+        flows=[[flow.source, flow.target] for flow in path.flows],
     )
 
 
