@@ -9,9 +9,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
+CaseT = TypeVar("CaseT", bound="Case")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -156,6 +158,33 @@ def percentile(values: list[float], pct: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+class Case(Protocol):
+    name: str
+
+
+def take_turns(
+    cases: Sequence[CaseT], timed: Callable[[CaseT], float], requests: int, budget: float
+) -> dict[str, list[float]]:
+    """Milliseconds per call of ``timed`` (which returns seconds), after three warm-up calls
+    of each case; the cases take turns, so a noisy spell hits them alike. A case stops early
+    once it has used ``budget`` seconds (and has at least 10 samples): a slow one must not
+    eat the run."""
+    for case in cases:
+        for _ in range(3):
+            timed(case)
+    samples: dict[str, list[float]] = {case.name: [] for case in cases}
+    spent = dict.fromkeys(samples, 0.0)
+    for _ in range(requests):
+        running = [c for c in cases if spent[c.name] < budget or len(samples[c.name]) < 10]
+        if not running:
+            break
+        for case in running:
+            seconds = timed(case)
+            spent[case.name] += seconds
+            samples[case.name].append(seconds * 1000)
+    return samples
 
 
 @dataclass

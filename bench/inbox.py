@@ -72,6 +72,7 @@ from bench.common import (
     median,
     parse_args,
     percentile,
+    take_turns,
     unit_named,
 )
 from bench.engine import INDICATORS, PEOPLE, ReadyTask, form_for, performer
@@ -538,28 +539,6 @@ class InboxService:
         return time.perf_counter() - started
 
 
-def measure_inbox(
-    caller: InboxClient | InboxService, cases: list[InboxCase], requests: int, budget: float
-) -> dict[str, list[float]]:
-    """Milliseconds per call; the cases take turns, so a noisy spell hits them alike. A case
-    stops early once it has used ``budget`` seconds (and has at least 10 samples): a slow
-    query must not eat the run."""
-    for case in cases:
-        for _ in range(3):
-            caller.timed(case)
-    samples: dict[str, list[float]] = {case.name: [] for case in cases}
-    spent = dict.fromkeys(samples, 0.0)
-    for _ in range(requests):
-        running = [c for c in cases if spent[c.name] < budget or len(samples[c.name]) < 10]
-        if not running:
-            break
-        for case in running:
-            seconds = caller.timed(case)
-            spent[case.name] += seconds
-            samples[case.name].append(seconds * 1000)
-    return samples
-
-
 @dataclass
 class Statement:
     sql: str
@@ -759,23 +738,42 @@ def p95(samples: list[float]) -> float:
     return percentile(samples, 95)
 
 
+@dataclass(frozen=True)
+class Populated:
+    org: Organisation
+    tokens: dict[str, str]  # user name -> API token
+    filled: Filled
+    real_cycle: int  # the one cycle run through the services, completed: the rows' template
+
+
+def populate(engine: Engine, clock: FixedClock, name: str, task_rows: int) -> Populated:
+    """The schema, the unit tree and its people, the shipped process, one real cycle run
+    through the services, then ``task_rows`` task rows filled after it. The clock is back
+    at its start when it returns."""
+    now = clock.now
+    engine.upgrade_schema()
+    org = make_organisation(engine)
+    tokens = add_people(engine, org)
+    with engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
+    templates = real_templates(engine, clock)
+    with engine.unit_of_work(write=False) as uow:  # the real cycle and its process version
+        real_cycle, definition_id = uow.session.execute(
+            select(Cycle.id, Cycle.definition_id).order_by(Cycle.id).limit(1)
+        ).one()
+    clock.now = now
+    announce(f"{name}: filling {task_rows:,} task rows")
+    filled = fill(engine, Filler(templates, now, definition_id, org.units), task_rows)
+    return Populated(org, tokens, filled, real_cycle)
+
+
 def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
     now = datetime.now(UTC).replace(microsecond=0)
     clock = FixedClock(now)
     engine = Engine(url, clock)
     try:
-        engine.upgrade_schema()
-        org = make_organisation(engine)
-        tokens = add_people(engine, org)
-        with engine.unit_of_work() as uow:
-            definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
-        templates = real_templates(engine, clock)
-        with engine.unit_of_work(write=False) as uow:  # the real cycle's process version
-            definition_id = uow.session.scalar(select(Cycle.definition_id).limit(1))
-        clock.now = now
-        announce(f"{name}: filling {plan.task_rows:,} task rows")
-        filler = Filler(templates, now, definition_id, org.units)
-        filled = fill(engine, filler, plan.task_rows)
+        populated = populate(engine, clock, name, plan.task_rows)
+        org, tokens, filled = populated.org, populated.tokens, populated.filled
         with engine.unit_of_work(write=False) as uow:
             actor = users.actor_named(uow, MEMBER)
             assigned = uow.session.scalar(
@@ -790,8 +788,8 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
         cases = inbox_cases(deep_offset, org.names[directorate])
         budget = 2.0 if plan is QUICK else 4.0
         announce(f"{name}: measuring the inbox")
-        endpoint = measure_inbox(client, cases, plan.requests, budget)
-        service = measure_inbox(InboxService(engine, actor), cases, plan.requests, budget)
+        endpoint = take_turns(cases, client.timed, plan.requests, budget)
+        service = take_turns(cases, InboxService(engine, actor).timed, plan.requests, budget)
         # A quick run judges no goal, so it has no missed case to explain.
         judging = plan is not QUICK
         missed = [c for c in cases if judging and p95(endpoint[c.name]) > GOAL_INBOX_P95_MS]
