@@ -311,6 +311,16 @@ def report_transfer(transfer: dict[str, list[Fetched]], goals: Goals) -> None:
         )
 
 
+def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> None:
+    for result in results:
+        report_times(result, goals)
+    if skipped:
+        print(f"\nPostgreSQL skipped: {skipped}")
+    for result in results:
+        if result.transfer is not None:
+            report_transfer(result.transfer, goals)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Server time and transfer size of the pages.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
@@ -320,11 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         results = run(plan, databases)
     goals = Goals(judging=not args.quick)
     print(f"== the pages on {plan.task_rows:,} task rows ==")
-    for result in results:
-        report_times(result, goals)
-    if databases.skipped:
-        print(f"\nPostgreSQL skipped: {databases.skipped}")
-    report_transfer(results[0].transfer, goals)
+    report(results, databases.skipped, goals)
     print(f"\n{goals.summary()}")
     print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
     print(f"machine: {load_before} at the start, {machine_load()} at the end")

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import audit, engine, inbox
+from bench import audit, engine, inbox, pages
 from bench.common import Goals
 
 VERDICT = re.compile(r"\b(met|missed)\b", re.IGNORECASE)
@@ -77,10 +77,22 @@ def audit_results() -> audit.Results:
     )
 
 
+def pages_results() -> list[pages.DatabaseResult]:
+    samples = {"inbox": [10.0, 12.0], "cycle page": [60.0, 70.0]}
+    inbox_load = [pages.Fetched("/", 20_000, "identity", 3_000)]
+    cycle_load = [pages.Fetched("/cycles/1", 2_000_000, "identity", 400_000)]
+    transfer = {"inbox": inbox_load, "cycle page with its diagram": cycle_load}
+    return [
+        pages.DatabaseResult("SQLite", samples, transfer),
+        pages.DatabaseResult("PostgreSQL", samples, None),
+    ]
+
+
 REPORTS = {
     "engine": lambda goals: engine.report(engine_results(), goals),
     "inbox": lambda goals: inbox.report(inbox_results(), None, goals),
     "audit": lambda goals: audit.report(audit_results(), None, goals),
+    "pages": lambda goals: pages.report(pages_results(), None, goals),
 }
 
 
