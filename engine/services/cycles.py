@@ -205,16 +205,23 @@ def list_cycles(
 ) -> Page[CycleSummary]:
     """The cycles ``actor`` may see, newest first; filtered by unit, the units below it
     are included."""
-    query = _summaries().where(visible(actor))
+    conditions = [visible(actor)]
     if filters.unit:
-        query = query.where(CycleRow.unit_id.in_(units_at_or_below(uow, [filters.unit])))
+        conditions.append(CycleRow.unit_id.in_(units_at_or_below(uow, [filters.unit])))
     if filters.status:
-        query = query.where(CycleRow.status == filters.status)
+        conditions.append(CycleRow.status == filters.status)
     if filters.process_id:
-        query = query.where(CycleRow.process_id == filters.process_id)
-    total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = uow.session.execute(query.order_by(CycleRow.id.desc()).limit(limit).offset(offset))
-    return Page([_summary(row) for row in rows], total)
+        conditions.append(CycleRow.process_id == filters.process_id)
+    # Counted and paged on the cycles' ids alone: only the page's own rows are joined and
+    # read whole, however many thousands of cycles the caller sees.
+    total = uow.session.scalar(select(func.count()).select_from(CycleRow).where(*conditions))
+    page = select(CycleRow.id).where(*conditions).order_by(CycleRow.id.desc())
+    rows = uow.session.execute(
+        _summaries()
+        .where(CycleRow.id.in_(page.limit(limit).offset(offset)))
+        .order_by(CycleRow.id.desc())
+    )
+    return Page([_summary(row) for row in rows], total or 0)
 
 
 def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> CycleDetail:
