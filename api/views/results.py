@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from marshmallow import RAISE
 from picycle.engine.services import results, results_csv
 
 from ..context import current_actor, request_uow
+from ..downloads import csv_download
 from ..parsing import MAX_ID, PicycleBlueprint
 from ..results_schemas import OverviewArgs, OverviewSchema, UnitResultsArgs, UnitResultsSchema
 
@@ -38,7 +38,7 @@ def unit_results(args, unit_id):
     """
     found = results.unit_results(request_uow(), current_actor(), unit_id, args["below"])
     if args["format"] == "csv":
-        return _download(results_csv.unit_results_csv(found), f"unit-{unit_id}-results")
+        return csv_download(results_csv.unit_results_csv(found), f"unit-{unit_id}-results")
     return found
 
 
@@ -58,12 +58,6 @@ def overview(args):
     """
     found = results.overview(request_uow(), current_actor(), args["quiet_days"])
     if args["format"] == "csv":
-        return _download(results_csv.overview_csv(found), "results-overview")
+        return csv_download(results_csv.overview_csv(found), "results-overview")
     return found
 
-
-def _download(text: str, name: str):
-    stamp = request_uow().now.strftime("%Y%m%dT%H%M%SZ")
-    response = current_app.response_class(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f"attachment; filename={name}-{stamp}.csv"
-    return response
