@@ -60,4 +60,3 @@ def overview(args):
     if args["format"] == "csv":
         return csv_download(results_csv.overview_csv(found), "results-overview")
     return found
-

@@ -85,4 +85,3 @@ def _duration(seconds: float) -> str:
 
 def _percent(fraction: float | None) -> str:
     return "–" if fraction is None else flask_babel.format_percent(fraction)
-
