@@ -3,7 +3,7 @@
 The overview reads, per unit, the tasks that have a due date (microprojects) and, per
 running cycle, its latest completed task: both from an index alone.
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06 23:00:00.000000
 """
@@ -11,7 +11,7 @@ Create Date: 2026-12-06 23:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
