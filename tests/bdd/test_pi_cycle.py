@@ -112,6 +112,11 @@ def propose_big(driver, cycle, clock, days):
         cycle["refusal"] = refusal
 
 
+@when(parsers.parse("the PI unit plans the next cycle to start in {days:d} days"))
+def plan_next(driver, cycle, days):
+    driver.plan_next(cycle["id"], start_in_days=days)
+
+
 @then("the cycle is completed with its targets met")
 def completed(driver, cycle):
     done = driver.cycle(cycle["id"])
@@ -125,7 +130,8 @@ def audit_names(driver, cycle):
     ]
     assert completions[0] == ("pia", "Assess performance")
     assert ("lena", "Leadership approval") in completions
-    assert completions[-1] == ("lena", "Institutionalise and share")
+    assert ("lena", "Institutionalise and share") in completions
+    assert completions[-1] == ("pia", "Plan the next cycle")
 
 
 @then(parsers.parse('the department team has the design back with the comment "{comment}"'))
