@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from picycle.engine.errors import ValidationFailed
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
-from tests.support import INDICATORS, UNIT
+from tests.support import INDICATORS
 
 scenarios("pi_cycle.feature")
-
-
-@pytest.fixture
-def cycle(driver):
-    return {"id": None, "refusal": None}
-
-
-@given("the Directorate of Planning has a PI unit, a department team and leadership")
-def people(driver):
-    assert driver.actor("pia").groups == frozenset({"PI Unit"})
-
-
-@given("the PI unit has opened a cycle for the Directorate of Planning")
-def opened(driver, cycle):
-    cycle["id"] = driver.start(unit=UNIT)
-
-
-def _assess_and_analyse(driver, cycle):
-    driver.assess(cycle["id"])
-    driver.identify_gaps(cycle["id"])
 
 
 @when(
@@ -44,26 +23,9 @@ def name_causes(driver, cycle):
     driver.identify_gaps(cycle["id"])
 
 
-@given("the department team has named the causes of the gaps")
-def causes_named(driver, cycle):
-    _assess_and_analyse(driver, cycle)
-
-
 @when(parsers.parse("the department team designs microprojects due in {days:d} days"))
 def design(driver, cycle, clock, days):
     driver.design(cycle["id"], clock().date(), due_in_days=days)
-
-
-@given(parsers.parse("the department team has designed microprojects due in {days:d} days"))
-def designed(driver, cycle, clock, days):
-    _assess_and_analyse(driver, cycle)
-    driver.design(cycle["id"], clock().date(), due_in_days=days)
-
-
-@given("leadership approves the design")
-@when("leadership approves the design")
-def approve(driver, cycle):
-    driver.approve(cycle["id"])
 
 
 @when(parsers.parse('leadership rejects the design with "{comment}"'))
@@ -74,34 +36,6 @@ def reject(driver, cycle, comment):
 @when("every owner reports their microproject done")
 def implement(driver, cycle):
     driver.implement_all(cycle["id"])
-
-
-@given("the microprojects have been implemented")
-def implemented(driver, cycle, clock):
-    _assess_and_analyse(driver, cycle)
-    driver.design(cycle["id"], clock().date())
-    driver.approve(cycle["id"])
-    driver.implement_all(cycle["id"])
-
-
-@when(
-    parsers.parse(
-        "the PI unit measures permits at {permits:d} % and open complaints at {backlog:d} cases"
-    )
-)
-def measure(driver, cycle, permits, backlog):
-    driver.evaluate(cycle["id"], permits=permits, backlog=backlog)
-
-
-@when("leadership standardises the new practice")
-def standardise(driver, cycle):
-    driver.institutionalise(cycle["id"])
-
-
-@when(parsers.parse("{days:d} days pass"))
-def days_pass(driver, clock, days):
-    clock.advance(days=days)
-    driver.fire_timers()
 
 
 @when(parsers.parse("the department team proposes a microproject due in {days:d} days"))
