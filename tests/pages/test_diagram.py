@@ -69,12 +69,11 @@ def test_the_marks_follow_the_cycle(browser, driver, clock):
     driver.design(cycle_id, clock.now.date())
     driver.approve(cycle_id)
     marks = browser("dana").get(f"/cycles/{cycle_id}/marks").get_json()
-    # Two microprojects under way, and the timer that waits for their due date.
-    assert set(marks["current"]) == {
-        "implement_microprojects",
-        "implement_microproject",
-        "microproject_overdue",
-    }
+    # Two microprojects under way (in the subprocesses that hold them), and the timer that
+    # waits for their due date.
+    assert {"implement_microprojects", "implement_microproject", "microproject_overdue"} <= set(
+        marks["current"]
+    )
     assert "design_microprojects" in marks["done"]
 
 
