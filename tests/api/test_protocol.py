@@ -50,6 +50,7 @@ def test_the_openapi_document_describes_every_area(client):
         "tasks",
         "audit",
         "process-definitions",
+        "results",
         "incidents",
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
