@@ -242,3 +242,20 @@ def incident_view(row: Any) -> IncidentView:
         resolution=IncidentResolution(row.resolution) if row.resolution else None,
         reason=row.reason,
     )
+
+
+@dataclass(frozen=True)
+class TimerBacklog:
+    """What the timer workers have yet to do, at ``now``."""
+
+    now: datetime
+    due: int  # timers due and not yet fired
+    oldest_due_at: datetime | None
+    awaiting_admin: int  # due, but their cycle's timers failed: an incident waits
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest due timer has waited; 0 when none is due."""
+        if self.oldest_due_at is None:
+            return 0.0
+        return max(0.0, (self.now - self.oldest_due_at).total_seconds())

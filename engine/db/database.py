@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from ..errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE = {"picycle_write": True}
@@ -41,6 +46,17 @@ def _open_sqlite(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+@contextmanager
+def reaching_database() -> Iterator[None]:
+    """Unavailable instead of the driver's error when the database cannot be reached or
+    drops the connection (a restart, a network fault)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise Unavailable(f"the database cannot be reached: {reason}") from error
 
 
 def alembic_config(engine: Engine) -> Config:
