@@ -93,10 +93,47 @@ class PageSchema(ma.Schema):
 # --- users -------------------------------------------------------------------------------
 
 
+class MembershipSchema(ma.Schema):
+    group = fields.String(required=True)
+    unit = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="unit_id",
+        metadata={"description": "The unit's id; null: the whole organisation"},
+    )
+    unit_name = fields.String(required=True, allow_none=True, attribute="unit")
+
+
+class NewMembershipSchema(ma.Schema):
+    group = _text(1, 100, required=True)
+    unit = fields.Integer(
+        required=True,
+        allow_none=True,
+        validate=validate.Range(1, MAX_ID),
+        metadata={
+            "description": "The id of the unit the membership holds in (and every unit below "
+            "it); null: the whole organisation"
+        },
+    )
+
+
+def _memberships(description: str) -> fields.List:
+    return fields.List(
+        fields.Nested(NewMembershipSchema),
+        validate=validate.Length(max=200),
+        metadata={"description": description},
+    )
+
+
 class UserSchema(ma.Schema):
     name = fields.String(required=True)
     role = fields.String(required=True, metadata={"enum": list(ROLES)})
-    groups = fields.List(fields.String(), required=True)
+    groups = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The groups held in the whole organisation"},
+    )
+    memberships = fields.List(fields.Nested(MembershipSchema), required=True)
     active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
 
@@ -124,15 +161,25 @@ class NewUserSchema(ma.Schema):
         _text(1, 100),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Groups (lanes) the user works in; made when new"},
+        metadata={
+            "description": "Groups (lanes) the user works in, in the whole organisation; "
+            "made when new"
+        },
     )
+    memberships = _memberships("Groups the user works in, each in a unit (or null)")
 
 
 class UserChangeSchema(ma.Schema):
     groups = fields.List(
         _text(1, 100),
         validate=validate.Length(max=50),
-        metadata={"description": "The user's whole set of groups"},
+        metadata={
+            "description": "The user's whole set of groups held in the whole organisation "
+            "(those held in units are kept, unless `memberships` is given too)"
+        },
+    )
+    memberships = _memberships(
+        "The user's whole list of memberships (with `groups`: those come on top)"
     )
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean(
@@ -170,7 +217,79 @@ class RevokedSchema(ma.Schema):
 class MeSchema(ma.Schema):
     name = fields.String(required=True)
     role = fields.String(required=True, metadata={"enum": list(ROLES)})
-    groups = fields.List(fields.String(), required=True)
+    groups = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The groups held in the whole organisation"},
+    )
+    unit_groups = fields.List(
+        fields.Nested(NewMembershipSchema),
+        required=True,
+        metadata={"description": "Each group and unit the caller's unit memberships cover"},
+    )
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+class UnitSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    parent_id = fields.Integer(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    path = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The names from the top of the tree down to this unit"},
+    )
+
+
+class UnitListSchema(ma.Schema):
+    items = fields.List(
+        fields.Nested(UnitSchema),
+        required=True,
+        metadata={"description": "Each unit followed by the units below it"},
+    )
+    total = fields.Integer(required=True)
+
+
+class NewUnitSchema(ma.Schema):
+    name = _text(1, 255, required=True, metadata={"description": "Unique among its siblings"})
+    parent_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "The unit above it; null: the top of the tree"},
+    )
+
+
+class UnitChangeSchema(ma.Schema):
+    name = _text(1, 255)
+    parent_id = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "Move the unit, with the units below it; null: to the top"},
+    )
+    active = fields.Boolean(
+        metadata={"description": "false: refused (409) while one of its cycles runs"}
+    )
+
+
+class UnitMemberSchema(ma.Schema):
+    user = fields.String(required=True)
+    group = fields.String(required=True)
+    held_in_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The unit the membership is held in; null: the organisation"},
+    )
+    held_in = fields.String(required=True, allow_none=True)
+
+
+class UnitMemberListSchema(ma.Schema):
+    items = fields.List(fields.Nested(UnitMemberSchema), required=True)
+    total = fields.Integer(required=True)
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -220,7 +339,9 @@ class InboxArgs(PageArgs):
         },
     )
     cycle = fields.Integer(validate=validate.Range(1, MAX_ID))
-    unit = _text(1, 255, blank=True)
+    unit = _text(
+        1, 255, blank=True, metadata={"description": "A unit's name: its tasks and those below"}
+    )
     process_id = _text(1, 255, blank=True)
     overdue = fields.Boolean(load_default=False)
     due_before = UtcDateTime()
@@ -255,7 +376,8 @@ class NewCommentSchema(ma.Schema):
 class CycleSchema(ma.Schema):
     id = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"enum": list(CYCLE_STATUSES)})
-    unit = fields.String(required=True)
+    unit_id = fields.Integer(required=True)
+    unit = fields.String(required=True, metadata={"description": "The unit's name"})
     title = fields.String(required=True)
     cycle_number = fields.Integer(required=True)
     previous_cycle_id = fields.Integer(required=True, allow_none=True)
@@ -296,16 +418,30 @@ class CyclePageSchema(PageSchema):
 
 
 class CycleArgs(PageArgs):
-    unit = _text(1, 255, blank=True)
+    unit = _text(
+        1, 255, blank=True, metadata={"description": "A unit's name: its cycles and those below"}
+    )
     status = fields.String(validate=validate.OneOf(CYCLE_STATUSES))
     process_id = _text(1, 255, blank=True)
 
 
 class NewCycleSchema(ma.Schema):
     process_id = _text(1, 255, load_default=DEFAULT_PROCESS)
-    unit = _text(1, 255, required=True, metadata={"description": "The organisational unit"})
+    unit = _text(
+        1,
+        255,
+        metadata={"description": "The unit's name, when no other unit has it (or unit_id)"},
+    )
+    unit_id = fields.Integer(
+        validate=validate.Range(1, MAX_ID), metadata={"description": "The unit"}
+    )
     title = _text(1, 500, required=True)
     data = Document(metadata={"description": "Extra start data for the process"})
+
+    @ma.validates_schema
+    def _one_unit(self, data, **kwargs):
+        if ("unit" in data) == ("unit_id" in data):
+            raise ma.ValidationError("give the unit's name or its id", "unit")
 
 
 class CancelSchema(ma.Schema):
@@ -353,7 +489,12 @@ class AuditEventPageSchema(PageSchema):
 
 class AuditEventArgs(PageArgs):
     cycle = fields.Integer(validate=validate.Range(1, MAX_ID), metadata={"description": "Cycle id"})
-    unit = _text(1, 255, blank=True, metadata={"description": "Events of this unit's cycles"})
+    unit = _text(
+        1,
+        255,
+        blank=True,
+        metadata={"description": "Events of the cycles of this unit and those below"},
+    )
     actor = _text(1, 100, blank=True)
     type = _text(1, 50, blank=True, metadata={"description": "e.g. task_completed"})
     since = UtcDateTime(

@@ -13,6 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from picycle.engine import Engine
+from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import ValidationFailed
+from picycle.engine.services import units
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
@@ -256,3 +260,13 @@ class Server:
             self._process.wait()
         self._process.stdout.close()
         self._log.close()
+
+
+def unit_named(engine: Engine, name: str, parent_id: int | None = None) -> int:
+    """The id of the unit called ``name``, added (below ``parent_id``) when there is none: a
+    cycle starts only for a unit that exists."""
+    with engine.unit_of_work() as uow:
+        try:
+            return units.find_unit(uow, name).id
+        except ValidationFailed:
+            return units.add_unit(uow, SYSTEM, name, parent_id).id

@@ -63,7 +63,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, select, text
 
-from bench.common import BenchRun, BenchSchema, Goals, announce, parse_args
+from bench.common import BenchRun, BenchSchema, Goals, announce, parse_args, unit_named
 
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.
@@ -478,8 +478,9 @@ class PicycleVariant:
         self.statements_per_completion: list[int] = []
 
     def start(self, unit: str) -> int:
+        unit_id = unit_named(self.engine, unit)
         with self.engine.unit_of_work() as uow:
-            return cycles.start_cycle(uow, self.actors["pia"], unit, "Faster permits").id
+            return cycles.start_cycle(uow, self.actors["pia"], unit_id, "Faster permits").id
 
     def ready(self, cycle: int) -> list[ReadyTask]:
         with self.engine.unit_of_work(write=False) as uow:
@@ -498,7 +499,7 @@ class PicycleVariant:
 
     def completed(self, cycle: int) -> bool:
         with self.engine.unit_of_work(write=False) as uow:
-            return cycles.get_cycle(uow, cycle).status == "completed"
+            return cycles.get_cycle(uow, SYSTEM, cycle).status == "completed"
 
     def state_size(self, cycle: int) -> int:
         with self.engine.unit_of_work(write=False) as uow:

@@ -1,8 +1,11 @@
 """How the inbox holds up under a large task table, and what a completion costs over HTTP.
 
-1. Fill: 1,000,000 task rows (about 10% open) in cycles spread over 500 units, worked by
-   200 members of the three lanes, bulk-inserted (SQLAlchemy Core on SQLite, COPY on
-   PostgreSQL) next to one real cycle the rows copy their titles, forms and data from.
+1. Fill: 1,000,000 task rows (about 10% open) in cycles spread over 200 units (a ministry,
+   19 directorates below it, 180 departments below them), worked by 200 members of the
+   three lanes, each a member of their group in a unit: the PI unit at the ministry,
+   leadership in a directorate, department teams in three departments each; bulk-inserted
+   (SQLAlchemy Core on SQLite, COPY on PostgreSQL) next to one real cycle the rows copy
+   their titles, forms and data from.
 2. The inbox as a typical member sees it: ``GET /api/v1/tasks`` through the Flask test
    client, and the service behind it (``list_inbox``) called directly; p50/p95 of the first
    page, a deep page, ``sort=due``, ``overdue=true``, one unit's tasks and
@@ -69,6 +72,7 @@ from bench.common import (
     median,
     parse_args,
     percentile,
+    unit_named,
 )
 from bench.engine import INDICATORS, PEOPLE, ReadyTask, form_for, performer
 
@@ -91,7 +95,6 @@ class Plan:
     sequential: int  # completions one after another, per database
     concurrent: int  # completions by all clients together, per database
     clients: int = 8
-    units: int = 500
 
 
 FULL = Plan(task_rows=1_000_000, requests=200, sequential=200, concurrent=480)
@@ -102,8 +105,52 @@ QUICK = Plan(task_rows=100_000, requests=60, sequential=60, concurrent=160)
 
 LANES = {"PI Unit": 50, "Department Team": 100, "Leadership": 50}
 ASSIGNEES = 60  # department members who own microprojects
-MEMBER = "department-007"  # the typical member whose inbox is measured: one lane, some
-# microprojects of their own
+MEMBER_NUMBER = 7
+MEMBER = f"department-{MEMBER_NUMBER:03}"  # the typical member whose inbox is measured: one
+# lane in three departments, some microprojects of their own
+DIRECTORATES = 19
+DEPARTMENTS = 180  # 200 units with the ministry and the directorates
+UNITS_PER_TEAM_MEMBER = 3
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The unit tree's ids: the ministry, its directorates, their departments."""
+
+    ministry: int
+    directorates: list[int]
+    departments: list[int]
+    names: dict[int, str]
+
+    @property
+    def units(self) -> list[int]:
+        return [self.ministry, *self.directorates, *self.departments]
+
+    def directorate_of(self, department: int) -> int:
+        return self.directorates[self.departments.index(department) % DIRECTORATES]
+
+    def team_units(self, member: int) -> list[int]:
+        """A department team member's departments, spread over the tree."""
+        step = DEPARTMENTS // UNITS_PER_TEAM_MEMBER
+        return [
+            self.departments[(member + k * step) % DEPARTMENTS]
+            for k in range(UNITS_PER_TEAM_MEMBER)
+        ]
+
+
+def make_organisation(engine: Engine) -> Organisation:
+    names: dict[int, str] = {}
+
+    def add(name: str, parent: int | None) -> int:
+        names[unit := unit_named(engine, name, parent)] = name
+        return unit
+
+    ministry = add("Ministry", None)
+    directorates = [add(f"Directorate {n:02}", ministry) for n in range(DIRECTORATES)]
+    departments = [
+        add(f"Department {n:03}", directorates[n % DIRECTORATES]) for n in range(DEPARTMENTS)
+    ]
+    return Organisation(ministry, directorates, departments, names)
 
 
 def member_names(lane: str) -> list[str]:
@@ -111,12 +158,25 @@ def member_names(lane: str) -> list[str]:
     return [f"{prefix}-{n:03}" for n in range(LANES[lane])]
 
 
-def add_people(engine: Engine) -> dict[str, str]:
-    """Everyone in the lanes, bench.engine's people for the real cycle; name -> token."""
-    people = {name: ("member", [lane]) for lane in LANES for name in member_names(lane)}
+def memberships(org: Organisation, lane: str, n: int) -> list[tuple[str, int]]:
+    if lane == "PI Unit":
+        return [(lane, org.ministry)]
+    if lane == "Leadership":
+        return [(lane, org.directorates[n % DIRECTORATES])]
+    return [(lane, unit) for unit in org.team_units(n)]
+
+
+def add_people(engine: Engine, org: Organisation) -> dict[str, str]:
+    """Everyone in the lanes, each a member in units; bench.engine's people (their groups
+    held in the whole organisation) for the real cycle; name -> token."""
     tokens = {}
-    for name, (role, groups) in {**people, **PEOPLE}.items():
-        with engine.unit_of_work() as uow:  # the service commits
+    for lane in LANES:
+        for n, name in enumerate(member_names(lane)):
+            with engine.unit_of_work() as uow:  # the service commits
+                added = users.add_user(uow, SYSTEM, name, "member", [], memberships(org, lane, n))
+                tokens[name] = added.token
+    for name, (role, groups) in PEOPLE.items():
+        with engine.unit_of_work() as uow:
             tokens[name] = users.add_user(uow, SYSTEM, name, role, groups).token
     return tokens
 
@@ -138,10 +198,11 @@ class Template:
 
 def real_templates(engine: Engine, clock: FixedClock) -> dict[str, Template]:
     """Runs one whole cycle through the services and keeps each user task's inbox row."""
+    unit = unit_named(engine, "Template unit")
     with engine.unit_of_work(write=False) as uow:
         actors = {name: users.actor_named(uow, name) for name in PEOPLE}
     with engine.unit_of_work() as uow:
-        cycle_id = cycles.start_cycle(uow, actors["pia"], "Template unit", "Faster permits").id
+        cycle_id = cycles.start_cycle(uow, actors["pia"], unit, "Faster permits").id
     found: dict[str, Template] = {}
     while True:
         with engine.unit_of_work(write=False) as uow:
@@ -211,12 +272,12 @@ class Filler:
     """Cycles and their task rows, made up deterministically, a cycle at a time."""
 
     def __init__(
-        self, templates: dict[str, Template], now: datetime, definition_id: int, units: int
+        self, templates: dict[str, Template], now: datetime, definition_id: int, units: list[int]
     ):
         self.templates = templates
         self.now = now
         self.definition_id = definition_id
-        self.units = [f"Unit {n:03}" for n in range(units)]
+        self.units = units
         self.members = {lane: member_names(lane) for lane in LANES}
         self.assignees = self.members["Department Team"][:ASSIGNEES]
         self.rng = random.Random(1849)
@@ -252,21 +313,21 @@ class Filler:
             started = now - timedelta(days=rng.uniform(75, 365))
             stages = STAGES
         rows, moment = [], started
+        unit = self.units[number % len(self.units)]
         for index, elements in enumerate(stages):
             is_open = running and index == len(stages) - 1
             for element_id in elements:
-                rows.append(self._task(cycle_id, element_id, moment, is_open))
+                rows.append(self._task(cycle_id, unit, element_id, moment, is_open))
             if not is_open:
                 days = 30 if elements[0] == "implement_microproject" else rng.uniform(0.5, 5)
                 moment += timedelta(days=days)
         self.filled.cycles += 1
         self.filled.rows += len(rows)
-        unit = self.units[number % len(self.units)]
         values = {
             "id": cycle_id,
             "definition_id": self.definition_id,
             "process_id": "pi_cycle",
-            "unit": unit,
+            "unit_id": unit,
             "title": "Faster permits",
             "cycle_number": number // len(self.units) + 1,
             "previous_cycle_id": None,
@@ -284,7 +345,9 @@ class Filler:
         }
         return tuple(values[c] for c in CYCLE_COLUMNS), rows
 
-    def _task(self, cycle_id: int, element_id: str, created: datetime, is_open: bool) -> tuple:
+    def _task(
+        self, cycle_id: int, unit: int, element_id: str, created: datetime, is_open: bool
+    ) -> tuple:
         rng, now = self.rng, self.now
         template = self.templates[element_id]
         group, assignee, due = template.candidate_group, None, None
@@ -310,6 +373,7 @@ class Filler:
         values = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "cycle_id": cycle_id,
+            "unit_id": unit,
             "element_id": element_id,
             "title": template.title,
             "instructions": template.instructions,
@@ -543,18 +607,19 @@ def explain_inbox(engine: Engine, actor: Actor, cases: list[InboxCase]) -> list[
 # --- 3. completions over HTTP against waitress --------------------------------------------------
 
 
-def assessment_tasks(engine: Engine, count: int, prefix: str) -> list[str]:
-    """Starts ``count`` real cycles of the shipped process (in units of their own); returns
-    the ids of their open "Assess performance" tasks. Started here, not through the server:
-    the server restores each workflow from the database, as it does for a task completed
-    days after its cycle began."""
+def assessment_tasks(engine: Engine, org: Organisation, count: int, prefix: str) -> list[str]:
+    """Starts ``count`` real cycles of the shipped process (in units of their own, below
+    the ministry); returns the ids of their open "Assess performance" tasks. Started here,
+    not through the server: the server restores each workflow from the database, as it does
+    for a task completed days after its cycle began."""
     pi_unit = member_names("PI Unit")
     found = []
-    with engine.unit_of_work(write=False) as uow:
+    units = [unit_named(engine, f"{prefix} {n:04}", org.ministry) for n in range(count)]
+    with engine.unit_of_work(write=False) as uow:  # after the units: their reach holds them
         starters = [users.actor_named(uow, name) for name in pi_unit[:10]]
-    for n in range(count):
+    for n, unit in enumerate(units):
         with engine.unit_of_work() as uow:
-            cycle = cycles.start_cycle(uow, starters[n % 10], f"{prefix} {n:04}", "Faster permits")
+            cycle = cycles.start_cycle(uow, starters[n % 10], unit, "Faster permits")
         (task,) = cycle.open_tasks
         found.append(task.id)
     return found
@@ -641,14 +706,14 @@ def complete_concurrently(
 
 
 def measure_completions(
-    engine: Engine, url: str, tokens: dict[str, str], plan: Plan
+    engine: Engine, org: Organisation, url: str, tokens: dict[str, str], plan: Plan
 ) -> Completions:
     """One client, then ``plan.clients`` at once against one server process (8 threads, as
     ``picycle serve`` runs), then against one server process per CPU."""
     warm_up = 10
     servers = os.cpu_count() or 2
     wanted = warm_up + plan.sequential + 2 * plan.concurrent + 2 * servers
-    ids = iter(assessment_tasks(engine, wanted, "HTTP unit"))
+    ids = iter(assessment_tasks(engine, org, wanted, "HTTP unit"))
 
     def take(count: int) -> list[str]:
         return [next(ids) for _ in range(count)]
@@ -700,7 +765,8 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
     engine = Engine(url, clock)
     try:
         engine.upgrade_schema()
-        tokens = add_people(engine)
+        org = make_organisation(engine)
+        tokens = add_people(engine, org)
         with engine.unit_of_work() as uow:
             definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
         templates = real_templates(engine, clock)
@@ -708,7 +774,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
             definition_id = uow.session.scalar(select(Cycle.definition_id).limit(1))
         clock.now = now
         announce(f"{name}: filling {plan.task_rows:,} task rows")
-        filler = Filler(templates, now, definition_id, plan.units)
+        filler = Filler(templates, now, definition_id, org.units)
         filled = fill(engine, filler, plan.task_rows)
         with engine.unit_of_work(write=False) as uow:
             actor = users.actor_named(uow, MEMBER)
@@ -719,7 +785,9 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
         mine_total = client.get("limit=1")["total"]
         groups_total = client.get("scope=groups&limit=1")["total"]
         deep_offset = min(5000, max(0, mine_total - 50) // 50 * 50)
-        cases = inbox_cases(deep_offset, filler.units[7])
+        # A directorate above one of the member's departments: the filter takes its units.
+        directorate = org.directorate_of(org.team_units(MEMBER_NUMBER)[0])
+        cases = inbox_cases(deep_offset, org.names[directorate])
         budget = 2.0 if plan is QUICK else 4.0
         announce(f"{name}: measuring the inbox")
         endpoint = measure_inbox(client, cases, plan.requests, budget)
@@ -729,7 +797,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
         missed = [c for c in cases if judging and p95(endpoint[c.name]) > GOAL_INBOX_P95_MS]
         explained = explain_inbox(engine, actor, missed)
         announce(f"{name}: completing tasks over HTTP")
-        completions = measure_completions(engine, url, tokens, plan)
+        completions = measure_completions(engine, org, url, tokens, plan)
         return DatabaseResult(
             name,
             filled,

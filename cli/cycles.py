@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from picycle.engine import Engine
+from picycle.engine.actors import SYSTEM
 from picycle.engine.errors import ValidationFailed
 from picycle.engine.services import audit, cycles, migration
 from picycle.engine.vocabulary import CycleStatus
@@ -49,7 +50,7 @@ def cycle_list(engine: Engine, unit: str | None, status: str | None, as_json: bo
     """Cycles, newest first."""
     filters = cycles.CycleFilter(unit=unit, status=CycleStatus(status) if status else None)
     with engine.unit_of_work(write=False) as uow:
-        page = cycles.list_cycles(uow, filters)
+        page = cycles.list_cycles(uow, SYSTEM, filters)
     echo_json(page) if as_json else print_cycles(page)
 
 
@@ -60,7 +61,7 @@ def cycle_list(engine: Engine, unit: str | None, status: str | None, as_json: bo
 def cycle_show(engine: Engine, cycle_id: int, as_json: bool) -> None:
     """A cycle: its indicators, gaps, microprojects, evaluation and open tasks."""
     with engine.unit_of_work(write=False) as uow:
-        found = cycles.get_cycle(uow, cycle_id)
+        found = cycles.get_cycle(uow, SYSTEM, cycle_id)
     echo_json(found) if as_json else print_cycle(found)
 
 

@@ -1,4 +1,4 @@
-"""``picycle demo``: one whole cycle of a demo unit, narrated step by step.
+"""``picycle demo``: one whole cycle of a directorate of a ministry, narrated step by step.
 
 It goes through the method's hard parts: a microproject too big to accept, a design sent
 back by leadership, and an evaluation that misses its targets and returns to gap analysis.
@@ -16,17 +16,22 @@ from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.config import data_dir
 from picycle.engine.errors import Conflict, NotFound, ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
-from picycle.engine.services import cycles, definitions, tasks, users
+from picycle.engine.services import cycles, definitions, inbox, tasks, units, users
 from picycle.engine.vocabulary import Role
 
 from .render import cycle_label
 
+MINISTRY = "Ministry of Public Works"
 UNIT = "Directorate of Planning"
+OTHER_UNIT = "Directorate of Finance"
+# name: (role, [(group, the unit the membership holds in)]); the PI unit and leadership sit
+# at the ministry and serve every directorate below it.
 PEOPLE = {
-    "pia": (Role.MEMBER, ["PI Unit"]),
-    "dana": (Role.MEMBER, ["Department Team"]),
-    "omar": (Role.MEMBER, ["Department Team"]),
-    "lena": (Role.MEMBER, ["Leadership"]),
+    "pia": (Role.MEMBER, [("PI Unit", MINISTRY)]),
+    "dana": (Role.MEMBER, [("Department Team", UNIT)]),
+    "omar": (Role.MEMBER, [("Department Team", UNIT)]),
+    "fatima": (Role.MEMBER, [("Department Team", OTHER_UNIT)]),
+    "lena": (Role.MEMBER, [("Leadership", MINISTRY)]),
 }
 INDICATORS = [
     {
@@ -58,14 +63,25 @@ class _Demo:
         self.say = say
         self.cycle_id = 0
 
-    def people(self) -> None:
-        for name, (role, groups) in PEOPLE.items():
+    def organisation(self) -> None:
+        """The ministry and its two directorates; then everyone, a member of their group
+        in their unit."""
+        ids = {}
+        with self.engine.unit_of_work() as uow:
+            ids[MINISTRY] = units.add_unit(uow, SYSTEM, MINISTRY).id
+        for directorate in (UNIT, OTHER_UNIT):
             with self.engine.unit_of_work() as uow:
-                try:
-                    users.read_user(uow, SYSTEM, name)
-                except NotFound:
-                    users.add_user(uow, SYSTEM, name, role, groups)
-                    self.say(f"added {name} ({', '.join(groups)})")
+                ids[directorate] = units.add_unit(uow, SYSTEM, directorate, ids[MINISTRY]).id
+        self.say(f"{MINISTRY}: {UNIT}, {OTHER_UNIT}")
+        for name, (role, held) in PEOPLE.items():
+            with self.engine.unit_of_work() as uow:
+                memberships = [(group, ids[unit]) for group, unit in held]
+                users.add_user(uow, SYSTEM, name, role, [], memberships)
+            self.say(f"added {name} ({', '.join(f'{g} in {u}' for g, u in held)})")
+
+    def inbox_size(self, who: str) -> int:
+        with self.engine.unit_of_work(write=False) as uow:
+            return inbox.list_inbox(uow, users.actor_named(uow, who), inbox.InboxQuery()).total
 
     def start(self, title: str) -> CycleDetail:
         """Pia opens the unit's next cycle."""
@@ -101,7 +117,7 @@ class _Demo:
     def records(self) -> dict[str, Any]:
         """What the cycle has recorded so far: indicators, gaps, evaluation..."""
         with self.engine.unit_of_work(write=False) as uow:
-            return cycles.get_cycle(uow, self.cycle_id).records
+            return cycles.get_cycle(uow, SYSTEM, self.cycle_id).records
 
     def analyse_gaps(self) -> None:
         gaps = self.open_task("identify_gaps").form_data["gaps"]
@@ -195,19 +211,23 @@ def fresh_demo_database() -> str:
 def run_demo(engine: Engine, say: Say) -> None:
     engine.upgrade_schema()
     with engine.unit_of_work(write=False) as uow:
-        if cycles.list_cycles(uow, cycles.CycleFilter()).total:
+        if cycles.list_cycles(uow, SYSTEM).total:
             raise Conflict(
                 "the demo needs a database without cycles; run `picycle demo` without "
                 "--database-url to get a fresh one of its own"
             )
     demo = _Demo(engine, say)
-    demo.people()
+    demo.organisation()
     # Deployed once its lanes' groups have members, so there is nothing to warn about.
     with engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(shipped_processes()))
     first = demo.start("Faster permits")
     say(f"\npia opens {cycle_label(first)}")
     demo.complete("pia", "assess_performance", {"indicators": INDICATORS})
+    say(
+        f"  open tasks for dana ({UNIT}): {demo.inbox_size('dana')}; "
+        f"for fatima ({OTHER_UNIT}): {demo.inbox_size('fatima')}"
+    )
     demo.analyse_gaps()
     say("dana proposes a year-long project:")
     today = engine.clock().date()
@@ -255,7 +275,7 @@ def run_demo(engine: Engine, say: Say) -> None:
         },
     )
     with engine.unit_of_work(write=False) as uow:
-        cycle = cycles.get_cycle(uow, demo.cycle_id)
+        cycle = cycles.get_cycle(uow, SYSTEM, demo.cycle_id)
     say(
         f"\n{cycle_label(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
     )

@@ -20,6 +20,7 @@ from .demo import fresh_demo_database, run_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
 from .tasks import task
+from .units import unit
 from .users import user
 from .worker import worker
 
@@ -106,5 +107,5 @@ def demo(database_url: str | None) -> None:
     )
 
 
-for command in (deploy, user, cycle, definition, task, worker, audit_group, incident):
+for command in (deploy, unit, user, cycle, definition, task, worker, audit_group, incident):
     main.add_command(command)

@@ -178,8 +178,15 @@ def print_comments(comments: Sequence[CommentView]) -> None:
         click.echo(f"    {when(comment.created_at)}  {comment.author}: {comment.text}")
 
 
+def memberships(user: UserView) -> str:
+    """``PI Unit, Department Team in Directorate of Planning``: where each group holds."""
+    return ", ".join(
+        m.group if m.unit_id is None else f"{m.group} in {m.unit}" for m in user.memberships
+    )
+
+
 def user_line(user: UserView) -> str:
-    groups = ", ".join(user.groups) or "no groups"
+    groups = memberships(user) or "no groups"
     active = "active" if user.active else "deactivated"
     return f"{user.name}: {user.role}, {active}, groups: {groups}"
 
@@ -189,7 +196,7 @@ def print_users(users: Sequence[UserView]) -> None:
     if users:
         table(
             ("name", "role", "active", "groups"),
-            [(u.name, u.role, "yes" if u.active else "no", ", ".join(u.groups)) for u in users],
+            [(u.name, u.role, "yes" if u.active else "no", memberships(u)) for u in users],
         )
 
 

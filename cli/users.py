@@ -12,8 +12,24 @@ from picycle.engine.vocabulary import Role
 
 from .common import acting_as, as_option, echo_json, json_option
 from .render import print_users, user_line
+from .units import unit_id
 
 ROLES = click.Choice([role.value for role in Role])
+UNIT_OPTION = click.option(
+    "--unit",
+    "in_units",
+    multiple=True,
+    metavar="UNIT",
+    help="Where the --group in the same place holds (a unit's name or id, and the units "
+    "below it); without --unit, groups hold in the whole organisation.",
+)
+
+
+def held_in_units(uow, groups: tuple[str, ...], in_units: tuple[str, ...]) -> list:
+    """--group and --unit, paired in the order given."""
+    if len(in_units) != len(groups):
+        raise click.UsageError("give one --unit for each --group, or none at all")
+    return [(g, unit_id(uow, u)) for g, u in zip(groups, in_units, strict=True)]
 
 
 @click.group()
@@ -25,15 +41,22 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", type=ROLES, default=Role.MEMBER.value, show_default=True, help="Role.")
 @click.option("--group", "groups", multiple=True, help="A group (lane) the user works in; repeat.")
+@UNIT_OPTION
 @as_option
 @click.pass_obj
-def user_add(engine: Engine, name: str, role: str, groups: tuple[str, ...], as_user) -> None:
+def user_add(engine: Engine, name: str, role: str, groups, in_units, as_user) -> None:
     """Add a user; prints their new API token (shown only once).
 
     NAME: 1-64 of a-z, 0-9, '.', '-', '_', starting with a letter or digit; kept lower
-    case. Reserved names (system, admin, ...) are refused."""
+    case. Reserved names (system, admin, ...) are refused. Memberships in units are
+    pairs: --group "Department Team" --unit "Directorate of Planning" --group ..."""
     with engine.unit_of_work() as uow:
-        added = users.add_user(uow, acting_as(uow, as_user), name, role, list(groups))
+        actor = acting_as(uow, as_user)
+        if in_units:
+            held = held_in_units(uow, groups, in_units)
+            added = users.add_user(uow, actor, name, role, [], held)
+        else:
+            added = users.add_user(uow, actor, name, role, list(groups))
     click.echo(added.token)
 
 
@@ -54,6 +77,7 @@ def user_list(engine: Engine, as_user: str | None, as_json: bool) -> None:
 @click.option(
     "--group", "groups", multiple=True, help="A group the user works in; repeat; replaces all."
 )
+@UNIT_OPTION
 @click.option("--no-groups", is_flag=True, help="Take the user out of every group.")
 @click.option(
     "--active/--inactive",
@@ -62,20 +86,28 @@ def user_list(engine: Engine, as_user: str | None, as_json: bool) -> None:
 )
 @as_option
 @click.pass_obj
-def user_change(engine: Engine, name, role, groups, no_groups, active, as_user) -> None:
+def user_change(engine: Engine, name, role, groups, in_units, no_groups, active, as_user) -> None:
     """Change a user's role, groups or active flag (admins); prints the user as changed.
 
-    The last active admin cannot be demoted or deactivated."""
+    --group alone replaces the groups held in the whole organisation; with --unit pairs,
+    every membership. The last active admin cannot be demoted or deactivated."""
     if groups and no_groups:
         raise ValidationFailed("give --group or --no-groups, not both")
     if role is None and not groups and not no_groups and active is None:
         raise ValidationFailed(
             "nothing to change: give --role, --group, --no-groups, --active or --inactive"
         )
-    new_groups = [] if no_groups else (list(groups) if groups else None)
+    new_groups = [] if no_groups else (list(groups) if groups and not in_units else None)
     with engine.unit_of_work() as uow:
+        held = held_in_units(uow, groups, in_units) if in_units else None
         changed = users.update_user(
-            uow, acting_as(uow, as_user), name, groups=new_groups, role=role, active=active
+            uow,
+            acting_as(uow, as_user),
+            name,
+            groups=new_groups,
+            memberships=[] if no_groups else held,
+            role=role,
+            active=active,
         )
     click.echo(user_line(changed))
 

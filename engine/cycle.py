@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from .actors import Actor, may_read, may_work, require_writer, why_not
+from .actors import Actor, hidden, may_read, may_work, require_writer, why_not
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .forms import Form
 from .read_models import (
@@ -57,7 +57,8 @@ class DefinitionRef:
 class CycleRecord:
     id: int | None
     definition: DefinitionRef
-    unit: str
+    unit_id: int
+    unit: str  # the unit's name
     title: str
     cycle_number: int
     previous_cycle_id: int | None
@@ -74,6 +75,7 @@ class TaskRecord:
 
     id: str
     cycle_id: int | None
+    unit_id: int | None
     element_id: str
     title: str
     instructions: str | None
@@ -154,6 +156,7 @@ class Cycle:
             process_id=record.definition.process_id,
             version=record.definition.version,
             unit=record.unit,
+            unit_id=record.unit_id,
             title=record.title,
             cycle_number=record.cycle_number,
             previous_cycle=record.previous_cycle_id,
@@ -243,6 +246,8 @@ class Cycle:
         """Comment on one of this cycle's tasks, open or closed: ``store`` keeps the text
         and returns the comment's id."""
         require_writer(actor, "comment on a task")
+        if hidden(actor, task):
+            raise NotFound(f"there is no task {task.id}")
         if not may_read(actor, task):
             raise PermissionDenied(f"task {task.id} is neither yours nor open to your groups")
         if not text.strip():
@@ -377,6 +382,7 @@ class Cycle:
         return CycleSummary(
             id=self.id,
             status=record.status,
+            unit_id=record.unit_id,
             unit=record.unit,
             title=record.title,
             cycle_number=record.cycle_number,
@@ -407,6 +413,8 @@ class Cycle:
         task = self.open_tasks.get(task_id)
         if task is None:
             raise NotFound(f"task {task_id} is not open in cycle #{self.id}")
+        if hidden(actor, task):
+            raise NotFound(f"there is no task {task_id}")
         if task.claimed_by not in (None, actor.name) and not (
             action == "unclaim" and actor.is_admin
         ):
@@ -466,6 +474,7 @@ class Cycle:
         return TaskRecord(
             id=ready.id,
             cycle_id=self.record.id,
+            unit_id=self.record.unit_id,
             element_id=ready.element_id,
             title=ready.title,
             instructions=ready.instructions,

@@ -92,6 +92,7 @@ def task_detail(task: Any, form: Any | None) -> TaskDetail:
 class CycleSummary:
     id: int
     status: CycleStatus
+    unit_id: int
     unit: str
     title: str
     cycle_number: int
@@ -113,12 +114,43 @@ class CycleDetail(CycleSummary):
 
 
 @dataclass(frozen=True)
+class MembershipView:
+    """A group a user is a member of, in a unit (and every unit below it) or, with
+    ``unit_id`` None, in the whole organisation."""
+
+    group: str
+    unit_id: int | None
+    unit: str | None  # the unit's name
+
+
+@dataclass(frozen=True)
 class UserView:
     name: str
     role: Role
-    groups: Sequence[str]
+    groups: Sequence[str]  # held in the whole organisation
+    memberships: Sequence[MembershipView]
     active: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class UnitView:
+    id: int
+    name: str
+    parent_id: int | None
+    active: bool
+    created_at: datetime
+    path: Sequence[str]  # the names from the top of the tree down to this unit
+
+
+@dataclass(frozen=True)
+class UnitMember:
+    """A user whose membership covers a unit: held in it, or in a unit above it."""
+
+    user: str
+    group: str
+    held_in_id: int | None  # None: the whole organisation
+    held_in: str | None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .audit.chain import GENESIS
 from .cache import LruCache
 from .cycle import Cycle, CycleRecord, DefinitionRef, TaskRecord
 from .db.models import Cycle as CycleRow
-from .db.models import PendingTimer, ProcessDefinition, Task
+from .db.models import PendingTimer, ProcessDefinition, Task, Unit
 from .db.statements import upsert
 from .deployed import DeployedModels
 from .errors import Conflict, NotFound
@@ -54,8 +54,14 @@ _WRITE_CYCLE = update(CYCLES).where(
 )
 _DROP_TIMERS = delete(TIMERS).where(TIMERS.c.task_id.in_(bindparam("gone", expanding=True)))
 _READ_CYCLE = (
-    select(CYCLES, ProcessDefinition.version, ProcessDefinition.deployment_id)
+    select(
+        CYCLES,
+        ProcessDefinition.version,
+        ProcessDefinition.deployment_id,
+        Unit.name.label("unit_name"),
+    )
     .join(ProcessDefinition, ProcessDefinition.id == CYCLES.c.definition_id)
+    .join(Unit, Unit.id == CYCLES.c.unit_id)
     .where(CYCLES.c.id == bindparam("cycle_id"))
 )
 _OPEN_TASKS = select(TASKS).where(
@@ -110,7 +116,7 @@ class CycleRepository:
                 .values(
                     definition_id=record.definition.id,
                     process_id=record.definition.process_id,
-                    unit=record.unit,
+                    unit_id=record.unit_id,
                     title=record.title,
                     cycle_number=record.cycle_number,
                     previous_cycle_id=record.previous_cycle_id,
@@ -231,7 +237,8 @@ class CycleRepository:
         record = CycleRecord(
             id=row.id,
             definition=definition,
-            unit=row.unit,
+            unit_id=row.unit_id,
+            unit=row.unit_name,
             title=row.title,
             cycle_number=row.cycle_number,
             previous_cycle_id=row.previous_cycle_id,

@@ -53,6 +53,8 @@ class EventType(StrEnum):
     DEFINITION_DEPLOYED = "definition_deployed"
     USER_CREATED = "user_created"
     USER_CHANGED = "user_changed"
+    UNIT_CREATED = "unit_created"
+    UNIT_CHANGED = "unit_changed"
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
     ACCESS_DENIED = "access_denied"

@@ -9,11 +9,14 @@ from typing import Any
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM, Actor
 from picycle.engine.db.models import AuditEvent, Cycle
+from picycle.engine.errors import ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
-from picycle.engine.services import cycles, tasks, timers, users
+from picycle.engine.services import cycles, tasks, timers, units, users
 from sqlalchemy import select
 
 UNIT = "Directorate of Planning"
+# The units the tests start cycles for, at the top of the tree.
+UNITS = (UNIT, "Directorate of Finance", "Planning", "Roads", "Audit")
 
 # name: (role, groups)
 PEOPLE = {
@@ -45,6 +48,16 @@ INDICATORS = [
 ]
 
 
+def ensure_unit(engine: Engine, name: str) -> int:
+    """The id of the unit called ``name``, added at the top of the tree when there is none:
+    a cycle starts only for a unit that exists."""
+    with engine.unit_of_work() as uow:
+        try:
+            return units.find_unit(uow, name).id
+        except ValidationFailed:
+            return units.add_unit(uow, SYSTEM, name).id
+
+
 class Driver:
     """Works one database through fresh engines, as separate requests or processes would."""
 
@@ -58,6 +71,10 @@ class Driver:
         self.engine = self._make_engine()
 
     def add_people(self) -> None:
+        """The people of ``PEOPLE``, their groups held in the whole organisation, and the
+        units of ``UNITS``."""
+        for unit in UNITS:
+            ensure_unit(self.engine, unit)
         for name, (role, groups) in PEOPLE.items():
             with self.engine.unit_of_work() as uow:
                 users.add_user(uow, SYSTEM, name, role, groups)
@@ -68,12 +85,13 @@ class Driver:
 
     def start(self, by: str = "pia", unit: str = UNIT, title: str = "Faster permits") -> int:
         actor = self.actor(by)
+        ensure_unit(self.engine, unit)
         with self.engine.unit_of_work() as uow:
             return cycles.start_cycle(uow, actor, unit, title).id
 
     def cycle(self, cycle_id: int) -> CycleDetail:
         with self.engine.unit_of_work(write=False) as uow:
-            return cycles.get_cycle(uow, cycle_id)
+            return cycles.get_cycle(uow, SYSTEM, cycle_id)
 
     def row(self, cycle_id: int) -> Cycle:
         """The cycle's row as stored: its full data, workflow state, revision, chain head."""

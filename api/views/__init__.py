@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import audit, cycles, definitions, health, incidents, tasks, users
+from . import audit, cycles, definitions, health, incidents, tasks, units, users
 
 BLUEPRINTS = [
     (health.blp, ""),
     (users.blp, "/users"),
+    (units.blp, "/units"),
     (cycles.blp, "/cycles"),
     (tasks.blp, "/tasks"),
     (audit.blp, ""),

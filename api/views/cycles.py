@@ -24,13 +24,14 @@ CYCLE_ID = f"<int(min=1, max={MAX_ID}):cycle_id>"
 def start_cycle(body):
     """Start a unit's next cycle
 
-    Members and admins. The next cycle of a unit builds on its previous one's results; a
-    unit has one running cycle at a time (409). 404 when the process is not deployed.
+    Admins, and members for the units their memberships cover (403 otherwise). The next
+    cycle of a unit builds on its previous one's results; a unit has one running cycle at
+    a time (409). 422 for an unknown unit; 404 when the process is not deployed.
     """
     started = cycles.start_cycle(
         request_uow(),
         current_actor(),
-        body["unit"],
+        body["unit_id"] if "unit_id" in body else body["unit"],
         body["title"],
         process_id=body["process_id"],
         data=body.get("data"),
@@ -43,14 +44,17 @@ def start_cycle(body):
 @blp.response(200, CyclePageSchema)
 @blp.problems(401)
 def list_cycles(args):
-    """Cycles, newest first, filtered by unit, status and process"""
+    """The cycles the caller may see, newest first, filtered by unit (and those below it),
+    status and process"""
     status = args.get("status")
     filters = cycles.CycleFilter(
         unit=args.get("unit"),
         status=CycleStatus(status) if status else None,
         process_id=args.get("process_id"),
     )
-    page = cycles.list_cycles(request_uow(), filters, limit=args["limit"], offset=args["offset"])
+    page = cycles.list_cycles(
+        request_uow(), current_actor(), filters, limit=args["limit"], offset=args["offset"]
+    )
     return page_body(page, args)
 
 
@@ -59,7 +63,7 @@ def list_cycles(args):
 @blp.problems(401, 404)
 def get_cycle(cycle_id):
     """One cycle: its state, open tasks and what it has recorded so far"""
-    return cycles.get_cycle(request_uow(), cycle_id)
+    return cycles.get_cycle(request_uow(), current_actor(), cycle_id)
 
 
 @blp.route(f"/{CYCLE_ID}/cancel", methods=["POST"])

@@ -33,6 +33,11 @@ def health():
 @blp.response(200, MeSchema)
 @blp.problems(401)
 def me():
-    """The caller: name, role and groups"""
+    """The caller: name, role, groups, and the units where their unit memberships hold"""
     actor = current_actor()
-    return {"name": actor.name, "role": actor.role, "groups": sorted(actor.groups)}
+    return {
+        "name": actor.name,
+        "role": actor.role,
+        "groups": sorted(actor.groups),
+        "unit_groups": [{"group": g, "unit": u} for g, u in sorted(actor.unit_groups)],
+    }

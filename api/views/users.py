@@ -42,7 +42,12 @@ def list_users():
 def add_user(body):
     """Add a user (admins); the response holds their first API token, shown only once"""
     created = users.add_user(
-        request_uow(), current_actor(), body["name"], body["role"], body["groups"]
+        request_uow(),
+        current_actor(),
+        body["name"],
+        body["role"],
+        body["groups"],
+        _held(body.get("memberships", [])),
     )
     return created, 201, {"Location": url_for(".get_user", name=created.user.name)}
 
@@ -60,12 +65,18 @@ def get_user(name):
 @blp.response(200, UserSchema)
 @blp.problems(401, 403, 404, 409, *BODY)
 def change_user(body, name):
-    """Change a user's groups, role or active flag (admins)
+    """Change a user's memberships, role or active flag (admins)
 
-    `groups` replaces the whole set. The last active admin cannot be demoted or
-    deactivated (409).
+    `memberships` replaces the whole list; `groups` alone replaces the groups held in the
+    whole organisation. The last active admin cannot be demoted or deactivated (409).
     """
+    if "memberships" in body:
+        body["memberships"] = _held(body["memberships"])
     return users.update_user(request_uow(), current_actor(), name, **body)
+
+
+def _held(memberships: list[dict]) -> list[tuple[str, int | None]]:
+    return [(m["group"], m["unit"]) for m in memberships]
 
 
 @blp.route("/<picycle_name:name>/tokens", methods=["POST"])

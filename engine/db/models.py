@@ -45,11 +45,58 @@ class Group(Base):
     created_at: Mapped[datetime]
 
 
-class UserGroup(Base):
-    __tablename__ = "user_groups"
+class Unit(Base):
+    """An organisational unit (ministry, directorate, department) in the organisation's
+    tree. Names are unique among siblings."""
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    group_name: Mapped[str] = mapped_column(ForeignKey("groups.name"), primary_key=True)
+    __tablename__ = "units"
+    __table_args__ = (
+        Index(
+            "uq_units_sibling_name",
+            text("coalesce(parent_id, 0)"),
+            "name",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class UnitPath(Base):
+    """The tree's closure: one row per unit and each unit at or above it (``depth`` 0 is
+    the unit itself), so "every unit below U" is one indexed lookup, in the same statement
+    that authenticates a request."""
+
+    __tablename__ = "unit_paths"
+
+    ancestor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    descendant_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    depth: Mapped[int]
+
+
+class Membership(Base):
+    """A user is a member of a group in a unit (and every unit below it), or, without a
+    unit, in the whole organisation."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        Index(
+            "uq_memberships_user_group_unit",
+            "user_id",
+            "group_name",
+            text("coalesce(unit_id, 0)"),
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    group_name: Mapped[str] = mapped_column(ForeignKey("groups.name"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
 
 class User(Base):
@@ -64,13 +111,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
-    memberships: Mapped[list[UserGroup]] = relationship(
+    memberships: Mapped[list[Membership]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
-
-    @property
-    def groups(self) -> list[str]:
-        return sorted(m.group_name for m in self.memberships)
 
 
 class ApiToken(Base):
@@ -126,14 +169,14 @@ class Cycle(Base):
 
     __tablename__ = "cycles"
     __table_args__ = (
-        UniqueConstraint("unit", "cycle_number"),
-        Index("ix_cycles_status_unit", "status", "unit"),
+        UniqueConstraint("unit_id", "cycle_number"),
+        Index("ix_cycles_status_unit", "status", "unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(255))
-    unit: Mapped[str] = mapped_column(String(255))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     title: Mapped[str] = mapped_column(String(500))
     cycle_number: Mapped[int]
     previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id"))
@@ -163,13 +206,27 @@ class Task(Base):
     # Covering indexes, one per arm of the inbox (engine/services/inbox.py): its counts and
     # pages are answered from them alone. Each starts with the arm's equalities, then its
     # order (PostgreSQL reads an index in order only after equalities; IS NULL is none),
-    # then what the arm and the filters test on the entries; cycle_id for the cycle, unit
-    # and process filters.
+    # then what the arm and the filters test on the entries; cycle_id for the cycle and
+    # process filters. A group held in some units only is an arm over its own index:
+    # group, then the units it covers, then the order.
     __table_args__ = (
         Index(
             "ix_tasks_open_group",
             "state",
             "candidate_group",
+            "created_at",
+            "id",
+            "claimed_by",
+            "assignee",
+            "due_at",
+            "cycle_id",
+            "unit_id",
+        ),
+        Index(
+            "ix_tasks_open_group_unit",
+            "state",
+            "candidate_group",
+            "unit_id",
             "created_at",
             "id",
             "claimed_by",
@@ -186,14 +243,24 @@ class Task(Base):
             "claimed_by",
             "due_at",
             "cycle_id",
+            "unit_id",
         ),
         Index(
-            "ix_tasks_open_claimed", "state", "claimed_by", "created_at", "id", "due_at", "cycle_id"
+            "ix_tasks_open_claimed",
+            "state",
+            "claimed_by",
+            "created_at",
+            "id",
+            "due_at",
+            "cycle_id",
+            "unit_id",
         ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    # The cycle's unit, copied here so that the inbox's arms stay within their indexes.
+    unit_id: Mapped[int | None]
     element_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(500))
     instructions: Mapped[str | None] = mapped_column(Text)

@@ -23,6 +23,8 @@ from ..read_models import AuditEventView, Page
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType
+from .cycles import visible
+from .units import units_at_or_below
 
 STREAM_BATCH = 1000
 KEY_SETTING = AUDIT_KEY  # where the key that seals the chains' heads is set
@@ -44,7 +46,10 @@ class EventFilter:
 
 
 def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
-    """Auditors and admins read every cycle; a member, the cycles they take part in."""
+    """Auditors and admins read every cycle's history; a member, the history of the cycles
+    they may see (``visible``) and take part in. NotFound for a cycle they may not see."""
+    if not uow.session.scalar(select(exists().where(Cycle.id == cycle_id, visible(actor)))):
+        raise NotFound(f"there is no cycle #{cycle_id}")
     if actor.reads_everything:
         return True
     acted = exists().where(AuditEvent.cycle_id == cycle_id, AuditEvent.actor == actor.name)
@@ -58,8 +63,6 @@ def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
 def cycle_history(
     uow: UnitOfWork, actor: Actor, cycle_id: int, limit: int = 100, offset: int = 0
 ) -> Page[AuditEventView]:
-    if uow.session.get(Cycle, cycle_id) is None:
-        raise NotFound(f"there is no cycle #{cycle_id}")
     if not may_read_cycle(uow, actor, cycle_id):
         raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
     query = select(*_EVENT_COLUMNS).where(AuditEvent.cycle_id == cycle_id)
@@ -71,13 +74,14 @@ def _require_auditor(actor: Actor) -> None:
         raise PermissionDenied("only auditors and admins read the whole audit trail")
 
 
-def _filtered(filters: EventFilter) -> Select:
+def _filtered(uow: UnitOfWork, filters: EventFilter) -> Select:
     query = select(*_EVENT_COLUMNS)
     if filters.cycle_id is not None:
         query = query.where(AuditEvent.cycle_id == filters.cycle_id)
     if filters.unit:
+        units = units_at_or_below(uow, [filters.unit])
         query = query.where(
-            AuditEvent.cycle_id.in_(select(Cycle.id).where(Cycle.unit == filters.unit))
+            AuditEvent.cycle_id.in_(select(Cycle.id).where(Cycle.unit_id.in_(units)))
         )
     if filters.actor:
         # Written as user names are kept: 'Pia' finds pia's events.
@@ -95,7 +99,7 @@ def list_events(
     uow: UnitOfWork, actor: Actor, filters: EventFilter, limit: int = 100, offset: int = 0
 ) -> Page[AuditEventView]:
     _require_auditor(actor)
-    return _page(uow, _filtered(filters), limit, offset)
+    return _page(uow, _filtered(uow, filters), limit, offset)
 
 
 def _page(uow: UnitOfWork, query: Select, limit: int, offset: int) -> Page[AuditEventView]:
@@ -111,7 +115,7 @@ def stream_events(
     _require_auditor(actor)
     order = (AuditEvent.cycle_id, AuditEvent.seq) if by_cycle else (AuditEvent.seq,)
     query = (
-        _filtered(filters)
+        _filtered(uow, filters)
         .order_by(*order)
         .execution_options(stream_results=True, yield_per=STREAM_BATCH)
     )

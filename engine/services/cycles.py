@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, true
 
 from ..actors import Actor, require_admin, require_writer
 from ..cycle import Cycle, CycleRecord, records_of
 from ..db.models import Cycle as CycleRow
-from ..db.models import ProcessDefinition, Task
+from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
 from ..errors import Conflict, NotFound
 from ..inputs import require_text
@@ -18,6 +18,7 @@ from ..read_models import CycleDetail, CycleSummary, Page, TaskSummary, task_sum
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus, TaskState
 from .incidents import dismiss_open_incidents
+from .units import find_unit, require_reach, units_at_or_below
 
 DEFAULT_PROCESS = "pi_cycle"
 
@@ -25,18 +26,28 @@ DEFAULT_PROCESS = "pi_cycle"
 def start_cycle(
     uow: UnitOfWork,
     actor: Actor,
-    unit: str,
+    unit: int | str,
     title: str,
     process_id: str = DEFAULT_PROCESS,
     data: dict[str, Any] | None = None,
 ) -> CycleDetail:
-    """The unit's next cycle, seeded from its previous completed one's indicators."""
+    """The unit's next cycle, seeded from its previous completed one's indicators.
+
+    ``unit`` is the unit's id, or its name when no other unit has it. Admins start cycles
+    for any unit, members for the units their memberships cover."""
     require_writer(actor, "start a cycle")
-    require_text(unit=(unit, 255), title=(title, 500))
+    if isinstance(unit, str):
+        require_text(unit=(unit, 255))
+    require_text(title=(title, 500))
+    found = find_unit(uow, unit)
+    require_reach(actor, found)
+    if not found.active:
+        raise Conflict(f"unit {found.name} (#{found.id}) is inactive")
+    unit = found.name
     definition = latest_version(uow, process_id)
     previous = uow.session.execute(
         select(CycleRow.id, CycleRow.cycle_number, CycleRow.status, CycleRow.data)
-        .where(CycleRow.unit == unit)
+        .where(CycleRow.unit_id == found.id)
         .order_by(CycleRow.cycle_number.desc())
         .limit(1)
     ).one_or_none()
@@ -58,7 +69,7 @@ def start_cycle(
         seed = (
             previous.data
             if previous.status == CycleStatus.COMPLETED
-            else _last_completed(uow, unit)
+            else _last_completed(uow, found.id)
         )
         if seed is not None:
             start_data["indicators"] = next_baselines(seed)
@@ -66,6 +77,7 @@ def start_cycle(
     record = CycleRecord(
         id=None,
         definition=definition,
+        unit_id=found.id,
         unit=unit,
         title=title,
         cycle_number=cycle_number,
@@ -83,11 +95,11 @@ def start_cycle(
     return started
 
 
-def _last_completed(uow: UnitOfWork, unit: str) -> dict[str, Any] | None:
+def _last_completed(uow: UnitOfWork, unit_id: int) -> dict[str, Any] | None:
     """The data of the unit's latest completed cycle, or None when it has none."""
     return uow.session.scalar(
         select(CycleRow.data)
-        .where(CycleRow.unit == unit, CycleRow.status == CycleStatus.COMPLETED)
+        .where(CycleRow.unit_id == unit_id, CycleRow.status == CycleStatus.COMPLETED)
         .order_by(CycleRow.cycle_number.desc())
         .limit(1)
     )
@@ -108,19 +120,24 @@ def next_baselines(previous: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _summaries() -> Select:
-    return select(
-        CycleRow.id,
-        CycleRow.status,
-        CycleRow.unit,
-        CycleRow.title,
-        CycleRow.cycle_number,
-        CycleRow.previous_cycle_id,
-        CycleRow.process_id,
-        ProcessDefinition.version,
-        CycleRow.started_at,
-        CycleRow.started_by,
-        CycleRow.ended_at,
-    ).join(ProcessDefinition, ProcessDefinition.id == CycleRow.definition_id)
+    return (
+        select(
+            CycleRow.id,
+            CycleRow.status,
+            CycleRow.unit_id,
+            Unit.name.label("unit"),
+            CycleRow.title,
+            CycleRow.cycle_number,
+            CycleRow.previous_cycle_id,
+            CycleRow.process_id,
+            ProcessDefinition.version,
+            CycleRow.started_at,
+            CycleRow.started_by,
+            CycleRow.ended_at,
+        )
+        .join(ProcessDefinition, ProcessDefinition.id == CycleRow.definition_id)
+        .join(Unit, Unit.id == CycleRow.unit_id)
+    )
 
 
 _SUMMARY_FIELDS = [f.name for f in fields(CycleSummary)]
@@ -131,10 +148,24 @@ def _summary(row) -> CycleSummary:
     return CycleSummary(**{**values, "status": CycleStatus(row.status)})
 
 
-def get_cycle(uow: UnitOfWork, cycle_id: int) -> CycleDetail:
-    """A cycle with its open tasks and what it has recorded, from the index tables."""
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """The condition a cycle meets when ``actor`` may see it: admins and auditors see every
+    cycle, a member those of the units their memberships cover and those where they hold,
+    or were assigned, a task (a microproject's owner, wherever they sit)."""
+    if actor.reaches_everywhere:
+        return true()
+    theirs = exists().where(
+        Task.cycle_id == CycleRow.id,
+        or_(Task.assignee == actor.name, Task.claimed_by == actor.name),
+    )
+    return or_(CycleRow.unit_id.in_(sorted(actor.unit_ids)), theirs)
+
+
+def get_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CycleDetail:
+    """A cycle with its open tasks and what it has recorded, from the index tables; as if
+    it did not exist for whoever may not see it."""
     row = uow.session.execute(
-        _summaries().add_columns(CycleRow.data).where(CycleRow.id == cycle_id)
+        _summaries().add_columns(CycleRow.data).where(CycleRow.id == cycle_id, visible(actor))
     ).one_or_none()
     if row is None:
         raise NotFound(f"there is no cycle #{cycle_id}")
@@ -162,11 +193,17 @@ class CycleFilter:
 
 
 def list_cycles(
-    uow: UnitOfWork, filters: CycleFilter = CycleFilter(), limit: int = 50, offset: int = 0
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: CycleFilter = CycleFilter(),
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page[CycleSummary]:
-    query = _summaries()
+    """The cycles ``actor`` may see, newest first; filtered by unit, the units below it
+    are included."""
+    query = _summaries().where(visible(actor))
     if filters.unit:
-        query = query.where(CycleRow.unit == filters.unit)
+        query = query.where(CycleRow.unit_id.in_(units_at_or_below(uow, [filters.unit])))
     if filters.status:
         query = query.where(CycleRow.status == filters.status)
     if filters.process_id:

@@ -1,7 +1,9 @@
 """The inbox: the open tasks an actor may work, read from the ``tasks`` index table alone.
 
 A member's inbox is the union of disjoint arms: the tasks they hold, the unclaimed tasks
-assigned to them, and the unclaimed, unassigned tasks of each of their groups. Each arm is
+assigned to them, and the unclaimed, unassigned tasks of each of their groups (of a group
+held in units, those of the units its memberships cover: each task row carries its cycle's
+unit, resolved to the covered units' ids when the request was authenticated). Each arm is
 answered from one covering index of ``tasks`` (``Task.__table_args__``) in the order the
 page needs, so a page merges the arms' first offset + limit rows and the total sums their
 counts. One OR across the arms would make the database read and sort every row instead.
@@ -20,6 +22,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..read_models import Page, TaskSummary, task_summary
 from ..uow import UnitOfWork
 from ..vocabulary import InboxScope, TaskState
+from .units import units_at_or_below
 
 SCOPES = tuple(scope.value for scope in InboxScope)
 SORTS = ("created", "due")
@@ -53,7 +56,8 @@ def list_inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> Page[TaskSum
     ``mine``: held by the actor, unclaimed and assigned to them, or unclaimed, unassigned
     and for one of their groups; ``groups``: only the last; ``all``: admins and auditors.
     """
-    arms = [_matching(query, uow.now, arm) for arm in _arms(actor, query.scope)]
+    units = units_at_or_below(uow, [query.unit]) if query.unit else None
+    arms = [_matching(query, uow.now, units, arm) for arm in _arms(actor, query.scope)]
     if not arms:
         return Page(items=(), total=0)
     counts = [arm.with_only_columns(func.count()).scalar_subquery() for arm in arms]
@@ -65,11 +69,22 @@ def list_inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> Page[TaskSum
 def _arms(actor: Actor, scope: InboxScope) -> list[list[ColumnElement[bool]]]:
     """The conditions of each arm of the scope. No task meets two arms' conditions: a
     claimed task is in its holder's arm only, and it has one candidate group. Each group is
-    an arm of its own so that its index yields its tasks already in order."""
+    an arm of its own so that its index yields its tasks already in order; a group held
+    both in the whole organisation and in units is the former's arm alone."""
     unclaimed = Task.claimed_by.is_(None)
     groups = [
         [unclaimed, Task.assignee.is_(None), Task.candidate_group == group]
         for group in sorted(actor.groups)
+    ]
+    in_units = {group for group, _ in actor.unit_groups} - actor.groups
+    groups += [
+        [
+            unclaimed,
+            Task.assignee.is_(None),
+            Task.candidate_group == group,
+            Task.unit_id.in_(sorted(actor.units_of(group))),
+        ]
+        for group in sorted(in_units)
     ]
     if scope == InboxScope.ALL:
         if not actor.reads_everything:
@@ -80,17 +95,20 @@ def _arms(actor: Actor, scope: InboxScope) -> list[list[ColumnElement[bool]]]:
     return [[Task.claimed_by == actor.name], [unclaimed, Task.assignee == actor.name], *groups]
 
 
-def _matching(query: InboxQuery, now: datetime, arm: list[ColumnElement[bool]]) -> Select:
-    """The ids of the open tasks in one arm that pass the query's filters."""
+def _matching(
+    query: InboxQuery, now: datetime, units: list[int] | None, arm: list[ColumnElement[bool]]
+) -> Select:
+    """The ids of the open tasks in one arm that pass the query's filters; ``units``: those
+    of the unit filter and the units below it."""
     statement = select(Task.id).where(Task.state == TaskState.OPEN, *arm)
     if query.cycle_id is not None:
         statement = statement.where(Task.cycle_id == query.cycle_id)
-    if query.unit or query.process_id:
-        statement = statement.join(Cycle, Cycle.id == Task.cycle_id)
-        if query.unit:
-            statement = statement.where(Cycle.unit == query.unit)
-        if query.process_id:
-            statement = statement.where(Cycle.process_id == query.process_id)
+    if units is not None:
+        statement = statement.where(Task.unit_id.in_(units))
+    if query.process_id:
+        statement = statement.join(Cycle, Cycle.id == Task.cycle_id).where(
+            Cycle.process_id == query.process_id
+        )
     if query.overdue:
         statement = statement.where(Task.due_at < now)
     if query.due_before is not None:

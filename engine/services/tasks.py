@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..actors import Actor, may_read, require_writer
+from ..actors import Actor, hidden, may_read, require_writer
 from ..cycle import Cycle, DefinitionRef, TaskRecord
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task
@@ -47,6 +47,8 @@ def readable_task(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskReco
     if row is None:
         raise NotFound(f"there is no task {task_id}")
     task = task_record(row)
+    if hidden(actor, task):
+        raise NotFound(f"there is no task {task_id}")
     if not may_read(actor, task):
         raise PermissionDenied(f"task {task_id} is neither yours nor open to your groups")
     return task, DefinitionRef(row.definition_id, row.process_id, row.version, row.deployment_id)
@@ -91,16 +93,28 @@ def _act(
     require_writer(actor, f"{verb} a task")
     cycle = uow.cycles.lock_for_task(task_id)
     if task_id not in cycle.open_tasks:
-        raise _no_longer_open(uow, task_id)
+        raise _no_longer_open(uow, actor, task_id)
     task = action(cycle)
     done = cycle.task_detail(task)
     uow.commit()
     return done
 
 
-def _no_longer_open(uow: UnitOfWork, task_id: str) -> Conflict:
-    title, state, completed_by = uow.session.execute(
-        select(Task.title, Task.state, Task.completed_by).where(Task.id == task_id)
+def _no_longer_open(uow: UnitOfWork, actor: Actor, task_id: str) -> Conflict | NotFound:
+    task = uow.session.execute(
+        select(
+            Task.title,
+            Task.state,
+            Task.unit_id,
+            Task.candidate_group,
+            Task.assignee,
+            Task.claimed_by,
+            Task.completed_by,
+        ).where(Task.id == task_id)
     ).one()
-    by = f" by {completed_by}" if completed_by else ""
-    return Conflict(f"task {task_id} ('{title}') is no longer open: {TaskState(state)}{by}")
+    if hidden(actor, task):
+        return NotFound(f"there is no task {task_id}")
+    by = f" by {task.completed_by}" if task.completed_by else ""
+    return Conflict(
+        f"task {task_id} ('{task.title}') is no longer open: {TaskState(task.state)}{by}"
+    )

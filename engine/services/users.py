@@ -1,19 +1,22 @@
-"""Users, their groups and API tokens. Only a token's SHA-256 is stored."""
+"""Users, their group memberships and API tokens. Only a token's SHA-256 is stored.
+
+A membership is a group held in a unit (and every unit below it) or, without a unit, in
+the whole organisation; ``groups`` are the latter."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
 from ..actors import Actor, require_admin
-from ..db.models import ApiToken, Group, User, UserGroup
+from ..db.models import ApiToken, Group, Membership, Unit, UnitPath, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
-from ..read_models import IssuedToken, NewUser, RevokedTokens, UserView
+from ..read_models import IssuedToken, MembershipView, NewUser, RevokedTokens, UserView
 from ..uow import UnitOfWork
 from ..user_names import normalised, user_name
 from ..vocabulary import EventType, Role
@@ -25,8 +28,33 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def view_of(user: User) -> UserView:
-    return UserView(user.name, Role(user.role), user.groups, user.active, user.created_at)
+# (group, unit id or None for the whole organisation)
+Held = tuple[str, int | None]
+
+
+def _held(user: User) -> list[Held]:
+    return sorted(((m.group_name, m.unit_id) for m in user.memberships), key=_order)
+
+
+def _order(held: Held) -> tuple[str, int]:
+    return held[0], held[1] or 0
+
+
+def view_of(uow: UnitOfWork, user: User) -> UserView:
+    held = _held(user)
+    units = sorted({u for _, u in held if u is not None})
+    names = {
+        row.id: row.name
+        for row in uow.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(units)))
+    }
+    return UserView(
+        user.name,
+        Role(user.role),
+        [group for group, unit in held if unit is None],
+        [MembershipView(group, unit, names.get(unit)) for group, unit in held],
+        user.active,
+        user.created_at,
+    )
 
 
 def _check_role(role: str) -> Role:
@@ -38,16 +66,41 @@ def _check_role(role: str) -> Role:
         raise ValidationFailed(f"unknown role '{role}'", {"role": [message]}) from None
 
 
-def _ensure_groups(uow: UnitOfWork, names: list[str]) -> None:
-    for name in names:
-        require_text(groups=(name, 100))
-        if uow.session.get(Group, name) is None:
-            uow.session.add(Group(name=name, created_at=uow.now))
+def _checked(uow: UnitOfWork, wanted: Iterable[Held]) -> list[Held]:
+    """The memberships, each once, their groups made when new; a 422 for a unit that does
+    not exist."""
+    held = sorted(set(wanted), key=_order)
+    errors: dict[str, list[str]] = {}
+    for group, _ in held:
+        require_text(groups=(group, 100))
+    units = {unit for _, unit in held if unit is not None}
+    known = set(uow.session.scalars(select(Unit.id).where(Unit.id.in_(units))))
+    for unit in sorted(units - known):
+        errors.setdefault("memberships", []).append(f"there is no unit #{unit}")
+    if errors:
+        raise ValidationFailed("; ".join(errors["memberships"]), errors)
+    for group in sorted({group for group, _ in held}):
+        if uow.session.get(Group, group) is None:
+            uow.session.add(Group(name=group, created_at=uow.now))
     uow.session.flush()
+    return held
 
 
-def add_user(uow: UnitOfWork, actor: Actor, name: str, role: str, groups: list[str]) -> NewUser:
+def _as_list(held: list[Held]) -> list[dict[str, Any]]:
+    return [{"group": group, "unit": unit} for group, unit in held]
+
+
+def add_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    role: str,
+    groups: list[str],
+    memberships: Iterable[Held] = (),
+) -> NewUser:
     """The new user and their first API token (shown once, stored only as a hash).
+    ``groups`` are held in the whole organisation, ``memberships`` each in a unit (or, with
+    None, in the whole organisation too).
 
     The name is kept normalised (``engine/user_names.py``): ``Pia`` becomes ``pia``."""
     require_admin(actor, "add users")
@@ -55,14 +108,21 @@ def add_user(uow: UnitOfWork, actor: Actor, name: str, role: str, groups: list[s
     role = _check_role(role)
     if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"there is already a user called {name}")
-    _ensure_groups(uow, groups)
+    held = _checked(uow, [*((g, None) for g in groups), *memberships])
     user = User(name=name, role=role, active=True, created_at=uow.now)
-    user.memberships = [UserGroup(group_name=g) for g in sorted(set(groups))]
+    user.memberships = [Membership(group_name=g, unit_id=u) for g, u in held]
     uow.session.add(user)
     uow.session.flush()
-    uow.record(actor.name, EventType.USER_CREATED, user=name, role=role, groups=user.groups)
+    uow.record(
+        actor.name,
+        EventType.USER_CREATED,
+        user=name,
+        role=role,
+        groups=[g for g, u in held if u is None],
+        memberships=_as_list(held),
+    )
     token = _issue_token(uow, actor, user)
-    created = NewUser(view_of(user), token)
+    created = NewUser(view_of(uow, user), token)
     uow.commit()
     return created
 
@@ -84,10 +144,15 @@ def _get_user(uow: UnitOfWork, name: str) -> User:
 
 
 def _actors(query: Select) -> Select:
-    """The name, role and groups (one row per group) of the active users ``query`` selects."""
+    """The name and role of the active users ``query`` selects, with their memberships:
+    one row per group held in the whole organisation (no unit), and one per group and unit
+    a membership held in a unit covers (the tree's closure: that unit and those below)."""
     return (
-        query.add_columns(User.name, User.role, UserGroup.group_name)
-        .outerjoin(UserGroup, UserGroup.user_id == User.id)
+        query.add_columns(
+            User.name, User.role, Membership.group_name, UnitPath.descendant_id, Membership.id
+        )
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(UnitPath, UnitPath.ancestor_id == Membership.unit_id)
         .where(User.active)
     )
 
@@ -106,8 +171,10 @@ def _actor_from(rows) -> Actor | None:
     rows = list(rows)
     if not rows:
         return None
-    name, role, _ = rows[0]
-    return Actor(name, Role(role), frozenset(g for _, _, g in rows if g is not None))
+    name, role, *_ = rows[0]
+    everywhere = {group for _, _, group, unit, held in rows if held is not None and unit is None}
+    in_units = {(group, unit) for _, _, group, unit, _ in rows if unit is not None}
+    return Actor(name, Role(role), frozenset(everywhere), frozenset(in_units))
 
 
 def actor_named(uow: UnitOfWork, name: str) -> Actor:
@@ -139,18 +206,24 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
     """Every user, by name; for admins and auditors."""
     if not actor.reads_everything:
         raise PermissionDenied(f"only admins and auditors may list users; {actor.name} is a member")
-    return [view_of(user) for user in uow.session.scalars(select(User).order_by(User.name))]
+    return [view_of(uow, user) for user in uow.session.scalars(select(User).order_by(User.name))]
 
 
 def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
     if not (actor.reads_everything or actor.name == normalised(name)):
         raise PermissionDenied(f"{actor.name} may only read their own user")
-    return view_of(_get_user(uow, name))
+    return view_of(uow, _get_user(uow, name))
 
 
 def _state_of(user: User) -> dict[str, Any]:
-    return {"role": user.role, "groups": user.groups, "active": user.active}
+    held = _held(user)
+    return {
+        "role": user.role,
+        "groups": [group for group, unit in held if unit is None],
+        "memberships": _as_list(held),
+        "active": user.active,
+    }
 
 
 def update_user(
@@ -159,10 +232,14 @@ def update_user(
     name: str,
     *,
     groups: list[str] | None = None,
+    memberships: Iterable[Held] | None = None,
     role: str | None = None,
     active: bool | None = None,
 ) -> UserView:
-    """Change a user's groups (the whole set), role or active flag; None leaves it as it is.
+    """Change a user's memberships, role or active flag; None leaves it as it is.
+    ``memberships`` replaces the whole list; ``groups`` alone replaces the groups held in
+    the whole organisation and keeps those held in units (with ``memberships``, it adds
+    to them).
 
     The last active admin cannot be demoted or deactivated: someone must stay able to
     manage users. Deactivation revokes every token of the user, so reactivation never
@@ -178,12 +255,17 @@ def update_user(
             f"{user.name} is the last active admin; make another user admin before "
             "demoting or deactivating them"
         )
-    if groups is not None:
-        wanted = sorted(set(groups))
-        _ensure_groups(uow, wanted)
-        if wanted != user.groups:
-            kept = {m.group_name: m for m in user.memberships}
-            user.memberships = [kept.get(g) or UserGroup(group_name=g) for g in wanted]
+    if groups is not None or memberships is not None:
+        if memberships is None:
+            memberships = [(g, u) for g, u in _held(user) if u is not None]
+        if groups is None:
+            groups = []
+        wanted = _checked(uow, [*((g, None) for g in groups), *memberships])
+        if wanted != _held(user):
+            kept = {(m.group_name, m.unit_id): m for m in user.memberships}
+            user.memberships = [
+                kept.get((g, u)) or Membership(group_name=g, unit_id=u) for g, u in wanted
+            ]
     if role is not None:
         user.role = role
     if active is not None:
@@ -206,7 +288,7 @@ def update_user(
         revoked = _revoke_all(uow, user)
         if revoked:
             uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked)
-    changed_user = view_of(user)
+    changed_user = view_of(uow, user)
     uow.commit()
     return changed_user
 

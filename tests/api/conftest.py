@@ -15,7 +15,7 @@ from picycle.engine.db.models import AuditEvent
 from picycle.engine.services import users
 from sqlalchemy import func, select
 
-from tests.support import INDICATORS, PEOPLE, UNIT
+from tests.support import INDICATORS, PEOPLE, UNIT, UNITS, ensure_unit
 
 PROBLEM = "application/problem+json"
 
@@ -35,6 +35,8 @@ def client(app):
 def tokens(engine) -> dict[str, str]:
     """name -> API token for everyone in ``PEOPLE``, plus ``pim``, a second PI Unit member."""
     people = {**PEOPLE, "pim": ("member", ["PI Unit"])}
+    for unit in UNITS:
+        ensure_unit(engine, unit)
     made = {}
     for name, (role, groups) in people.items():
         with engine.unit_of_work() as uow:  # the service commits
@@ -69,10 +71,11 @@ def api(client, auth):
 
 
 @pytest.fixture
-def start_cycle(api, tokens):
-    """Start a cycle as pia; returns its detail."""
+def start_cycle(api, tokens, engine):
+    """Start a cycle as pia (for a unit made first when new); returns its detail."""
 
     def start(unit: str = UNIT, title: str = "Faster permits", who: str = "pia") -> dict:
+        ensure_unit(engine, unit)
         response = api.post(who, "/cycles", json={"unit": unit, "title": title})
         assert response.status_code == 201, response.json
         return response.json

@@ -366,6 +366,7 @@ BODIES = {
     ("post", "/api/v1/tasks/{task_id}/comments"): {"text": "Looks fine"},
     ("post", "/api/v1/users"): {"name": "eve"},
     ("patch", "/api/v1/users/{name}"): {"active": False},
+    ("post", "/api/v1/units"): {"name": "Elsewhere"},
     ("post", "/api/v1/incidents/{incident_id}/dismiss"): {"reason": "x"},
 }
 
@@ -381,6 +382,10 @@ def write_operations(api) -> list[tuple[str, str]]:
     )
 
 
+def assessment_task_unit(api, task) -> int:
+    return api.get("ada", f"/cycles/{task['cycle_id']}").json["unit_id"]
+
+
 def test_an_auditor_changes_nothing_and_every_attempt_is_on_the_record(
     api, assessment_task, engine
 ):
@@ -392,6 +397,7 @@ def test_an_auditor_changes_nothing_and_every_attempt_is_on_the_record(
         "name": "pia",
         "process_id": "pi_cycle",
         "incident_id": 1,
+        "unit_id": assessment_task_unit(api, assessment_task),
     }
     before = audit_count(engine)
     sent = []

@@ -29,7 +29,12 @@ def test_health_says_when_the_database_cannot_be_reached():
 def test_me_names_the_caller(api):
     response = api.get("dana", "/me")
     assert response.status_code == 200
-    assert response.json == {"name": "dana", "role": "member", "groups": ["Department Team"]}
+    assert response.json == {
+        "name": "dana",
+        "role": "member",
+        "groups": ["Department Team"],
+        "unit_groups": [],
+    }
 
 
 def test_the_openapi_document_describes_every_area(client):
@@ -40,6 +45,7 @@ def test_the_openapi_document_describes_every_area(client):
     assert {tag["name"] for tag in document["tags"]} == {
         "health",
         "users",
+        "units",
         "cycles",
         "tasks",
         "audit",

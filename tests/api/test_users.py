@@ -19,7 +19,12 @@ def test_an_admin_adds_a_user_who_gets_a_working_token(api, client, engine):
     assert created["token"].startswith("pic_")
     assert response.headers["Location"].endswith("/api/v1/users/nora")
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {created['token']}"})
-    assert me.json == {"name": "nora", "role": "member", "groups": ["Extra", "PI Unit"]}
+    assert me.json == {
+        "name": "nora",
+        "role": "member",
+        "groups": ["Extra", "PI Unit"],
+        "unit_groups": [],
+    }
     assert [e.data["user"] for e in audit_events(engine, "user_created")][-1] == "nora"
 
 
@@ -89,9 +94,20 @@ def test_an_admin_changes_groups_role_and_active_with_before_and_after_audited(a
     assert event.actor == "ada"
     assert event.data == {
         "user": "dana",
-        "changed": ["groups", "role"],
-        "before": {"groups": ["Department Team"], "role": "member"},
-        "after": {"groups": ["Leadership", "PI Unit"], "role": "admin"},
+        "changed": ["groups", "memberships", "role"],
+        "before": {
+            "groups": ["Department Team"],
+            "memberships": [{"group": "Department Team", "unit": None}],
+            "role": "member",
+        },
+        "after": {
+            "groups": ["Leadership", "PI Unit"],
+            "memberships": [
+                {"group": "Leadership", "unit": None},
+                {"group": "PI Unit", "unit": None},
+            ],
+            "role": "admin",
+        },
     }
     assert api.get("dana", "/me").json["groups"] == ["Leadership", "PI Unit"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from picycle.cli.main import main
+from picycle.engine.actors import SYSTEM
 from picycle.engine.services import cycles
 
 
@@ -26,13 +27,16 @@ def demo(picycle, database_url):
 
 @pytest.fixture
 def started(picycle, engine) -> str:
-    """pia (PI Unit), ada (admin) and audrey (auditor); pia's cycle #1 for Planning is
-    running. Returns the id of its open task, Assess performance."""
+    """The units Planning and Licensing; pia (PI Unit), ada (admin) and audrey (auditor);
+    pia's cycle #1 for Planning is running. Returns the id of its open task, Assess
+    performance."""
+    picycle("unit", "add", "Planning")
+    picycle("unit", "add", "Licensing")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("user", "add", "ada", "--role", "admin")
     picycle("user", "add", "audrey", "--role", "auditor")
     result = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     assert result.exit_code == 0, result.output
     with engine.unit_of_work(write=False) as uow:
-        (task,) = cycles.get_cycle(uow, 1).open_tasks
+        (task,) = cycles.get_cycle(uow, SYSTEM, 1).open_tasks
     return task.id

@@ -31,6 +31,7 @@ from picycle.engine.services import audit
 from sqlalchemy import func, insert, select, update
 
 from tests.integration.test_audit import behind_the_apps_back
+from tests.support import ensure_unit
 
 WORKERS = (1, 2, 3)
 
@@ -187,7 +188,10 @@ def test_text_stored_otherwise_in_sqlite_is_read_as_sqlalchemy_reads_it(driver):
 
 def several_cycles(driver) -> list[int]:
     """Six cycles of as many events, besides the global chain's events."""
-    cycle_ids = [driver.start(unit=f"Directorate {n}") for n in range(6)]
+    names = [f"Directorate {n}" for n in range(6)]
+    for name in names:  # the units' events first: every cycle's come after the global ones
+        ensure_unit(driver.engine, name)
+    cycle_ids = [driver.start(unit=name) for name in names]
     for cycle_id in cycle_ids:
         driver.assess(cycle_id)
     return cycle_ids

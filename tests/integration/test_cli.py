@@ -73,6 +73,7 @@ def test_user_add_prints_the_token_alone(picycle, engine):
 
 
 def test_a_cycle_is_worked_from_the_command_line(picycle, tmp_path):
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "pia", "--group", "PI Unit")
     started = picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     assert started.exit_code == 0 and "cycle 1" in started.output
@@ -153,7 +154,7 @@ def test_the_demo_runs_on_a_fresh_database_of_its_own(picycle, engine, tmp_path,
         assert f"PICYCLE_DATABASE_URL=sqlite:///{demo_db} picycle cycle show 1" in result.stdout
         assert "warning" not in result.output
     with engine.unit_of_work(write=False) as uow:
-        assert cycles.list_cycles(uow, cycles.CycleFilter()).total == 0
+        assert cycles.list_cycles(uow, SYSTEM).total == 0
         assert users.list_users(uow, SYSTEM) == []
 
 
@@ -190,6 +191,7 @@ def test_an_admin_deploys_a_changed_model_and_moves_the_cycles(picycle, tmp_path
 
     from picycle.engine.bundles import shipped_processes
 
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("cycle", "start", "--unit", "Planning", "--title", "Permits", "--as", "pia")
     draft = tmp_path / "draft"
@@ -387,6 +389,7 @@ def test_user_add_refuses_a_hostile_name_in_one_line(picycle, engine, name, mess
 
 
 def test_as_finds_a_user_however_the_name_is_written(picycle):
+    picycle("unit", "add", "Planning")
     picycle("user", "add", "Pia", "--group", "PI Unit")
     result = picycle("cycle", "start", "--unit", "Planning", "--title", "t", "--as", "PIA")
     assert result.exit_code == 0, result.output
@@ -424,6 +427,7 @@ def test_an_admin_sees_and_dismisses_an_incident_from_the_command_line(picycle, 
     for name, content in bundle(OVERSIZED).items():
         (bundle_folder / name).parent.mkdir(parents=True, exist_ok=True)
         (bundle_folder / name).write_bytes(content)
+    picycle("unit", "add", "Roads")
     picycle("user", "add", "pia", "--group", "PI Unit")
     picycle("user", "add", "ada", "--role", "admin")
     assert picycle("deploy", str(bundle_folder)).exit_code == 0
@@ -525,3 +529,29 @@ def test_a_file_that_is_no_seal_document_is_refused(picycle, tmp_path):
     result = picycle("audit", "verify", "--against", str(not_a_seal))
     assert result.exit_code == 1
     assert "not a seal document" in result.stderr and "format" in result.stderr
+
+
+def test_units_are_added_listed_as_a_tree_and_hold_memberships(picycle, engine):
+    assert picycle("unit", "add", "Ministry").exit_code == 0
+    added = picycle("unit", "add", "Planning", "--parent", "Ministry")
+    assert added.stdout == "added unit #2: Ministry / Planning\n"
+    picycle("unit", "add", "Finance", "--parent", "1")
+    assert picycle("unit", "list").stdout == "#1  Ministry\n  #3  Finance\n  #2  Planning\n"
+    moved = picycle("unit", "change", "Finance", "--top", "--inactive")
+    assert moved.stdout == "unit #3: Finance (inactive)\n"
+    assert picycle("unit", "change", "Ministry", "--parent", "Planning").exit_code == 1
+
+    picycle("user", "add", "dana", "--group", "Department Team", "--unit", "Planning")
+    with engine.unit_of_work(write=False) as uow:
+        assert users.actor_named(uow, "dana").unit_groups == {("Department Team", 2)}
+    unpaired = picycle("user", "add", "omar", "--group", "A", "--group", "B", "--unit", "1")
+    assert unpaired.exit_code != 0 and "one --unit for each --group" in unpaired.output
+    unknown = picycle("user", "add", "omar", "--group", "A", "--unit", "Atlantis")
+    assert unknown.stderr == "error: there is no unit 'Atlantis'\n"
+
+    assert "Department Team in Planning" in picycle("user", "list").stdout
+    moved = picycle("user", "change", "dana", "--group", "Leadership", "--unit", "Ministry")
+    assert moved.stdout.endswith("groups: Leadership in Ministry\n")
+    kept = picycle("user", "change", "dana", "--group", "PI Unit")  # organisation-wide, added
+    assert kept.stdout.endswith("groups: Leadership in Ministry, PI Unit\n")
+    assert picycle("user", "change", "dana", "--no-groups").stdout.endswith("no groups\n")

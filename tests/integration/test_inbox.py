@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from picycle.engine.actors import Actor
-from picycle.engine.db.models import Task
+from picycle.engine.db.models import Cycle, Task
 from picycle.engine.errors import PermissionDenied, ValidationFailed
 from picycle.engine.services.inbox import InboxQuery, list_inbox
 from picycle.engine.vocabulary import InboxScope, Role, TaskState
@@ -47,7 +47,10 @@ def make_task(n: int, cycle_id: int, **columns) -> Task:
 
 
 def add(driver, *tasks: Task) -> None:
+    """Store the tasks, each carrying its cycle's unit as the engine's rows do."""
     with driver.engine.unit_of_work() as uow:
+        for task in tasks:
+            task.unit_id = uow.session.get(Cycle, task.cycle_id).unit_id
         uow.session.add_all(tasks)
         uow.commit()
 

@@ -15,7 +15,7 @@ from picycle.engine.services import cycles, definitions, incidents, migration, t
 
 from tests.deadline import finishes_within
 from tests.spinning import FIXED, PROCESS, SPINS, bundle
-from tests.support import Driver
+from tests.support import Driver, ensure_unit
 
 FANOUT = Path(__file__).parent.parent / "data" / "fanout"
 
@@ -39,6 +39,7 @@ def deploy(driver, script: str, timer: bool = False) -> None:
 
 
 def start(driver, unit: str = "Directorate of Planning") -> int:
+    ensure_unit(driver.engine, unit)
     with driver.engine.unit_of_work() as uow:
         return cycles.start_cycle(uow, driver.actor("pia"), unit, "Spin", PROCESS).id
 

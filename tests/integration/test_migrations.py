@@ -259,3 +259,144 @@ def test_postgresql_compresses_cycle_state_with_lz4(engine):
             )
         )
     assert method == "l"
+
+
+# --- 0012: units become a tree, groups memberships ----------------------------------------
+
+TASKS_0011 = sa.table(
+    "tasks",
+    *(sa.column(n) for n in ("id", "cycle_id", "element_id", "title", "state")),
+    *(sa.column(n) for n in ("candidate_group",)),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("form_data", JsonDocument),
+)
+
+
+def as_0011_wrote_it(connection) -> None:
+    """Two cycles of one free-text unit, one of another, an open task of each; a member
+    of two groups, as 0011-era code wrote them."""
+    connection.execute(
+        sa.insert(DEPLOYMENTS).values(
+            id=1, content_hash="0" * 64, deployed_by="ada", deployed_at=T0
+        )
+    )
+    connection.execute(
+        sa.insert(DEFINITIONS).values(
+            id=1,
+            process_id="pi_cycle",
+            version=1,
+            name="PI cycle",
+            deployment_id=1,
+            spec="{}",
+            deployed_at=T0,
+        )
+    )
+    connection.execute(
+        sa.insert(CYCLES),
+        [
+            {
+                "id": cycle_id,
+                "definition_id": 1,
+                "process_id": "pi_cycle",
+                "unit": unit,
+                "title": "Faster permits",
+                "cycle_number": number,
+                "status": "running",
+                "started_by": "pia",
+                "state": "{}",
+                "revision": cycle_id,
+                "started_at": T0,
+                "data": {},
+            }
+            for cycle_id, unit, number in [(1, "Planning", 1), (2, "Roads", 1), (3, "Planning", 2)]
+        ],
+    )
+    connection.execute(
+        sa.insert(TASKS_0011),
+        [
+            {
+                "id": f"task-{cycle_id}",
+                "cycle_id": cycle_id,
+                "element_id": "identify_gaps",
+                "title": "Identify gaps",
+                "state": "open",
+                "candidate_group": "Department Team",
+                "created_at": T0,
+                "form_data": {},
+            }
+            for cycle_id in REVISIONS
+        ],
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO groups (name, created_at) VALUES ('Department Team', :t), ('PI Unit', :t)"
+        ),
+        {"t": T0},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (id, name, role, active, created_at) "
+            "VALUES (1, 'dana', 'member', :yes, :t)"
+        ),
+        {"t": T0, "yes": True},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO user_groups (user_id, group_name) "
+            "VALUES (1, 'Department Team'), (1, 'PI Unit')"
+        )
+    )
+
+
+def test_migration_0012_makes_each_unit_name_a_unit_and_groups_organisation_wide(
+    blank_database_url,
+):
+    database = open_database(blank_database_url)
+    config = alembic_config(database)
+    try:
+        command.upgrade(config, "0011")
+        with database.begin() as connection:
+            as_0011_wrote_it(connection)
+        command.upgrade(config, "head")
+        with database.connect() as connection:
+            units = dict(connection.execute(sa.text("SELECT name, id FROM units")).all())
+            cycles = connection.execute(sa.text("SELECT id, unit_id FROM cycles ORDER BY id")).all()
+            tasks = connection.execute(
+                sa.text("SELECT cycle_id, unit_id FROM tasks ORDER BY cycle_id")
+            ).all()
+            held = connection.execute(
+                sa.text("SELECT group_name, unit_id FROM memberships ORDER BY group_name")
+            ).all()
+            paths = connection.scalar(sa.text("SELECT count(*) FROM unit_paths"))
+            triggers = set(connection.scalars(sa.text(TRIGGER_NAMES[database.dialect.name])))
+        assert set(units) == {"Planning", "Roads"}
+        expected = [(1, units["Planning"]), (2, units["Roads"]), (3, units["Planning"])]
+        assert [tuple(row) for row in cycles] == expected
+        assert [tuple(row) for row in tasks] == expected
+        assert [tuple(row) for row in held] == [("Department Team", None), ("PI Unit", None)]
+        assert paths == 2  # each unit its own, at the top of the tree
+        assert TRAIL_GUARDS[database.dialect.name] <= triggers
+
+        engine = Engine(blank_database_url)
+        try:
+            with engine.unit_of_work(write=False) as uow:
+                dana = users.actor_named(uow, "dana")
+            assert dana.groups == frozenset({"Department Team", "PI Unit"})
+            assert dana.unit_groups == frozenset()
+        finally:
+            engine.dispose()
+
+        command.downgrade(config, "0011")
+        with database.connect() as connection:
+            back = connection.execute(sa.text("SELECT id, unit FROM cycles ORDER BY id")).all()
+            groups = connection.scalars(
+                sa.text("SELECT group_name FROM user_groups ORDER BY group_name")
+            ).all()
+        assert [tuple(row) for row in back] == [
+            (1, "Planning"),
+            (2, "Roads"),
+            (3, "Planning"),
+        ]
+        assert groups == ["Department Team", "PI Unit"]
+    finally:
+        database.dispose()

@@ -1,0 +1,80 @@
+"""``picycle unit``: the organisation's units, as a tree."""
+
+from __future__ import annotations
+
+import click
+from picycle.engine import Engine
+from picycle.engine.services import units
+
+from .common import acting_as, as_option
+
+
+def unit_ref(text: str) -> int | str:
+    """A unit named on the command line: its id, or its name when no other unit has it."""
+    return int(text) if text.isdigit() else text
+
+
+def unit_id(uow, text: str, field: str = "unit") -> int:
+    return units.find_unit(uow, unit_ref(text), field).id
+
+
+@click.group()
+def unit() -> None:
+    """Add, list and change units (ministry, directorate, department)."""
+
+
+@unit.command("add")
+@click.argument("name")
+@click.option("--parent", metavar="UNIT", help="The unit above it (name or id).")
+@as_option
+@click.pass_obj
+def unit_add(engine: Engine, name: str, parent: str | None, as_user: str | None) -> None:
+    """Add a unit NAME at the top of the tree, or below --parent (admins)."""
+    with engine.unit_of_work() as uow:
+        parent_id = unit_id(uow, parent, "parent_id") if parent else None
+        added = units.add_unit(uow, acting_as(uow, as_user), name, parent_id)
+    click.echo(f"added unit #{added.id}: {' / '.join(added.path)}")
+
+
+@unit.command("list")
+@click.pass_obj
+def unit_list(engine: Engine) -> None:
+    """Every unit as a tree: each indented below the unit above it."""
+    with engine.unit_of_work(write=False) as uow:
+        found = units.list_units(uow, acting_as(uow, None))
+    for each in found:
+        indent = "  " * (len(each.path) - 1)
+        inactive = "" if each.active else "  (inactive)"
+        click.echo(f"{indent}#{each.id}  {each.name}{inactive}")
+
+
+@unit.command("change")
+@click.argument("unit_name", metavar="UNIT")
+@click.option("--name", help="Rename it.")
+@click.option("--parent", metavar="UNIT", help="Move it, with the units below it, under UNIT.")
+@click.option("--top", is_flag=True, help="Move it to the top of the tree.")
+@click.option("--active/--inactive", default=None, help="Reactivate or deactivate it.")
+@as_option
+@click.pass_obj
+def unit_change(
+    engine: Engine,
+    unit_name: str,
+    name: str | None,
+    parent: str | None,
+    top: bool,
+    active: bool | None,
+    as_user: str | None,
+) -> None:
+    """Rename, move or (de)activate UNIT (name or id; admins)."""
+    if parent and top:
+        raise click.UsageError("--parent and --top exclude each other")
+    with engine.unit_of_work() as uow:
+        actor = acting_as(uow, as_user)
+        moved = {"parent_id": unit_id(uow, parent, "parent_id")} if parent else {}
+        if top:
+            moved = {"parent_id": None}
+        changed = units.update_unit(
+            uow, actor, unit_id(uow, unit_name), name=name, active=active, **moved
+        )
+    state = "" if changed.active else " (inactive)"
+    click.echo(f"unit #{changed.id}: {' / '.join(changed.path)}{state}")

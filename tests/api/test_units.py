@@ -1,0 +1,226 @@
+"""Units through the API: the tree, its refusals, memberships, and a hostile member of
+another unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import assert_problem, audit_count, audit_events
+
+MINISTRY, PLANNING, FINANCE = "Ministry of Public Works", "Planning Dept", "Finance Dept"
+
+
+@pytest.fixture
+def tree(api, tokens) -> dict[str, int]:
+    """A ministry with two directorates below it; name -> id."""
+    made = {}
+    made[MINISTRY] = api.post("ada", "/units", json={"name": MINISTRY}).json["id"]
+    for name in (PLANNING, FINANCE):
+        response = api.post("ada", "/units", json={"name": name, "parent_id": made[MINISTRY]})
+        assert response.status_code == 201, response.json
+        made[name] = response.json["id"]
+    return made
+
+
+def test_an_admin_builds_the_tree_and_everyone_reads_it(api, tree, engine):
+    listed = api.get("dana", "/units").json["items"]
+    ours = [unit for unit in listed if unit["path"][0] == MINISTRY]
+    assert [unit["path"] for unit in ours] == [
+        [MINISTRY],
+        [MINISTRY, FINANCE],
+        [MINISTRY, PLANNING],
+    ]
+    planning = api.get("dana", f"/units/{tree[PLANNING]}").json
+    assert (planning["parent_id"], planning["active"]) == (tree[MINISTRY], True)
+    assert_problem(api.get("dana", "/units/999999"), 404)
+    created = [e.data for e in audit_events(engine, "unit_created")][-1]
+    assert created["after"] == {"name": FINANCE, "parent_id": tree[MINISTRY], "active": True}
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "says"),
+    [
+        ({"name": FINANCE}, 409, "already a unit called"),  # a sibling's name
+        ({"parent_id": 999999}, 422, "there is no unit #999999"),
+    ],
+)
+def test_a_bad_change_is_refused_with_the_reason_and_changes_nothing(
+    api, tree, engine, change, status, says
+):
+    before = audit_count(engine)
+    body = assert_problem(api.patch("ada", f"/units/{tree[PLANNING]}", json=change), status)
+    assert says in body["detail"]
+    assert audit_count(engine) == before
+    assert api.get("ada", f"/units/{tree[PLANNING]}").json["name"] == PLANNING
+
+
+def test_a_unit_never_moves_under_itself_or_a_unit_below_it(api, tree, engine):
+    before = audit_count(engine)
+    for parent in (tree[PLANNING], tree[MINISTRY]):
+        moved = api.patch("ada", f"/units/{tree[MINISTRY]}", json={"parent_id": parent})
+        assert "loop" in assert_problem(moved, 409)["detail"]
+    assert api.get("ada", f"/units/{tree[MINISTRY]}").json["parent_id"] is None
+    assert audit_count(engine) == before
+
+
+def test_a_duplicate_sibling_and_a_missing_parent_are_refused_on_adding(api, tree):
+    again = api.post("ada", "/units", json={"name": PLANNING, "parent_id": tree[MINISTRY]})
+    assert_problem(again, 409)
+    orphan = api.post("ada", "/units", json={"name": "Orphan", "parent_id": 999999})
+    assert "there is no unit #999999" in assert_problem(orphan, 422)["errors"]["parent_id"][0]
+    # The same name below another parent is another unit.
+    elsewhere = api.post("ada", "/units", json={"name": PLANNING, "parent_id": tree[FINANCE]})
+    assert elsewhere.status_code == 201
+
+
+def test_moving_a_unit_takes_the_units_below_it_along_and_is_audited(api, tree, engine):
+    other = api.post("ada", "/units", json={"name": "Ministry of Finance"}).json["id"]
+    moved = api.patch("ada", f"/units/{tree[FINANCE]}", json={"parent_id": other})
+    assert moved.json["path"] == ["Ministry of Finance", FINANCE]
+    below = api.post("ada", "/units", json={"name": "Payroll", "parent_id": tree[FINANCE]})
+    api.patch("ada", f"/units/{tree[FINANCE]}", json={"parent_id": tree[MINISTRY]})
+    payroll = api.get("ada", f"/units/{below.json['id']}").json
+    assert payroll["path"] == [MINISTRY, FINANCE, "Payroll"]
+    changed = [e.data for e in audit_events(engine, "unit_changed")]
+    assert changed[0]["before"] == {"parent_id": tree[MINISTRY]}
+    assert changed[0]["after"] == {"parent_id": other}
+
+
+def test_a_unit_with_a_running_cycle_is_not_deactivated(api, tree, start_cycle):
+    start_cycle(unit=PLANNING)
+    refused = api.patch("ada", f"/units/{tree[PLANNING]}", json={"active": False})
+    assert "running cycle" in assert_problem(refused, 409)["detail"]
+    assert (
+        api.patch("ada", f"/units/{tree[FINANCE]}", json={"active": False}).json["active"] is False
+    )
+    closed = api.post("pia", "/cycles", json={"unit": FINANCE, "title": "T"})
+    assert "inactive" in assert_problem(closed, 409)["detail"]
+
+
+def test_members_do_not_change_units(api, tree):
+    assert_problem(api.post("pia", "/units", json={"name": "Mine"}), 403)
+    assert_problem(api.patch("pia", f"/units/{tree[PLANNING]}", json={"name": "Mine"}), 403)
+
+
+def test_a_cycle_for_an_unknown_unit_is_a_422_naming_it(api, tokens):
+    body = assert_problem(api.post("pia", "/cycles", json={"unit": "Atlantis", "title": "T"}), 422)
+    assert "there is no unit 'Atlantis'" in body["errors"]["unit"][0]
+
+
+def test_a_name_two_units_share_must_be_given_as_an_id(api, tree):
+    api.post("ada", "/units", json={"name": PLANNING, "parent_id": tree[FINANCE]})
+    body = assert_problem(api.post("pia", "/cycles", json={"unit": PLANNING, "title": "T"}), 422)
+    assert "several units" in body["detail"]
+    by_id = api.post("pia", "/cycles", json={"unit_id": tree[PLANNING], "title": "T"})
+    assert by_id.json["unit_id"] == tree[PLANNING]
+
+
+# --- memberships -------------------------------------------------------------------------
+
+
+def member(api, tokens, name: str, held: list[tuple[str, int | None]]) -> dict:
+    memberships = [{"group": group, "unit": unit} for group, unit in held]
+    response = api.post("ada", "/users", json={"name": name, "memberships": memberships})
+    assert response.status_code == 201, response.json
+    tokens[name] = response.json["token"]
+    return response.json
+
+
+def test_memberships_are_listed_audited_and_replaced_whole(api, tokens, tree, engine):
+    created = member(
+        api, tokens, "dina", [("Department Team", tree[PLANNING]), ("Leadership", None)]
+    )
+    assert created["groups"] == ["Leadership"]
+    assert {(m["group"], m["unit"], m["unit_name"]) for m in created["memberships"]} == {
+        ("Department Team", tree[PLANNING], PLANNING),
+        ("Leadership", None, None),
+    }
+    # groups alone replaces the organisation-wide ones and keeps those held in units.
+    kept = api.patch("ada", "/users/dina", json={"groups": []}).json
+    assert [(m["group"], m["unit"]) for m in kept["memberships"]] == [
+        ("Department Team", tree[PLANNING])
+    ]
+    moved = [{"group": "Department Team", "unit": tree[FINANCE]}]
+    assert (
+        api.patch("ada", "/users/dina", json={"memberships": moved}).json["memberships"][0]["unit"]
+        == tree[FINANCE]
+    )
+    event = [e.data for e in audit_events(engine, "user_changed")][-1]
+    assert event["before"]["memberships"] == [{"group": "Department Team", "unit": tree[PLANNING]}]
+    assert event["after"]["memberships"] == [{"group": "Department Team", "unit": tree[FINANCE]}]
+    unknown = [{"group": "Department Team", "unit": 999999}]
+    assert_problem(api.patch("ada", "/users/dina", json={"memberships": unknown}), 422)
+
+
+def test_a_units_members_include_those_above_it(api, tokens, tree):
+    member(api, tokens, "dina", [("Department Team", tree[PLANNING])])
+    member(api, tokens, "fred", [("Department Team", tree[FINANCE])])
+    member(api, tokens, "paula", [("PI Unit", tree[MINISTRY])])
+    listed = api.get("ada", f"/units/{tree[PLANNING]}/members").json["items"]
+    named = {(m["user"], m["group"], m["held_in"]) for m in listed}
+    assert {("dina", "Department Team", PLANNING), ("paula", "PI Unit", MINISTRY)} <= named
+    assert not [m for m in listed if m["user"] == "fred"]
+    assert ("pia", "PI Unit", None) in named  # organisation-wide
+    assert_problem(api.get("fred", f"/units/{tree[PLANNING]}/members"), 404)
+
+
+# --- a hostile member of another unit ----------------------------------------------------
+
+
+@pytest.fixture
+def planning_task(api, tokens, tree, walker):
+    """Planning's gap analysis, open to its Department Team; dina works in Planning, fred
+    in Finance."""
+    member(api, tokens, "dina", [("Department Team", tree[PLANNING])])
+    member(api, tokens, "fred", [("Department Team", tree[FINANCE])])
+    walk = walker(unit=PLANNING)
+    walk.assess()
+    return api.get("ada", f"/cycles/{walk.cycle_id}").json["open_tasks"][0]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/tasks/{task}", None),
+        ("post", "/tasks/{task}/claim", None),
+        ("post", "/tasks/{task}/unclaim", None),
+        ("post", "/tasks/{task}/complete", {"data": {"gaps": []}}),
+        ("get", "/tasks/{task}/comments", None),
+        ("post", "/tasks/{task}/comments", {"text": "Mine now"}),
+        ("get", "/cycles/{cycle}", None),
+        ("get", "/cycles/{cycle}/history", None),
+        ("get", "/cycles/{cycle}/path", None),
+    ],
+)
+def test_another_units_task_and_cycle_are_not_found(api, engine, planning_task, method, path, body):
+    url = path.format(task=planning_task["id"], cycle=planning_task["cycle_id"])
+    before = audit_count(engine)
+    kwargs = {"json": body} if body is not None else {}
+    assert_problem(getattr(api, method)("fred", url, **kwargs), 404)
+    assert audit_count(engine) == before
+    assert api.get("dana", url).status_code != 404 or "history" in url or "path" in url
+
+
+def test_another_units_tasks_and_cycles_are_left_out_of_lists(api, planning_task, tree):
+    assert api.get("fred", "/tasks").json["total"] == 0
+    assert api.get("fred", "/cycles").json["total"] == 0
+    assert api.get("fred", f"/tasks?unit={PLANNING}").json["total"] == 0
+    assert api.get("dina", "/tasks").json["items"][0]["id"] == planning_task["id"]
+    assert api.get("dina", "/cycles").json["total"] == 1
+
+
+def test_a_member_starts_cycles_only_where_a_membership_holds(api, planning_task, tree):
+    refused = api.post("fred", "/cycles", json={"unit_id": tree[PLANNING], "title": "Mine"})
+    assert_problem(refused, 403)
+    assert (
+        api.post("fred", "/cycles", json={"unit_id": tree[FINANCE], "title": "Ours"}).status_code
+        == 201
+    )
+
+
+def test_a_completed_task_of_another_unit_does_not_say_who_completed_it(api, planning_task, tree):
+    analysed = {"data": {"gaps": []}}
+    api.post("dina", f"/tasks/{planning_task['id']}/complete", json=analysed)
+    again = api.post("fred", f"/tasks/{planning_task['id']}/complete", json=analysed)
+    body = assert_problem(again, 404)
+    assert "dina" not in body["detail"]
