@@ -23,7 +23,7 @@ from sqlalchemy import make_url, text
 from tests.conftest import START
 from tests.deadline import finishes_within
 from tests.spinning import FIXED, PROCESS, bundle
-from tests.support import Driver
+from tests.support import Driver, ensure_unit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -45,6 +45,7 @@ def start_waiting(driver: Driver, count: int) -> list[int]:
     actor = driver.actor("pia")
     started = []
     for n in range(count):
+        ensure_unit(driver.engine, f"Unit {n}")
         with driver.engine.unit_of_work() as uow:
             started.append(cycles.start_cycle(uow, actor, f"Unit {n}", "Wait", PROCESS).id)
     return started
