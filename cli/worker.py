@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 
@@ -18,8 +17,9 @@ from picycle.engine.errors import Unavailable
 from picycle.engine.read_models import TimerBacklog
 from picycle.engine.services import timers
 
+from picycle.stopping import stop_on_signals
+
 log = logging.getLogger("picycle.worker")
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @click.command()
@@ -53,8 +53,6 @@ def show_backlog(backlog: TimerBacklog) -> None:
 
 def run_worker(engine: Engine, interval: float) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    stop = threading.Event()
-    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in STOP_SIGNALS}
     database = engine.database.url.render_as_string(hide_password=True)
     log.info(
         "worker %s:%d firing due timers in %s every %gs",
@@ -63,13 +61,10 @@ def run_worker(engine: Engine, interval: float) -> None:
         database,
         interval,
     )
-    try:
+    with stop_on_signals() as stop:
         while not stop.is_set():
             run_pass(engine, stop)
             stop.wait(interval)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     log.info("worker stopped")
 
 

@@ -291,3 +291,21 @@ class TimerBacklog:
         if self.oldest_due_at is None:
             return 0.0
         return max(0.0, (self.now - self.oldest_due_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a server can take requests: its database answers, with the schema this code
+    expects."""
+
+    database: bool  # it answers
+    schema: str | None  # the migration its schema is at (None: empty or unreachable)
+    head: str  # the migration this code expects
+
+    @property
+    def schema_current(self) -> bool:
+        return self.schema == self.head
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.schema_current

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -69,3 +72,15 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_schema(engine: Engine) -> None:
     """Apply every migration not yet applied (idempotent)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database's schema is at; None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

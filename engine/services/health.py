@@ -1,17 +1,19 @@
-"""Whether the engine can do its work: the database answers."""
+"""Whether the engine can do its work: the database answers, and its schema is the one
+this code was written for (``picycle init`` brings it there)."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..db.database import head_revision, schema_revision
+from ..read_models import Readiness
 from ..uow import Engine
 
 
-def database_answers(engine: Engine) -> bool:
+def readiness(engine: Engine) -> Readiness:
+    """Whether the database answers, and at which migration its schema is."""
     try:
-        with engine.unit_of_work(write=False) as uow:
-            uow.session.execute(text("SELECT 1"))
+        schema = schema_revision(engine.database)
     except SQLAlchemyError:
-        return False
-    return True
+        return Readiness(False, None, head_revision())
+    return Readiness(True, schema, head_revision())
