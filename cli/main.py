@@ -14,6 +14,7 @@ from picycle.engine.bundles import shipped_processes
 from picycle.engine.errors import PicycleError, ValidationFailed
 
 from .audit import audit_group
+from .backups import backup, restore
 from .cycles import cycle
 from .definitions import definition
 from .demo import fresh_demo_database, run_demo
@@ -96,5 +97,18 @@ def demo(database_url: str | None) -> None:
     )
 
 
-for command in (serve, deploy, unit, user, cycle, definition, task, worker, audit_group, incident):
+for command in (
+    serve,
+    backup,
+    restore,
+    deploy,
+    unit,
+    user,
+    cycle,
+    definition,
+    task,
+    worker,
+    audit_group,
+    incident,
+):
     main.add_command(command)
