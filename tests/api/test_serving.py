@@ -9,18 +9,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from flask import request
 from picycle.api.serve import create_server, make_app, run_until_stopped
 
 from tests.deadline import finishes_within
-
-PICYCLE = str(Path(sys.executable).parent / "picycle")
+from tests.serving import PICYCLE, children_of, eventually, free_port, health
 
 
 def seen_from(app, **headers) -> tuple[str, str, str]:
@@ -77,39 +74,6 @@ def test_a_stopping_server_finishes_the_request_in_progress_and_takes_no_new_one
     response = client.getresponse()
     assert (response.status, response.read()) == (200, b"done")
     finishes_within(30, loop.join)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def children_of(pid: int) -> set[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return {int(line) for line in found.stdout.split()}
-
-
-def health(port: int) -> int | None:
-    """The health endpoint's status, or None while nothing answers."""
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/api/v1/health")
-        status = connection.getresponse().status
-        connection.close()
-        return status
-    except OSError:
-        return None
-
-
-def eventually(check, what: str):
-    """``check()``'s first true answer, polled; a failure after a generous while."""
-    for _ in range(600):
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"never: {what}")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
