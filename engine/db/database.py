@@ -25,7 +25,10 @@ def open_database(url: str) -> Engine:
     """An SQLAlchemy engine; SQLite gets WAL and write transactions that lock up front."""
     if make_url(url).get_backend_name() == "sqlite":
         return _open_sqlite(url)
-    return create_engine(url, pool_pre_ping=True)
+    # Named in pg_stat_activity, so an operator tells picycle's connections apart; a
+    # connection found dead (a database restart) is replaced before it is used.
+    named = {} if "application_name" in make_url(url).query else {"application_name": "picycle"}
+    return create_engine(url, pool_pre_ping=True, connect_args=named)
 
 
 def _open_sqlite(url: str) -> Engine:

@@ -34,6 +34,18 @@ def test_health_says_when_the_database_cannot_be_reached():
     assert (live.status_code, live.json) == (200, {"status": "ok"})
 
 
+def test_a_request_the_database_cannot_serve_is_answered_503_to_retry():
+    engine = Engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        client = create_app({"PICYCLE_ENGINE": engine}).test_client()
+        response = client.get("/api/v1/me", headers={"Authorization": "Bearer some-token"})
+    finally:
+        engine.dispose()
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["type"] == "urn:picycle:problem:unavailable"
+
+
 def test_health_is_not_ready_until_the_schema_is_upgraded(tmp_path):
     engine = Engine(f"sqlite:///{tmp_path / 'old.db'}")
     try:

@@ -1,6 +1,8 @@
-"""A serving process killed (SIGKILL) in the middle of a load on PostgreSQL: every
-completion a client was answered 200 for is in the database, the audit trail is intact
-and every cycle's inbox matches its workflow. Bounded: a few dozen completions."""
+"""A serving process killed (SIGKILL), or every database connection cut (as a database
+restart does: the server itself keeps running for the other users of this machine), in
+the middle of a load on PostgreSQL: every completion a client was answered 200 for is in
+the database, the audit trail is intact and every cycle's inbox matches its workflow.
+Bounded: a few dozen completions."""
 
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import AuditEvent, Task
 from picycle.engine.services import audit, cycles, users
 from picycle.engine.services.health import inbox_mismatches
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.serving import PICYCLE, children_of, eventually, free_port, health
 from tests.support import INDICATORS, ensure_unit
 
 CYCLES = 60
 CLIENTS = 4
-KILL_AFTER = 15  # completions answered 200 before one serving process is killed
+KILL_AFTER = 15  # completions answered 200 before the fault
 BODY = json.dumps({"data": {"indicators": INDICATORS}})
 
 
@@ -74,8 +76,28 @@ class Load:
         connection.close()
 
 
+def cut_database_connections(url: str) -> None:
+    """Terminate picycle's connections to the test's database, as a restart would (the
+    test's own harness keeps its connections)."""
+    database = Engine(url).database
+    with database.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'picycle' "
+                "AND pid <> pg_backend_pid()"
+            )
+        )
+    database.dispose()
+
+
+# fault -> what a client may be answered (503: try again)
+FAULTS = {"serving process killed": {200}, "database connections cut": {200, 503}}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_completions_answered_200_survive_a_serving_process_killed_mid_load(engine, database_url):
+def test_completions_answered_200_survive_a_fault_mid_load(engine, database_url, fault):
     with engine.unit_of_work() as uow:
         token = users.add_user(uow, SYSTEM, "pia", "member", ["PI Unit"]).token
     task_ids = assessments(engine, "pia")
@@ -85,17 +107,23 @@ def test_completions_answered_200_survive_a_serving_process_killed_mid_load(engi
         env={**os.environ, "PICYCLE_DATABASE_URL": database_url},
         stderr=subprocess.DEVNULL,
     )
-    killed: list[int] = []
+    struck: list[str] = []
+    strike_lock = threading.Lock()
 
-    def kill_one_once(succeeded: int) -> None:
-        if succeeded >= KILL_AFTER and not killed:
-            killed.append(min(children_of(server.pid)))
-            os.kill(killed[0], signal.SIGKILL)
+    def strike_once(succeeded: int) -> None:
+        with strike_lock:
+            if succeeded < KILL_AFTER or struck:
+                return
+            struck.append(fault)
+        if fault == "serving process killed":
+            os.kill(min(children_of(server.pid)), signal.SIGKILL)
+        else:
+            cut_database_connections(database_url)
 
     try:
         eventually(lambda: len(children_of(server.pid)) == 2, "two serving processes")
         assert eventually(lambda: health(port), "an answer") == 200
-        load = Load(port, token, kill_one_once)
+        load = Load(port, token, strike_once)
         clients = [
             threading.Thread(target=load.complete_all, args=(task_ids[n::CLIENTS],))
             for n in range(CLIENTS)
@@ -107,10 +135,10 @@ def test_completions_answered_200_survive_a_serving_process_killed_mid_load(engi
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    assert killed, "the load ended before a serving process was killed"
+    assert struck, "the load ended before the fault"
     succeeded = {task_id for task_id, status in load.answered.items() if status == 200}
     assert len(succeeded) >= KILL_AFTER
-    assert {s for s in load.answered.values()} <= {200}, load.answered
+    assert set(load.answered.values()) <= FAULTS[fault], load.answered
     # What the database says, through an engine that never saw the load.
     after = Engine(database_url)
     try:
