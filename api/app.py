@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_smorest import Api
 from picycle.engine import Engine
+from picycle.pages import init_pages
 from werkzeug.exceptions import HTTPException
 
 from . import problems
@@ -98,7 +99,8 @@ def init_picycle(
     max_content_length: int | None = None,
     max_upload_length: int | None = None,
 ) -> PicycleApi:
-    """Mount the picycle API into ``app`` at ``{url_prefix}/api/v1``.
+    """Mount the picycle API into ``app`` at ``{url_prefix}/api/v1``, and its web pages
+    at ``{url_prefix}/`` (``picycle.pages.init_pages`` lists their settings).
 
     Call it while setting the app up. The API's error handlers, body-size limit and
     authentication apply to its own URLs only; the host app's stay as they are. Config
@@ -149,6 +151,7 @@ def init_picycle(
     for blueprint, path in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=base + path)
     app.before_request(_gate(base))
+    init_pages(app, url_prefix=url_prefix, api_prefix=base)
     return api
 
 
@@ -201,7 +204,8 @@ _setup_blueprints()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The API as an app of its own; every error it returns is a problem document.
+    """The API as an app of its own, with the web pages at ``/``; every error the API
+    returns is a problem document.
 
     ``PICYCLE_ENGINE`` passes a ready ``picycle.engine.Engine`` (tests do); otherwise one is
     opened on ``PICYCLE_DATABASE_URL`` (or the environment's default database).

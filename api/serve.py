@@ -1,5 +1,5 @@
-"""Serving the API in production under waitress (``picycle serve``): one process, or
-several sharing one listening socket (``api/processes.py``).
+"""Serving the pages and the API in production under waitress (``picycle serve``): one
+process, or several sharing one listening socket (``api/processes.py``).
 
 The app is built from the environment: ``PICYCLE_DATABASE_URL``, or the SQLite database
 under ``PICYCLE_DATA_DIR``. Run ``picycle init`` first to create or upgrade the schema and
@@ -25,6 +25,14 @@ from .app import create_app
 from .body_limits import largest_body, limit_waitress, limits_of
 
 BODY_LIMITS = ("PICYCLE_MAX_CONTENT_LENGTH", "PICYCLE_MAX_UPLOAD_LENGTH")
+# The pages' settings (picycle.pages.init_pages), taken from the environment as they are.
+PAGE_SETTINGS = (
+    "PICYCLE_SECRET_KEY",
+    "PICYCLE_SECURE_COOKIES",
+    "PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER",
+    "PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS",
+    "PICYCLE_SIGN_IN_WINDOW_SECONDS",
+)
 
 log = logging.getLogger("picycle.serve")
 
@@ -47,11 +55,13 @@ def make_app(engine: Engine | None = None, proxies: int = 0) -> Flask:
     """The API on ``engine``, or on an engine opened from the environment. The schema is
     ``picycle init``'s job: several servers may start at once, and none should migrate.
     The body limits are ``PICYCLE_MAX_CONTENT_LENGTH`` and ``PICYCLE_MAX_UPLOAD_LENGTH``
-    from the environment, when set. Behind ``proxies`` reverse proxies, the client's
-    address, scheme, host and prefix come from their ``X-Forwarded-*`` headers; with none,
-    those headers are not believed (anyone could send them)."""
+    from the environment, when set; so are the pages' settings (``PAGE_SETTINGS``). Behind
+    ``proxies`` reverse proxies, the client's address, scheme, host and prefix come from
+    their ``X-Forwarded-*`` headers; with none, those headers are not believed (anyone
+    could send them)."""
     limits = {key: _byte_count(key) for key in BODY_LIMITS if os.environ.get(key)}
-    app = create_app({"PICYCLE_ENGINE": engine or Engine(), **limits})
+    settings = {key: os.environ[key] for key in PAGE_SETTINGS if os.environ.get(key)}
+    app = create_app({"PICYCLE_ENGINE": engine or Engine(), **limits, **settings})
     if proxies:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
@@ -125,20 +135,19 @@ def configure_logging() -> None:
 
 
 def serve(options: ServeOptions, engine: Engine | None = None) -> None:
-    """Run the API until SIGTERM or Ctrl-C: in this process on ``engine`` (or one opened
-    from the environment and closed at the end), or in ``options.processes`` processes,
-    each with an engine of its own."""
+    """Run the pages and the API until SIGTERM or Ctrl-C: in this process on ``engine`` (or
+    one opened from the environment and closed at the end), or in ``options.processes``
+    processes, each with an engine of its own."""
     configure_logging()
-    where = f"http://{options.host}:{options.port}/api/v1"
+    where = f"http://{options.host}:{options.port}/"
+    log.info("picycle on %s (the API at /api/v1, docs at /api/v1/docs)", where)
     if options.processes > 1:
         from .processes import serve_in_processes
 
-        log.info("picycle API on %s in %d processes", where, options.processes)
         serve_in_processes(options, engine.url if engine else None)
         return
     own = engine is None
     engine = engine or Engine()
-    log.info("picycle API on %s (docs at /api/v1/docs)", where)
     try:
         serve_process(make_app(engine, options.proxies), options)
     finally:

@@ -1,8 +1,10 @@
-"""``picycle user``: users, their roles, groups and API tokens.
+"""``picycle user``: users, their roles, groups, API tokens and passwords.
 
 Admins manage users; without ``--as`` the operator acts as ``system``, an admin."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from picycle.engine import Engine
@@ -34,7 +36,7 @@ def held_in_units(uow, groups: tuple[str, ...], in_units: tuple[str, ...]) -> li
 
 @click.group()
 def user() -> None:
-    """Add, list and change users; issue and revoke their API tokens."""
+    """Add, list and change users; issue and revoke their API tokens; set passwords."""
 
 
 @user.command("add")
@@ -133,3 +135,24 @@ def user_revoke(engine: Engine, name: str, as_user: str | None) -> None:
     with engine.unit_of_work() as uow:
         revoked = users.revoke_tokens(uow, acting_as(uow, as_user), name)
     click.echo(f"revoked {revoked.revoked} token(s) of {revoked.user}")
+
+
+@user.command("password")
+@click.argument("name")
+@as_option
+@click.pass_obj
+def user_password(engine: Engine, name: str, as_user: str | None) -> None:
+    """Set NAME's password for signing in to the web pages, read from standard input: its
+    first line, or typed twice without echo at a terminal. At least 12 characters. NAME's
+    sign-ins end; their API tokens keep working."""
+    password = _read_password()
+    with engine.unit_of_work() as uow:
+        changed = users.set_password(uow, acting_as(uow, as_user), name, password)
+    click.echo(f"{changed.name} has a new password")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")

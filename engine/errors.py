@@ -67,3 +67,12 @@ def _where(problem: dict) -> str:
     line = f":{problem['line']}" if problem["line"] else ""
     element = f" ({problem['element_id']})" if problem["element_id"] else ""
     return f"{problem['file']}{line}{element}"
+
+
+class SignInRefused(PicycleError):
+    """Wrong user name or password (which, is not said), or too many failed attempts
+    lately (``too_many``): then no password is even checked until the window has passed."""
+
+    def __init__(self, message: str, too_many: bool = False):
+        super().__init__(message)
+        self.too_many = too_many

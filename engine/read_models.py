@@ -57,6 +57,7 @@ class TaskDetail(TaskSummary):
     form_name: str | None
     form_schema: dict[str, Any] | None
     form_data: dict[str, Any]
+    unit_id: int | None  # its cycle's unit, which decides who may work it
 
 
 def task_summary(task: Any) -> TaskSummary:
@@ -85,6 +86,7 @@ def task_detail(task: Any, form: Any | None) -> TaskDetail:
         form_name=form.name if form else None,
         form_schema=form.schema if form else None,
         form_data=task.form_data,
+        unit_id=task.unit_id,
     )
 
 

@@ -57,6 +57,9 @@ class EventType(StrEnum):
     UNIT_CHANGED = "unit_changed"
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
+    PASSWORD_SET = "password_set"
+    SIGNED_IN = "signed_in"
+    SIGN_IN_FAILED = "sign_in_failed"
     ACCESS_DENIED = "access_denied"
     AUDIT_HEADS_ADOPTED = "audit_heads_adopted"
 

@@ -111,9 +111,31 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # An argon2id hash (engine/services/passwords.py); None: the user cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Part of every sign-in session; moved on when the password changes or the user is
+    # deactivated, which ends their sessions.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     memberships: Mapped[list[Membership]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for the sliding window that limits them per user name and per
+    client address (engine/services/passwords.py); rows past the window are deleted."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_user", "user_name", "at"),
+        Index("ix_sign_in_failures_address", "address", "at"),
+        Index("ix_sign_in_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -1,4 +1,5 @@
-"""Users, their group memberships and API tokens. Only a token's SHA-256 is stored.
+"""Users, their group memberships, API tokens and passwords. Only a token's SHA-256 is
+stored, and only a password's argon2id hash.
 
 A membership is a group held in a unit (and every unit below it) or, without a unit, in
 the whole organisation; ``groups`` are the latter."""
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
+from .. import passwords
 from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, Membership, Unit, UnitPath, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -193,6 +195,37 @@ def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     return _actor_from(uow.session.execute(_HOLDING, {"token_hash": hash_token(token)}))
 
 
+_IN_SESSION = _actors(
+    select()
+    .select_from(User)
+    .where(
+        User.name == bindparam("name"),
+        User.session_version == bindparam("version"),
+        User.password_hash.is_not(None),
+    )
+)
+
+
+def actor_in_session(uow: UnitOfWork, name: str, version: int) -> Actor | None:
+    """The active user a sign-in session names, or None once their password changed or
+    they were deactivated since (either moves ``session_version`` on): one statement."""
+    return _actor_from(uow.session.execute(_IN_SESSION, {"name": name, "version": version}))
+
+
+def set_password(uow: UnitOfWork, actor: Actor, name: str, password: str) -> UserView:
+    """Set the user's password (admins for anyone, every user for themself), at least 12
+    characters. Their sign-in sessions end; their API tokens keep working."""
+    _require_self_or_admin(actor, name, "set their password")
+    passwords.check_strength(password)
+    user = _get_user(uow, name)
+    user.password_hash = passwords.hash_password(password)
+    user.session_version += 1
+    uow.record(actor.name, EventType.PASSWORD_SET, user=user.name)
+    changed = view_of(uow, user)
+    uow.commit()
+    return changed
+
+
 def task_workers(uow: UnitOfWork, names: Collection[str]) -> set[str]:
     """Which of ``names`` are active users whose role lets them work tasks (a microproject's
     owner must be one: its implementation task is assigned to them)."""
@@ -283,6 +316,7 @@ def update_user(
             after={key: after[key] for key in changed},
         )
     if after["active"] != before["active"]:
+        user.session_version += 1  # signed out, and not signed in again by reactivation
         # Reactivation too: a user deactivated before deactivation revoked tokens still
         # holds unrevoked ones.
         revoked = _revoke_all(uow, user)

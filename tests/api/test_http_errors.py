@@ -13,7 +13,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def test_an_unknown_url_is_a_404_problem(api, client):
     assert_problem(api.get("pia", "/nothing-here"), 404, type="about:blank", title="Not Found")
-    assert_problem(client.get("/elsewhere"), 404)
+    outside = client.get("/elsewhere")  # outside the API: the pages' own 404 page
+    assert (outside.status_code, outside.mimetype) == (404, "text/html")
     assert_problem(api.get("pia", "/cycles/not-a-number"), 404)
     assert_problem(api.get("pia", "/cycles/99999999999999999999"), 404)
     assert_problem(api.get("pia", "/tasks/not-a-uuid"), 404)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_FOLDERS = {"api", "cli", "engine", "processes"}
+SOURCE_FOLDERS = {"api", "cli", "engine", "pages", "processes"}
 
 
 def test_every_package_folder_is_installed():

@@ -1,9 +1,10 @@
 """Which part of picycle may import which, read from the source files themselves.
 
-The engine knows nothing of its interfaces (no Flask, marshmallow, webargs; no api/ or cli/);
-SpiffWorkflow stays behind the seam in engine/spiff/; the interfaces (api/, cli/) use the
-engine through its public face only: ``Engine``, the services, the read models, the
-vocabulary, the errors, the actors, the user-name rule, the bundles and the clock."""
+The engine knows nothing of its interfaces (no Flask, marshmallow, webargs; no api/, cli/
+or pages/); SpiffWorkflow stays behind the seam in engine/spiff/; the interfaces (api/,
+cli/, pages/) use the engine through its public face only: ``Engine``, the services, the
+read models, the vocabulary, the errors, the actors, the user-name rule, the bundles and the
+clock."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ PACKAGES = {
     "picycle.api": ROOT / "api",
     "picycle.cli": ROOT / "cli",
     "picycle.engine": ROOT / "engine",
+    "picycle.pages": ROOT / "pages",
     "picycle.processes": ROOT / "processes",
 }
 INTERFACE_MAY_USE = (
@@ -41,6 +43,7 @@ NOT_IN_THE_ENGINE = (
     "webargs",
     "picycle.api",
     "picycle.cli",
+    "picycle.pages",
 )
 
 
@@ -159,13 +162,13 @@ def interface_may_import(found: Import) -> bool:
     return found.module == "picycle.engine" or found.is_of(*INTERFACE_MAY_USE[1:])
 
 
-@pytest.mark.parametrize("interface", ["api", "cli"])
+@pytest.mark.parametrize("interface", ["api", "cli", "pages"])
 def test_the_interfaces_use_only_the_engines_public_face(interface):
     found = [i for f in sources(interface) for i in imports_of(f) if not interface_may_import(i)]
     assert not found, "\n".join(map(str, found))
 
 
-@pytest.mark.parametrize("interface", ["api", "cli"])
+@pytest.mark.parametrize("interface", ["api", "cli", "pages"])
 def test_the_interfaces_never_reach_into_the_session(interface):
     """``uow.session`` is the engine's own: interfaces hand the unit of work to services."""
     found = []

@@ -1,0 +1,117 @@
+"""Mounting the pages into a Flask app beside the API (``init_picycle`` calls this)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import Flask, make_response, request
+from picycle.api.context import end_request_uow
+from picycle.engine.services.sign_in import SignInLimits
+from werkzeug.exceptions import HTTPException
+
+from . import errors, views  # noqa: F401  (views: the routes are added on import)
+from .blueprint import blueprint
+from .context import EXTENSION, Pages, prepare_request
+from .i18n import init_languages
+
+log = logging.getLogger("picycle.pages")
+DEFAULT_LIMITS = SignInLimits()
+
+
+def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
+    """The pages at ``{url_prefix}/``; URLs under ``api_prefix`` stay the API's.
+
+    The session cookie is made Secure (unless ``PICYCLE_SECURE_COOKIES`` is false, for
+    local http) and SameSite=Lax unless the host chose otherwise. Without a secret key,
+    ``PICYCLE_SECRET_KEY`` is used, else a random one: sessions then end when the process
+    does and are not shared between processes. ``PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER``,
+    ``..._PER_ADDRESS`` and ``PICYCLE_SIGN_IN_WINDOW_SECONDS`` set the sign-in limits.
+    """
+    prefix = url_prefix.rstrip("/")
+    if not app.secret_key:
+        app.secret_key = app.config.get("PICYCLE_SECRET_KEY") or _random_key()
+    app.config["SESSION_COOKIE_SECURE"] = _flag(app.config.get("PICYCLE_SECURE_COOKIES", True))
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.extensions[EXTENSION] = Pages(api_prefix=api_prefix, sign_in_limits=_limits(app))
+    init_languages(app)
+    app.register_blueprint(blueprint, url_prefix=prefix or None)
+    app.before_request(_gate(prefix, api_prefix))
+
+
+def _random_key() -> str:
+    log.warning(
+        "no secret key set (PICYCLE_SECRET_KEY): sign-ins last until this process ends "
+        "and hold in no other process"
+    )
+    return secrets.token_hex(32)
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+def _limits(app: Flask) -> SignInLimits:
+    config = app.config
+    return SignInLimits(
+        per_user=int(config.get("PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER", DEFAULT_LIMITS.per_user)),
+        per_address=int(
+            config.get("PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS", DEFAULT_LIMITS.per_address)
+        ),
+        window=timedelta(
+            seconds=float(
+                config.get("PICYCLE_SIGN_IN_WINDOW_SECONDS", DEFAULT_LIMITS.window.total_seconds())
+            )
+        ),
+    )
+
+
+def _gate(prefix: str, api_prefix: str):
+    """A URL under the pages' prefix that no page (nor the API) matches, or a method a page
+    does not take, gets an error page: Flask never lets a blueprint handle those."""
+
+    def handle():
+        path = request.path
+        if path == api_prefix or path.startswith(api_prefix + "/"):
+            return None
+        if prefix and not (path == prefix or path.startswith(prefix + "/")):
+            return None
+        error = request.routing_exception
+        if isinstance(error, HTTPException) and (error.code or 0) >= 400:
+            return with_page_headers(make_response(errors.from_http_exception(error)))
+        return None
+
+    return handle
+
+
+# The pages load nothing from elsewhere and run no inline script: a browser refuses any
+# that an injected text would bring, and no other site may frame them (clickjacking).
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def with_page_headers(response):
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _setup_blueprint() -> None:
+    blueprint.before_request(prepare_request)
+    blueprint.after_request(with_page_headers)
+    blueprint.teardown_request(end_request_uow)
+    errors.register_handlers(blueprint)
+
+
+_setup_blueprint()

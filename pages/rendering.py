@@ -1,0 +1,64 @@
+"""Rendering a page: every template gets the user's language and its direction, the
+translation and formatting functions, the CSRF token and who is signed in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import flask_babel
+from flask import render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from .context import CSRF_FIELD, signed_in
+from .i18n import LANGUAGES, direction, gettext, ngettext
+
+LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "ar": "العربية"}
+DUE_SOON = timedelta(days=3)
+
+
+def render(template: str, status: int = 200, **context):
+    locale = flask_babel.get_locale()
+    body = render_template(
+        f"pages/{template}",
+        _=gettext,
+        ngettext=ngettext,
+        lang=str(locale),
+        dir=direction(),
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        csrf_field=CSRF_FIELD,
+        csrf_token=generate_csrf,
+        actor=signed_in(),
+        here=request.full_path.rstrip("?"),
+        date=format_date,
+        moment=format_moment,
+        number=format_number,
+        statuses={
+            "running": gettext("Running"),
+            "completed": gettext("Completed"),
+            "cancelled": gettext("Cancelled"),
+        },
+        **context,
+    )
+    return body, status
+
+
+def format_moment(value: datetime | None) -> str:
+    return flask_babel.format_datetime(value, "medium") if value else ""
+
+
+def format_date(value: datetime | str | None) -> str:
+    """A date (a datetime, or ISO text as forms store it) in the user's language."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return flask_babel.format_date(value, "medium")
+
+
+def format_number(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    return flask_babel.format_decimal(value)

@@ -1,0 +1,61 @@
+"""Signing in and out, and choosing the language."""
+
+from __future__ import annotations
+
+from flask import redirect, request, session, url_for
+from picycle.api.context import request_uow
+from picycle.engine.errors import SignInRefused
+from picycle.engine.services import sign_in as signing
+
+from ..blueprint import blueprint
+from ..context import begin_session, end_session, pages, public, signed_in
+from ..i18n import CHOICE, LANGUAGES
+from ..i18n import gettext as _
+from ..redirects import local_target
+from ..rendering import render
+
+
+def _next() -> str:
+    return local_target(request.values.get("next"), url_for("picycle_pages.inbox"))
+
+
+@blueprint.get("/sign-in")
+@public
+def sign_in():
+    if signed_in() is not None:
+        return redirect(_next())
+    return render("sign_in.html", next=_next(), name="", problem=None)
+
+
+@blueprint.post("/sign-in")
+@public
+def sign_in_post():
+    name = request.form.get("name", "")
+    password = request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    try:
+        done = signing.sign_in(request_uow(), name, password, address, pages().sign_in_limits)
+    except SignInRefused as refused:
+        status, problem = 401, _("The user name or password is wrong.")
+        if refused.too_many:
+            status = 429
+            problem = _("Too many failed sign-ins. Wait a few minutes, then try again.")
+        return render("sign_in.html", status, next=_next(), name=name, problem=problem)
+    begin_session(done.name, done.session_version)
+    return redirect(_next())
+
+
+@blueprint.post("/sign-out")
+@public
+def sign_out():
+    end_session()
+    return redirect(url_for("picycle_pages.sign_in"))
+
+
+@blueprint.post("/language")
+@public
+def choose_language():
+    language = request.form.get("language")
+    if language in LANGUAGES:
+        session[CHOICE] = language
+    return redirect(_next())

@@ -1,0 +1,61 @@
+"""The inbox: my tasks and my groups' tasks, read from the inbox service (never from the
+workflows), with counts, filters, sorting, paging and due-date badges."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import request
+from picycle.api.context import request_uow
+from picycle.engine.services.inbox import SORTS, InboxQuery, list_inbox
+from picycle.engine.vocabulary import InboxScope
+
+from ..blueprint import blueprint
+from ..context import signed_in
+from ..rendering import DUE_SOON, render
+
+PAGE_SIZE = 25
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and 0 < int(text) < 2**31 else None
+
+
+@blueprint.get("/")
+def inbox():
+    actor = signed_in()
+    scopes = [InboxScope.MINE, InboxScope.GROUPS]
+    if actor.reads_everything:
+        scopes.append(InboxScope.ALL)
+    scope = request.args.get("scope", InboxScope.MINE)
+    scope = InboxScope(scope) if scope in scopes else InboxScope.MINE
+    sort = request.args.get("sort", "due")
+    page = _number(request.args.get("page")) or 1
+    query = InboxQuery(
+        scope=scope,
+        cycle_id=_number(request.args.get("cycle")),
+        overdue=request.args.get("overdue") == "1",
+        sort=sort if sort in SORTS else "due",
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    uow = request_uow()
+    found = list_inbox(uow, actor, query)
+    counts = {
+        other: found.total
+        if other == scope
+        else list_inbox(uow, actor, replace(query, scope=other, limit=1, offset=0)).total
+        for other in scopes
+    }
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    return render(
+        "inbox.html",
+        tasks=found.items,
+        total=found.total,
+        counts=counts,
+        query=query,
+        page=page,
+        pages=pages,
+        now=uow.now,
+        soon=uow.now + DUE_SOON,
+    )

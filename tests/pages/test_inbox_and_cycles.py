@@ -1,0 +1,100 @@
+"""The inbox page (only what the user may work, counts per scope, filters, sorting,
+paging, due-date badges) and the cycle pages (records, open tasks, history for those
+allowed)."""
+
+from __future__ import annotations
+
+import re
+
+from picycle.pages.views import inbox
+
+from tests.pages.conftest import text_of
+
+TITLE = re.compile(r'<a class="title" href="/tasks/[^"]+">([^<]+)</a>')
+
+
+def titles(page: str) -> list[str]:
+    return TITLE.findall(page)
+
+
+def counts(page: str) -> list[str]:
+    return re.findall(r'<span class="count">([^<]+)</span>', page)
+
+
+def implementing(driver, clock) -> int:
+    """A cycle whose two microprojects (dana's and omar's) are being implemented, due in
+    30 days."""
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock.now.date())
+    driver.approve(cycle_id)
+    return cycle_id
+
+
+def test_the_inbox_lists_only_what_the_user_may_work(browser, driver):
+    driver.start()
+    assert titles(text_of(browser("pia").get("/"))) == ["Assess performance"]
+    for other in ("dana", "lena", "audrey"):
+        assert titles(text_of(browser(other).get("/"))) == []
+    assert titles(text_of(browser("dana").get("/?scope=all"))) == []  # members: their own
+    assert titles(text_of(browser("audrey").get("/?scope=all"))) == ["Assess performance"]
+
+
+def test_counts_per_scope(browser, driver, clock):
+    implementing(driver, clock)
+    dana = text_of(browser("dana").get("/"))
+    assert titles(dana) == ["Implement: Digital permit intake"]
+    assert counts(dana) == ["1", "0"]  # her own; none left open to her whole group
+    ada = text_of(browser("ada").get("/"))
+    assert counts(ada) == ["0", "0", "2"]
+
+
+def test_badges_filters_and_sorting(browser, driver, clock):
+    implementing(driver, clock)
+    dana = browser("dana")
+    assert "badge" not in text_of(dana.get("/"))
+    clock.advance(days=28)
+    assert '<span class="badge soon">Due soon</span>' in text_of(dana.get("/"))
+    clock.advance(days=3)
+    page = text_of(dana.get("/?overdue=1&sort=created"))
+    assert '<span class="badge overdue">Overdue</span>' in page
+    assert titles(page) == ["Implement: Digital permit intake"]
+    assert titles(text_of(dana.get("/?cycle=999"))) == []
+
+
+def test_paging(browser, driver, monkeypatch):
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 2)
+    for unit in ("Unit A", "Unit B", "Unit C"):
+        driver.start(unit=unit)
+    pia = browser("pia")
+    first, second = text_of(pia.get("/?sort=created")), text_of(pia.get("/?sort=created&page=2"))
+    assert (len(titles(first)), len(titles(second))) == (2, 1)
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert "Page 2 of 2" in second and 'rel="prev"' in second
+    assert counts(first) == ["3", "3"]
+    assert titles(text_of(pia.get("/?page=junk&scope=nonsense&sort=evil"))) == titles(first)
+
+
+def test_the_cycle_page_shows_what_the_cycle_recorded(browser, driver, clock):
+    cycle_id = implementing(driver, clock)
+    page = text_of(browser("dana").get(f"/cycles/{cycle_id}"))
+    assert "Permits issued within 30 days" in page
+    assert re.search(r"<td>55</td><td>80</td><td>–</td>", page)
+    microprojects = page[page.index('id="microprojects-heading"') :]
+    assert microprojects.index("Digital permit intake") < microprojects.index("Complaint triage")
+    assert "<td>dana</td>" in microprojects and "in progress" in microprojects
+    assert "Implement: Complaint triage desk" in page  # open tasks
+    assert "History" in page and "task completed" in page  # dana took part
+
+
+def test_history_is_for_those_taking_part_and_auditors(browser, driver):
+    cycle_id = driver.start()
+    assert "History" not in text_of(browser("lena").get(f"/cycles/{cycle_id}"))
+    assert "cycle started" in text_of(browser("audrey").get(f"/cycles/{cycle_id}"))
+
+
+def test_the_cycle_list(browser, driver):
+    driver.start(unit="Unit A", title="Faster permits")
+    page = text_of(browser("lena").get("/cycles", headers={"Accept-Language": "nl"}))
+    assert "Faster permits" in page and "Lopend" in page
