@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,11 +15,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def children_of(pid: int) -> set[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return {int(line) for line in found.stdout.split()}
 
 
 def health(port: int) -> int | None:

@@ -16,8 +16,9 @@ import pytest
 from flask import request
 from picycle.api.serve import create_server, make_app, run_until_stopped
 
+from bench.common import children_of
 from tests.deadline import finishes_within
-from tests.serving import PICYCLE, children_of, eventually, free_port, health
+from tests.serving import PICYCLE, eventually, free_port, health
 
 
 def seen_from(app, **headers) -> tuple[str, str, str]:

@@ -21,7 +21,8 @@ from picycle.engine.services import audit, cycles, users
 from picycle.engine.services.health import inbox_mismatches
 from sqlalchemy import select, text
 
-from tests.serving import PICYCLE, children_of, eventually, free_port, health
+from bench.common import children_of
+from tests.serving import PICYCLE, eventually, free_port, health
 from tests.support import INDICATORS, ensure_unit
 
 CYCLES = 60
