@@ -41,7 +41,7 @@ from picycle.engine.db.models import AuditEvent, Task
 from picycle.engine.services import audit, cycles, definitions, units, users
 from picycle.engine.services.health import inbox_mismatches
 from picycle.engine.uow import Engine
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 
 from bench.common import (
     ROOT,
@@ -200,15 +200,21 @@ class Deployment:
                 process.wait()
 
 
+APPLICATION = "picycle-bench-load"  # the name of this run's connections, and no one else's
+
+
 def cut_connections(url: str) -> None:
-    """Every picycle connection to the database terminated, as a restart would."""
+    """Every connection of this run's servers and workers terminated, as a restart would
+    (the server is shared: nobody else's connections are touched)."""
     database = Engine(url).database
     with database.connect() as connection:
         connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                "application_name = 'picycle' AND pid <> pg_backend_pid()"
-            )
+                "datname = current_database() AND application_name = :name "
+                "AND pid <> pg_backend_pid()"
+            ),
+            {"name": APPLICATION},
         )
     database.dispose()
 
@@ -431,7 +437,8 @@ def main(argv: list[str] | None = None) -> None:
         if databases.postgres_url is None:
             print(f"nothing measured: this benchmark runs on PostgreSQL ({databases.skipped})")
             return
-        run(databases.postgres_url, plan, goals)
+        url = make_url(databases.postgres_url).update_query_dict({"application_name": APPLICATION})
+        run(url.render_as_string(hide_password=False), plan, goals)
     print(f"\n{goals.summary()}")
     print(
         f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s "
