@@ -14,11 +14,13 @@ from picycle.engine.bundles import shipped_processes
 from picycle.engine.errors import PicycleError, ValidationFailed
 
 from .audit import audit_group
+from .backups import backup, restore
 from .cycles import cycle
 from .definitions import definition
 from .demo import fresh_demo_database, run_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
+from .serving import serve
 from .tasks import task
 from .units import unit
 from .users import user
@@ -74,18 +76,6 @@ def init(engine: Engine) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-@click.pass_obj
-def serve(engine: Engine, host: str, port: int, threads: int) -> None:
-    """Serve the HTTP API with waitress (run `picycle init` first)."""
-    from picycle.api.serve import serve as serve_api
-
-    serve_api(host, port, threads, engine=engine)
-
-
-@main.command()
 @click.option(
     "--database-url",
     metavar="URL",
@@ -107,5 +97,18 @@ def demo(database_url: str | None) -> None:
     )
 
 
-for command in (deploy, unit, user, cycle, definition, task, worker, audit_group, incident):
+for command in (
+    serve,
+    backup,
+    restore,
+    deploy,
+    unit,
+    user,
+    cycle,
+    definition,
+    task,
+    worker,
+    audit_group,
+    incident,
+):
     main.add_command(command)
