@@ -196,6 +196,16 @@ class Driver:
             },
         )
 
+    def work_whole_cycle(self, cycle_id: int, permits: float = 82, backlog: float = 55) -> None:
+        """Every step of a cycle that goes by the book, its targets met with these actuals."""
+        self.assess(cycle_id)
+        self.identify_gaps(cycle_id)
+        self.design(cycle_id, self.engine.clock().date())
+        self.approve(cycle_id)
+        self.implement_all(cycle_id)
+        self.evaluate(cycle_id, permits=permits, backlog=backlog)
+        self.institutionalise(cycle_id)
+
     def institutionalise(self, cycle_id: int) -> None:
         self.complete(
             "lena",

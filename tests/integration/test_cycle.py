@@ -176,17 +176,11 @@ def test_a_completed_task_cannot_be_completed_again(driver):
         driver.complete_task("pia", task.id, {"indicators": INDICATORS})
 
 
-def test_the_next_cycle_builds_on_the_previous_ones_results(driver, clock):
+def test_the_next_cycle_builds_on_the_previous_ones_results(driver):
     first = driver.start()
     with pytest.raises(Conflict, match="still running"):
         driver.start(title="Too early")
-    driver.assess(first)
-    driver.identify_gaps(first)
-    driver.design(first, clock().date())
-    driver.approve(first)
-    driver.implement_all(first)
-    driver.evaluate(first, permits=82, backlog=55)
-    driver.institutionalise(first)
+    driver.work_whole_cycle(first)
 
     second = driver.start(title="Next round")
     cycle = driver.cycle(second)
@@ -195,7 +189,7 @@ def test_the_next_cycle_builds_on_the_previous_ones_results(driver, clock):
     assert {i["key"]: i["baseline"] for i in seeded} == {"permits": 82, "backlog": 55}
 
 
-def test_a_cancelled_cycle_seeds_nothing_the_last_completed_one_does(driver, clock):
+def test_a_cancelled_cycle_seeds_nothing_the_last_completed_one_does(driver):
     from picycle.engine.services import cycles
 
     def cancel(cycle_id: int) -> None:
@@ -208,13 +202,7 @@ def test_a_cancelled_cycle_seeds_nothing_the_last_completed_one_does(driver, clo
     fresh = driver.start(title="A real start")
     assert "indicators" not in driver.task(fresh, "assess_performance").form_data
 
-    driver.assess(fresh)
-    driver.identify_gaps(fresh)
-    driver.design(fresh, clock().date())
-    driver.approve(fresh)
-    driver.implement_all(fresh)
-    driver.evaluate(fresh, permits=82, backlog=55)
-    driver.institutionalise(fresh)
+    driver.work_whole_cycle(fresh)
     wrong = driver.start(title="Wrong indicators")
     driver.assess(wrong, indicators=[{**INDICATORS[0], "baseline": 1}])
     cancel(wrong)

@@ -115,9 +115,8 @@ HISTORY = [
 REVISIONS = {1: 3, 2: 7, 3: 1}  # counted, as 0004-era code counted them
 
 
-def as_0004_wrote_it(connection) -> dict[str, tuple[int, str]]:
-    """Cycles and their chained events written the way 0004-era code did: each chain's head
-    in ``audit_chains``. Returns the heads."""
+def deploy_definition_1(connection) -> None:
+    """Version 1 of pi_cycle and its deployment, as any era's code wrote them."""
     connection.execute(
         sa.insert(DEPLOYMENTS).values(
             id=1, content_hash="0" * 64, deployed_by="ada", deployed_at=T0
@@ -134,6 +133,12 @@ def as_0004_wrote_it(connection) -> dict[str, tuple[int, str]]:
             deployed_at=T0,
         )
     )
+
+
+def as_0004_wrote_it(connection) -> dict[str, tuple[int, str]]:
+    """Cycles and their chained events written the way 0004-era code did: each chain's head
+    in ``audit_chains``. Returns the heads."""
+    deploy_definition_1(connection)
     connection.execute(
         sa.insert(CYCLES),
         [
@@ -275,22 +280,7 @@ TASKS_0011 = sa.table(
 def as_0011_wrote_it(connection) -> None:
     """Two cycles of one free-text unit, one of another, an open task of each; a member
     of two groups, as 0011-era code wrote them."""
-    connection.execute(
-        sa.insert(DEPLOYMENTS).values(
-            id=1, content_hash="0" * 64, deployed_by="ada", deployed_at=T0
-        )
-    )
-    connection.execute(
-        sa.insert(DEFINITIONS).values(
-            id=1,
-            process_id="pi_cycle",
-            version=1,
-            name="PI cycle",
-            deployment_id=1,
-            spec="{}",
-            deployed_at=T0,
-        )
-    )
+    deploy_definition_1(connection)
     connection.execute(
         sa.insert(CYCLES),
         [

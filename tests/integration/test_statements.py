@@ -105,20 +105,10 @@ def counted(engine, database_url, clock) -> CountingDriver:
     made = CountingDriver(lambda: Engine(database_url, clock))
     made.add_people()
     warm_up = made.start(unit="Directorate of Finance")
-    whole_cycle(made, warm_up, clock)
+    made.work_whole_cycle(warm_up)
     made.steps.clear()
     yield made
     made.engine.dispose()
-
-
-def whole_cycle(driver: Driver, cycle_id: int, clock) -> None:
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date())
-    driver.approve(cycle_id)
-    driver.implement_all(cycle_id)
-    driver.evaluate(cycle_id, permits=82, backlog=55)
-    driver.institutionalise(cycle_id)
 
 
 def report(steps: list[Step]) -> str:
@@ -127,9 +117,9 @@ def report(steps: list[Step]) -> str:
     )
 
 
-def test_each_completion_of_a_whole_cycle_writes_once(counted, clock, record_property):
+def test_each_completion_of_a_whole_cycle_writes_once(counted, record_property):
     cycle_id = counted.start()
-    whole_cycle(counted, cycle_id, clock)
+    counted.work_whole_cycle(cycle_id)
     steps = counted.steps
     record_property("statements per step", report(steps))
     assert [s.title for s in steps][0] == "Assess performance" and len(steps) == 8
