@@ -6,6 +6,7 @@ from flask import redirect, request, session, url_for
 from picycle.api.context import request_uow
 from picycle.engine.errors import SignInRefused
 from picycle.engine.services import sign_in as signing
+from picycle.engine.services import users
 
 from ..blueprint import blueprint
 from ..context import begin_session, end_session, pages, public, signed_in
@@ -55,7 +56,12 @@ def sign_out():
 @blueprint.post("/language")
 @public
 def choose_language():
+    """Kept with the user when signed in, so it follows them to other browsers; in the
+    session too, so it outlives signing out."""
     language = request.form.get("language")
     if language in LANGUAGES:
         session[CHOICE] = language
+        actor = signed_in()
+        if actor is not None:
+            users.set_language(request_uow(), actor, actor.name, language)
     return redirect(_next())

@@ -126,9 +126,9 @@ def test_the_session_ends_when_the_password_changes_or_the_user_is_deactivated(d
 
     def session_actor(version: int):
         with driver.engine.unit_of_work(write=False) as uow:
-            return users.actor_in_session(uow, "pia", version)
+            return users.in_session(uow, "pia", version)
 
-    assert session_actor(signed.session_version).groups == {"PI Unit"}
+    assert session_actor(signed.session_version).actor.groups == {"PI Unit"}
     set_password(driver, "pia", "pia", "another long password")
     assert session_actor(signed.session_version) is None
     again = attempt(driver, "pia", "another long password")
