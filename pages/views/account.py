@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, request, session, url_for
-from picycle.api.context import request_uow
+from picycle.api.context import engine_for_own_transactions, request_uow
 from picycle.engine.errors import SignInRefused
 from picycle.engine.services import sign_in as signing
 from picycle.engine.services import users
@@ -35,7 +35,9 @@ def sign_in_post():
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
     try:
-        done = signing.sign_in(request_uow(), name, password, address, pages().sign_in_limits)
+        # The request's unit of work is closed: the password is checked outside any.
+        engine = engine_for_own_transactions()
+        done = signing.sign_in(engine, name, password, address, pages().sign_in_limits)
     except SignInRefused as refused:
         status, problem = 401, _("The user name or password is wrong.")
         if refused.too_many:
