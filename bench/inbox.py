@@ -282,6 +282,7 @@ class Filler:
         self.assignees = self.members["Department Team"][:ASSIGNEES]
         self.rng = random.Random(1849)
         self.filled = Filled()
+        self.cycle_limit: int | None = None  # stop at this many cycles, whatever the rows
 
     def batches(self, first_id: int, rows: int, size: int) -> Iterator[tuple[list, list]]:
         """(cycle rows, task rows) as tuples in table column order, about ``size`` task rows
@@ -289,7 +290,7 @@ class Filler:
         cycle_rows: list[tuple] = []
         task_rows: list[tuple] = []
         cycle_id = first_id
-        while self.filled.rows < rows:
+        while self.filled.rows < rows and self.filled.cycles != self.cycle_limit:
             cycle, made = self._cycle(cycle_id, cycle_id - first_id)
             cycle_rows.append(cycle)
             task_rows.extend(made)

@@ -276,3 +276,174 @@ def incident_view(row: Any) -> IncidentView:
         resolution=IncidentResolution(row.resolution) if row.resolution else None,
         reason=row.reason,
     )
+
+
+# --- results across cycles (engine/services/results.py) ------------------------------------
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` as a fraction; None when there is nothing to share."""
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One indicator in one cycle: where it started, where it was to go, where it got.
+    ``measure`` is its unit of measurement; ``actual`` and ``met`` are None until the
+    cycle's evaluation measures it."""
+
+    key: str
+    name: str
+    measure: str | None
+    direction: str
+    baseline: float | None
+    target: float | None
+    actual: float | None
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one cycle achieved. A gap is found where an indicator's baseline misses its
+    target, and closed when the evaluation measured it at its target. A microproject is
+    due once its due date has passed or its owner has reported, and on time when the owner
+    reported by the due date."""
+
+    cycle_id: int
+    unit_id: int
+    unit: str
+    cycle_number: int
+    title: str
+    status: CycleStatus
+    started_at: datetime
+    ended_at: datetime | None
+    targets_met: bool | None
+    indicators: Sequence[IndicatorResult]
+    gaps_found: int
+    gaps_closed: int
+    microprojects: int
+    done: int  # reported done (not partly, not not-done)
+    due: int
+    on_time: int
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    cycle_id: int
+    cycle_number: int
+    baseline: float | None
+    target: float | None
+    actual: float | None
+    met: bool | None
+
+
+@dataclass(frozen=True)
+class IndicatorTrend:
+    """One unit's indicator cycle after cycle (name, measure and direction as its latest
+    cycle has them)."""
+
+    unit_id: int
+    unit: str
+    key: str
+    name: str
+    measure: str | None
+    direction: str
+    points: Sequence[TrendPoint]
+
+
+@dataclass(frozen=True)
+class PhaseTime:
+    """How long the tasks of one step of the process took, from ready to completed."""
+
+    element_id: str
+    name: str
+    tasks: int
+    median_seconds: float
+    slowest_seconds: float
+    slowest_cycle_id: int
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Someone who started a cycle or completed one of its tasks."""
+
+    name: str
+    cycles: int
+    tasks_completed: int
+
+
+@dataclass(frozen=True)
+class UnitResults:
+    """A unit's results across its cycles and, with ``below``, those of every unit below
+    it; as of ``as_of``."""
+
+    unit_id: int
+    unit: str
+    path: Sequence[str]
+    below: bool
+    as_of: datetime
+    cycles: Sequence[CycleResult]
+    indicators: Sequence[IndicatorTrend]
+    phases: Sequence[PhaseTime]
+    people: Sequence[Participant]
+    overdue: Sequence[TaskSummary]
+
+    @property
+    def gaps_found(self) -> int:
+        return sum(cycle.gaps_found for cycle in self.cycles)
+
+    @property
+    def gaps_closed(self) -> int:
+        return sum(cycle.gaps_closed for cycle in self.cycles)
+
+    @property
+    def microprojects_due(self) -> int:
+        return sum(cycle.due for cycle in self.cycles)
+
+    @property
+    def on_time(self) -> int:
+        return sum(cycle.on_time for cycle in self.cycles)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.microprojects_due)
+
+
+@dataclass(frozen=True)
+class UnitOverview:
+    """One unit's own cycles in the organisation overview. ``last_activity``: the latest
+    cycle started or ended, or task completed in a running cycle; a unit that had cycles
+    is ``quiet`` when that lies further back than the overview's quiet period."""
+
+    unit_id: int
+    unit: str
+    path: Sequence[str]
+    active: bool
+    cycles: int
+    cycles_last_year: int  # started in the 365 days before as_of
+    running: int
+    completed: int
+    targets_met: int  # completed cycles whose evaluation met every target
+    microprojects_due: int
+    on_time: int
+    last_activity: datetime | None
+    quiet: bool
+
+    @property
+    def targets_met_share(self) -> float | None:
+        return share(self.targets_met, self.completed)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.microprojects_due)
+
+
+@dataclass(frozen=True)
+class OrganisationOverview:
+    """Every unit the caller may compare, in the tree's order. ``whole_organisation``:
+    the caller sees every unit (admins, auditors, organisation-wide memberships)."""
+
+    as_of: datetime
+    quiet_days: int
+    whole_organisation: bool
+    units: Sequence[UnitOverview]

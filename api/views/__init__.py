@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audit, cycles, definitions, health, incidents, tasks, units, users
+from . import audit, cycles, definitions, health, incidents, results, tasks, units, users
 
 BLUEPRINTS = [
     (health.blp, ""),
@@ -13,4 +13,5 @@ BLUEPRINTS = [
     (audit.blp, ""),
     (definitions.blp, ""),
     (incidents.blp, "/incidents"),
+    (results.blp, ""),
 ]

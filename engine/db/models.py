@@ -279,6 +279,18 @@ class Task(Base):
             "cycle_id",
             "unit_id",
         ),
+        # Results across cycles (engine/services/results.py): a running cycle's latest
+        # completed task, and the tasks with a due date (microprojects) per unit.
+        Index("ix_tasks_cycle_done", "cycle_id", "state", "ended_at"),
+        Index(
+            "ix_tasks_due",
+            "unit_id",
+            "state",
+            "due_at",
+            "ended_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -21,7 +21,7 @@ from tests.api.conftest import running
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-AXE = ROOT / "pages" / "static" / "vendor" / "axe.min.js"
+AXE = ROOT / "pages" / "static" / "vendor" / "axe-core" / "axe.min.js"
 # A closed network: Chromium must not try to reach its update and sync services.
 CHROMIUM_ARGS = [
     "--headless",
