@@ -13,7 +13,8 @@
 The ratios set (c) against (a), against itself across a unit's history and against (b).
 
 Every variant runs the same whole cycles of the shipped PI-cycle process: assess, identify
-gaps, design, approve, implement x2, evaluate, institutionalise (8 completions per cycle).
+gaps, design, approve, implement x2, evaluate, institutionalise, plan the next cycle (9
+completions per cycle).
 
 Run from the repository root::
 
@@ -68,7 +69,7 @@ from bench.common import BenchRun, BenchSchema, Goals, announce, parse_args, uni
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.
 SCHEMA = BenchSchema("picycle_bench")
-COMPLETIONS_PER_CYCLE = 8
+COMPLETIONS_PER_CYCLE = 9
 
 GOAL_VS_RAW = {"SQLite": 4.0, "PostgreSQL": 6.0}
 GOAL_HISTORY = 1.2
@@ -91,6 +92,7 @@ PERFORMERS = {
     "leadership_approval": "lena",
     "evaluate_results": "pia",
     "institutionalise_and_share": "lena",
+    "plan_next_cycle": "pia",
 }
 STEP_ORDER = [
     "assess_performance",
@@ -100,6 +102,7 @@ STEP_ORDER = [
     "implement_microproject",
     "evaluate_results",
     "institutionalise_and_share",
+    "plan_next_cycle",
 ]
 INDICATORS = [
     {
@@ -156,6 +159,9 @@ def form_for(task: ReadyTask, today: date) -> dict:
         return {"measurements": measured, "lessons_learned": "Small steps work"}
     if element == "institutionalise_and_share":
         return {"standardised_practices": ["Online permit intake"], "presented_to": "All staff"}
+    if element == "plan_next_cycle":
+        start = (today + timedelta(days=30)).isoformat()
+        return {"next_cycle_start": start, "next_cycle_title": "Faster permits, again"}
     raise ValueError(f"the benchmark has no form for {element}")
 
 

@@ -16,7 +16,7 @@ from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.config import data_dir
 from picycle.engine.errors import Conflict, NotFound, ValidationFailed
 from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
-from picycle.engine.services import cycles, definitions, inbox, tasks, units, users
+from picycle.engine.services import cycles, definitions, inbox, tasks, timers, units, users
 from picycle.engine.vocabulary import Role
 
 from .render import cycle_label
@@ -274,12 +274,22 @@ def run_demo(engine: Engine, say: Say) -> None:
             "presented_to": "All directorates at the quarterly meeting",
         },
     )
+    today = engine.clock().date().isoformat()
+    demo.complete(
+        "pia",
+        "plan_next_cycle",
+        {"next_cycle_start": today, "next_cycle_title": "Keep the gains"},
+    )
     with engine.unit_of_work(write=False) as uow:
         cycle = cycles.get_cycle(uow, SYSTEM, demo.cycle_id)
     say(
         f"\n{cycle_label(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
     )
-    following = demo.start("Keep the gains")
+    say(f"  pia planned the next cycle for {today}; the timer worker starts it")
+    timers.fire_due_timers(engine)
+    with engine.unit_of_work(write=False) as uow:
+        following = cycles.list_cycles(uow, SYSTEM, limit=1).items[0]
+    demo.cycle_id = following.id
     seeded = demo.open_task("assess_performance").form_data["indicators"]
     baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
     say(f"pia opens {cycle_label(following)}; new baselines: {baselines}")

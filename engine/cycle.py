@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
+from uuid import uuid4
 
 from .actors import Actor, hidden, may_read, may_work, require_writer, why_not
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -40,7 +41,31 @@ RECORDS = (
     "evaluation",
     "targets_met",
     "lessons_learned",
+    "standardised_practices",
+    "next_cycle",
 )
+# The pending timer that starts the unit's next cycle, planned when a cycle completes.
+NEXT_CYCLE_TIMER = "next_cycle"
+
+
+@dataclass(frozen=True)
+class NextCycle:
+    """When the unit's next cycle starts, and its title: planned at the end of a cycle."""
+
+    start_on: date
+    title: str
+
+    @property
+    def due_at(self) -> datetime:
+        return datetime.combine(self.start_on, time(0, 0), UTC)
+
+
+def planned_next(data: dict[str, Any]) -> NextCycle | None:
+    """The next cycle a cycle's data plans (its model's ``next_cycle``), if any."""
+    plan = data.get("next_cycle")
+    if not isinstance(plan, dict):
+        return None
+    return NextCycle(date.fromisoformat(plan["start_on"]), plan["title"])
 
 
 @dataclass(frozen=True)
@@ -290,6 +315,18 @@ class Cycle:
         self._workflow_ran(actor)
         return len(fired)
 
+    def next_cycle_started(self, actor: Actor, started: CycleSummary) -> None:
+        self._record(
+            EventType.NEXT_CYCLE_STARTED,
+            actor,
+            cycle=started.id,
+            cycle_number=started.cycle_number,
+            title=started.title,
+        )
+
+    def next_cycle_skipped(self, actor: Actor, reason: str) -> None:
+        self._record(EventType.NEXT_CYCLE_SKIPPED, actor, reason=reason)
+
     def incident_raised(self, actor: Actor, incident: IncidentView) -> None:
         """A step failed (nothing else of the attempt was kept): say so in the trail."""
         self.events.append(
@@ -468,6 +505,22 @@ class Cycle:
             self._record(
                 EventType.CYCLE_COMPLETED, actor, targets_met=self.record.data.get("targets_met")
             )
+            self._schedule_next(actor)
+
+    def _schedule_next(self, actor: Actor) -> None:
+        """A completed cycle that planned the next one waits on one timer more: the worker
+        starts the next cycle when it is due (engine/services/next_cycles.py)."""
+        plan = planned_next(self.record.data)
+        if plan is None:
+            return
+        timer = WaitingTimer(str(uuid4()), NEXT_CYCLE_TIMER, plan.due_at)
+        self.timers[timer.task_id] = timer
+        self._record(
+            EventType.NEXT_CYCLE_SCHEDULED,
+            actor,
+            start_on=plan.start_on.isoformat(),
+            title=plan.title,
+        )
 
     def _describe(self, ready: HumanTask) -> TaskRecord:
         form = self._form(ready.form_file)

@@ -13,6 +13,9 @@ from .errors import ValidationFailed
 from .user_names import normalised
 
 MICROPROJECT_MAX_DAYS = 90
+# A microproject's due date moves at most this often: each move restarts its owner's task.
+MAX_DUE_DATE_MOVES = 3
+NEXT_CYCLE_MAX_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,56 @@ def evaluate_results(data: dict[str, Any], context: RuleContext) -> dict[str, An
     return data
 
 
+def follow_up_overdue(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
+    """A new due date lies ahead, keeps the microproject small, and is not the fourth."""
+    project = context.task_data["microproject"]
+    new_due = data.get("new_due", project["due"])
+    if new_due == project["due"]:
+        return data
+    errors = _Errors()
+    due = date.fromisoformat(new_due)
+    latest_due = context.today + timedelta(days=MICROPROJECT_MAX_DAYS)
+    moves = project.get("due_moves", 0)
+    if moves >= MAX_DUE_DATE_MOVES:
+        errors.add(
+            "new_due",
+            f"the due date of '{project['title']}' was moved {moves} times already; record "
+            "what was done and leave the date, or let the evaluation show it was not done",
+        )
+    elif due <= context.today:
+        errors.add("new_due", f"the new due date {due} must lie after today ({context.today})")
+    elif due > latest_due:
+        errors.add(
+            "new_due",
+            f"the new due date {due} is {(due - context.today).days} days away; a microproject "
+            f"must finish within {MICROPROJECT_MAX_DAYS} days (by {latest_due})",
+        )
+    errors.raise_if_any("the new due date cannot be agreed")
+    return data
+
+
+def plan_next_cycle(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
+    start = date.fromisoformat(data["next_cycle_start"])
+    latest = context.today + timedelta(days=NEXT_CYCLE_MAX_DAYS)
+    errors = _Errors()
+    if start < context.today:
+        errors.add("next_cycle_start", f"the next cycle cannot start in the past ({start})")
+    elif start > latest:
+        errors.add(
+            "next_cycle_start",
+            f"the next cycle should start within a year, by {latest}: a habit needs a rhythm",
+        )
+    errors.raise_if_any("the next cycle cannot be planned")
+    return data
+
+
 RULES: dict[str, Rule] = {
     "assess_performance": assess_performance,
     "identify_gaps": identify_gaps,
     "design_microprojects": design_microprojects,
     "evaluate_results": evaluate_results,
+    "follow_up_overdue": follow_up_overdue,
+    "plan_next_cycle": plan_next_cycle,
 }
 
 

@@ -48,6 +48,10 @@ class EventType(StrEnum):
     TASK_COMMENTED = "task_commented"
     TASK_WITHDRAWN = "task_withdrawn"
     TIMER_FIRED = "timer_fired"
+    # A completed cycle's plan for the unit's next one: scheduled, then started or skipped.
+    NEXT_CYCLE_SCHEDULED = "next_cycle_scheduled"
+    NEXT_CYCLE_STARTED = "next_cycle_started"
+    NEXT_CYCLE_SKIPPED = "next_cycle_skipped"
     INCIDENT_RAISED = "incident_raised"
     INCIDENT_RESOLVED = "incident_resolved"
     DEFINITION_DEPLOYED = "definition_deployed"

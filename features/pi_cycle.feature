@@ -15,6 +15,7 @@ Feature: Running a performance-improvement cycle
     And every owner reports their microproject done
     And the PI unit measures permits at 82 % and open complaints at 55 cases
     And leadership standardises the new practice
+    And the PI unit plans the next cycle to start in 30 days
     Then the cycle is completed with its targets met
     And the audit trail names who completed each step
 

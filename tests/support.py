@@ -205,6 +205,7 @@ class Driver:
         self.implement_all(cycle_id)
         self.evaluate(cycle_id, permits=permits, backlog=backlog)
         self.institutionalise(cycle_id)
+        self.plan_next(cycle_id)
 
     def institutionalise(self, cycle_id: int) -> None:
         self.complete(
@@ -215,4 +216,15 @@ class Driver:
                 "standardised_practices": ["Online permit intake"],
                 "presented_to": "All directorates, March meeting",
             },
+        )
+
+    def plan_next(
+        self, cycle_id: int, start_in_days: int = 30, title: str = "Faster permits, round 2"
+    ) -> None:
+        start = self.engine.clock().date() + timedelta(days=start_in_days)
+        self.complete(
+            "pia",
+            cycle_id,
+            "plan_next_cycle",
+            {"next_cycle_start": start.isoformat(), "next_cycle_title": title},
         )

@@ -35,6 +35,20 @@ def start_cycle(
 
     ``unit`` is the unit's id, or its name when no other unit has it. Admins start cycles
     for any unit, members for the units their memberships cover."""
+    started = begin_cycle(uow, actor, unit, title, process_id, data).detail()
+    uow.commit()
+    return started
+
+
+def begin_cycle(
+    uow: UnitOfWork,
+    actor: Actor,
+    unit: int | str,
+    title: str,
+    process_id: str = DEFAULT_PROCESS,
+    data: dict[str, Any] | None = None,
+) -> Cycle:
+    """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
     require_writer(actor, "start a cycle")
     if isinstance(unit, str):
         require_text(unit=(unit, 255))
@@ -90,9 +104,7 @@ def start_cycle(
     )
     cycle = Cycle.start(record, models.start(definition, start_data), models, actor)
     uow.cycles.add(cycle)
-    started = cycle.detail()
-    uow.commit()
-    return started
+    return cycle
 
 
 def _last_completed(uow: UnitOfWork, unit_id: int) -> dict[str, Any] | None:

@@ -1,4 +1,5 @@
-"""Firing due timers (escalations of overdue microprojects and the like)."""
+"""Firing due timers (escalations of overdue microprojects and the like) and starting the
+next cycles completed cycles planned."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..errors import ModelError
 from ..uow import Engine, UnitOfWork
 from ..vocabulary import IncidentAction
 from .incidents import raise_incident
+from .next_cycles import start_planned_cycle
 
 _OPEN_TIMER_INCIDENT = (
     select(Incident.id)
@@ -38,7 +40,10 @@ def fire_cycle_timers(uow: UnitOfWork, cycle_id: int) -> int:
     """Fire the cycle's due timers; returns how many fired. When the model fails, an
     incident is raised and none fire."""
     try:
-        fired = uow.cycles.lock(cycle_id).fire_due_timers(SYSTEM)
+        cycle = uow.cycles.lock(cycle_id)
+        if not cycle.running:  # a completed cycle waits only to start the next one
+            return start_planned_cycle(uow, cycle)
+        fired = cycle.fire_due_timers(SYSTEM)
         uow.commit()
     except ModelError as failure:
         raise_incident(uow, SYSTEM, IncidentAction.FIRE_TIMERS, failure, cycle_id=cycle_id)

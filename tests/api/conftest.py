@@ -225,6 +225,13 @@ class Walker:
             {"standardised_practices": ["Online intake"], "presented_to": "All directorates"},
         )
 
+    def plan_next(self, start: str = "2026-06-01") -> None:
+        self.complete(
+            "pia",
+            "plan_next_cycle",
+            {"next_cycle_start": start, "next_cycle_title": "Faster permits, round 2"},
+        )
+
 
 @pytest.fixture
 def walker(api, start_cycle):

@@ -47,6 +47,7 @@ def whole_cycle(walker, clock) -> int:
         walk.implement_all,
         lambda: walk.evaluate(permits=82, backlog=55),
         walk.institutionalise,
+        walk.plan_next,
     ]
     for step in steps:
         clock.advance(days=1)
@@ -90,7 +91,10 @@ def test_a_cycles_history_is_its_events_in_order_and_paged(api, walker, clock):
     assert all(set(e) == EVENT_FIELDS and e["cycle_id"] == cycle_id for e in items)
     assert (items[0]["type"], items[0]["actor"]) == ("cycle_started", "pia")
     assert items[0]["data"]["unit"] == UNIT
-    assert (items[-1]["type"], items[-1]["actor"]) == ("cycle_completed", "lena")
+    assert [(i["type"], i["actor"]) for i in items[-2:]] == [
+        ("cycle_completed", "pia"),
+        ("next_cycle_scheduled", "pia"),
+    ]
     assert all(len(e["hash"]) == 64 for e in items)
     assert datetime.fromisoformat(items[-1]["at"]) > datetime.fromisoformat(items[0]["at"])
 
@@ -217,7 +221,7 @@ def test_json_lines_export_reads_back_line_by_line(api, walker, clock):
     assert response.mimetype == "application/x-ndjson"
     assert disposition.endswith(".jsonl")
     lines = content.splitlines()
-    assert len(lines) == len(listed) == 10
+    assert len(lines) == len(listed) == 11
     for line, event in zip(lines, listed, strict=True):
         exported = json.loads(line)
         assert exported == {**event, "at": exported["at"]}
@@ -249,7 +253,11 @@ def test_xes_export_loads_in_a_process_mining_tool(api, walker, clock, tmp_path)
     ]
     # The two microprojects ran in parallel: either order.
     assert sorted(activities[6:8]) == ["Implement: Digital intake", "Implement: Triage desk"]
-    assert activities[8:] == ["Evaluate results", "Institutionalise and share"]
+    assert activities[8:] == [
+        "Evaluate results",
+        "Institutionalise and share",
+        "Plan the next cycle",
+    ]
     assert resources(traces[0]) == {"pia", "dana", "omar", "lena"}
     assert completed(traces[1]) == ["Assess performance"]
 
@@ -459,13 +467,20 @@ def test_the_path_of_a_whole_cycle(api, walker, clock):
         "design_approved": ("exclusiveGateway", 2),
         "implement_microprojects": ("subProcess", 1),
         "microproject_started": ("startEvent", 2),
+        "microproject_due": ("exclusiveGateway", 2),
+        "work_on_microproject": ("subProcess", 2),
+        "work_started": ("startEvent", 2),
         "implement_microproject": ("userTask", 2),
+        "work_reported": ("endEvent", 2),
+        "due_date_moved": ("exclusiveGateway", 2),
         "record_implementation": ("scriptTask", 2),
         "microproject_implemented": ("endEvent", 2),
         "evaluate_results": ("userTask", 1),
         "compute_evaluation": ("scriptTask", 1),
         "targets_met": ("exclusiveGateway", 1),
         "institutionalise_and_share": ("userTask", 1),
+        "next_step": ("exclusiveGateway", 1),
+        "plan_next_cycle": ("userTask", 1),
         "cycle_completed": ("endEvent", 1),
     }
     assert not any(e["active"] for e in path["elements"])
@@ -489,7 +504,7 @@ def test_the_path_of_a_whole_cycle(api, walker, clock):
     assert flows[("design_approved", "implement_microprojects")] == 1
     assert flows[("design", "design_microprojects")] == 2
     assert flows[("targets_met", "institutionalise_and_share")] == 1
-    assert ("targets_met", "gap_analysis") not in flows
+    assert ("next_step", "gap_analysis") not in flows
     assert set(flows) <= {(s, t) for s in elements for t in elements}
 
 
@@ -508,7 +523,12 @@ def test_the_path_shows_where_a_cycle_is_now(api, walker, clock):
         for e in api.get("audrey", f"/cycles/{walk.cycle_id}/path").json["elements"]
     }
     active = {key for key, e in elements.items() if e["active"]}
-    assert active == {"implement_microprojects", "implement_microproject", "microproject_overdue"}
+    assert active == {
+        "implement_microprojects",
+        "work_on_microproject",
+        "implement_microproject",
+        "microproject_overdue",
+    }
     now = elements["implement_microproject"]
     assert (now["times_completed"], now["first_completed_at"], now["last_completed_at"]) == (
         0,

@@ -83,6 +83,7 @@ def test_a_whole_cycle_through_the_api(api, walker, clock, engine):
     walk.implement_all()
     walk.evaluate(permits=82, backlog=55)
     walk.institutionalise()
+    walk.plan_next()
     cycle = walk.cycle()
     assert cycle["status"] == "completed"
     assert cycle["ended_at"] is not None

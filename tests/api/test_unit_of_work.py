@@ -21,8 +21,13 @@ from tests.api.conftest import Walker, assert_problem, audit_events
 WARM_COMPLETION = 5
 # What some steps do besides, at most: the design checks that each of its two
 # microprojects' owners is an active user; the approval arms the overdue timers, each
-# implementation disarms its own.
-EXTRA = {"design_microprojects": 2, "leadership_approval": 1, "implement_microproject": 1}
+# implementation disarms its own; planning the next cycle arms its start.
+EXTRA = {
+    "design_microprojects": 2,
+    "leadership_approval": 1,
+    "implement_microproject": 1,
+    "plan_next_cycle": 1,
+}
 
 
 @dataclass
@@ -92,6 +97,7 @@ def walk_through(walk: Walker, today) -> None:
     walk.implement_all()
     walk.evaluate(permits=82, backlog=55)
     walk.institutionalise()
+    walk.plan_next()
     assert walk.cycle()["status"] == "completed"
 
 
@@ -112,6 +118,7 @@ def test_each_completion_is_one_transaction_of_a_few_statements(
         "implement_microproject",
         "evaluate_results",
         "institutionalise_and_share",
+        "plan_next_cycle",
     ]
     begin = 1 if engine.database.dialect.name == "sqlite" else 0
     for step, seen in walk.steps:

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from picycle.engine.errors import ValidationFailed
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
-from tests.support import INDICATORS, UNIT
+from tests.support import INDICATORS
 
 scenarios("pi_cycle.feature")
-
-
-@pytest.fixture
-def cycle(driver):
-    return {"id": None, "refusal": None}
-
-
-@given("the Directorate of Planning has a PI unit, a department team and leadership")
-def people(driver):
-    assert driver.actor("pia").groups == frozenset({"PI Unit"})
-
-
-@given("the PI unit has opened a cycle for the Directorate of Planning")
-def opened(driver, cycle):
-    cycle["id"] = driver.start(unit=UNIT)
-
-
-def _assess_and_analyse(driver, cycle):
-    driver.assess(cycle["id"])
-    driver.identify_gaps(cycle["id"])
 
 
 @when(
@@ -44,26 +23,9 @@ def name_causes(driver, cycle):
     driver.identify_gaps(cycle["id"])
 
 
-@given("the department team has named the causes of the gaps")
-def causes_named(driver, cycle):
-    _assess_and_analyse(driver, cycle)
-
-
 @when(parsers.parse("the department team designs microprojects due in {days:d} days"))
 def design(driver, cycle, clock, days):
     driver.design(cycle["id"], clock().date(), due_in_days=days)
-
-
-@given(parsers.parse("the department team has designed microprojects due in {days:d} days"))
-def designed(driver, cycle, clock, days):
-    _assess_and_analyse(driver, cycle)
-    driver.design(cycle["id"], clock().date(), due_in_days=days)
-
-
-@given("leadership approves the design")
-@when("leadership approves the design")
-def approve(driver, cycle):
-    driver.approve(cycle["id"])
 
 
 @when(parsers.parse('leadership rejects the design with "{comment}"'))
@@ -76,40 +38,17 @@ def implement(driver, cycle):
     driver.implement_all(cycle["id"])
 
 
-@given("the microprojects have been implemented")
-def implemented(driver, cycle, clock):
-    _assess_and_analyse(driver, cycle)
-    driver.design(cycle["id"], clock().date())
-    driver.approve(cycle["id"])
-    driver.implement_all(cycle["id"])
-
-
-@when(
-    parsers.parse(
-        "the PI unit measures permits at {permits:d} % and open complaints at {backlog:d} cases"
-    )
-)
-def measure(driver, cycle, permits, backlog):
-    driver.evaluate(cycle["id"], permits=permits, backlog=backlog)
-
-
-@when("leadership standardises the new practice")
-def standardise(driver, cycle):
-    driver.institutionalise(cycle["id"])
-
-
-@when(parsers.parse("{days:d} days pass"))
-def days_pass(driver, clock, days):
-    clock.advance(days=days)
-    driver.fire_timers()
-
-
 @when(parsers.parse("the department team proposes a microproject due in {days:d} days"))
 def propose_big(driver, cycle, clock, days):
     try:
         driver.design(cycle["id"], clock().date(), due_in_days=days)
     except ValidationFailed as refusal:
         cycle["refusal"] = refusal
+
+
+@when(parsers.parse("the PI unit plans the next cycle to start in {days:d} days"))
+def plan_next(driver, cycle, days):
+    driver.plan_next(cycle["id"], start_in_days=days)
 
 
 @then("the cycle is completed with its targets met")
@@ -125,7 +64,8 @@ def audit_names(driver, cycle):
     ]
     assert completions[0] == ("pia", "Assess performance")
     assert ("lena", "Leadership approval") in completions
-    assert completions[-1] == ("lena", "Institutionalise and share")
+    assert ("lena", "Institutionalise and share") in completions
+    assert completions[-1] == ("pia", "Plan the next cycle")
 
 
 @then(parsers.parse('the department team has the design back with the comment "{comment}"'))

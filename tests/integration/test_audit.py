@@ -29,6 +29,7 @@ def run_whole_cycle(driver, clock) -> int:
     driver.implement_all(cycle_id)
     driver.evaluate(cycle_id, permits=82, backlog=55)
     driver.institutionalise(cycle_id)
+    driver.plan_next(cycle_id)
     return cycle_id
 
 
@@ -64,9 +65,11 @@ def test_a_cycle_leaves_the_exact_sequence_of_events(driver, clock):
         ("omar", "Implement: Complaint triage desk"),
         ("pia", "Evaluate results"),
         ("lena", "Institutionalise and share"),
+        ("pia", "Plan the next cycle"),
     ]
     assert trail[0][:2] == ("pia", "cycle_started")
-    assert trail[-1][:2] == ("lena", "cycle_completed")
+    assert trail[-2][:2] == ("pia", "cycle_completed")
+    assert trail[-1][:2] == ("pia", "next_cycle_scheduled")
     created = [title for _, kind, title in trail if kind == "task_created"]
     assert len(created) == len(completed)
     approval = next(
@@ -221,7 +224,7 @@ def test_xes_export_loads_in_a_process_mining_tool(driver, clock, tmp_path):
     traces = read_traces(path)
     assert [trace_name(trace) for trace in traces] == [f"cycle {first}", f"cycle {second}"]
     activities = completed(traces[0])
-    assert activities[0] == "Assess performance" and activities[-1] == "Institutionalise and share"
+    assert activities[0] == "Assess performance" and activities[-1] == "Plan the next cycle"
     assert resources(traces[0]) >= {"pia", "dana", "lena"}
 
 

@@ -56,7 +56,10 @@ def test_a_refused_deploy_names_each_problem_once_then_sums_up(picycle, tmp_path
         picycle("user", "add", group.split()[0].lower(), "--group", group)
     broken = draft(
         tmp_path,
-        ("approved == False", "${approved} === false"),
+        (
+            "approved == False and design_returns &lt; 5",
+            "${approved} === false and design_returns &lt; 5",
+        ),
         ("leadership-approval.schema.json", "budget.schema.json"),
     )
     result = picycle("deploy", str(broken))
@@ -73,7 +76,13 @@ def test_a_refused_deploy_names_each_problem_once_then_sums_up(picycle, tmp_path
 
 def test_a_refused_deploy_counts_its_warnings_in_the_summary(picycle, tmp_path):
     picycle("init")
-    broken = draft(tmp_path, ("approved == False", "approved = = False"))
+    broken = draft(
+        tmp_path,
+        (
+            "approved == False and design_returns &lt; 5",
+            "approved = = False and design_returns &lt; 5",
+        ),
+    )
     result = picycle("deploy", str(broken))
     assert result.stderr.splitlines()[-1] == (
         "error: deploy refused: 1 problem in 1 file (and 4 warnings); nothing deployed"

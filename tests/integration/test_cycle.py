@@ -18,6 +18,7 @@ def test_a_whole_cycle_survives_a_restart_between_every_step(driver, clock):
         lambda: driver.implement_all(cycle_id),
         lambda: driver.evaluate(cycle_id, permits=82, backlog=55),
         lambda: driver.institutionalise(cycle_id),
+        lambda: driver.plan_next(cycle_id),
     ]
     for step in steps:
         driver.restart()
@@ -38,8 +39,15 @@ def test_a_whole_cycle_survives_a_restart_between_every_step(driver, clock):
         "Design microprojects",
         "Leadership approval",
     ]
-    assert completed[-2:] == ["Evaluate results", "Institutionalise and share"]
-    assert driver.events(cycle_id)[-1].type == "cycle_completed"
+    assert completed[-3:] == [
+        "Evaluate results",
+        "Institutionalise and share",
+        "Plan the next cycle",
+    ]
+    assert [e.type for e in driver.events(cycle_id)][-2:] == [
+        "cycle_completed",
+        "next_cycle_scheduled",
+    ]
 
 
 def test_the_cycle_starts_in_the_pi_units_inbox(driver):

@@ -20,6 +20,7 @@ def test_two_engines_take_turns_on_one_cycle(driver, database_url, clock):
     driver.implement_all(cycle_id)
     other.evaluate(cycle_id, permits=82, backlog=55)
     driver.institutionalise(cycle_id)
+    driver.plan_next(cycle_id)
     assert driver.cycle(cycle_id).status == "completed"
     other.engine.dispose()
 

@@ -58,6 +58,7 @@ def test_overdue_microprojects_their_follow_ups_and_a_restart(driver, clock, dum
     driver.implement_all(cycle_id)
     driver.evaluate(cycle_id, permits=85, backlog=50)
     driver.institutionalise(cycle_id)
+    driver.plan_next(cycle_id)
     assert driver.cycle(cycle_id).status == "completed"
     assert len(dumps) > 8
 

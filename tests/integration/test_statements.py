@@ -122,7 +122,7 @@ def test_each_completion_of_a_whole_cycle_writes_once(counted, record_property):
     counted.work_whole_cycle(cycle_id)
     steps = counted.steps
     record_property("statements per step", report(steps))
-    assert [s.title for s in steps][0] == "Assess performance" and len(steps) == 8
+    assert [s.title for s in steps][0] == "Assess performance" and len(steps) == 9
 
     for step in steps:
         shown = f"{step.title}:\n" + "\n".join(s.sql[:120] for s in step.statements)
