@@ -2,7 +2,8 @@
 Arabic: the PI unit (pia), two department team members (dana, omar) and leadership (lena),
 each in a browser of their own. On the way: a microproject too big for its due date,
 refused beside the field; a design sent back by leadership and redesigned; a microproject
-that runs late, escalated by the timer worker to the PI unit. Every page is checked with
+that runs late, escalated by the timer worker to the PI unit; the next cycle planned, and
+started by the timer worker. Every page is checked with
 axe-core; the inbox and a task form must fit a 360-pixel-wide phone screen."""
 
 from __future__ import annotations
@@ -214,7 +215,16 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     lena.fill({"standardised_practices.0": "Online permit intake", "presented_to": "Everyone"})
     lena.submit("institutionalised")
 
+    pia.open_task("Plan the next cycle", scope="groups")
+    next_start = clock().date().isoformat()
+    pia.fill({"next_cycle_start": next_start, "next_cycle_title": "Keep the gains"})
+    pia.submit("next-cycle-planned")
+
     lena.page.goto(f"/cycles/{cycle_id}")
     lena.look("cycle")
     assert lena.page.locator(".badge.status-completed").count() == 1
     assert driver.cycle(cycle_id).status == "completed"
+    timers.fire_due_timers(driver.engine)  # the next cycle starts on the planned day
+    lena.page.goto("/cycles")
+    lena.look("cycles")
+    assert lena.page.locator("a.title", has_text="Keep the gains").count() == 1
