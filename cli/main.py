@@ -18,6 +18,7 @@ from .backups import backup, restore
 from .cycles import cycle
 from .definitions import definition
 from .demo import fresh_demo_database, run_demo
+from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
 from .serving import serve
@@ -81,14 +82,23 @@ def init(engine: Engine) -> None:
     metavar="URL",
     help="Run on this database (it must hold no cycles) instead of a fresh demo.db.",
 )
-def demo(database_url: str | None) -> None:
+@click.option(
+    "--serve", "serving", is_flag=True, help="Then serve the pages, with a password for each user."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to serve on.")
+def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
     """Seed users and drive one whole cycle (with a rejection and a failed evaluation), on
-    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run."""
+    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With
+    --serve, serve its pages and API until Ctrl-C, printing each user's sign-in."""
     url = database_url or fresh_demo_database()
     click.echo(f"demo database: {url}" + ("" if database_url else " (made afresh each run)"))
     engine = Engine(url)
     try:
         run_demo(engine, click.echo)
+        if serving:
+            serve_demo(engine, host, port, click.echo)
+            return
     finally:
         engine.dispose()
     click.echo(
