@@ -21,9 +21,10 @@ from picycle.engine.errors import (
     NotFound,
     PermissionDenied,
     PicycleError,
+    Unavailable,
     ValidationFailed,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .context import record_refused_write
@@ -38,6 +39,7 @@ ENGINE_ERRORS: list[tuple[type[PicycleError], int, str, str]] = [
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (PermissionDenied, 403, "permission-denied", "Permission denied"),
+    (Unavailable, 503, "unavailable", "Service unavailable"),
     (PicycleError, 400, "bad-request", "Bad request"),
 ]
 
@@ -140,6 +142,20 @@ def from_integrity_error(error: IntegrityError) -> Response:
     )
 
 
+def from_lost_database(error: OperationalError | InterfaceError) -> Response:
+    """The database went away (a restart, a failover) or gave up on the transaction (a
+    deadlock): the client may try again, and gets 409 if it had gone through after all."""
+    current_app.logger.warning("database error in %s %s: %s", request.method, request.path, error)
+    response = problem(
+        503,
+        "the database could not complete the request; try again in a few seconds",
+        type=TYPE_PREFIX + "unavailable",
+        title="Service unavailable",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def from_unexpected_error(error: Exception) -> Response:
     current_app.logger.exception("unexpected error in %s %s", request.method, request.path)
     return problem(500, "an unexpected error happened; it has been logged")
@@ -185,4 +201,6 @@ def register_handlers(target) -> None:
     target.register_error_handler(HTTPException, from_http_exception)
     target.register_error_handler(PicycleError, from_engine_error)
     target.register_error_handler(IntegrityError, from_integrity_error)
+    target.register_error_handler(OperationalError, from_lost_database)
+    target.register_error_handler(InterfaceError, from_lost_database)
     target.register_error_handler(Exception, from_unexpected_error)

@@ -451,6 +451,17 @@ class CancelSchema(ma.Schema):
 class HealthSchema(ma.Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
     database = fields.String(required=True, metadata={"enum": ["ok", "unreachable"]})
+    schema = fields.String(
+        required=True,
+        metadata={
+            "enum": ["ok", "outdated", "unknown"],
+            "description": "outdated: `picycle init` has not upgraded it to this version",
+        },
+    )
+
+
+class LivenessSchema(ma.Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
 
 
 # --- audit -------------------------------------------------------------------------------

@@ -299,3 +299,9 @@ def unit_named(engine: Engine, name: str, parent_id: int | None = None) -> int:
             return units.find_unit(uow, name).id
         except ValidationFailed:
             return units.add_unit(uow, SYSTEM, name, parent_id).id
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes ``pid`` started (``picycle serve``'s serving processes)."""
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return {int(line) for line in found.stdout.split()}

@@ -14,11 +14,14 @@ from picycle.engine.bundles import shipped_processes
 from picycle.engine.errors import PicycleError, ValidationFailed
 
 from .audit import audit_group
+from .backups import backup, restore
 from .cycles import cycle
 from .definitions import definition
 from .demo import fresh_demo_database, run_demo
+from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
+from .serving import serve
 from .tasks import task
 from .units import unit
 from .users import user
@@ -74,31 +77,28 @@ def init(engine: Engine) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-@click.pass_obj
-def serve(engine: Engine, host: str, port: int, threads: int) -> None:
-    """Serve the HTTP API with waitress (run `picycle init` first)."""
-    from picycle.api.serve import serve as serve_api
-
-    serve_api(host, port, threads, engine=engine)
-
-
-@main.command()
 @click.option(
     "--database-url",
     metavar="URL",
     help="Run on this database (it must hold no cycles) instead of a fresh demo.db.",
 )
-def demo(database_url: str | None) -> None:
+@click.option(
+    "--serve", "serving", is_flag=True, help="Then serve the pages, with a password for each user."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to serve on.")
+def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
     """Seed users and drive one whole cycle (with a rejection and a failed evaluation), on
-    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run."""
+    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With
+    --serve, serve its pages and API until Ctrl-C, printing each user's sign-in."""
     url = database_url or fresh_demo_database()
     click.echo(f"demo database: {url}" + ("" if database_url else " (made afresh each run)"))
     engine = Engine(url)
     try:
         run_demo(engine, click.echo)
+        if serving:
+            serve_demo(engine, host, port, click.echo)
+            return
     finally:
         engine.dispose()
     click.echo(
@@ -107,5 +107,18 @@ def demo(database_url: str | None) -> None:
     )
 
 
-for command in (deploy, unit, user, cycle, definition, task, worker, audit_group, incident):
+for command in (
+    serve,
+    backup,
+    restore,
+    deploy,
+    unit,
+    user,
+    cycle,
+    definition,
+    task,
+    worker,
+    audit_group,
+    incident,
+):
     main.add_command(command)

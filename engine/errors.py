@@ -19,6 +19,11 @@ class Conflict(PicycleError):
     """The request is valid but the current state does not allow it (taken, no longer open)."""
 
 
+class Unavailable(PicycleError):
+    """The database cannot be reached or dropped the connection (a restart, a network
+    fault); nothing was changed, and trying again later may succeed."""
+
+
 class PermissionDenied(PicycleError):
     pass
 

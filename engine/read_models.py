@@ -447,3 +447,38 @@ class OrganisationOverview:
     quiet_days: int
     whole_organisation: bool
     units: Sequence[UnitOverview]
+
+
+@dataclass(frozen=True)
+class TimerBacklog:
+    """What the timer workers have yet to do, at ``now``."""
+
+    now: datetime
+    due: int  # timers due and not yet fired
+    oldest_due_at: datetime | None
+    awaiting_admin: int  # due, but their cycle's timers failed: an incident waits
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest due timer has waited; 0 when none is due."""
+        if self.oldest_due_at is None:
+            return 0.0
+        return max(0.0, (self.now - self.oldest_due_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a server can take requests: its database answers, with the schema this code
+    expects."""
+
+    database: bool  # it answers
+    schema: str | None  # the migration its schema is at (None: empty or unreachable)
+    head: str  # the migration this code expects
+
+    @property
+    def schema_current(self) -> bool:
+        return self.schema == self.head
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.schema_current

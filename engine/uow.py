@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit.append import ChainHead, EventRow, link, next_seq, number
@@ -91,7 +92,12 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.session.close()
+        try:
+            self.session.close()
+        except (OperationalError, InterfaceError):
+            # The connection died (a database restart): nothing uncommitted survived it,
+            # and the answer already made must not turn into an error.
+            self.session.invalidate()
 
     def rollback(self) -> None:
         """Undo everything since the last commit (a failed attempt); what was loaded is let

@@ -59,9 +59,11 @@ def prepare_request():
     g.picycle_uow = uow.__enter__()
     name, version = session.get(SESSION_USER), session.get(SESSION_VERSION)
     if isinstance(name, str) and isinstance(version, int):
-        g.picycle_actor = users.actor_in_session(uow, name, version)
-        if g.picycle_actor is None:
+        found = users.in_session(uow, name, version)
+        if found is None:
             end_session()  # password changed or user deactivated since
+        else:
+            g.picycle_actor, g.picycle_language = found.actor, found.language
     view = current_app.view_functions.get(request.endpoint or "")
     if signed_in() is None and not getattr(view, "picycle_public", False):
         target = request.full_path.rstrip("?") if request.method in READS else None

@@ -1,5 +1,5 @@
-"""The pages' languages: English, Dutch and Arabic, chosen by the user (kept in their
-session) or by the browser's Accept-Language.
+"""The pages' languages: English, Dutch and Arabic, chosen by the user (kept with the
+user once signed in, in the session before) or by the browser's Accept-Language.
 
 Catalogs are the ``.po`` files under ``translations/``, compiled in memory the first time
 a language is used: there is no build step, so no compiled file can fall out of step with
@@ -20,7 +20,7 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -61,10 +61,11 @@ ngettext = DOMAIN.ngettext
 
 
 def chosen_language() -> str:
-    """The user's choice if they made one, else the browser's best match, else English."""
-    choice = session.get(CHOICE)
-    if choice in LANGUAGES:
-        return choice
+    """The signed-in user's choice, else the one made in this session, else the browser's
+    best match, else English."""
+    for choice in (g.get("picycle_language"), session.get(CHOICE)):
+        if choice in LANGUAGES:
+            return choice
     return request.accept_languages.best_match(LANGUAGES) or SOURCE_LANGUAGE
 
 

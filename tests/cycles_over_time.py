@@ -45,7 +45,9 @@ def work_cycle(
         driver.evaluate(cycle_id, permits=actuals[0], backlog=actuals[1])
         if driver.open_tasks(cycle_id, "institutionalise_and_share"):
             driver.institutionalise(cycle_id)
-            return cycle_id
         if driver.open_tasks(cycle_id, "decide_on_cycle"):
             driver.complete("lena", cycle_id, "decide_on_cycle", {"decision": "close"})
+        if driver.open_tasks(cycle_id, "plan_next_cycle"):
+            driver.plan_next(cycle_id)
+        if driver.cycle(cycle_id).status != "running":
             return cycle_id

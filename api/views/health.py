@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from picycle.engine.services.health import database_answers
+from picycle.engine.services.health import readiness
 
 from ..context import current_actor, picycle, public
 from ..parsing import PicycleBlueprint
-from ..schemas import HealthSchema, MeSchema
+from ..schemas import HealthSchema, LivenessSchema, MeSchema
 
 blp = PicycleBlueprint("health", __name__, description="Service health and the caller")
 
@@ -15,18 +15,42 @@ blp = PicycleBlueprint("health", __name__, description="Service health and the c
 @blp.route("/health")
 @public
 @blp.doc(security=[])
-@blp.response(200, HealthSchema, description="The service and its database are up")
-@blp.alt_response(503, schema=HealthSchema, description="The database cannot be reached")
+@blp.response(200, HealthSchema, description="Ready: the database answers, its schema is current")
+@blp.alt_response(
+    503, schema=HealthSchema, description="Not ready: no database, or its schema is outdated"
+)
 @blp.problems()
 def health():
-    """Service health (no token needed)
+    """Readiness (no token needed)
 
-    Reports whether the database answers.
+    Whether this server can take requests: the database answers and its schema is the one
+    this version expects (`picycle init` upgrades it). A load balancer sends traffic only
+    to servers that answer 200.
     """
-    if not database_answers(picycle().engine):
+    found = readiness(picycle().engine)
+    if not found.database:
         current_app.logger.warning("health: the database is unreachable")
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        return {"status": "unavailable", "database": "unreachable", "schema": "unknown"}, 503
+    if not found.schema_current:
+        current_app.logger.warning(
+            "health: the schema is at %s, not %s: run `picycle init`", found.schema, found.head
+        )
+        return {"status": "unavailable", "database": "ok", "schema": "outdated"}, 503
+    return {"status": "ok", "database": "ok", "schema": "ok"}
+
+
+@blp.route("/health/live")
+@public
+@blp.doc(security=[])
+@blp.response(200, LivenessSchema, description="The process answers")
+@blp.problems()
+def live():
+    """Liveness (no token needed)
+
+    Whether this server process answers at all; it does not touch the database, so a
+    database outage does not get every server restarted.
+    """
+    return {"status": "ok"}
 
 
 @blp.route("/me")

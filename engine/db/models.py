@@ -116,6 +116,8 @@ class User(Base):
     # Part of every sign-in session; moved on when the password changes or the user is
     # deactivated, which ends their sessions.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language the user chose for the pages (a BCP 47 tag); None: their browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
     memberships: Mapped[list[Membership]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )

@@ -1,17 +1,40 @@
-"""Whether the engine can do its work: the database answers."""
+"""Whether the engine can do its work: the database answers, and its schema is the one
+this code was written for (``picycle init`` brings it there)."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..db.database import head_revision, schema_revision
+from ..db.models import Cycle
+from ..read_models import Readiness
 from ..uow import Engine
+from ..vocabulary import CycleStatus
 
 
-def database_answers(engine: Engine) -> bool:
+def readiness(engine: Engine) -> Readiness:
+    """Whether the database answers, and at which migration its schema is."""
     try:
-        with engine.unit_of_work(write=False) as uow:
-            uow.session.execute(text("SELECT 1"))
+        schema = schema_revision(engine.database)
     except SQLAlchemyError:
-        return False
-    return True
+        return Readiness(False, None, head_revision())
+    return Readiness(True, schema, head_revision())
+
+
+def inbox_mismatches(engine: Engine) -> list[int]:
+    """Running cycles whose open tasks in the inbox are not the user tasks their workflow
+    waits on: there should be none, whatever crashed (each change writes both in one
+    transaction). Restores every running cycle: an operator's check, after an incident."""
+    with engine.unit_of_work(write=False) as uow:
+        running = uow.session.scalars(
+            select(Cycle.id).where(Cycle.status == CycleStatus.RUNNING).order_by(Cycle.id)
+        ).all()
+    mismatched = []
+    for cycle_id in running:
+        with engine.unit_of_work(write=False) as uow:
+            cycle = uow.cycles.lock(cycle_id)
+            ready, _ = cycle.instance.waiting()
+            if ready != set(cycle.open_tasks):
+                mismatched.append(cycle_id)
+    return mismatched

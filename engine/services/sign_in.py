@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from .. import passwords
 from ..db.models import SignInFailure, User
 from ..errors import SignInRefused
-from ..uow import UnitOfWork
+from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType
 
@@ -40,34 +40,67 @@ class SignedIn:
     session_version: int
 
 
+@dataclass(frozen=True)
+class _Credentials:
+    """What a password is checked against: if any of it changes while the check runs, the
+    check no longer holds."""
+
+    user_id: int
+    password_hash: str
+    session_version: int
+
+
 def sign_in(
-    uow: UnitOfWork, name: str, password: str, address: str, limits: SignInLimits
+    engine: Engine, name: str, password: str, address: str, limits: SignInLimits
 ) -> SignedIn:
     """The user, if the password is theirs, they are active and neither their name nor the
-    address has failed too often lately; SignInRefused otherwise."""
+    address has failed too often lately; SignInRefused otherwise.
+
+    The password is checked between two transactions, in neither: hashing takes tens of
+    milliseconds, and a write transaction would hold SQLite's write lock all that time.
+    The outcome is recorded in the second, where the limits are counted again, so
+    attempts made meanwhile count, and where a password changed meanwhile fails it."""
     attempted = _storable(normalised(name))
     address = _storable(address)
-    since = uow.now - limits.window
-    uow.session.execute(delete(SignInFailure).where(SignInFailure.at < since))
-    if _too_many(uow, attempted, address, limits):
-        _refuse(uow, attempted, address, "too many failed attempts")
-        raise SignInRefused(TOO_MANY, too_many=True)
-    user = uow.session.scalar(select(User).where(User.name == attempted))
-    stored = user.password_hash if user is not None and user.active else None
-    if not passwords.verify(stored, password):
-        uow.session.add(SignInFailure(user_name=attempted, address=address, at=uow.now))
-        _refuse(uow, attempted, address, "wrong user name or password")
-        raise SignInRefused(WRONG)
-    assert user is not None and stored is not None  # verify() is False without a hash
-    if passwords.needs_rehash(stored):
-        user.password_hash = passwords.hash_password(password)
-    # The name's count starts again; the address's stays, so one address cannot try
-    # many names by signing in now and then.
-    uow.session.execute(delete(SignInFailure).where(SignInFailure.user_name == attempted))
-    uow.record(user.name, EventType.SIGNED_IN, user=user.name, address=address)
-    signed_in = SignedIn(user.name, user.session_version)
-    uow.commit()
-    return signed_in
+    with engine.unit_of_work(write=False) as uow:
+        too_many = _too_many(uow, attempted, address, limits)
+        seen = None if too_many else _credentials(uow, attempted)
+    verified = False
+    if not too_many:  # past the limits, refused unchecked
+        verified = passwords.verify(seen.password_hash if seen else None, password)
+    rehashed = None
+    if verified and passwords.needs_rehash(seen.password_hash):
+        rehashed = passwords.hash_password(password)
+    with engine.unit_of_work() as uow:
+        uow.session.execute(delete(SignInFailure).where(SignInFailure.at < uow.now - limits.window))
+        if too_many or _too_many(uow, attempted, address, limits):
+            _refuse(uow, attempted, address, "too many failed attempts")
+            raise SignInRefused(TOO_MANY, too_many=True)
+        if not verified or _credentials(uow, attempted) != seen:
+            uow.session.add(SignInFailure(user_name=attempted, address=address, at=uow.now))
+            _refuse(uow, attempted, address, "wrong user name or password")
+            raise SignInRefused(WRONG)
+        assert seen is not None  # verified
+        if rehashed is not None:
+            uow.session.execute(
+                update(User).where(User.id == seen.user_id).values(password_hash=rehashed)
+            )
+        # The name's count starts again; the address's stays, so one address cannot try
+        # many names by signing in now and then.
+        uow.session.execute(delete(SignInFailure).where(SignInFailure.user_name == attempted))
+        uow.record(attempted, EventType.SIGNED_IN, user=attempted, address=address)
+        uow.commit()
+    return SignedIn(attempted, seen.session_version)
+
+
+def _credentials(uow: UnitOfWork, name: str) -> _Credentials | None:
+    """None for an unknown or inactive user, or one without a password."""
+    found = uow.session.execute(
+        select(User.id, User.password_hash, User.session_version).where(
+            User.name == name, User.active, User.password_hash.is_not(None)
+        )
+    ).one_or_none()
+    return None if found is None else _Credentials(*found)
 
 
 def _storable(text: str) -> str:
@@ -76,8 +109,12 @@ def _storable(text: str) -> str:
 
 
 def _too_many(uow: UnitOfWork, name: str, address: str, limits: SignInLimits) -> bool:
+    since = uow.now - limits.window
+
     def failures(*where) -> int:
-        return uow.session.scalar(select(func.count()).select_from(SignInFailure).where(*where))
+        return uow.session.scalar(
+            select(func.count()).select_from(SignInFailure).where(SignInFailure.at >= since, *where)
+        )
 
     return (
         failures(SignInFailure.user_name == name) >= limits.per_user

@@ -7,8 +7,10 @@ the whole organisation; ``groups`` are the latter."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -24,6 +26,7 @@ from ..user_names import normalised, user_name
 from ..vocabulary import EventType, Role
 
 TOKEN_PREFIX = "pic_"
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
 
 
 def hash_token(token: str) -> str:
@@ -196,7 +199,7 @@ def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
 
 
 _IN_SESSION = _actors(
-    select()
+    select(User.language)
     .select_from(User)
     .where(
         User.name == bindparam("name"),
@@ -206,10 +209,43 @@ _IN_SESSION = _actors(
 )
 
 
-def actor_in_session(uow: UnitOfWork, name: str, version: int) -> Actor | None:
+@dataclass(frozen=True)
+class InSession:
+    """A signed-in user, and the language they chose for the pages (None: not chosen)."""
+
+    actor: Actor
+    language: str | None
+
+
+def in_session(uow: UnitOfWork, name: str, version: int) -> InSession | None:
     """The active user a sign-in session names, or None once their password changed or
     they were deactivated since (either moves ``session_version`` on): one statement."""
-    return _actor_from(uow.session.execute(_IN_SESSION, {"name": name, "version": version}))
+    rows = list(uow.session.execute(_IN_SESSION, {"name": name, "version": version}))
+    actor = _actor_from(row[1:] for row in rows)
+    return None if actor is None else InSession(actor, rows[0].language)
+
+
+def set_language(uow: UnitOfWork, actor: Actor, name: str, language: str | None) -> None:
+    """Keep the language the user chose for the pages (a BCP 47 tag such as ``ar`` or
+    ``nl-BE``; None: their browser's), for themself or, by an admin, for anyone."""
+    _require_self_or_admin(actor, name, "choose their language")
+    if language is not None and not LANGUAGE_TAG.fullmatch(language):
+        raise ValidationFailed(
+            f"'{language}' is not a language tag", {"language": ["a tag such as ar or nl-BE"]}
+        )
+    user = _get_user(uow, name)
+    if user.language == language:
+        return
+    uow.record(
+        actor.name,
+        EventType.USER_CHANGED,
+        user=user.name,
+        changed=["language"],
+        before={"language": user.language},
+        after={"language": language},
+    )
+    user.language = language
+    uow.commit()
 
 
 def set_password(uow: UnitOfWork, actor: Actor, name: str, password: str) -> UserView:

@@ -139,8 +139,13 @@ class CycleInstance:
             return self._describe(self._ready_task(task_id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
-        task = self._ready_task(task_id)
+        self._ready_task(task_id)
         with self._run(now):
+            # Timers already due fire first, as the worker would have fired them: fired
+            # after the step, one could still act on a part of the model the step closed.
+            self._workflow.refresh_timers()
+            self._workflow.do_engine_steps()
+            task = self._ready_task(task_id)
             task.data.update(data)
             task.run()
             self._workflow.do_engine_steps()

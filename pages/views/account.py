@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import redirect, request, session, url_for
-from picycle.api.context import request_uow
+from picycle.api.context import engine_for_own_transactions, request_uow
 from picycle.engine.errors import SignInRefused
 from picycle.engine.services import sign_in as signing
+from picycle.engine.services import users
 
 from ..blueprint import blueprint
 from ..context import begin_session, end_session, pages, public, signed_in
@@ -34,7 +35,9 @@ def sign_in_post():
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
     try:
-        done = signing.sign_in(request_uow(), name, password, address, pages().sign_in_limits)
+        # The request's unit of work is closed: the password is checked outside any.
+        engine = engine_for_own_transactions()
+        done = signing.sign_in(engine, name, password, address, pages().sign_in_limits)
     except SignInRefused as refused:
         status, problem = 401, _("The user name or password is wrong.")
         if refused.too_many:
@@ -55,7 +58,12 @@ def sign_out():
 @blueprint.post("/language")
 @public
 def choose_language():
+    """Kept with the user when signed in, so it follows them to other browsers; in the
+    session too, so it outlives signing out."""
     language = request.form.get("language")
     if language in LANGUAGES:
         session[CHOICE] = language
+        actor = signed_in()
+        if actor is not None:
+            users.set_language(request_uow(), actor, actor.name, language)
     return redirect(_next())

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from flask import Flask, jsonify
 from picycle.api import init_picycle
-from picycle.api.serve import make_app, serve
+from picycle.api.serve import ServeOptions, make_app, serve
 
 from tests.api.conftest import assert_problem, running
 
@@ -70,22 +70,22 @@ def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
 
     served = {}
 
-    class FakeServer:
-        def run(self):
-            served["ran"] = True
-
     def fake_create_server(app, **options):
         served.update(options, app=app)
-        return FakeServer()
+        return "server"
+
+    def fake_run(server, stop, grace):
+        served["ran"] = (server, grace)
 
     monkeypatch.setenv("PICYCLE_DATABASE_URL", f"sqlite:///{tmp_path / 'served.db'}")
     monkeypatch.setattr(waitress.server, "create_server", fake_create_server)
     monkeypatch.setattr("picycle.api.serve.limit_waitress", lambda server, limits: None)
-    serve("127.0.0.1", 8123, 4)
+    monkeypatch.setattr("picycle.api.serve.run_until_stopped", fake_run)
+    serve(ServeOptions(port=8123, threads=4))
     assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 8123, 4)
     # waitress reads no body larger than the largest limit, that of uploads (20 MiB).
     assert served["max_request_body_size"] == 20 * 1024 * 1024 + 1
-    assert served["ran"]
+    assert served["ran"] == ("server", 30.0)
     assert served["app"].test_client().get("/api/v1/health").json["database"] == "ok"
 
 
@@ -96,7 +96,7 @@ def test_waitress_answers_over_http(engine):
     with running(server) as port:
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with direct.open(f"http://127.0.0.1:{port}/api/v1/health", timeout=10) as response:
-            assert json.load(response) == {"status": "ok", "database": "ok"}
+            assert json.load(response) == {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 def test_the_body_limit_applies_under_the_prefix_only(host, tokens):

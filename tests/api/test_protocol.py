@@ -4,8 +4,10 @@ cannot store, on both databases."""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from picycle.api import create_app
 from picycle.engine import Engine
+from picycle.engine.db.database import alembic_config
 
 from tests.api.conftest import PROBLEM, assert_problem
 
@@ -13,7 +15,7 @@ from tests.api.conftest import PROBLEM, assert_problem
 def test_health_needs_no_token_and_reports_the_database(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 def test_health_says_when_the_database_cannot_be_reached():
@@ -23,7 +25,39 @@ def test_health_says_when_the_database_cannot_be_reached():
     finally:
         engine.dispose()
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "unreachable"}
+    assert response.json == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "schema": "unknown",
+    }
+    live = create_app({"PICYCLE_ENGINE": engine}).test_client().get("/api/v1/health/live")
+    assert (live.status_code, live.json) == (200, {"status": "ok"})
+
+
+def test_a_request_the_database_cannot_serve_is_answered_503_to_retry():
+    engine = Engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    try:
+        client = create_app({"PICYCLE_ENGINE": engine}).test_client()
+        response = client.get("/api/v1/me", headers={"Authorization": "Bearer some-token"})
+    finally:
+        engine.dispose()
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["type"] == "urn:picycle:problem:unavailable"
+
+
+def test_health_is_not_ready_until_the_schema_is_upgraded(tmp_path):
+    engine = Engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        command.upgrade(alembic_config(engine.database), "0011")
+        client = create_app({"PICYCLE_ENGINE": engine}).test_client()
+        response = client.get("/api/v1/health")
+        assert response.status_code == 503
+        assert response.json == {"status": "unavailable", "database": "ok", "schema": "outdated"}
+        engine.upgrade_schema()
+        assert client.get("/api/v1/health").json["schema"] == "ok"
+    finally:
+        engine.dispose()
 
 
 def test_me_names_the_caller(api):
@@ -50,6 +84,7 @@ def test_the_openapi_document_describes_every_area(client):
         "tasks",
         "audit",
         "process-definitions",
+        "results",
         "incidents",
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -90,3 +90,10 @@ def test_the_curl_walkthrough_runs_as_written(home):
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     for said in WALKTHROUGH_SAYS:
         assert said in result.stdout, f"{said!r} not in:\n{result.stdout}"
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("# 2. ", 1)[1].split("```", 1)[0].strip().splitlines()[-1]
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci == command

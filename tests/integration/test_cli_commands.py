@@ -4,6 +4,9 @@ commands, forms shown whole, --data errors, the worker and text output for scrip
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 from importlib.metadata import version
 
 import click
@@ -11,6 +14,7 @@ import pytest
 from picycle.cli import worker as worker_module
 from picycle.cli.main import main
 from picycle.engine.actors import SYSTEM
+from picycle.engine.errors import Unavailable
 from picycle.engine.services import users
 
 from .test_cli import ASSESSMENT
@@ -283,26 +287,34 @@ def test_worker_once_says_what_it_fired(picycle, monkeypatch):
     assert picycle("worker", "--once").stdout == "fired 2 timer(s)\n"
 
 
-def test_worker_says_it_started_and_each_pass_that_fired(picycle, monkeypatch):
-    fired = iter([0, 3, 0])
-    monkeypatch.setattr(worker_module.timers, "fire_due_timers", lambda engine: next(fired))
+def test_a_worker_logs_its_passes_rides_out_an_outage_and_stops_on_sigterm(
+    picycle, monkeypatch, caplog
+):
+    outcomes = [0, 3, Unavailable("the database cannot be reached: gone"), 0]
+    calls = []
 
-    passes = []
+    def one_pass(engine, stopping):
+        calls.append(stopping)
+        if len(calls) == len(outcomes):
+            os.kill(os.getpid(), signal.SIGTERM)  # during the last pass, as systemd stops it
+        outcome = outcomes[len(calls) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    def counted_sleep(seconds):
-        passes.append(seconds)
-        if len(passes) == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(worker_module.time, "sleep", counted_sleep)
-    result = picycle("worker", "--interval", "5")
+    monkeypatch.setattr(worker_module.timers, "fire_due_timers", one_pass)
+    before = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level(logging.INFO, logger="picycle.worker"):
+        result = picycle("worker", "--interval", "0")
     assert result.exit_code == 0, result.output
-    first, fired_line, stopped = result.stdout.splitlines()
-    assert first.startswith("worker: firing due timers in ") and first.endswith(
-        " every 5s; Ctrl-C to stop"
-    )
-    assert fired_line.endswith("  fired 3 timer(s)")
-    assert stopped == "worker: stopped"
+    lines = [record.getMessage() for record in caplog.records if record.name == "picycle.worker"]
+    started, fired, outage, stopped = lines
+    assert started.startswith("worker ") and started.endswith(" every 0s")
+    assert fired == "pass: fired 3 timer(s); 0 due left, lag 0 s"
+    assert outage == "the database cannot be reached: gone; trying again after the interval"
+    assert stopped == "worker stopped"
+    assert len(calls) == len(outcomes) and calls[-1]()  # the last pass was told to stop
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def example_of(shown: str) -> dict:

@@ -233,3 +233,16 @@ def test_an_admin_cancels_a_cycle_and_its_tasks_leave_the_inbox(driver):
     assert driver.open_tasks(cycle_id) == []
     types = [e.type for e in driver.events(cycle_id)]
     assert types[-2:] == ["cycle_cancelled", "task_withdrawn"]
+
+
+def test_a_report_after_the_due_date_counts_though_no_worker_escalated_yet(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date())
+    driver.approve(cycle_id)
+    clock.advance(days=35)  # past every due date; the timer worker has not run
+    driver.implement_all(cycle_id)
+    assert [t.element_id for t in driver.open_tasks(cycle_id)] == ["evaluate_results"]
+    reported = driver.cycle(cycle_id).records["implemented_microprojects"]
+    assert [m["status"] for m in reported] == ["done", "done"]

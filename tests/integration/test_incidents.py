@@ -131,6 +131,8 @@ def test_timers_that_fail_raise_one_incident_and_wait_for_an_admin(driver, clock
     # The worker leaves the cycle alone: the same model would only spin again.
     with driver.engine.unit_of_work(write=False) as uow:
         assert timers.cycles_with_due_timers(uow) == []
+        backlog = timers.timer_backlog(uow)
+    assert (backlog.due, backlog.oldest_due_at, backlog.awaiting_admin) == (0, None, 1)
     deploy(driver, FIXED, timer=True)
     act(driver, migration.migrate_cycle, cycle_id, None)
     assert act(driver, incidents.retry_incident, incident.id).resolution == "retried"

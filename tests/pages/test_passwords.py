@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from picycle.engine import passwords
 from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import AuditEvent, User
 from picycle.engine.errors import PermissionDenied, SignInRefused, ValidationFailed
 from picycle.engine.services import sign_in, users
 from picycle.engine.services.sign_in import SignInLimits
+from picycle.engine.uow import UnitOfWork
 from sqlalchemy import select
+
+from tests.pages.conftest import Browser
 
 PASSWORD = "correct horse battery"
 LIMITS = SignInLimits(per_user=3, per_address=5, window=timedelta(minutes=15))
@@ -24,8 +28,7 @@ def set_password(driver, by: str, name: str, password: str = PASSWORD):
 
 
 def attempt(driver, name: str, password: str, address: str = "192.0.2.1"):
-    with driver.engine.unit_of_work() as uow:
-        return sign_in.sign_in(uow, name, password, address, LIMITS)
+    return sign_in.sign_in(driver.engine, name, password, address, LIMITS)
 
 
 def events(driver, type: str) -> list[dict]:
@@ -126,9 +129,9 @@ def test_the_session_ends_when_the_password_changes_or_the_user_is_deactivated(d
 
     def session_actor(version: int):
         with driver.engine.unit_of_work(write=False) as uow:
-            return users.actor_in_session(uow, "pia", version)
+            return users.in_session(uow, "pia", version)
 
-    assert session_actor(signed.session_version).groups == {"PI Unit"}
+    assert session_actor(signed.session_version).actor.groups == {"PI Unit"}
     set_password(driver, "pia", "pia", "another long password")
     assert session_actor(signed.session_version) is None
     again = attempt(driver, "pia", "another long password")
@@ -137,3 +140,74 @@ def test_the_session_ends_when_the_password_changes_or_the_user_is_deactivated(d
     with driver.engine.unit_of_work() as uow:
         users.update_user(uow, SYSTEM, "pia", active=True)
     assert session_actor(again.session_version) is None
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Each password check, with the write units of work open while it ran; ``during``
+    (when set) runs inside the next check, as another request meanwhile would."""
+    open_writes: list[UnitOfWork] = []
+    enter, leave = UnitOfWork.__enter__, UnitOfWork.__exit__
+
+    def entering(uow):
+        if uow._write:
+            open_writes.append(uow)
+        return enter(uow)
+
+    def leaving(uow, *exc_info):
+        if uow in open_writes:
+            open_writes.remove(uow)
+        return leave(uow, *exc_info)
+
+    class Checks(list):
+        during = None
+
+    made = Checks()
+    verify = passwords.verify
+
+    def checking(stored, password):
+        made.append(list(open_writes))
+        during, made.during = made.during, None
+        if during:
+            during()
+        return verify(stored, password)
+
+    monkeypatch.setattr(UnitOfWork, "__enter__", entering)
+    monkeypatch.setattr(UnitOfWork, "__exit__", leaving)
+    monkeypatch.setattr(sign_in.passwords, "verify", checking)
+    return made
+
+
+def test_the_password_is_checked_outside_any_write_transaction(driver, app, checks):
+    # Through the page: the request's own unit of work must not be a writing one either.
+    set_password(driver, "system", "pia")
+    assert Browser(app.test_client()).sign_in("pia").status_code == 302
+    assert Browser(app.test_client()).sign_in("pia", "wrong password!").status_code == 401
+    assert checks == [[], []]
+
+
+def test_a_password_changed_while_it_was_checked_fails_the_sign_in(driver, checks):
+    set_password(driver, "system", "pia")
+    checks.during = lambda: set_password(driver, "system", "pia", "another long password")
+    with pytest.raises(SignInRefused):
+        attempt(driver, "pia", PASSWORD)
+    assert [e["reason"] for e in events(driver, "sign_in_failed")] == [
+        "wrong user name or password"
+    ]
+    assert attempt(driver, "pia", "another long password").name == "pia"
+
+
+def test_failures_recorded_while_the_password_was_checked_count(driver, checks):
+    set_password(driver, "system", "pia")
+    for _ in range(LIMITS.per_user - 1):
+        with pytest.raises(SignInRefused):
+            attempt(driver, "pia", "wrong password!")
+
+    def another_failure():
+        with pytest.raises(SignInRefused):
+            attempt(driver, "pia", "wrong password!")
+
+    checks.during = another_failure
+    with pytest.raises(SignInRefused) as refused:
+        attempt(driver, "pia", PASSWORD)
+    assert refused.value.too_many

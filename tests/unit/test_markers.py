@@ -25,3 +25,11 @@ def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
         "test_migration_0012_makes_each_unit_name_a_unit_and_groups_organisation_wide[sqlite]",
     }
     result.stdout.fnmatch_lines(["5/11 tests collected (6 deselected)*"])
+
+
+def test_not_browser_leaves_the_browser_tests_out(pytester):
+    browser_tests = MIGRATIONS.parents[1] / "browser"
+    result = pytester.runpytest_subprocess(
+        "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "not browser", browser_tests
+    )
+    result.stdout.fnmatch_lines(["no tests collected (* deselected)*"])
