@@ -1,0 +1,44 @@
+"""The cycle page's diagram drawn in a real browser, under the pages' content security
+policy: the bpmn-js viewer draws the cycle's BPMN file, marks the steps done and the
+current one, and shows the legend; left to right on an Arabic page too."""
+
+from __future__ import annotations
+
+import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.services import users
+
+from tests.browser.test_cycle_walk import Person
+from tests.pages.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_diagram_marks_where_the_cycle_stands(chromium, live, camera, driver, clock, language):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock.now.date())
+    driver.approve(cycle_id, approved=False, comment="Too big")
+    with driver.engine.unit_of_work() as uow:
+        users.set_password(uow, SYSTEM, "dana", PASSWORD)
+    dana = Person(chromium, live, camera(f"diagram-{language}"), "dana", language)
+    dana.sign_in()
+    page = dana.page
+    page.goto(f"/cycles/{cycle_id}")
+    page.wait_for_selector(".diagram .djs-container svg")
+    page.wait_for_selector(".legend", state="visible")
+    marked = page.evaluate(
+        """() => Object.fromEntries(["picycle-done", "picycle-current"].map((mark) => [mark,
+            [...document.querySelectorAll(`.diagram .djs-shape.${mark}`)]
+                .map((shape) => shape.dataset.elementId)]))"""
+    )
+    assert marked["picycle-current"] == ["design_microprojects"]
+    assert {"assess_performance", "identify_gaps", "leadership_approval"} <= set(
+        marked["picycle-done"]
+    )
+    assert page.locator(".diagram .djs-connection.picycle-taken").count() > 0
+    assert page.evaluate("getComputedStyle(document.querySelector('.diagram')).direction") == "ltr"
+    assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
+    dana.look("diagram")  # no script or style refused, no serious accessibility fault
