@@ -82,6 +82,7 @@ from bench.common import (
     BenchSchema,
     Databases,
     Goals,
+    RunRecord,
     announce,
     machine_load,
     median,
@@ -1244,15 +1245,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv, [only])
     os.environ.setdefault("PICYCLE_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
-    load_before = machine_load()
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases, args.verify_only)
-    goals = Goals(judging=not args.quick)
-    report(results, databases.skipped, goals)
-    print(f"\n{goals.summary()}")
-    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
-    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+    report(results, databases.skipped, record.goals)
+    record.close()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,6 +219,24 @@ class Goals:
         lines = [f"goals met: {met} of {len(self.results)}"]
         lines += [f"  MISSED: {name}" for name, ok in self.results if not ok]
         return "\n".join(lines)
+
+
+class RunRecord:
+    """What every run says at its end: the goals' summary, how long it took, and the
+    machine's load at its start and at its end (the figures' noise)."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.quick = args.quick
+        self.goals = Goals(judging=not args.quick)
+        self.began = time.perf_counter()
+        self.load_before = machine_load()
+
+    def close(self) -> None:
+        print(f"\n{self.goals.summary()}")
+        took = time.perf_counter() - self.began
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        print(f"{'quick' if self.quick else 'full'} run in {took:.0f} s, ended {when}")
+        print(f"machine: {self.load_before} at the start, {machine_load()} at the end")
 
 
 def _meets(value: float, goal: float, at_most: bool) -> bool:

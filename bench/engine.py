@@ -64,7 +64,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, select, text
 
-from bench.common import BenchRun, BenchSchema, Goals, announce, parse_args, unit_named
+from bench.common import BenchRun, BenchSchema, Goals, RunRecord, announce, parse_args, unit_named
 
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.
@@ -778,13 +778,11 @@ def report(results: Results, goals: Goals) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("What one user-task completion costs.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases.folder, databases.postgres_url, databases.skipped)
-    goals = Goals(judging=not args.quick)
-    report(results, goals)
-    print(f"\n{goals.summary()}")
-    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
+    report(results, record.goals)
+    record.close()
 
 
 if __name__ == "__main__":

@@ -66,9 +66,9 @@ from bench.common import (
     BenchSchema,
     Databases,
     Goals,
+    RunRecord,
     Server,
     announce,
-    machine_load,
     median,
     parse_args,
     percentile,
@@ -940,15 +940,11 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("The inbox on a large task table; completions over HTTP.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
-    load_before = machine_load()
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases)
-    goals = Goals(judging=not args.quick)
-    report(results, databases.skipped, goals)
-    print(f"\n{goals.summary()}")
-    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
-    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+    report(results, databases.skipped, record.goals)
+    record.close()
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ from bench.common import (
     BenchRun,
     BenchSchema,
     Goals,
+    RunRecord,
     announce,
     children_of,
-    machine_load,
     parse_args,
 )
 
@@ -430,21 +430,14 @@ def report(plan, clean, faulted, checked, twice, missed, goals: Goals) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("picycle under load on PostgreSQL, with faults.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
-    load_before = machine_load()
-    goals = Goals(judging=not args.quick)
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         if databases.postgres_url is None:
             print(f"nothing measured: this benchmark runs on PostgreSQL ({databases.skipped})")
             return
         url = make_url(databases.postgres_url).update_query_dict({"application_name": APPLICATION})
-        run(url.render_as_string(hide_password=False), plan, goals)
-    print(f"\n{goals.summary()}")
-    print(
-        f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s "
-        f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-    )
-    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+        run(url.render_as_string(hide_password=False), plan, record.goals)
+    record.close()
 
 
 if __name__ == "__main__":

@@ -50,9 +50,9 @@ from bench.common import (
     BenchSchema,
     Databases,
     Goals,
+    RunRecord,
     Server,
     announce,
-    machine_load,
     median,
     parse_args,
     percentile,
@@ -324,16 +324,12 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Server time and transfer size of the pages.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
-    load_before = machine_load()
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         results = run(plan, databases)
-    goals = Goals(judging=not args.quick)
     print(f"== the pages on {plan.task_rows:,} task rows ==")
-    report(results, databases.skipped, goals)
-    print(f"\n{goals.summary()}")
-    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
-    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+    report(results, databases.skipped, record.goals)
+    record.close()
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:

@@ -32,8 +32,8 @@ from bench.common import (
     BenchSchema,
     Databases,
     Goals,
+    RunRecord,
     announce,
-    machine_load,
     median,
     parse_args,
     percentile,
@@ -318,15 +318,11 @@ def report(found: list[DatabaseResult], skipped: str | None, goals: Goals) -> No
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Results across cycles at 10,000 cycles and 1M events.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    began = time.perf_counter()
-    load_before = machine_load()
+    record = RunRecord(args)
     with BenchRun(args, SCHEMA) as databases:
         found = run(plan, databases)
-    goals = Goals(judging=not args.quick)
-    report(found, databases.skipped, goals)
-    print(f"\n{goals.summary()}")
-    print(f"{'quick' if args.quick else 'full'} run in {time.perf_counter() - began:.0f} s")
-    print(f"machine: {load_before} at the start, {machine_load()} at the end")
+    report(found, databases.skipped, record.goals)
+    record.close()
 
 
 if __name__ == "__main__":
