@@ -26,7 +26,7 @@ from picycle.engine.services import definitions
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from tests.support import Driver
+from tests.support import Driver, unavailable
 
 POSTGRES_URL = os.environ.get(
     "PICYCLE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -103,9 +103,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     except OperationalError as error:
         server.close()
         reason = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     yield server
     server.close()
 

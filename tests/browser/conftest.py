@@ -8,7 +8,6 @@ skipped with the reason, and under CI (CI=true) they fail.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from picycle.api import create_app
 from picycle.api.serve import create_server
 
 from tests.api.conftest import running
+from tests.support import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -41,9 +41,7 @@ def _chromium() -> str:
     if found:
         return found
     reason = "Chromium is not installed (apt-get install chromium): no browser tests"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    unavailable(reason)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ with the reason, and fail under CI."""
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -14,7 +13,7 @@ from picycle.cli.main import main
 from picycle.engine import Engine
 from sqlalchemy import make_url
 
-from tests.support import Driver
+from tests.support import Driver, unavailable
 
 
 @pytest.fixture(autouse=True)
@@ -25,9 +24,7 @@ def postgres_client_tools(request):
     missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
     if missing:
         reason = f"{' and '.join(missing)} not installed (apt-get install postgresql-client)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 def picycle(url: str, *args: str):
