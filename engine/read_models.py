@@ -116,6 +116,23 @@ class CycleDetail(CycleSummary):
 
 
 @dataclass(frozen=True)
+class NextCycle:
+    """What a unit's next cycle would start as, seeded as ``start_cycle`` would seed it
+    now: its number, the indicators it carries on (with the latest actuals as baselines)
+    and the completed cycle they come from. ``running_cycle_id``: a cycle of the unit still
+    running, while no next one can start."""
+
+    unit_id: int
+    unit: str
+    cycle_number: int
+    previous_cycle_id: int | None
+    seeded_from_id: int | None
+    seeded_from_number: int | None
+    indicators: Sequence[dict[str, Any]]
+    running_cycle_id: int | None
+
+
+@dataclass(frozen=True)
 class MembershipView:
     """A group a user is a member of, in a unit (and every unit below it) or, with
     ``unit_id`` None, in the whole organisation."""

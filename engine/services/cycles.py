@@ -14,11 +14,18 @@ from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
 from ..errors import Conflict, NotFound
 from ..inputs import require_text
-from ..read_models import CycleDetail, CycleSummary, Page, TaskSummary, task_summary
+from ..read_models import (
+    CycleDetail,
+    CycleSummary,
+    NextCycle,
+    Page,
+    TaskSummary,
+    task_summary,
+)
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus, TaskState
 from .incidents import dismiss_open_incidents
-from .units import find_unit, require_reach, units_at_or_below
+from .units import FoundUnit, find_unit, require_reach, units_at_or_below
 
 DEFAULT_PROCESS = "pi_cycle"
 
@@ -30,14 +37,52 @@ def start_cycle(
     title: str,
     process_id: str = DEFAULT_PROCESS,
     data: dict[str, Any] | None = None,
+    number: int | None = None,
 ) -> CycleDetail:
     """The unit's next cycle, seeded from its previous completed one's indicators.
 
     ``unit`` is the unit's id, or its name when no other unit has it. Admins start cycles
-    for any unit, members for the units their memberships cover."""
-    started = begin_cycle(uow, actor, unit, title, process_id, data).detail()
+    for any unit, members for the units their memberships cover. ``number``: the cycle
+    number the caller means to start (as ``next_cycle`` showed it); when ``actor`` already
+    started that very cycle (a form sent twice) it is returned and nothing new starts, and
+    when the unit has moved on otherwise it is a conflict."""
+    if number is not None:
+        earlier = _started_already(uow, actor, unit, title, number)
+        if earlier is not None:
+            return get_cycle(uow, actor, earlier)
+    started = begin_cycle(uow, actor, unit, title, process_id, data, number).detail()
     uow.commit()
     return started
+
+
+def _started_already(
+    uow: UnitOfWork, actor: Actor, unit: int | str, title: str, number: int
+) -> int | None:
+    where_unit = Unit.id == unit if isinstance(unit, int) else Unit.name == unit.strip()
+    return uow.session.scalar(
+        select(CycleRow.id)
+        .join(Unit, Unit.id == CycleRow.unit_id)
+        .where(
+            where_unit,
+            CycleRow.cycle_number == number,
+            CycleRow.started_by == actor.name,
+            CycleRow.title == title,
+        )
+    )
+
+
+def next_cycle(uow: UnitOfWork, actor: Actor, unit_id: int) -> NextCycle:
+    """What the unit's next cycle would start as, for those who may start it."""
+    return _next_cycle(uow, _startable_unit(uow, actor, unit_id))
+
+
+def _startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
+    require_writer(actor, "start a cycle")
+    if isinstance(unit, str):
+        require_text(unit=(unit, 255))
+    found = find_unit(uow, unit)
+    require_reach(actor, found)
+    return found
 
 
 def begin_cycle(
@@ -47,55 +92,43 @@ def begin_cycle(
     title: str,
     process_id: str = DEFAULT_PROCESS,
     data: dict[str, Any] | None = None,
+    number: int | None = None,
 ) -> Cycle:
     """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
-    require_writer(actor, "start a cycle")
-    if isinstance(unit, str):
-        require_text(unit=(unit, 255))
+    found = _startable_unit(uow, actor, unit)
     require_text(title=(title, 500))
-    found = find_unit(uow, unit)
-    require_reach(actor, found)
     if not found.active:
         raise Conflict(f"unit {found.name} (#{found.id}) is inactive")
-    unit = found.name
     definition = latest_version(uow, process_id)
-    previous = uow.session.execute(
-        select(CycleRow.id, CycleRow.cycle_number, CycleRow.status, CycleRow.data)
-        .where(CycleRow.unit_id == found.id)
-        .order_by(CycleRow.cycle_number.desc())
-        .limit(1)
-    ).one_or_none()
-    if previous is not None and previous.status == CycleStatus.RUNNING:
+    plan = _next_cycle(uow, found)
+    if plan.running_cycle_id is not None:
         raise Conflict(
-            f"{unit}'s cycle {previous.cycle_number} (#{previous.id}) is still running; "
-            "complete or cancel it before starting the next one"
+            f"{found.name}'s cycle {plan.cycle_number - 1} (#{plan.running_cycle_id}) is still "
+            "running; complete or cancel it before starting the next one"
         )
-    cycle_number = previous.cycle_number + 1 if previous else 1
+    if number is not None and number != plan.cycle_number:
+        raise Conflict(
+            f"{found.name}'s next cycle is number {plan.cycle_number}, not {number}: another "
+            "cycle was started since"
+        )
     start_data = {
         **(data or {}),
-        "unit": unit,
+        "unit": found.name,
         "title": title,
-        "cycle_number": cycle_number,
-        "previous_cycle": previous.id if previous else None,
+        "cycle_number": plan.cycle_number,
+        "previous_cycle": plan.previous_cycle_id,
     }
-    if previous is not None and "indicators" not in start_data:
-        # A cancelled cycle measured nothing worth carrying on: seed from the last completed.
-        seed = (
-            previous.data
-            if previous.status == CycleStatus.COMPLETED
-            else _last_completed(uow, found.id)
-        )
-        if seed is not None:
-            start_data["indicators"] = next_baselines(seed)
+    if plan.seeded_from_id is not None and "indicators" not in start_data:
+        start_data["indicators"] = list(plan.indicators)
     models = uow.cycles.models
     record = CycleRecord(
         id=None,
         definition=definition,
         unit_id=found.id,
-        unit=unit,
+        unit=found.name,
         title=title,
-        cycle_number=cycle_number,
-        previous_cycle_id=previous.id if previous else None,
+        cycle_number=plan.cycle_number,
+        previous_cycle_id=plan.previous_cycle_id,
         status=CycleStatus.RUNNING,
         started_at=uow.now,
         started_by=actor.name,
@@ -107,13 +140,31 @@ def begin_cycle(
     return cycle
 
 
-def _last_completed(uow: UnitOfWork, unit_id: int) -> dict[str, Any] | None:
-    """The data of the unit's latest completed cycle, or None when it has none."""
-    return uow.session.scalar(
-        select(CycleRow.data)
-        .where(CycleRow.unit_id == unit_id, CycleRow.status == CycleStatus.COMPLETED)
+def _next_cycle(uow: UnitOfWork, unit: FoundUnit) -> NextCycle:
+    """The unit's next cycle as it would start now. A cancelled cycle measured nothing
+    worth carrying on: the seed is the unit's last completed cycle."""
+    latest = (
+        select(CycleRow.id, CycleRow.cycle_number, CycleRow.status, CycleRow.data)
+        .where(CycleRow.unit_id == unit.id)
         .order_by(CycleRow.cycle_number.desc())
         .limit(1)
+    )
+    previous = uow.session.execute(latest).one_or_none()
+    if previous is None:
+        return NextCycle(unit.id, unit.name, 1, None, None, None, [], None)
+    seed = previous
+    if previous.status != CycleStatus.COMPLETED:
+        completed = latest.where(CycleRow.status == CycleStatus.COMPLETED)
+        seed = uow.session.execute(completed).one_or_none()
+    return NextCycle(
+        unit_id=unit.id,
+        unit=unit.name,
+        cycle_number=previous.cycle_number + 1,
+        previous_cycle_id=previous.id,
+        seeded_from_id=seed.id if seed else None,
+        seeded_from_number=seed.cycle_number if seed else None,
+        indicators=next_baselines(seed.data) if seed else [],
+        running_cycle_id=previous.id if previous.status == CycleStatus.RUNNING else None,
     )
 
 
@@ -204,6 +255,7 @@ def open_tasks(uow: UnitOfWork, cycle_id: int) -> list[TaskSummary]:
 @dataclass(frozen=True)
 class CycleFilter:
     unit: str | None = None
+    unit_id: int | None = None  # that unit's own cycles, none of those below it
     status: CycleStatus | None = None
     process_id: str | None = None
 
@@ -220,6 +272,8 @@ def list_cycles(
     conditions = [visible(actor)]
     if filters.unit:
         conditions.append(CycleRow.unit_id.in_(units_at_or_below(uow, [filters.unit])))
+    if filters.unit_id is not None:
+        conditions.append(CycleRow.unit_id == filters.unit_id)
     if filters.status:
         conditions.append(CycleRow.status == filters.status)
     if filters.process_id:
