@@ -14,6 +14,7 @@ from .spiff.limits import DEFAULT_LIMITS, ModelLimits, variable_name
 from .spiff.validation.documents import FORMS_FOLDER
 from .spiff.validation.documents import MAX_FILES as MAX_FILES  # files in a bundle, at most
 from .spiff.validation.problems import BUNDLE
+from .texts import TEXTS_FOLDER
 
 MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -183,11 +184,15 @@ def _name_fault(name: str) -> str | None:
     if "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
         return "must be a relative path inside the bundle, folders separated by /"
     if path.suffix not in MODEL_SUFFIXES:
-        return "a bundle holds .bpmn and .dmn files and JSON Schema forms (.json) only"
-    if len(path.parts) > 1 and not name.startswith(FORMS_FOLDER):
-        return f"only forms may be in a folder, and only under {FORMS_FOLDER}"
-    if name.startswith(FORMS_FOLDER) and path.suffix != ".json":
-        return f"{FORMS_FOLDER} holds JSON Schema forms (.json); put BPMN and DMN files at the top"
+        return (
+            "a bundle holds .bpmn and .dmn files, JSON Schema forms and translations (.json) only"
+        )
+    if len(path.parts) > 1 and not name.startswith((FORMS_FOLDER, TEXTS_FOLDER)):
+        return f"only forms and translations may be in a folder: {FORMS_FOLDER}, {TEXTS_FOLDER}"
+    if name.startswith((FORMS_FOLDER, TEXTS_FOLDER)) and path.suffix != ".json":
+        return (
+            f"{FORMS_FOLDER} and {TEXTS_FOLDER} hold .json files; put BPMN and DMN files at the top"
+        )
     return None
 
 

@@ -3,6 +3,7 @@ their forms, each read from the database only when the engine's caches lack it."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
@@ -14,6 +15,7 @@ from .forms import Form, parse_form
 from .spiff.path import ProcessPath
 from .spiff.runner import CycleInstance
 from .spiff.validation.documents import FORMS_FOLDER
+from .texts import catalog_name, parse_catalog
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
@@ -80,6 +82,22 @@ class DeployedModels:
             return parse_form(path, text)
 
         return self._uow.engine.forms.get_or_load((definition.deployment_id, path), load)
+
+    def texts(self, deployment_id: int, language: str) -> Mapping[str, str]:
+        """The deployment's catalog for ``language``; empty when it has none."""
+        name = catalog_name(language)
+
+        def load() -> Mapping[str, str]:
+            return parse_catalog(
+                self._uow.session.scalar(
+                    select(DeploymentFile.content).where(
+                        DeploymentFile.deployment_id == deployment_id,
+                        DeploymentFile.name == name,
+                    )
+                )
+            )
+
+        return self._uow.engine.texts.get_or_load((deployment_id, name), load)
 
     def start(self, definition: DefinitionRef, data: dict) -> CycleInstance:
         runner = self._uow.engine.runner

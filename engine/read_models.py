@@ -6,7 +6,7 @@ or SpiffWorkflow, so a read model stays valid after its unit of work has closed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -133,6 +133,23 @@ class NextCycle:
 
 
 @dataclass(frozen=True)
+class ProcessTexts:
+    """A process version's texts in one language: ``text`` gives a text of the model in
+    it, else its English label, else the text as the model has it."""
+
+    translations: Mapping[str, str]
+    english: Mapping[str, str]
+
+    def text(self, source: Any) -> Any:
+        if not isinstance(source, str):
+            return source
+        return self.translations.get(source) or self.english.get(source) or source
+
+
+NO_TEXTS = ProcessTexts({}, {})
+
+
+@dataclass(frozen=True)
 class MembershipView:
     """A group a user is a member of, in a unit (and every unit below it) or, with
     ``unit_id`` None, in the whole organisation."""
@@ -237,6 +254,18 @@ class AuditEventView:
     element_id: str | None
     data: dict[str, Any]
     hash: str
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """A step of a cycle a person recognises: its start, a task completed (``title`` as
+    the task had it), its end; at the engine's time, as the history records it."""
+
+    at: datetime
+    actor: str
+    type: EventType
+    element_id: str | None
+    title: str | None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ unit of work, hand it to a service and render what the service returns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,7 @@ class Engine:
         )
         self.runner = ProcessRunner(limits=self.limits)
         self.forms: LruCache[tuple[int, str], Form] = LruCache(512)
+        self.texts: LruCache[tuple[int, str], Mapping[str, str]] = LruCache(256)
         self.live = LiveCycles(256)
         self.clock = clock
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ class Field:
     value: Any = None
     required: bool = False
     errors: list[str] = field(default_factory=list)
-    options: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) of each choice
     children: list[Field] = field(default_factory=list)
     resizable: bool = False  # rows: the user adds and removes them
 
@@ -88,37 +88,42 @@ def _type(schema: Mapping[str, Any]) -> str:
 
 
 def build(
-    schema: Mapping[str, Any], data: Mapping[str, Any], errors: Mapping[str, list[str]]
+    schema: Mapping[str, Any],
+    data: Mapping[str, Any],
+    errors: Mapping[str, list[str]],
+    text: Callable[[str], str],
 ) -> FormView:
-    """The fields to render with ``data`` in them and each of ``errors`` beside its field."""
+    """The fields to render with ``data`` in them and each of ``errors`` beside its field;
+    ``text`` gives the form's titles, descriptions and choices in the reader's language."""
     left = {path: list(messages) for path, messages in errors.items()}
     required = set(schema.get("required", ()))
     fields, context = [], []
     for name, prop in schema.get("properties", {}).items():
         if prop.get("readOnly"):
             if data.get(name) not in (None, "", []):
-                context.append((prop.get("title", name), data[name], prop))
+                context.append((text(prop.get("title", name)), data[name], prop))
             continue
-        fields.append(_field(prop, name, data.get(name, MISSING), name in required, left))
+        fields.append(_field(prop, name, data.get(name, MISSING), name in required, left, text))
     return FormView(fields, context, dict(errors), left)
 
 
-def _field(schema, path, value, required, errors, carried=False) -> Field:
+def _field(schema, path, value, required, errors, text) -> Field:
     kind = _type(schema)
     found = errors.pop(path, [])
     made = Field(
         path=path,
-        label=schema.get("title", path.rsplit(".", 1)[-1]),
-        description=schema.get("description"),
+        label=text(schema.get("title", path.rsplit(".", 1)[-1])),
+        description=text(schema.get("description")),
         kind=kind,
         value=value,
         required=required,
         errors=found,
     )
-    if schema.get("readOnly") or carried:
+    if schema.get("readOnly"):
         made.kind = "shown"
     elif "enum" in schema:
-        made.kind, made.options = "choice", tuple(str(option) for option in schema["enum"])
+        made.kind = "choice"
+        made.options = tuple((str(option), str(text(option))) for option in schema["enum"])
     elif kind == "boolean":
         made.kind = "check"
     elif kind == "string":
@@ -133,14 +138,15 @@ def _field(schema, path, value, required, errors, carried=False) -> Field:
         if not rows and made.resizable:
             rows = [None]  # one row to start from; left empty, it is not sent
         made.children = [
-            _field(items, f"{path}.{index}", row, True, errors) for index, row in enumerate(rows)
+            _field(items, f"{path}.{index}", row, True, errors, text)
+            for index, row in enumerate(rows)
         ]
     elif kind == "object" and made.kind != "shown":
         made.kind = "group"
         inner = value if isinstance(value, dict) else {}
         needed = set(schema.get("required", ()))
         made.children = [
-            _field(prop, f"{path}.{name}", inner.get(name, MISSING), name in needed, errors)
+            _field(prop, f"{path}.{name}", inner.get(name, MISSING), name in needed, errors, text)
             for name, prop in schema.get("properties", {}).items()
         ]
     return made

@@ -3,11 +3,16 @@ translation and formatting functions, the CSRF token and who is signed in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import flask_babel
 from flask import render_template, request
 from flask_wtf.csrf import generate_csrf
+from picycle.api.context import request_uow
+from picycle.engine.read_models import NO_TEXTS
+from picycle.engine.services.process_texts import cycle_texts
 
 from .context import CSRF_FIELD, signed_in
 from .i18n import LANGUAGES, direction, gettext, ngettext
@@ -40,6 +45,17 @@ def render(template: str, status: int = 200, **context):
         **context,
     )
     return body, status
+
+
+def process_texts(cycle_ids: Iterable[int]) -> Callable[[int, Any], Any]:
+    """``text(cycle_id, source)``: a text of the process version the cycle runs (a task's
+    name, a form's title, an enum value...) in the reader's language, else in English."""
+    found = cycle_texts(request_uow(), cycle_ids, str(flask_babel.get_locale()))
+
+    def text(cycle_id: int, source: Any) -> Any:
+        return found.get(cycle_id, NO_TEXTS).text(source)
+
+    return text
 
 
 def format_moment(value: datetime | None) -> str:

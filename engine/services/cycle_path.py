@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from ..actors import Actor
 from ..cycle import DefinitionRef
+from ..db.models import AuditEvent, DeploymentFile, ProcessDefinition
 from ..db.models import Cycle as CycleRow
-from ..db.models import DeploymentFile, ProcessDefinition
 from ..errors import NotFound, PermissionDenied
+from ..read_models import StepDone
 from ..safe_xml import RefusedXml, parse_untrusted
 from ..spiff.path import ElementPassage, FlowPassage
 from ..spiff.validation.model import BPMN_NS
 from ..uow import UnitOfWork
+from ..vocabulary import EventType
 from .audit import may_read_cycle  # the history's read rule: the path follows it
 from .cycles import visible
 
@@ -36,6 +38,15 @@ class CyclePath:
     def done(self) -> list[ElementPassage]:
         """The elements completed and not at again now (a design sent back is current)."""
         return [e for e in self.elements if e.times_completed and not e.active]
+
+
+# The events that mark a step a person recognises; gateways and scripts leave none.
+STEP_EVENTS = (
+    EventType.CYCLE_STARTED,
+    EventType.TASK_COMPLETED,
+    EventType.CYCLE_COMPLETED,
+    EventType.CYCLE_CANCELLED,
+)
 
 
 @dataclass(frozen=True)
@@ -104,3 +115,26 @@ def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:
         elements=path.elements,
         flows=path.flows,
     )
+
+
+def steps_done(uow: UnitOfWork, actor: Actor, cycle_id: int) -> list[StepDone]:
+    """The cycle's start, each task completed and its end, in the order they happened, at
+    the times its history records; read as the history is."""
+    if not may_read_cycle(uow, actor, cycle_id):
+        raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
+    rows = uow.session.execute(
+        select(
+            AuditEvent.at, AuditEvent.actor, AuditEvent.type, AuditEvent.element_id, AuditEvent.data
+        )
+        .where(AuditEvent.cycle_id == cycle_id, AuditEvent.type.in_(STEP_EVENTS))
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        StepDone(row.at, row.actor, EventType(row.type), row.element_id, _title(row))
+        for row in rows
+    ]
+
+
+def _title(row) -> str | None:
+    title = row.data.get("title") if isinstance(row.data, dict) else None
+    return title if row.type == EventType.TASK_COMPLETED and isinstance(title, str) else None

@@ -9,7 +9,8 @@ from picycle.engine.services import audit, cycle_path, cycles
 
 from ..blueprint import blueprint
 from ..context import signed_in
-from ..rendering import DUE_SOON, render
+from ..event_names import event_names
+from ..rendering import DUE_SOON, process_texts, render
 
 PAGE_SIZE = 25
 HISTORY_SIZE = 500
@@ -38,10 +39,11 @@ def cycle(cycle_id: int):
     uow, actor = request_uow(), signed_in()
     detail = cycles.get_cycle(uow, actor, cycle_id)
     records = detail.records
-    history = path = None
+    history = path = steps = None
     if audit.may_read_cycle(uow, actor, cycle_id):
         history = audit.cycle_history(uow, actor, cycle_id, limit=HISTORY_SIZE).items
         path = cycle_path.cycle_path(uow, actor, cycle_id)
+        steps = cycle_path.steps_done(uow, actor, cycle_id)
     return render(
         "cycle.html",
         cycle=detail,
@@ -54,9 +56,12 @@ def cycle(cycle_id: int):
         targets_met=records.get("targets_met"),
         lessons_learned=records.get("lessons_learned"),
         history=history,
+        event_names=event_names(),
         path=path,
+        steps=steps,
         now=uow.now,
         soon=uow.now + DUE_SOON,
+        process_text=process_texts([cycle_id]),
     )
 
 

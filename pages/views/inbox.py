@@ -12,7 +12,7 @@ from picycle.engine.vocabulary import InboxScope
 
 from ..blueprint import blueprint
 from ..context import signed_in
-from ..rendering import DUE_SOON, render
+from ..rendering import DUE_SOON, process_texts, render
 
 PAGE_SIZE = 25
 
@@ -58,4 +58,5 @@ def inbox():
         pages=pages,
         now=uow.now,
         soon=uow.now + DUE_SOON,
+        process_text=process_texts(task.cycle_id for task in found.items),
     )

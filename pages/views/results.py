@@ -14,7 +14,7 @@ from picycle.engine.services import results, results_csv
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext
-from ..rendering import DUE_SOON, render
+from ..rendering import DUE_SOON, process_texts, render
 
 UNIT_ID = "<int(min=1, max=2147483647):unit_id>"
 
@@ -41,6 +41,7 @@ def unit_results(unit_id: int):
         percent=_percent,
         now=uow.now,
         soon=uow.now + DUE_SOON,
+        process_text=process_texts(task.cycle_id for task in found.overdue),
     )
 
 

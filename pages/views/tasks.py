@@ -15,7 +15,7 @@ from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
 from ..redirects import local_target
-from ..rendering import render
+from ..rendering import process_texts, render
 
 TASK = "/tasks/<uuid:task_id>"
 
@@ -35,9 +35,15 @@ def task_page(
     uow, actor = request_uow(), signed_in()
     task = tasks.get_task(uow, actor, task_id)
     is_open = task.state == TaskState.OPEN
+    process_text = process_texts([task.cycle_id])
+
+    def text(source):
+        return process_text(task.cycle_id, source)
+
     form = None
     if task.form_schema is not None:
-        form = forms.build(task.form_schema, task.form_data if data is None else data, errors or {})
+        shown = task.form_data if data is None else data
+        form = forms.build(task.form_schema, shown, errors or {}, text)
     return render(
         "task.html",
         status,
@@ -49,6 +55,8 @@ def task_page(
         comment_errors=comment_errors,
         notice=notice,
         now=uow.now,
+        text=text,
+        process_text=process_text,
     )
 
 

@@ -96,9 +96,28 @@ def test_the_cycle_page_loads_the_viewer_and_says_the_same_in_text(browser, driv
     assert f'data-marks="/cycles/{cycle_id}/marks"' in page
     current = section(page, "steps-current")
     assert steps(current) == ["Design microprojects"]
-    done = steps(section(page, "steps-done"))
-    assert done[:3] == ["Cycle opened", "Open cycle", "Assess performance"]
-    assert "Leadership approval" in done and "Design microprojects" not in done
+    # Only what a person recognises, each time it was done: no gateways, no scripts.
+    assert steps(section(page, "steps-done")) == [
+        "Cycle started",
+        "Assess performance",
+        "Identify gaps",
+        "Design microprojects",
+        "Leadership approval",
+    ]
+
+
+def test_steps_done_carry_the_historys_times_and_people(browser, driver, clock):
+    cycle_id = driver.start()
+    clock.advance(days=2)
+    driver.assess(cycle_id)
+    page = text_of(browser("audrey").get(f"/cycles/{cycle_id}"))
+    done = section(page, "steps-done")
+    times = re.findall(r'<time datetime="([^"]+)">', done)
+    history = driver.events(cycle_id)
+    started = next(e for e in history if e.type == "cycle_started")
+    assessed = next(e for e in history if e.type == "task_completed")
+    assert times == [started.at.isoformat(), assessed.at.isoformat()]
+    assert "· pia ·" in done
 
 
 def test_the_diagram_stays_left_to_right_on_arabic_pages(browser, driver, clock):
@@ -107,7 +126,10 @@ def test_the_diagram_stays_left_to_right_on_arabic_pages(browser, driver, clock)
     assert '<html lang="ar" dir="rtl">' in page
     assert re.search(r'<div class="diagram" dir="ltr"', page)
     assert "أين وصلت الدورة" in page and "الخطوات المنجزة" in page
-    assert '<span lang="en" dir="ltr">Design microprojects</span>' in page
+    # The process's own texts, from the catalog its version was deployed with.
+    assert steps(section(page, "steps-current")) == ["تصميم المشاريع الصغيرة"]
+    assert steps(section(page, "steps-done"))[:2] == ["بدأت الدورة", "تقييم الأداء"]
+    assert "Design microprojects" not in page
 
 
 def test_no_viewer_for_whom_the_path_is_not_for(browser, driver):
@@ -134,4 +156,7 @@ def section(page: str, heading_id: str) -> str:
 
 
 def steps(html: str) -> list[str]:
-    return re.findall(r'<li data-element="[^"]+"><span lang="en" dir="ltr">([^<]+)</span>', html)
+    """The steps a list names, in the page's language or (untranslated) in English."""
+    return re.findall(
+        r'<li[^>]*>(?:<span lang="en" dir="ltr">)?([^<·]+?)(?:</span>)?(?: ·|</li>)', html
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from picycle.engine.read_models import NO_TEXTS, ProcessTexts
 from picycle.pages import forms
 from picycle.pages.i18n import init_languages
 
@@ -99,6 +100,7 @@ def test_fields_carry_their_errors_and_the_summary_names_them():
         schema("assess-performance"),
         {"unit": "Planning", "indicators": [{"key": "k"}]},
         {"indicators.0.target": ["Enter a number."], "data": ["whole form"]},
+        NO_TEXTS.text,
     )
     assert [label for label, _, _ in built.context] == ["Unit"]
     (indicators,) = built.fields
@@ -111,7 +113,7 @@ def test_fields_carry_their_errors_and_the_summary_names_them():
 
 def test_rows_with_read_only_parts_are_fixed_and_their_parts_shown():
     gaps = [{"indicator": "permits", "gap": 25, "cause": "Paper"}]
-    (field,) = forms.build(schema("identify-gaps"), {"gaps": gaps}, {}).fields
+    (field,) = forms.build(schema("identify-gaps"), {"gaps": gaps}, {}, NO_TEXTS.text).fields
     assert not field.resizable
     row = {part.path: part for part in field.children[0].children}
     assert (row["gaps.0.indicator"].kind, row["gaps.0.indicator"].shown_value) == (
@@ -121,3 +123,20 @@ def test_rows_with_read_only_parts_are_fixed_and_their_parts_shown():
     assert row["gaps.0.cause"].kind == "textarea"
     assert row["gaps.0.impact"].kind == "integer"
     assert row["gaps.0.cause_category"].kind == "choice"
+
+
+def test_a_form_speaks_the_catalogs_language_and_falls_back_to_english():
+    texts = ProcessTexts(
+        {"Gaps": "Knelpunten", "Cause category": "Oorzaakcategorie", "incentives": "prikkels"},
+        {"tools_resources": "tools and resources"},
+    )
+    (field,) = forms.build(schema("identify-gaps"), {"gaps": [{}]}, {}, texts.text).fields
+    assert field.label == "Knelpunten"
+    row = {part.path: part for part in field.children[0].children}
+    category = row["gaps.0.cause_category"]
+    assert category.label == "Oorzaakcategorie"
+    labels = dict(category.options)
+    assert labels["incentives"] == "prikkels"  # translated
+    assert labels["tools_resources"] == "tools and resources"  # English label
+    assert labels["motives"] == "motives"  # neither: the value itself
+    assert row["gaps.0.cause"].label == "Cause"  # untranslated: as the form has it

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from picycle.engine.vocabulary import EventType
+from picycle.pages.event_names import event_names
 from picycle.pages.views import inbox
 
 from tests.pages.conftest import text_of
@@ -85,16 +87,34 @@ def test_the_cycle_page_shows_what_the_cycle_recorded(browser, driver, clock):
     assert microprojects.index("Digital permit intake") < microprojects.index("Complaint triage")
     assert "<td>dana</td>" in microprojects and "in progress" in microprojects
     assert "Implement: Complaint triage desk" in page  # open tasks
-    assert "History" in page and "task completed" in page  # dana took part
+    assert "History" in page and "Task completed" in page  # dana took part
 
 
 def test_history_is_for_those_taking_part_and_auditors(browser, driver):
     cycle_id = driver.start()
     assert "History" not in text_of(browser("lena").get(f"/cycles/{cycle_id}"))
-    assert "cycle started" in text_of(browser("audrey").get(f"/cycles/{cycle_id}"))
+    assert "Cycle started" in text_of(browser("audrey").get(f"/cycles/{cycle_id}"))
 
 
 def test_the_cycle_list(browser, driver):
     driver.start(unit="Unit A", title="Faster permits")
     page = text_of(browser("lena").get("/cycles", headers={"Accept-Language": "nl"}))
     assert "Faster permits" in page and "Lopend" in page
+
+
+def test_every_kind_of_event_has_a_name_in_every_language(app):
+    for language in ("en", "nl", "ar"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            names = event_names()
+            assert set(names) == set(EventType)
+            assert len(set(names.values())) == len(EventType)
+
+
+def test_the_history_names_events_in_the_readers_language(browser, driver):
+    cycle_id = driver.start()
+    audrey = browser("audrey")
+    audrey.post("/language", {"language": "nl", "next": "/"})
+    page = text_of(audrey.get(f"/cycles/{cycle_id}"))
+    history = page[page.index('id="history-heading"') :]
+    assert "Cyclus gestart" in history and "Taak aangemaakt" in history
+    assert "cycle_started" not in history and "task created" not in history

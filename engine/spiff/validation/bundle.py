@@ -16,6 +16,7 @@ from .problems import BUNDLE, ERROR, Problem
 from .references import check_references
 from .schema import check_schemas
 from .size import check_size
+from .translations import check_translations
 
 MAX_PROBLEMS = 500  # past this, more of them help nobody
 
@@ -28,6 +29,7 @@ _CHECKS: tuple[Callable[[Bundle], Iterable[Problem]], ...] = (
     check_decision_tables,
     check_groups,
     check_graph,
+    check_translations,
 )
 
 

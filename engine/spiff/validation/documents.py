@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ...safe_xml import DoctypeDeclared, NotWellFormed, parse_untrusted
+from ...texts import TEXTS_FOLDER, is_catalog
 from ..limits import DEFAULT_LIMITS, ModelLimits, variable_name
 from .problems import BUNDLE, ERROR, WARNING, Problem
 
@@ -49,15 +50,17 @@ def read_files(files: object, limits: ModelLimits = DEFAULT_LIMITS) -> ReadFiles
             root = _parse_xml(name, content, problems)
             if root is not None:
                 (bpmn if name.endswith(".bpmn") else dmn).append(Document(name, root))
-        elif not (name.startswith(FORMS_FOLDER) and name.endswith(".json")):
+        elif not (name.startswith(FORMS_FOLDER) and name.endswith(".json")) and not is_catalog(
+            name
+        ):
             problems.append(
                 Problem(
                     WARNING,
                     name,
                     None,
                     None,
-                    "is ignored: a bundle holds .bpmn and .dmn files and JSON Schema forms "
-                    f"under {FORMS_FOLDER}",
+                    "is ignored: a bundle holds .bpmn and .dmn files, JSON Schema forms "
+                    f"under {FORMS_FOLDER} and translations under {TEXTS_FOLDER}",
                 )
             )
     return ReadFiles(accepted, bpmn, dmn, problems)

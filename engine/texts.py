@@ -1,0 +1,66 @@
+"""A process bundle's translations: one catalog per language, ``translations/<language>.json``
+beside the BPMN and the forms, deployed and kept with them, so that a running cycle keeps
+its version's texts.
+
+A catalog is a JSON object mapping an English text of the bundle (a task's name, a form's
+or a field's title or description, an enum value, a task's instructions) to that text in
+the catalog's language. What a catalog lacks is shown in English, as the model has it; a
+``translations/en.json`` may give enum values their English labels.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+TEXTS_FOLDER = "translations/"
+# A language tag as the pages name languages: "nl", "ar", "pt-BR".
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MAX_TEXT = 10_000  # characters in one text or translation
+
+
+def catalog_name(language: str) -> str:
+    return f"{TEXTS_FOLDER}{language}.json"
+
+
+def is_catalog(name: str) -> bool:
+    return name.startswith(TEXTS_FOLDER) and name.endswith(".json")
+
+
+def catalog_faults(name: str, content: bytes) -> list[str]:
+    """What is wrong with a catalog file; empty when it can be deployed."""
+    language = name.removeprefix(TEXTS_FOLDER).removesuffix(".json")
+    if not _LANGUAGE.match(language):
+        return [
+            f"is not named for a language: name it {TEXTS_FOLDER}<language>.json, e.g. "
+            f"{catalog_name('nl')}"
+        ]
+    try:
+        catalog = json.loads(content)
+    except ValueError as error:
+        return [f"is not valid JSON: {error}"]
+    if not isinstance(catalog, dict):
+        return ["must be one JSON object mapping each English text to its translation"]
+    return [
+        f"{key[:60]!r}: {fault}"
+        for key, value in catalog.items()
+        if (fault := _entry_fault(key, value))
+    ]
+
+
+def _entry_fault(key: str, value: object) -> str | None:
+    if not isinstance(value, str):
+        return "the translation must be a string"
+    if not key.strip() or not value.strip():
+        return "neither the text nor its translation may be empty"
+    if len(key) > MAX_TEXT or len(value) > MAX_TEXT:
+        return f"a text may have at most {MAX_TEXT} characters"
+    return None
+
+
+def parse_catalog(content: str | None) -> Mapping[str, str]:
+    """A deployed catalog (checked at deploy); none at all: an empty one. Read-only: the
+    engine's cache shares it between requests."""
+    return MappingProxyType(json.loads(content) if content else {})
