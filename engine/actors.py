@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import PermissionDenied
+from .errors import Message, PermissionDenied
 from .vocabulary import Role
 
 
@@ -56,12 +56,16 @@ SYSTEM = Actor("system", Role.ADMIN)
 
 def require_admin(actor: Actor, action: str) -> None:
     if not actor.is_admin:
-        raise PermissionDenied(f"only an admin may {action}; {actor.name} is a {actor.role}")
+        raise PermissionDenied(
+            Message(f"only an admin may {action}; {actor.name} is a {actor.role}", "admin_only")
+        )
 
 
 def require_writer(actor: Actor, action: str) -> None:
     if actor.role == Role.AUDITOR:
-        raise PermissionDenied(f"auditors read but do not change anything: cannot {action}")
+        raise PermissionDenied(
+            Message(f"auditors read but do not change anything: cannot {action}", "read_only")
+        )
 
 
 class HeldTask(Protocol):
@@ -97,8 +101,10 @@ def hidden(actor: Actor, task: HeldTask) -> bool:
 
 def why_not(actor: Actor, task: HeldTask) -> str:
     if task.assignee:
-        return f"task '{task.title}' is assigned to {task.assignee}"
-    return (
+        text = f"task '{task.title}' is assigned to {task.assignee}"
+        return Message(text, "task_assigned", assignee=task.assignee)
+    text = (
         f"task '{task.title}' is for the {task.candidate_group} group of its unit, which "
         f"{actor.name} is not in"
     )
+    return Message(text, "task_for_group", group=task.candidate_group)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from uuid import uuid4
 
 from .actors import Actor, hidden, may_read, may_work, require_writer, why_not
-from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from .errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from .forms import Form
 from .read_models import (
     CycleDetail,
@@ -229,7 +229,7 @@ class Cycle:
     def unclaim(self, actor: Actor, task_id: str) -> TaskRecord:
         task = self._workable(actor, task_id, "unclaim")
         if task.claimed_by is None:
-            raise Conflict(f"task {task_id} is not claimed")
+            raise Conflict(Message(f"task {task_id} is not claimed", "task_not_claimed"))
         previous = task.claimed_by
         task.claimed_by = None
         self._changed(task)
@@ -272,13 +272,17 @@ class Cycle:
         and returns the comment's id."""
         require_writer(actor, "comment on a task")
         if hidden(actor, task):
-            raise NotFound(f"there is no task {task.id}")
+            raise NotFound(Message(f"there is no task {task.id}", "no_task"))
         if not may_read(actor, task):
-            raise PermissionDenied(f"task {task.id} is neither yours nor open to your groups")
+            text = f"task {task.id} is neither yours nor open to your groups"
+            raise PermissionDenied(Message(text, "task_not_yours"))
         if not text.strip():
-            raise ValidationFailed("a comment must not be empty", {"text": ["must not be empty"]})
+            empty = Message("must not be empty", "empty")
+            raise ValidationFailed("a comment must not be empty", {"text": [empty]})
         if len(text) > MAX_COMMENT_LENGTH:
-            limit = f"at most {MAX_COMMENT_LENGTH} characters"
+            limit = Message(
+                f"at most {MAX_COMMENT_LENGTH} characters", "too_long", limit=MAX_COMMENT_LENGTH
+            )
             raise ValidationFailed(f"the comment is too long: {limit}", {"text": [limit]})
         comment_id = store(text)
         self._record(EventType.TASK_COMMENTED, actor, task, comment_id=comment_id, text=text)
@@ -449,13 +453,21 @@ class Cycle:
         require_writer(actor, f"{action} a task")
         task = self.open_tasks.get(task_id)
         if task is None:
-            raise NotFound(f"task {task_id} is not open in cycle #{self.id}")
+            raise NotFound(
+                Message(f"task {task_id} is not open in cycle #{self.id}", "task_not_open")
+            )
         if hidden(actor, task):
-            raise NotFound(f"there is no task {task_id}")
+            raise NotFound(Message(f"there is no task {task_id}", "no_task"))
         if task.claimed_by not in (None, actor.name) and not (
             action == "unclaim" and actor.is_admin
         ):
-            raise Conflict(f"task {task_id} ('{task.title}') is held by {task.claimed_by}")
+            raise Conflict(
+                Message(
+                    f"task {task_id} ('{task.title}') is held by {task.claimed_by}",
+                    "task_held",
+                    holder=task.claimed_by,
+                )
+            )
         if not (may_work(actor, task) or actor.is_admin):
             raise PermissionDenied(why_not(actor, task))
         return task

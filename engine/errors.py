@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 
+class Message(str):
+    """A message in English that also says what it is: ``code``, stable whatever the
+    wording, and ``params``, the values it names; so that an interface can say it in the
+    reader's language. Anywhere a message is text (a problem document, a log) it is that
+    text."""
+
+    code: str
+    params: dict[str, object]
+
+    def __new__(cls, text: str, code: str, **params: object) -> Message:
+        made = super().__new__(cls, text)
+        made.code = code
+        made.params = params
+        return made
+
+
 class PicycleError(Exception):
-    """Base of every error a user can provoke; ``str()`` is a message meant for them."""
+    """Base of every error a user can provoke; ``str()`` is a message meant for them, and
+    ``code`` and ``params`` say what it is when it is a ``Message``."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.code: str | None = getattr(message, "code", None)
+        self.params: dict[str, object] = getattr(message, "params", {})
 
 
 class NotFound(PicycleError):

@@ -11,7 +11,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry
 
 from . import patterns
-from .errors import ValidationFailed
+from .errors import Message, ValidationFailed
 from .form_checks import form_faults
 from .spiff.validation.model import FormFaults
 
@@ -71,13 +71,15 @@ def _describe(error) -> Iterator[tuple[str, str]]:
     if error.validator == "required":
         for name in error.validator_value:
             if isinstance(error.instance, dict) and name not in error.instance:
-                yield ".".join([*path, name]), "this field is required"
+                yield ".".join([*path, name]), Message("this field is required", "required")
     elif error.validator == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         for name in sorted(set(error.instance) - known):
-            yield ".".join([*path, name]), "unknown field; remove it"
+            yield ".".join([*path, name]), Message("unknown field; remove it", "unknown_field")
     else:
-        yield ".".join(path) or "data", error.message
+        # Coded by the schema keyword it breaks, with the keyword's value (a limit, a type).
+        message = Message(error.message, f"schema_{error.validator}", limit=error.validator_value)
+        yield ".".join(path) or "data", message
 
 
 NOT_AN_OBJECT = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import ValidationFailed
+from .errors import Message, ValidationFailed
 
 
 def require_text(**fields: tuple[str, int]) -> None:
@@ -10,11 +10,12 @@ def require_text(**fields: tuple[str, int]) -> None:
     errors: dict[str, list[str]] = {}
     for name, (value, longest) in fields.items():
         if not value.strip():
-            errors[name] = ["must not be empty"]
+            errors[name] = [Message("must not be empty", "empty")]
         elif len(value) > longest:
-            errors[name] = [f"must be at most {longest} characters, not {len(value)}"]
+            text = f"must be at most {longest} characters, not {len(value)}"
+            errors[name] = [Message(text, "too_long", limit=longest)]
         elif "\x00" in value:
-            errors[name] = ["must not contain NUL characters"]
+            errors[name] = [Message("must not contain NUL characters", "nul")]
     if errors:
         summary = "; ".join(f"{name} {messages[0]}" for name, messages in errors.items())
         raise ValidationFailed(summary, errors)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .errors import ValidationFailed
+from .errors import Message, ValidationFailed
 from .user_names import normalised
 
 MICROPROJECT_MAX_DAYS = 90
@@ -57,7 +57,8 @@ def assess_performance(data: dict[str, Any], context: RuleContext) -> dict[str, 
     seen: set[str] = set()
     for n, indicator in enumerate(data["indicators"]):
         if indicator["key"] in seen:
-            errors.add(f"indicators.{n}.key", f"indicator key '{indicator['key']}' is used twice")
+            text = f"indicator key '{indicator['key']}' is used twice"
+            errors.add(f"indicators.{n}.key", Message(text, "key_twice", key=indicator["key"]))
         seen.add(indicator["key"])
     errors.raise_if_any("the assessment cannot be recorded")
     return data
@@ -71,14 +72,16 @@ def identify_gaps(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
     for n, gap in enumerate(data["gaps"]):
         original = computed.get(gap.get("indicator"))
         if original is None:
+            text = f"'{gap.get('indicator')}' is not an assessed indicator"
             errors.add(
-                f"gaps.{n}.indicator", f"'{gap.get('indicator')}' is not an assessed indicator"
+                f"gaps.{n}.indicator", Message(text, "not_assessed", key=gap.get("indicator"))
             )
             continue
         merged.append({**gap, **{k: original[k] for k in original if k in _COMPUTED_GAP_FIELDS}})
     missing = sorted(set(computed) - {g.get("indicator") for g in data["gaps"]})
     for key in missing:
-        errors.add("gaps", f"the gap of indicator '{key}' needs its cause, impact and effort")
+        text = f"the gap of indicator '{key}' needs its cause, impact and effort"
+        errors.add("gaps", Message(text, "gap_missing", key=key))
     errors.raise_if_any("the gap analysis is incomplete")
     return {**data, "gaps": merged}
 
@@ -98,28 +101,32 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
     for n, project in enumerate(data["microprojects"]):
         title = project["title"]
         if project["gap"] not in known_gaps:
-            errors.add(
-                f"microprojects.{n}.gap",
+            gaps = ", ".join(sorted(known_gaps))
+            text = (
                 f"microproject '{title}' targets '{project['gap']}', which is not one of this "
-                f"cycle's gaps ({', '.join(sorted(known_gaps))})",
+                f"cycle's gaps ({gaps})"
             )
+            errors.add(f"microprojects.{n}.gap", Message(text, "not_a_gap", gaps=gaps))
         if project["owner"] not in users:
-            errors.add(
-                f"microprojects.{n}.owner",
+            text = (
                 f"microproject '{title}' names owner '{project['owner']}', who is not an "
                 "active user able to work its tasks: choose a member or an admin (auditors "
-                "only read)",
+                "only read)"
             )
+            owner = Message(text, "owner_unable", owner=project["owner"])
+            errors.add(f"microprojects.{n}.owner", owner)
         due = date.fromisoformat(project["due"])
         if due < context.today:
-            errors.add(f"microprojects.{n}.due", f"microproject '{title}' is due in the past")
+            text = f"microproject '{title}' is due in the past"
+            errors.add(f"microprojects.{n}.due", Message(text, "due_in_past"))
         elif due > latest_due:
-            errors.add(
-                f"microprojects.{n}.due",
+            text = (
                 f"microproject '{title}' is too big: due {due}, {(due - context.today).days} "
                 f"days away; a microproject must finish within {MICROPROJECT_MAX_DAYS} days "
-                f"(by {latest_due}); split it into smaller ones",
+                f"(by {latest_due}); split it into smaller ones"
             )
+            too_far = Message(text, "due_too_far", days=MICROPROJECT_MAX_DAYS, latest=latest_due)
+            errors.add(f"microprojects.{n}.due", too_far)
     errors.raise_if_any("the design has microprojects that are not small enough or incomplete")
     return data
 
@@ -131,15 +138,16 @@ def evaluate_results(data: dict[str, Any], context: RuleContext) -> dict[str, An
     for n, measurement in enumerate(data["measurements"]):
         key = measurement["indicator"]
         if key not in known:
-            errors.add(
-                f"measurements.{n}.indicator", f"'{key}' is not one of this cycle's indicators"
-            )
+            text = f"'{key}' is not one of this cycle's indicators"
+            errors.add(f"measurements.{n}.indicator", Message(text, "not_an_indicator", key=key))
         elif key in measured:
-            errors.add(f"measurements.{n}.indicator", f"'{key}' is measured twice")
+            text = f"'{key}' is measured twice"
+            errors.add(f"measurements.{n}.indicator", Message(text, "measured_twice", key=key))
         measured.add(key)
     for key in known:
         if key not in measured:
-            errors.add("measurements", f"indicator '{key}' has no measurement")
+            text = f"indicator '{key}' has no measurement"
+            errors.add("measurements", Message(text, "not_measured", key=key))
     errors.raise_if_any("the evaluation is incomplete")
     return data
 
@@ -155,19 +163,21 @@ def follow_up_overdue(data: dict[str, Any], context: RuleContext) -> dict[str, A
     latest_due = context.today + timedelta(days=MICROPROJECT_MAX_DAYS)
     moves = project.get("due_moves", 0)
     if moves >= MAX_DUE_DATE_MOVES:
-        errors.add(
-            "new_due",
+        text = (
             f"the due date of '{project['title']}' was moved {moves} times already; record "
-            "what was done and leave the date, or let the evaluation show it was not done",
+            "what was done and leave the date, or let the evaluation show it was not done"
         )
+        errors.add("new_due", Message(text, "moved_too_often", moves=moves))
     elif due <= context.today:
-        errors.add("new_due", f"the new due date {due} must lie after today ({context.today})")
+        text = f"the new due date {due} must lie after today ({context.today})"
+        errors.add("new_due", Message(text, "due_not_ahead"))
     elif due > latest_due:
-        errors.add(
-            "new_due",
+        text = (
             f"the new due date {due} is {(due - context.today).days} days away; a microproject "
-            f"must finish within {MICROPROJECT_MAX_DAYS} days (by {latest_due})",
+            f"must finish within {MICROPROJECT_MAX_DAYS} days (by {latest_due})"
         )
+        too_far = Message(text, "due_too_far", days=MICROPROJECT_MAX_DAYS, latest=latest_due)
+        errors.add("new_due", too_far)
     errors.raise_if_any("the new due date cannot be agreed")
     return data
 
@@ -177,12 +187,11 @@ def plan_next_cycle(data: dict[str, Any], context: RuleContext) -> dict[str, Any
     latest = context.today + timedelta(days=NEXT_CYCLE_MAX_DAYS)
     errors = _Errors()
     if start < context.today:
-        errors.add("next_cycle_start", f"the next cycle cannot start in the past ({start})")
+        text = f"the next cycle cannot start in the past ({start})"
+        errors.add("next_cycle_start", Message(text, "start_in_past"))
     elif start > latest:
-        errors.add(
-            "next_cycle_start",
-            f"the next cycle should start within a year, by {latest}: a habit needs a rhythm",
-        )
+        text = f"the next cycle should start within a year, by {latest}: a habit needs a rhythm"
+        errors.add("next_cycle_start", Message(text, "start_too_far", latest=latest))
     errors.raise_if_any("the next cycle cannot be planned")
     return data
 

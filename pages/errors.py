@@ -18,6 +18,7 @@ from picycle.engine.errors import (
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from .engine_messages import say
 from .i18n import gettext as _
 from .rendering import render
 
@@ -82,7 +83,7 @@ def from_engine_error(error: PicycleError):
         record_refused_write(str(error))
     status = next(code for kind, code in ENGINE_STATUS if isinstance(error, kind))
     incident = error.incident_id if isinstance(error, ModelError) else None
-    return error_page(status, str(error), incident)
+    return error_page(status, say(error), incident)
 
 
 def from_integrity_error(error: IntegrityError):

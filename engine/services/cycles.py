@@ -12,7 +12,7 @@ from ..cycle import Cycle, CycleRecord, records_of
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Message, NotFound
 from ..inputs import require_text
 from ..read_models import (
     CycleDetail,
@@ -98,19 +98,22 @@ def begin_cycle(
     found = _startable_unit(uow, actor, unit)
     require_text(title=(title, 500))
     if not found.active:
-        raise Conflict(f"unit {found.name} (#{found.id}) is inactive")
+        text = f"unit {found.name} (#{found.id}) is inactive"
+        raise Conflict(Message(text, "unit_inactive", unit=found.name))
     definition = latest_version(uow, process_id)
     plan = _next_cycle(uow, found)
     if plan.running_cycle_id is not None:
-        raise Conflict(
+        text = (
             f"{found.name}'s cycle {plan.cycle_number - 1} (#{plan.running_cycle_id}) is still "
             "running; complete or cancel it before starting the next one"
         )
+        raise Conflict(Message(text, "cycle_running", number=plan.cycle_number - 1))
     if number is not None and number != plan.cycle_number:
-        raise Conflict(
+        text = (
             f"{found.name}'s next cycle is number {plan.cycle_number}, not {number}: another "
             "cycle was started since"
         )
+        raise Conflict(Message(text, "cycle_number_taken", number=plan.cycle_number))
     start_data = {
         **(data or {}),
         "unit": found.name,
@@ -235,7 +238,7 @@ def get_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CycleDetail:
         _summaries().add_columns(CycleRow.data).where(CycleRow.id == cycle_id, visible(actor))
     ).one_or_none()
     if row is None:
-        raise NotFound(f"there is no cycle #{cycle_id}")
+        raise NotFound(Message(f"there is no cycle #{cycle_id}", "no_cycle"))
     return CycleDetail(
         **vars(_summary(row)),
         open_tasks=open_tasks(uow, cycle_id),

@@ -13,7 +13,7 @@ from ..actors import Actor, hidden, may_read, require_writer
 from ..cycle import Cycle, DefinitionRef, TaskRecord
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task
-from ..errors import Conflict, ModelError, NotFound, PermissionDenied
+from ..errors import Conflict, Message, ModelError, NotFound, PermissionDenied
 from ..read_models import TaskDetail, task_detail
 from ..repository import TASK_COLUMNS, task_record
 from ..uow import UnitOfWork
@@ -45,12 +45,14 @@ def readable_task(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskReco
         .where(Task.id == task_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"there is no task {task_id}")
+        raise NotFound(Message(f"there is no task {task_id}", "no_task"))
     task = task_record(row)
     if hidden(actor, task):
-        raise NotFound(f"there is no task {task_id}")
+        raise NotFound(Message(f"there is no task {task_id}", "no_task"))
     if not may_read(actor, task):
-        raise PermissionDenied(f"task {task_id} is neither yours nor open to your groups")
+        raise PermissionDenied(
+            Message(f"task {task_id} is neither yours nor open to your groups", "task_not_yours")
+        )
     return task, DefinitionRef(row.definition_id, row.process_id, row.version, row.deployment_id)
 
 

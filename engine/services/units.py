@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..actors import Actor, require_admin
 from ..db.models import Cycle, Membership, Unit, UnitPath, User
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
 from ..read_models import UnitMember, UnitView
 from ..repository import new_revision
@@ -69,7 +69,7 @@ def list_units(uow: UnitOfWork, actor: Actor) -> list[UnitView]:
 def get_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> UnitView:
     units = _tree(uow)
     if unit_id not in units:
-        raise NotFound(f"there is no unit #{unit_id}")
+        raise NotFound(Message(f"there is no unit #{unit_id}", "no_unit"))
     return _view(units, units[unit_id])
 
 
@@ -163,7 +163,7 @@ def update_unit(
     uow.session.execute(select(Unit.id).with_for_update()).all()
     unit = uow.session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"there is no unit #{unit_id}")
+        raise NotFound(Message(f"there is no unit #{unit_id}", "no_unit"))
     before = _state_of(unit)
     new_name = unit.name if name is None else _clean_name(name)
     moving = not isinstance(parent_id, _Keep) and parent_id != unit.parent_id
@@ -237,7 +237,7 @@ def unit_members(uow: UnitOfWork, actor: Actor, unit_id: int) -> list[UnitMember
     or in the whole organisation; by user and group. For admins, auditors and the members
     whose reach includes the unit."""
     if uow.session.get(Unit, unit_id) is None or not actor.sees_unit(unit_id):
-        raise NotFound(f"there is no unit #{unit_id}")
+        raise NotFound(Message(f"there is no unit #{unit_id}", "no_unit"))
     covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == unit_id)
     rows = uow.session.execute(
         select(User.name, Membership.group_name, Membership.unit_id, Unit.name)
@@ -273,7 +273,7 @@ def find_unit(uow: UnitOfWork, ref: int | str, field: str = "unit") -> FoundUnit
         found = uow.session.execute(query.where(Unit.name == ref.strip()).order_by(Unit.id)).all()
         label = f"'{ref}'"
     if not found:
-        message = f"there is no unit {label}"
+        message = Message(f"there is no unit {label}", "no_unit")
         raise ValidationFailed(message, {field: [message]})
     if len(found) > 1:
         ids = ", ".join(f"#{row.id}" for row in found)
@@ -300,7 +300,11 @@ def require_reach(actor: Actor, unit: FoundUnit) -> None:
     one of their memberships covers it."""
     if not (actor.is_admin or actor.groups or unit.id in actor.unit_ids):
         raise PermissionDenied(
-            f"{actor.name} is a member of no group in unit {unit.name} or a unit above it"
+            Message(
+                f"{actor.name} is a member of no group in unit {unit.name} or a unit above it",
+                "unit_out_of_reach",
+                unit=unit.name,
+            )
         )
 
 

@@ -13,6 +13,7 @@ from picycle.engine.vocabulary import TaskState
 from .. import forms
 from ..blueprint import blueprint
 from ..context import signed_in
+from ..engine_messages import say, say_all
 from ..i18n import gettext as _
 from ..redirects import local_target
 from ..rendering import process_texts, render
@@ -82,13 +83,13 @@ def complete(task_id):
         tasks.complete_task(uow, actor, task_id, data)
     except ValidationFailed as refused:
         uow.rollback()
-        errors = {**refused.errors, **problems} or {"data": [str(refused)]}
+        errors = {**say_all(refused.errors), **problems} or {"data": [say(refused)]}
         notice = _("Nothing was saved. Correct the fields marked below.")
         return task_page(task_id, data=data, errors=errors, notice=notice, status=422)
     except Conflict as conflict:
         uow.rollback()
         notice = _("Someone else completed this task, or holds it now. Nothing was saved.")
-        return task_page(task_id, notice=notice, errors={"data": [str(conflict)]}, status=409)
+        return task_page(task_id, notice=notice, errors={"data": [say(conflict)]}, status=409)
     flash(_("Task completed."))
     return redirect(url_for("picycle_pages.inbox"))
 
@@ -121,6 +122,6 @@ def comment(task_id):
         comments.add_comment(uow, signed_in(), task_id, text)
     except ValidationFailed as refused:
         uow.rollback()
-        messages = [m for ms in refused.errors.values() for m in ms] or [str(refused)]
+        messages = [m for ms in say_all(refused.errors).values() for m in ms] or [say(refused)]
         return task_page(task_id, comment=text, comment_errors=messages, status=422)
     return redirect(url_for("picycle_pages.task", task_id=task_id, _anchor="comments"))

@@ -15,6 +15,7 @@ from picycle.engine.services import cycles, units
 
 from ..blueprint import blueprint
 from ..context import signed_in
+from ..engine_messages import say, say_all
 from ..i18n import gettext as _
 from ..rendering import render
 
@@ -83,12 +84,13 @@ def start_cycle(unit_id: int):
     except ValidationFailed as refused:
         uow.rollback()
         notice = _("Nothing was started. Correct the fields marked below.")
-        return unit_page(unit_id, title=title, errors=refused.errors, notice=notice, status=422)
+        errors = say_all(refused.errors)
+        return unit_page(unit_id, title=title, errors=errors, notice=notice, status=422)
     except Conflict as conflict:
         uow.rollback()
         notice = _("Nothing was started: the unit has changed since the page was shown.")
         return unit_page(
-            unit_id, title=title, errors={"": [str(conflict)]}, notice=notice, status=409
+            unit_id, title=title, errors={"": [say(conflict)]}, notice=notice, status=409
         )
     flash(_("Cycle %(number)s of the unit has started.", number=started.cycle_number))
     return redirect(url_for("picycle_pages.cycle", cycle_id=started.id))
