@@ -1,6 +1,8 @@
 """A whole cycle worked through the pages in a real browser, once in English and once in
 Arabic: the PI unit (pia), two department team members (dana, omar) and leadership (lena),
-each in a browser of their own. On the way: a microproject too big for its due date,
+each in a browser of their own, every task named in their language. The PI unit starts the
+cycle from the unit's page, seeing what it starts with. On the way: a microproject too big
+for its due date,
 refused beside the field; a design sent back by leadership and redesigned; a microproject
 that runs late, escalated by the timer worker to the PI unit; the next cycle planned, and
 started by the timer worker. Every page is checked with
@@ -8,15 +10,18 @@ axe-core; the inbox and a task form must fit a 360-pixel-wide phone screen."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 from babel.messages.pofile import read_po
 from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import shipped_processes
 from picycle.engine.services import timers, users
 from picycle.pages.i18n import TRANSLATIONS
 
 from tests.pages.conftest import PASSWORD
+from tests.support import UNIT, ensure_unit
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +35,14 @@ def catalog(language: str) -> dict[str, str]:
         return {}
     with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
         return {m.id: m.string for m in read_po(po) if isinstance(m.id, str)}
+
+
+def process_text(language: str, text: str) -> str:
+    """A text of the shipped process in the language (English: itself)."""
+    catalog = shipped_processes() / "translations" / f"{language}.json"
+    if language == "en":
+        return text
+    return json.loads(catalog.read_text(encoding="utf-8")).get(text, text)
 
 
 class Person:
@@ -57,9 +70,10 @@ class Person:
         self.look("inbox")
 
     def open_task(self, title: str, scope: str = "mine") -> None:
+        """The task called ``title`` in English, named in the person's language."""
         self.page.goto(f"/?scope={scope}")
         self.look(f"inbox-{scope}")
-        self.page.locator("a.title", has_text=title).click()
+        self.page.locator("a.title", has_text=process_text(self.language, title)).click()
         self.look("task")
 
     def claim(self) -> None:
@@ -127,17 +141,29 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     for name in names:
         with driver.engine.unit_of_work() as uow:
             users.set_password(uow, SYSTEM, name, PASSWORD)
-    cycle_id = driver.start()
+    unit_id = ensure_unit(driver.engine, UNIT)
     shots = camera(language)
     pia, dana, omar, lena = (Person(chromium, live, shots, n, language) for n in names)
     today = clock().date()
+    words = catalog(language)
 
     pia.sign_in()
     html = pia.page.locator("html")
     assert html.get_attribute("lang") == language
     assert html.get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
-    assert pia.page.locator("h1").inner_text() == catalog(language).get("Inbox", "Inbox")
+    assert pia.page.locator("h1").inner_text() == words.get("Inbox", "Inbox")
     assert pia.fits(360)
+
+    pia.page.click("nav a[href='/units']")
+    pia.look("units")
+    pia.page.click(f"a[href='/units/{unit_id}']")
+    pia.look("unit")
+    assert pia.fits(360)
+    pia.page.fill("#title", "Faster permits")
+    pia.page.click("form[action$='/cycles'] button.primary")
+    pia.look("cycle-started")
+    cycle_id = int(pia.page.url.rsplit("/", 1)[-1])
+    assert driver.cycle(cycle_id).title == "Faster permits"
 
     pia.open_task("Assess performance")
     assert pia.fits(360)
@@ -165,7 +191,10 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     dana.open_task("Design microprojects", scope="groups")
     dana.fill(microproject(0, "Digitise everything", "permits", "dana", today + timedelta(365)))
     dana.submit("too-big")
-    assert "too big" in dana.error_beside("microprojects.0.due")
+    assert "90" in dana.error_beside("microprojects.0.due")
+    too_big = "A microproject must finish within %(days)s days, by %(latest)s: split it into "
+    too_big = words.get(too_big + "smaller ones.", too_big).split("%(")[0]
+    assert dana.error_beside("microprojects.0.due").startswith(too_big)
     assert dana.page.locator("#f-microprojects-0-due").get_attribute("aria-invalid") == "true"
     soon, later = today + timedelta(14), today + timedelta(30)
     dana.fill(microproject(0, "Online permit intake", "permits", "dana", later))
@@ -228,3 +257,12 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     lena.page.goto("/cycles")
     lena.look("cycles")
     assert lena.page.locator("a.title", has_text="Keep the gains").count() == 1
+
+    pia.page.goto(f"/units/{unit_id}")
+    pia.look("unit-after")
+    assert pia.page.locator("a.title", has_text="Keep the gains").count() == 1
+    assert pia.page.locator(f"a[href='/cycles/{cycle_id}']").count() >= 1
+    pia.page.goto(f"/cycles/{cycle_id}")
+    pia.look("cycle-steps")
+    done = pia.page.locator("ol[aria-labelledby='steps-done'] li").all_inner_texts()
+    assert done[1].startswith(process_text(language, "Assess performance"))
