@@ -70,7 +70,7 @@ def test_errors_appear_beside_their_fields_with_the_data_kept(browser, driver):
     assert 'aria-invalid="true"' in target
     assert "does not match" in field_block("indicators-0-key")
     assert 'value="Permits"' in field_block("indicators-0-key")
-    assert "this field is required" in field_block("indicators-1-name")
+    assert "This field is required." in field_block("indicators-1-name")
     assert driver.task_detail(task.id).state == "open"
     assert "indicators" not in driver.cycle(cycle_id).records
 
@@ -111,7 +111,7 @@ def test_leadership_sends_a_design_back_with_a_check_box_left_unticked(browser, 
     lena = browser("lena")
     refused = lena.post(f"/tasks/{task.id}", {})
     assert refused.status_code == 422  # unticked is "no", and "no" needs a comment
-    assert "this field is required" in text_of(refused)
+    assert "This field is required." in text_of(refused)
     sent_back = lena.post(f"/tasks/{task.id}", {"comment": "Smaller, please"})
     assert sent_back.status_code == 302
     redesign = driver.task(cycle_id, "design_microprojects")
@@ -147,7 +147,7 @@ def test_comments(browser, driver):
     assert posted.location == f"/tasks/{task.id}#comments"
     assert "Baselines from the 2025 report" in text_of(pia.get(f"/tasks/{task.id}"))
     empty = pia.post(f"/tasks/{task.id}/comments", {"text": "   "})
-    assert empty.status_code == 422 and "must not be empty" in text_of(empty)
+    assert empty.status_code == 422 and "Fill this in." in text_of(empty)
 
 
 # --- hostile users --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import Cycle
 from picycle.engine.services import cycles, units, users
+from picycle.pages.views import units as unit_views
 from sqlalchemy import func, select
 
 from tests.pages.conftest import text_of
@@ -118,7 +119,7 @@ def test_a_stale_form_starts_nothing(browser, driver, unit_id):
 
 @pytest.mark.parametrize(
     ("title", "message"),
-    [("", "must not be empty"), ("   ", "must not be empty"), ("x" * 501, "at most 500")],
+    [("", "Fill this in."), ("   ", "Fill this in."), ("x" * 501, "Use at most 500 characters.")],
 )
 def test_a_bad_title_is_refused_at_its_field(browser, driver, unit_id, title, message):
     pia = browser("pia")
@@ -126,7 +127,7 @@ def test_a_bad_title_is_refused_at_its_field(browser, driver, unit_id, title, me
     response = pia.post(f"/units/{unit_id}/cycles", form)
     assert response.status_code == 422
     page = text_of(response)
-    assert re.search(r'<p class="error" id="title-error-1">[^<]*' + message, page)
+    assert f'<p class="error" id="title-error-1">{message}</p>' in page
     assert 'aria-invalid="true" aria-describedby="title-error-1' in page
     assert cycles_of(driver, unit_id) == 0
 
@@ -191,3 +192,15 @@ def test_the_unit_page_speaks_the_users_language(browser, driver, unit_id):
     page = text_of(pia.get(f"/units/{unit_id}"))
     assert '<html lang="ar" dir="rtl">' in page
     assert "بدء دورة" in page and "سيبدأ هذا الدورة 1 للوحدة." in page
+
+
+def test_the_units_cycles_come_in_pages(browser, driver, unit_id, monkeypatch):
+    monkeypatch.setattr(unit_views, "PAGE_SIZE", 1)
+    first = driver.start(title="First")
+    driver.work_whole_cycle(first)
+    driver.start(title="Second")
+    pia = browser("pia")
+    page_one, page_two = (text_of(pia.get(f"/units/{unit_id}?page={n}")) for n in (1, 2))
+    assert "Second" in page_one and f'href="/units/{unit_id}?page=2"' in page_one
+    assert "First" in page_two and f'href="/units/{unit_id}?page=1"' in page_two
+    assert "Page 2 of 2" in page_two
