@@ -1,4 +1,5 @@
-"""``picycle``: set up, deploy, work cycles and tasks, run the timer worker and the demo.
+"""``picycle``: set up, deploy, work cycles and tasks, report, run the timer worker and the
+demo.
 
 Errors are one line on stderr and a non-zero exit; data goes to stdout. Each command group
 lives in a module of its own; this one gathers them.
@@ -21,6 +22,7 @@ from .demo import fresh_demo_database, run_demo
 from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
+from .report import report
 from .serving import serve
 from .tasks import task
 from .units import unit
@@ -120,5 +122,6 @@ for command in (
     worker,
     audit_group,
     incident,
+    report,
 ):
     main.add_command(command)

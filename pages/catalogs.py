@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = ("en", "nl", "ar")
+SOURCE_LANGUAGE = "en"
 
 
 @cache

@@ -20,10 +20,8 @@ from babel.support import NullTranslations
 from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
 
-from .catalogs import TRANSLATIONS, compiled
+from .catalogs import LANGUAGES, SOURCE_LANGUAGE, TRANSLATIONS, compiled
 
-LANGUAGES = ("en", "nl", "ar")
-SOURCE_LANGUAGE = "en"
 CHOICE = "picycle_language"  # the session key of the user's own choice
 
 

@@ -32,10 +32,9 @@ from fpdf.enums import TableCellFillMode
 from fpdf.fonts import FontFace
 from picycle.engine.read_models import Decision, LeadershipReport, MicroprojectOutcome
 
-from .catalogs import compiled
+from .catalogs import LANGUAGES, SOURCE_LANGUAGE, compiled
 from .report_chart import ChartWords, indicator_chart
 
-LANGUAGES = ("en", "nl", "ar")
 RIGHT_TO_LEFT = {"ar"}
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "report"
@@ -71,11 +70,7 @@ class _Words:
 
 def report_language(asked: str | None) -> str:
     """One of the report's languages: the one asked for, else English."""
-    return asked if asked in LANGUAGES else "en"
-
-
-def report_filename(report: LeadershipReport, language: str) -> str:
-    return f"cycle-{report.cycle.cycle_id}-report-{language}.pdf"
+    return asked if asked in LANGUAGES else SOURCE_LANGUAGE
 
 
 def render_report(report: LeadershipReport, language: str) -> bytes:
