@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
 import matplotlib
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fpdf import FPDF
 from fpdf.enums import TableCellFillMode
@@ -65,7 +65,9 @@ class _Words:
         return format_date(value, "long", locale=self.language) if value else ""
 
     def moment(self, value: datetime) -> str:
-        return format_datetime(value, "medium", tzinfo="UTC", locale=self.language)
+        """The day and the hour and minute, in UTC."""
+        day = format_date(value, "medium", locale=self.language)
+        return f"{day} {format_time(value, 'short', tzinfo=UTC, locale=self.language)}"
 
 
 def report_language(asked: str | None) -> str:
@@ -111,7 +113,7 @@ class _Page(FPDF):
         self.line_of(self.cut(cycle.title), size=16, bold=True)
         self.line_of(
             _("%(unit)s, cycle %(number)s of the unit")
-            % {"unit": cycle.unit, "number": self.words.number(cycle.cycle_number)},
+            % {"unit": self.cut(cycle.unit), "number": self.words.number(cycle.cycle_number)},
             size=10,
         )
         self.line_of(self.summary(report), size=9, colour=MUTED)
@@ -171,7 +173,7 @@ class _Page(FPDF):
             [_("Indicator"), _("Baseline"), _("Target"), _("Actual"), _("Target met")],
             [
                 [
-                    self.cut(i.name) + (f" ({i.measure})" if i.measure else ""),
+                    self.cut(i.name + (f" ({i.measure})" if i.measure else "")),
                     self.words.number(i.baseline),
                     self.words.number(i.target),
                     self.words.number(i.actual),
@@ -195,7 +197,7 @@ class _Page(FPDF):
         }
         for project in shown:
             owner = _("owner %(owner)s, due %(due)s") % {
-                "owner": project.owner or "–",
+                "owner": self.cut(project.owner or "–"),
                 "due": self.words.day(project.due) or "–",
             }
             self.line_of(f"{self.cut(project.title)} ({owner})", size=9, bold=True)
@@ -238,7 +240,7 @@ class _Page(FPDF):
                     self.words.moment(d.decided_at),
                     steps.get(d.element_id, d.element_id),
                     outcomes.get(d.outcome, d.outcome),
-                    d.decided_by,
+                    self.cut(d.decided_by),
                     self.cut(d.comment or ""),
                 ]
                 for d in shown
@@ -260,7 +262,11 @@ class _Page(FPDF):
         return items[: self.items], max(0, len(items) - self.items)
 
     def cut(self, text: str) -> str:
-        return text if len(text) <= self.characters else text[: self.characters - 1] + "…"
+        """Someone's own words, cut to the budget; on a right-to-left page set apart (a
+        Unicode first-strong isolate), so that an English name keeps its brackets and order
+        there."""
+        cut = text if len(text) <= self.characters else text[: self.characters - 1] + "…"
+        return f"\u2068{cut}\u2069" if self.rtl else cut
 
     def more(self, hidden: int, earlier: bool = False) -> None:
         if hidden:
