@@ -90,9 +90,10 @@ def init(engine: Engine) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to serve on.")
 def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
-    """Seed users and drive one whole cycle (with a rejection and a failed evaluation), on
-    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With
-    --serve, serve its pages and API until Ctrl-C, printing each user's sign-in."""
+    """Seed users and drive three cycles of one unit (a rejection, failed evaluations, one
+    cycle ending with its targets met, one without, one left running), on a database of
+    its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With --serve, serve its
+    pages and API until Ctrl-C, printing each user's sign-in."""
     url = database_url or fresh_demo_database()
     click.echo(f"demo database: {url}" + ("" if database_url else " (made afresh each run)"))
     engine = Engine(url)
@@ -105,7 +106,7 @@ def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
         engine.dispose()
     click.echo(
         f"look around in it: PICYCLE_DATABASE_URL={url} picycle cycle show 1"
-        " (or picycle task list --as pia)"
+        " (or picycle task list --as pia, picycle report 2 -o report.pdf)"
     )
 
 

@@ -19,7 +19,7 @@ from ..db.models import Cycle as CycleRow
 from ..errors import NotFound
 from ..read_models import Decision, LeadershipReport, MicroprojectOutcome
 from ..uow import UnitOfWork
-from ..vocabulary import EventType
+from ..vocabulary import EventType, TaskState
 from .cycles import visible
 from .results import cycle_result, microproject_timeliness
 
@@ -27,6 +27,7 @@ APPROVAL = "leadership_approval"
 INSTITUTIONALISE = "institutionalise_and_share"
 DECIDE = "decide_on_cycle"
 EVALUATE = "evaluate_results"
+IMPLEMENT = "implement_microproject"
 
 
 def leadership_report(uow: UnitOfWork, actor: Actor, cycle_id: int) -> LeadershipReport:
@@ -49,22 +50,29 @@ def leadership_report(uow: UnitOfWork, actor: Actor, cycle_id: int) -> Leadershi
         raise NotFound(f"there is no cycle #{cycle_id}")
     data = row.data or {}
     completions = uow.session.execute(
-        select(AuditEvent.element_id, AuditEvent.actor, AuditEvent.at, AuditEvent.data)
+        select(
+            AuditEvent.element_id,
+            AuditEvent.task_id,
+            AuditEvent.actor,
+            AuditEvent.at,
+            AuditEvent.data,
+        )
         .where(
             AuditEvent.cycle_id == cycle_id,
             AuditEvent.type == EventType.TASK_COMPLETED,
-            AuditEvent.element_id.in_([APPROVAL, INSTITUTIONALISE, DECIDE, EVALUATE]),
+            AuditEvent.element_id.in_([APPROVAL, INSTITUTIONALISE, DECIDE, EVALUATE, IMPLEMENT]),
         )
         .order_by(AuditEvent.seq)
     ).all()
     submitted = [(event, _submitted(event.data)) for event in completions]
+    reports = {event.task_id: form for event, form in submitted if event.element_id == IMPLEMENT}
     due, on_time = microproject_timeliness(uow, Task.cycle_id, Task.cycle_id == cycle_id).get(
         cycle_id, (0, 0)
     )
     return LeadershipReport(
         cycle=cycle_result(row, row.unit, due, on_time),
         as_of=uow.now,
-        microprojects=_microprojects(data),
+        microprojects=_microprojects(uow, cycle_id, data, reports),
         lessons_learned=_distinct(
             form.get("lessons_learned") for event, form in submitted if event.element_id == EVALUATE
         ),
@@ -78,7 +86,7 @@ def leadership_report(uow: UnitOfWork, actor: Actor, cycle_id: int) -> Leadershi
                 comment=_text(form.get("comment") or form.get("presented_to")),
             )
             for event, form in submitted
-            if event.element_id != EVALUATE
+            if event.element_id in (APPROVAL, INSTITUTIONALISE, DECIDE)
         ],
     )
 
@@ -97,21 +105,45 @@ def _outcome(element_id: str, form: dict[str, Any]) -> str:
     return "institutionalised"
 
 
-def _microprojects(data: dict[str, Any]) -> list[MicroprojectOutcome]:
-    """The implemented ones where the owners reported, else the latest design."""
-    found = data.get("implemented_microprojects") or data.get("microprojects")
-    projects = [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
-    return [
-        MicroprojectOutcome(
-            title=_text(project.get("title")) or "",
-            owner=_text(project.get("owner")),
-            due=_text(project.get("due")),
-            deliverable=_text(project.get("deliverable")),
-            status=_text(project.get("status")),
-            report=_text(project.get("report")),
+def _microprojects(
+    uow: UnitOfWork, cycle_id: int, data: dict[str, Any], reports: dict[str, dict[str, Any]]
+) -> list[MicroprojectOutcome]:
+    """Every microproject given to its owner in any round of the cycle, with what the owner
+    last reported of it; then those of the latest design not yet given (a running cycle).
+    A microproject given again (a new round, or a new due date) is listed once."""
+    given = uow.session.execute(
+        select(Task.id, Task.form_data)
+        .where(
+            Task.cycle_id == cycle_id,
+            Task.element_id == IMPLEMENT,
+            Task.state != TaskState.WITHDRAWN,
         )
-        for project in projects
-    ]
+        .order_by(Task.created_at, Task.id)
+    )
+    outcomes: dict[str, MicroprojectOutcome] = {}
+    for task_id, form_data in given:
+        project = (form_data or {}).get("microproject")
+        if isinstance(project, dict):
+            outcome = _outcome_of(project, reports.get(task_id, {}))
+            outcomes.pop(outcome.title, None)  # listed where it was last given
+            outcomes[outcome.title] = outcome
+    designed = data.get("microprojects")
+    for project in designed if isinstance(designed, list) else []:
+        if isinstance(project, dict) and _text(project.get("title")) not in outcomes:
+            outcome = _outcome_of(project, {})
+            outcomes[outcome.title] = outcome
+    return list(outcomes.values())
+
+
+def _outcome_of(project: dict[str, Any], report: dict[str, Any]) -> MicroprojectOutcome:
+    return MicroprojectOutcome(
+        title=_text(project.get("title")) or "",
+        owner=_text(project.get("owner")),
+        due=_text(project.get("due")),
+        deliverable=_text(project.get("deliverable")),
+        status=_text(report.get("status")),
+        report=_text(report.get("report")),
+    )
 
 
 def _text(value: Any) -> str | None:
