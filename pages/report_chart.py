@@ -19,6 +19,7 @@ from picycle.engine.read_models import IndicatorResult
 COLOURS = {"baseline": "#8c8c8c", "target": "#1f5f99", "actual": "#2e7d32"}
 ROW_INCHES = 0.62
 WIDTH_INCHES = 7.0
+TITLE_LENGTH = 100  # characters of an indicator's name over its bars
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,13 @@ def indicator_chart(
                 va="center",
                 fontsize=7,
             )
-        ax.set_title(indicator.name, fontsize=8, loc="right" if rtl else "left", pad=3)
+        # Someone's own words: a "$" is a dollar, not the start of a formula to typeset.
+        title = (
+            indicator.name
+            if len(indicator.name) <= TITLE_LENGTH
+            else indicator.name[: TITLE_LENGTH - 1] + "…"
+        )
+        ax.set_title(title, fontsize=8, loc="right" if rtl else "left", pad=3, parse_math=False)
         ax.invert_yaxis()  # baseline on top, as the table reads
         ax.set_xlim(0, max(drawn + [1]) * 1.25)
         ax.tick_params(labelsize=7, length=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +44,21 @@ def test_the_command_refuses_what_it_cannot_report(demo, picycle, tmp_path):
     hidden = picycle("report", "1", "-o", str(target), "--as", "fatima")
     assert hidden.exit_code == 1 and "there is no cycle #1" in hidden.stderr
     assert not target.exists()
+
+
+def test_names_are_printed_as_written_whatever_they_hold(tmp_path):
+    """A "$" opens no formula in the chart; markup and control-like text stay text."""
+    written = ["Cost in $ per $x^{2", "<b>Bold</b> & {braces}", "Permits" + " long" * 60]
+    crowded = crowded_cycle()
+    indicators = [
+        IndicatorResult(f"k{n}", name, None, "decrease", 10, 5, None, None)
+        for n, name in enumerate(written)
+    ]
+    cycle = dataclasses.replace(crowded.cycle, indicators=indicators)
+    report = dataclasses.replace(crowded, cycle=cycle, microprojects=[], decisions=[])
+    pdf = read_pdf(render_report(report, "en"), tmp_path)
+    assert len(pdf.pages) == 1
+    assert pdf.shows("Cost in $ per $x^{2") and pdf.shows("<b>Bold</b> & {braces}")
 
 
 def crowded_cycle() -> LeadershipReport:
