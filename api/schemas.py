@@ -10,6 +10,7 @@ from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
 from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
+from picycle.pages.catalogs import LANGUAGES
 
 from .parsing import MAX_ID, Document, Text, UtcDateTime
 
@@ -442,6 +443,13 @@ class NewCycleSchema(ma.Schema):
     def _one_unit(self, data, **kwargs):
         if ("unit" in data) == ("unit_id" in data):
             raise ma.ValidationError("give the unit's name or its id", "unit")
+
+
+class ReportArgs(ma.Schema):
+    lang = fields.String(
+        validate=validate.OneOf(LANGUAGES),
+        metadata={"description": "The report's language; without it, Accept-Language decides"},
+    )
 
 
 class CancelSchema(ma.Schema):

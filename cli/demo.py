@@ -1,7 +1,10 @@
-"""``picycle demo``: one whole cycle of a directorate of a ministry, narrated step by step.
+"""``picycle demo``: three cycles of a directorate of a ministry, narrated step by step.
 
-It goes through the method's hard parts: a microproject too big to accept, a design sent
-back by leadership, and an evaluation that misses its targets and returns to gap analysis.
+The first goes through the method's hard parts: a microproject too big to accept, a design
+sent back by leadership, and an evaluation that misses its targets and returns to gap
+analysis, until both targets are met. The second raises the targets: one is met, the other
+missed three times, and leadership carries it into the next cycle. The third is left
+running, so the results and the leadership reports show a trend.
 """
 
 from __future__ import annotations
@@ -52,6 +55,39 @@ INDICATORS = [
     },
 ]
 
+# The microproject designed for each indicator's gap.
+MICROPROJECTS = {
+    "permits": {
+        "title": "Online permit intake",
+        "owner": "dana",
+        "deliverable": "Applications accepted through the city portal",
+    },
+    "complaints": {
+        "title": "Daily complaint triage",
+        "owner": "omar",
+        "deliverable": "A triage rota and a shared board",
+    },
+}
+LESSON = "Start with the smallest change that staff can own."
+# The second cycle aims higher, with microprojects of its own.
+RAISED_TARGETS = {"permits": 95, "complaints": 30}
+SECOND_MICROPROJECTS = {
+    "permits": {
+        "title": "Same-day completeness check",
+        "owner": "dana",
+        "deliverable": "Every application checked on the day it arrives",
+    },
+    "complaints": {
+        "title": "Complaint follow-up calls",
+        "owner": "omar",
+        "deliverable": "A call to every complainant within two days",
+    },
+}
+SECOND_LESSONS = (
+    "A call settles most complaints before they are written twice.",
+    "Missing documents, not staff time, hold permits back.",
+    "The last permits wait on other directorates: the next cycle must include them.",
+)
 Say = Callable[[str], None]
 
 
@@ -114,6 +150,27 @@ class _Demo:
         except ValidationFailed as refusal:
             self.say(f"  refused: {refusal}")
 
+    def plan_and_start_next(self, title: str) -> list[dict[str, Any]]:
+        """Pia plans the next cycle for today, which completes this one; the timer worker
+        starts it. Its seeded indicators."""
+        today = self.engine.clock().date().isoformat()
+        self.complete(
+            "pia", "plan_next_cycle", {"next_cycle_start": today, "next_cycle_title": title}
+        )
+        with self.engine.unit_of_work(write=False) as uow:
+            cycle = cycles.get_cycle(uow, SYSTEM, self.cycle_id)
+        met = cycle.records.get("targets_met")
+        self.say(f"\n{cycle_label(cycle)} is {cycle.status}; targets met: {met}")
+        self.say(f"  pia planned the next cycle for {today}; the timer worker starts it")
+        timers.fire_due_timers(self.engine)
+        with self.engine.unit_of_work(write=False) as uow:
+            following = cycles.list_cycles(uow, SYSTEM, limit=1).items[0]
+        self.cycle_id = following.id
+        seeded = self.open_task("assess_performance").form_data["indicators"]
+        baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
+        self.say(f"pia opens {cycle_label(following)}; new baselines: {baselines}")
+        return seeded
+
     def records(self) -> dict[str, Any]:
         """What the cycle has recorded so far: indicators, gaps, evaluation..."""
         with self.engine.unit_of_work(write=False) as uow:
@@ -143,42 +200,41 @@ class _Demo:
         for gap in self.records().get("gaps", []):
             self.say(f"  priority of {gap['indicator']}: {gap.get('priority')}")
 
-    def design(self, days: int) -> None:
+    def design(self, days: int, projects: dict[str, dict[str, str]] = MICROPROJECTS) -> None:
+        """A microproject for each gap still open."""
         today = self.engine.clock().date()
         due = (today + timedelta(days=days)).isoformat()
+        open_gaps = {
+            gap["indicator"] for gap in self.open_task("design_microprojects").form_data["gaps"]
+        }
         self.complete(
             "dana",
             "design_microprojects",
             {
                 "microprojects": [
-                    {
-                        "title": "Online permit intake",
-                        "gap": "permits",
-                        "owner": "dana",
-                        "due": due,
-                        "deliverable": "Applications accepted through the city portal",
-                    },
-                    {
-                        "title": "Daily complaint triage",
-                        "gap": "complaints",
-                        "owner": "omar",
-                        "due": due,
-                        "deliverable": "A triage rota and a shared board",
-                    },
+                    {**project, "gap": gap, "due": due}
+                    for gap, project in projects.items()
+                    if gap in open_gaps
                 ]
             },
         )
 
-    def implement(self) -> None:
-        for owner in ("dana", "omar"):
+    def implement(self, report: str = "Delivered and in use") -> None:
+        with self.engine.unit_of_work(write=False) as uow:
+            owners = [
+                task.assignee
+                for task in cycles.open_tasks(uow, self.cycle_id)
+                if task.element_id == "implement_microproject"
+            ]
+        for owner in owners:
             self.complete(
                 owner,
                 "implement_microproject",
-                {"status": "done", "report": "Delivered and in use"},
+                {"status": "done", "report": report},
                 assignee=owner,
             )
 
-    def evaluate(self, permits: float, complaints: float) -> None:
+    def evaluate(self, permits: float, complaints: float, lessons: str = LESSON) -> None:
         self.complete(
             "pia",
             "evaluate_results",
@@ -187,7 +243,7 @@ class _Demo:
                     {"indicator": "permits", "actual": permits},
                     {"indicator": "complaints", "actual": complaints},
                 ],
-                "lessons_learned": "Start with the smallest change that staff can own.",
+                "lessons_learned": lessons,
             },
         )
         for row in self.records().get("evaluation", []):
@@ -274,22 +330,30 @@ def run_demo(engine: Engine, say: Say) -> None:
             "presented_to": "All directorates at the quarterly meeting",
         },
     )
-    today = engine.clock().date().isoformat()
+    seeded = demo.plan_and_start_next("Keep the gains")
+    raised = [{**i, "target": RAISED_TARGETS[i["key"]]} for i in seeded]
+    demo.complete("pia", "assess_performance", {"indicators": raised})
+    say("  pia raises the targets: " + ", ".join(f"{k} {v}" for k, v in RAISED_TARGETS.items()))
+    for round_, (permits, complaints) in enumerate(((90, 28), (92, 27), (93, 26)), start=1):
+        demo.analyse_gaps()
+        demo.design(days=30, projects=SECOND_MICROPROJECTS)
+        demo.complete("lena", "leadership_approval", {"approved": True, "comment": "Go ahead."})
+        demo.implement(report="Running every day")
+        demo.evaluate(permits, complaints, lessons=SECOND_LESSONS[round_ - 1])
+        if round_ == 1:
+            demo.complete(
+                "lena",
+                "institutionalise_and_share",
+                {
+                    "standardised_practices": ["Complaint follow-up calls"],
+                    "presented_to": "The ministry's management board",
+                },
+            )
+            say("  complaints met and institutionalised; permits back to gap analysis")
     demo.complete(
-        "pia",
-        "plan_next_cycle",
-        {"next_cycle_start": today, "next_cycle_title": "Keep the gains"},
+        "lena",
+        "decide_on_cycle",
+        {"decision": "continue", "comment": "Permits keep improving: carry on next cycle."},
     )
-    with engine.unit_of_work(write=False) as uow:
-        cycle = cycles.get_cycle(uow, SYSTEM, demo.cycle_id)
-    say(
-        f"\n{cycle_label(cycle)} is {cycle.status}; targets met: {cycle.records.get('targets_met')}"
-    )
-    say(f"  pia planned the next cycle for {today}; the timer worker starts it")
-    timers.fire_due_timers(engine)
-    with engine.unit_of_work(write=False) as uow:
-        following = cycles.list_cycles(uow, SYSTEM, limit=1).items[0]
-    demo.cycle_id = following.id
-    seeded = demo.open_task("assess_performance").form_data["indicators"]
-    baselines = ", ".join(f"{i['key']} {i['baseline']}" for i in seeded)
-    say(f"pia opens {cycle_label(following)}; new baselines: {baselines}")
+    say("  three evaluations missed the permits target: leadership carries it on")
+    demo.plan_and_start_next("Permits within the week")

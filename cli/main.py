@@ -1,4 +1,5 @@
-"""``picycle``: set up, deploy, work cycles and tasks, run the timer worker and the demo.
+"""``picycle``: set up, deploy, work cycles and tasks, report, run the timer worker and the
+demo.
 
 Errors are one line on stderr and a non-zero exit; data goes to stdout. Each command group
 lives in a module of its own; this one gathers them.
@@ -21,6 +22,7 @@ from .demo import fresh_demo_database, run_demo
 from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
 from .incidents import incident
+from .report import report
 from .serving import serve
 from .tasks import task
 from .units import unit
@@ -88,9 +90,10 @@ def init(engine: Engine) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to serve on.")
 def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
-    """Seed users and drive one whole cycle (with a rejection and a failed evaluation), on
-    a database of its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With
-    --serve, serve its pages and API until Ctrl-C, printing each user's sign-in."""
+    """Seed users and drive three cycles of one unit (a rejection, failed evaluations, one
+    cycle ending with its targets met, one without, one left running), on a database of
+    its own: demo.db in PICYCLE_DATA_DIR, made afresh each run. With --serve, serve its
+    pages and API until Ctrl-C, printing each user's sign-in."""
     url = database_url or fresh_demo_database()
     click.echo(f"demo database: {url}" + ("" if database_url else " (made afresh each run)"))
     engine = Engine(url)
@@ -103,7 +106,7 @@ def demo(database_url: str | None, serving: bool, host: str, port: int) -> None:
         engine.dispose()
     click.echo(
         f"look around in it: PICYCLE_DATABASE_URL={url} picycle cycle show 1"
-        " (or picycle task list --as pia)"
+        " (or picycle task list --as pia, picycle report 2 -o report.pdf)"
     )
 
 
@@ -120,5 +123,6 @@ for command in (
     worker,
     audit_group,
     incident,
+    report,
 ):
     main.add_command(command)

@@ -528,3 +528,47 @@ class Readiness:
     @property
     def ready(self) -> bool:
         return self.database and self.schema_current
+
+
+# --- the leadership report (engine/services/report.py) -------------------------------------
+
+
+@dataclass(frozen=True)
+class MicroprojectOutcome:
+    """A microproject as designed and, once its owner reported, what it delivered.
+    ``status`` (done, partial, not_done) and ``report`` are None until then."""
+
+    title: str
+    owner: str | None
+    due: str | None  # ISO date, as the design recorded it
+    deliverable: str | None
+    status: str | None
+    report: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision taken in a leadership step, by whom and when. ``outcome``: approved or
+    sent_back (leadership approval), institutionalised, continue or close (leadership's
+    decision on the cycle); ``comment`` is, for institutionalising, to whom the results
+    were presented."""
+
+    element_id: str
+    outcome: str
+    decided_by: str
+    decided_at: datetime
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class LeadershipReport:
+    """One cycle for leadership: its indicators before and after, its microprojects and
+    what each delivered, the lessons learned at each evaluation and every decision; as of
+    ``as_of``."""
+
+    cycle: CycleResult
+    as_of: datetime
+    microprojects: Sequence[MicroprojectOutcome]
+    lessons_learned: Sequence[str]
+    standardised_practices: Sequence[str]
+    decisions: Sequence[Decision]

@@ -13,19 +13,15 @@ its source. After changing a message, update the catalogs and translate what is 
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
 
-TRANSLATIONS = Path(__file__).parent / "translations"
-LANGUAGES = ("en", "nl", "ar")
-SOURCE_LANGUAGE = "en"
+from .catalogs import LANGUAGES, SOURCE_LANGUAGE, TRANSLATIONS, compiled
+
 CHOICE = "picycle_language"  # the session key of the user's own choice
 
 
@@ -35,24 +31,9 @@ class CatalogDomain(Domain):
     def __init__(self, directory: Path):
         super().__init__(translation_directories=[str(directory)])
         self._directory = directory
-        self._compiled: dict[str, NullTranslations] = {}
 
     def get_translations(self) -> NullTranslations:
-        language = str(get_locale() or SOURCE_LANGUAGE)
-        if language not in self._compiled:
-            self._compiled[language] = self._compile(language)
-        return self._compiled[language]
-
-    def _compile(self, language: str) -> NullTranslations:
-        source = self._directory / language / "LC_MESSAGES" / "messages.po"
-        if not source.is_file():
-            return NullTranslations()
-        with source.open("rb") as po:
-            catalog = read_po(po, locale=language)
-        compiled = BytesIO()
-        write_mo(compiled, catalog)
-        compiled.seek(0)
-        return Translations(compiled)
+        return compiled(str(get_locale() or SOURCE_LANGUAGE), self._directory)
 
 
 DOMAIN = CatalogDomain(TRANSLATIONS)

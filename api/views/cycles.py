@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
 from marshmallow import RAISE
-from picycle.engine.services import cycles
+from picycle.engine.services import cycles, report
 from picycle.engine.vocabulary import CycleStatus
+from picycle.pages.catalogs import LANGUAGES
+from picycle.pages.report_pdf import render_report, report_language
 
 from ..context import current_actor, request_uow
+from ..downloads import pdf_download
 from ..parsing import MAX_ID, PicycleBlueprint, page_body
-from ..schemas import CancelSchema, CycleArgs, CycleDetailSchema, CyclePageSchema, NewCycleSchema
+from ..schemas import (
+    CancelSchema,
+    CycleArgs,
+    CycleDetailSchema,
+    CyclePageSchema,
+    NewCycleSchema,
+    ReportArgs,
+)
 
 blp = PicycleBlueprint("cycles", __name__, description="Performance-improvement cycles")
 
@@ -64,6 +74,33 @@ def list_cycles(args):
 def get_cycle(cycle_id):
     """One cycle: its state, open tasks and what it has recorded so far"""
     return cycles.get_cycle(request_uow(), current_actor(), cycle_id)
+
+
+@blp.route(f"/{CYCLE_ID}/report", methods=["GET"])
+@blp.arguments(ReportArgs, location="query", unknown=RAISE)
+@blp.response(
+    200,
+    {"type": "string", "format": "binary"},
+    content_type="application/pdf",
+    headers={
+        "Content-Disposition": {
+            "description": "`attachment; filename=cycle-<id>-report-<language>.pdf`",
+            "schema": {"type": "string"},
+        }
+    },
+)
+@blp.problems(401, 404)
+def cycle_report(args, cycle_id):
+    """The cycle's leadership report, as a one-page PDF
+
+    Its indicators before and after (a chart and a table), its microprojects and what each
+    delivered, the lessons learned and each leadership decision with who took it and when.
+    In English, Dutch or Arabic (right to left): `lang`, else the best match of
+    Accept-Language, else English. Whoever may see the cycle; 404 for anyone else.
+    """
+    found = report.leadership_report(request_uow(), current_actor(), cycle_id)
+    language = report_language(args.get("lang") or request.accept_languages.best_match(LANGUAGES))
+    return pdf_download(render_report(found, language), f"cycle-{cycle_id}-report-{language}")
 
 
 @blp.route(f"/{CYCLE_ID}/cancel", methods=["POST"])

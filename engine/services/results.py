@@ -71,9 +71,9 @@ def unit_results(uow: UnitOfWork, actor: Actor, unit_id: int, below: bool = Fals
         key=lambda row: (order[row.unit_id], row.cycle_number),
     )
     their_cycles = select(Cycle.id).where(Cycle.unit_id.in_(unit_ids))
-    timeliness = _timeliness(uow, Task.cycle_id, Task.cycle_id.in_(their_cycles))
+    timeliness = microproject_timeliness(uow, Task.cycle_id, Task.cycle_id.in_(their_cycles))
     results = [
-        _cycle_result(row, tree[row.unit_id].name, *timeliness.get(row.id, (0, 0))) for row in rows
+        cycle_result(row, tree[row.unit_id].name, *timeliness.get(row.id, (0, 0))) for row in rows
     ]
     tasks = uow.session.execute(
         select(
@@ -117,7 +117,7 @@ def _below(uow: UnitOfWork, unit_id: int) -> list[int]:
     )
 
 
-def _timeliness(
+def microproject_timeliness(
     uow: UnitOfWork, key: Any, *where: ColumnElement[bool]
 ) -> dict[Any, tuple[int, int]]:
     """Per ``key``: (microprojects due, reported on time). A task with a due date is a
@@ -151,7 +151,7 @@ def _dicts(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
-def _cycle_result(row: Any, unit: str, due: int, on_time: int) -> CycleResult:
+def cycle_result(row: Any, unit: str, due: int, on_time: int) -> CycleResult:
     data = row.data or {}
     measured = {entry.get("indicator"): entry for entry in _dicts(data, "evaluation")}
     indicators = []
@@ -286,7 +286,7 @@ def overview(uow: UnitOfWork, actor: Actor, quiet_days: int = QUIET_DAYS) -> Org
     everything = actor.reaches_everywhere
     seen = [u for u in list_units(uow, actor) if everything or u.id in actor.unit_ids]
     counts = _cycle_counts(uow, now)
-    timeliness = _timeliness(uow, Task.unit_id)
+    timeliness = microproject_timeliness(uow, Task.unit_id)
     running_tasks = _last_completions_in_running_cycles(uow)
     quiet_since = now - timedelta(days=quiet_days)
     rows = []

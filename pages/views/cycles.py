@@ -3,14 +3,17 @@ for those allowed to read it, where it stands on its diagram and its history."""
 
 from __future__ import annotations
 
+import flask_babel
 from flask import jsonify, make_response, request
 from picycle.api.context import request_uow
-from picycle.engine.services import audit, cycle_path, cycles
+from picycle.api.downloads import pdf_download
+from picycle.engine.services import audit, cycle_path, cycles, report
 
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..event_names import event_names
 from ..rendering import DUE_SOON, process_texts, render
+from ..report_pdf import render_report, report_language
 
 PAGE_SIZE = 25
 HISTORY_SIZE = 500
@@ -74,6 +77,14 @@ def cycle_diagram(cycle_id: int):
     response.mimetype = "application/xml"
     response.set_etag(f"{diagram.process_id}-{diagram.version}")
     return response.make_conditional(request)
+
+
+@blueprint.get(f"{CYCLE}/report.pdf")
+def cycle_report(cycle_id: int):
+    """The leadership report, in the language the pages are in."""
+    found = report.leadership_report(request_uow(), signed_in(), cycle_id)
+    language = report_language(str(flask_babel.get_locale()))
+    return pdf_download(render_report(found, language), f"cycle-{cycle_id}-report-{language}")
 
 
 @blueprint.get(f"{CYCLE}/marks")

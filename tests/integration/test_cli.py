@@ -140,7 +140,16 @@ def test_the_demo_drives_a_whole_cycle(demo, picycle):
     assert "refused:" in result.output and "too big" in result.output
     assert "leadership sent the design back" in result.output
     assert "targets not met: back to gap analysis" in result.output
-    assert "is completed; targets met: True" in result.output
+    assert (
+        "cycle 1 (Directorate of Planning, cycle 1 of the unit) is completed; targets met: True"
+        in result.output
+    )
+    # The next cycle aims higher and ends without meeting every target; a third runs.
+    assert (
+        "cycle 2 (Directorate of Planning, cycle 2 of the unit) is completed; targets met: False"
+        in result.output
+    )
+    assert "pia opens cycle 3 (Directorate of Planning, cycle 3 of the unit)" in result.output
 
 
 def test_the_demo_runs_on_a_fresh_database_of_its_own(picycle, engine, tmp_path, monkeypatch):
