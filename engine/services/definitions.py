@@ -206,6 +206,11 @@ def definition_version(uow: UnitOfWork, process_id: str, version: int | None) ->
     )
 
 
+def bundle_files(uow: UnitOfWork, process_id: str, version: int) -> dict[str, bytes]:
+    """Every file of the bundle the version was deployed from, by its path in the bundle."""
+    return _files(uow, _version(uow, process_id, version))
+
+
 def _files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str, bytes]:
     rows = uow.session.scalars(
         select(DeploymentFile).where(DeploymentFile.deployment_id == definition.deployment_id)
