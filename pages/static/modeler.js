@@ -144,10 +144,11 @@
   // --- the panel --------------------------------------------------------------------------
 
   let counter = 0;
-  function control(label, value, onInput, { multiline = false, code = false, after = null } = {}) {
+  function control(key, label, value, onInput, { multiline = false, code = false, after = null } = {}) {
     const id = `panel-${++counter}`;
     const field = document.createElement("div");
     field.className = "field";
+    field.dataset.field = key;
     const caption = document.createElement("label");
     caption.htmlFor = id;
     caption.textContent = label;
@@ -197,19 +198,19 @@
     panel.append(id);
     const rename = (value) => modeling.updateProperties(element, { name: value });
     const nameLabel = is(element, "bpmn:Lane") ? texts.laneGroup : texts.name;
-    panel.append(control(nameLabel, bo.name, rename));
+    panel.append(control("name", nameLabel, bo.name, rename));
     if (is(element, "bpmn:UserTask")) userTask(element);
     if (is(element, "bpmn:BusinessRuleTask")) {
       const decision = extensionOf(bo, "spiffworkflow:CalledDecisionId");
       panel.append(
-        control(texts.decision, decision && decision.value, (value) =>
+        control("decision", texts.decision, decision && decision.value, (value) =>
           setExtensionText(element, "spiffworkflow:CalledDecisionId", value.trim()),
         { code: true }),
       );
     }
     if (is(element, "bpmn:ScriptTask")) {
       const write = (value) => modeling.updateProperties(element, { script: value });
-      panel.append(control(texts.script, bo.script, write, { multiline: true, code: true }));
+      panel.append(control("script", texts.script, bo.script, write, { multiline: true, code: true }));
     }
     if (is(element, "bpmn:SequenceFlow") && conditional(element)) {
       panel.append(conditionControl(element, texts.condition));
@@ -232,23 +233,26 @@
     const body = flow.businessObject.conditionExpression && flow.businessObject.conditionExpression.body;
     const write = (value) =>
       modeling.updateProperties(flow, { conditionExpression: expression(value.trim()) });
-    return control(label, body, write, { code: true });
+    const field = control("condition", label, body, write, { code: true });
+    field.dataset.flow = flow.id;
+    return field;
   }
 
   function userTask(element) {
     const bo = element.businessObject;
     const instructions = extensionOf(bo, "spiffworkflow:InstructionsForEndUser");
     panel.append(
-      control(texts.instructions, instructions && instructions.value, (value) =>
+      control("instructions", texts.instructions, instructions && instructions.value, (value) =>
         setExtensionText(element, "spiffworkflow:InstructionsForEndUser", value),
       { multiline: true }),
     );
     const form = propertyOf(bo, "formJsonSchemaFilename");
     let formFile = form ? form.value : "";
     const edit = button(texts.editForm, () => openForm(formFile, nameOf(element)));
+    edit.dataset.action = "edit-form";
     edit.disabled = !formFile;
     panel.append(
-      control(texts.form, formFile, (value) => {
+      control("form", texts.form, formFile, (value) => {
         formFile = value.trim();
         edit.disabled = !formFile;
         setProperty(element, "formJsonSchemaFilename", formFile);
@@ -256,7 +260,7 @@
     );
     const group = propertyOf(bo, "candidateGroup");
     panel.append(
-      control(texts.candidateGroup, group && group.value, (value) =>
+      control("candidateGroup", texts.candidateGroup, group && group.value, (value) =>
         setProperty(element, "candidateGroup", value.trim()),
       ),
     );
@@ -270,6 +274,7 @@
     const caption = document.createElement("label");
     caption.htmlFor = id;
     caption.textContent = texts.timerKind;
+    field.dataset.field = "timerKind";
     const choice = document.createElement("select");
     choice.id = id;
     TIMER_KINDS.forEach((name) => choice.add(new Option(texts[name], name, false, name === kind)));
@@ -281,7 +286,7 @@
       modeling.updateModdleProperties(element, timer, changes);
     };
     choice.addEventListener("change", write);
-    panel.append(field, control(texts.timerValue, value, (typed) => { value = typed; write(); }, { code: true }));
+    panel.append(field, control("timerValue", texts.timerValue, value, (typed) => { value = typed; write(); }, { code: true }));
   }
 
   // --- the form editor --------------------------------------------------------------------
