@@ -155,6 +155,7 @@
     const input = document.createElement(multiline ? "textarea" : "input");
     input.id = id;
     input.value = value || "";
+    input.dir = "auto"; // names and instructions in any language; code is set to ltr below
     if (multiline) input.rows = code ? 6 : 4;
     if (code) {
       input.dir = "ltr";
@@ -193,7 +194,6 @@
     const bo = element.businessObject;
     const id = document.createElement("p");
     id.className = "meta";
-    id.dir = "ltr";
     id.textContent = fill(texts.id, { id: element.id });
     panel.append(id);
     const rename = (value) => modeling.updateProperties(element, { name: value });
