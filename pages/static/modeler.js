@@ -202,10 +202,16 @@
     if (is(element, "bpmn:UserTask")) userTask(element);
     if (is(element, "bpmn:BusinessRuleTask")) {
       const decision = extensionOf(bo, "spiffworkflow:CalledDecisionId");
+      let decisionId = decision ? decision.value : "";
+      const edit = button(texts.editDecision, () => openDecision(decisionId));
+      edit.dataset.action = "edit-decision";
+      edit.disabled = !decisionId;
       panel.append(
-        control("decision", texts.decision, decision && decision.value, (value) =>
-          setExtensionText(element, "spiffworkflow:CalledDecisionId", value.trim()),
-        { code: true }),
+        control("decision", texts.decision, decisionId, (value) => {
+          decisionId = value.trim();
+          edit.disabled = !decisionId;
+          setExtensionText(element, "spiffworkflow:CalledDecisionId", decisionId);
+        }, { code: true, after: edit }),
       );
     }
     if (is(element, "bpmn:ScriptTask")) {
@@ -337,9 +343,84 @@
     }
   }
 
+  // --- the decision table editor: the server reads the table and writes the cells back ----
+
+  const decisionEditor = root.querySelector(".decision-editor");
+  const decisionBody = decisionEditor.querySelector(".decision-body");
+  let decisionFile = null;
+  let decisionWait = null;
+  let decisionUnsaved = false;
+
+  function dmnFileOf(decisionId) {
+    return [...current.keys()].find((name) => {
+      if (!name.endsWith(".dmn")) return false;
+      const parsed = new DOMParser().parseFromString(current.get(name), "application/xml");
+      return [...parsed.documentElement.children].some(
+        (child) => child.localName === "decision" && child.getAttribute("id") === decisionId,
+      );
+    });
+  }
+
+  // The table's cells are posted when ``changes`` is given ({} for the cells alone).
+  async function decisionRequest(changes) {
+    const body = new FormData();
+    body.append("csrf_token", csrf);
+    body.append("dmn", current.get(decisionFile));
+    if (changes) {
+      decisionBody.querySelectorAll("input[name]").forEach((input) => body.append(input.name, input.value));
+      Object.entries(changes).forEach(([name, value]) => body.append(name, value));
+    }
+    const response = await fetch(root.dataset.decision, { method: "POST", body, credentials: "same-origin" });
+    return response.json();
+  }
+
+  async function openDecision(decisionId) {
+    decisionFile = dmnFileOf(decisionId) || null;
+    decisionEditor.querySelector(".file").textContent = decisionFile || "";
+    decisionEditor.hidden = false;
+    if (!decisionFile) {
+      decisionBody.textContent = fill(texts.noDecision, { id: decisionId });
+      return;
+    }
+    decisionBody.innerHTML = (await decisionRequest(null)).html; // drawn and escaped by the server
+    decisionEditor.scrollIntoView({ block: "nearest" });
+  }
+
+  async function saveDecision(changes = {}) {
+    clearTimeout(decisionWait);
+    decisionUnsaved = false;
+    const answer = await decisionRequest(changes);
+    if (answer.xml) current.set(decisionFile, answer.xml);
+    // Rows added or removed, or a refusal: the table as the server now has it.
+    if (Object.keys(changes).length || !answer.xml) decisionBody.innerHTML = answer.html;
+  }
+
+  decisionBody.addEventListener("input", () => {
+    decisionUnsaved = true;
+    clearTimeout(decisionWait);
+    decisionWait = setTimeout(saveDecision, 400);
+  });
+
+  decisionBody.addEventListener("click", (event) => {
+    const pressed = event.target.closest("button[data-action]");
+    if (!pressed) return;
+    const adding = pressed.dataset.action === "add-rule";
+    saveDecision(adding ? { add_rule: "1" } : { remove_rule: pressed.value }).then(() => {
+      const rows = decisionBody.querySelectorAll("tbody tr");
+      const next = adding ? rows[rows.length - 1] : null;
+      const focus = next ? next.querySelector("td input") : decisionBody.querySelector("[data-action='add-rule']");
+      if (focus) focus.focus();
+    });
+  });
+
+  decisionEditor.querySelector("[data-action='close-decision']").addEventListener("click", () => {
+    decisionEditor.hidden = true;
+  });
+
   // --- check and deploy -------------------------------------------------------------------
 
   async function send(url) {
+    if (decisionUnsaved) await saveDecision();
     const { xml } = await modeler.saveXML({ format: true });
     current.set(modelName, xml);
     const body = new FormData();

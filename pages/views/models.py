@@ -80,6 +80,8 @@ def _modeler_texts() -> dict[str, str]:
         "editForm": _("Edit the form"),
         "candidateGroup": _("Group that works it, instead of the lane's"),
         "decision": _("Decision it looks up (the decision table's id)"),
+        "editDecision": _("Edit the decision table"),
+        "noDecision": _("No DMN file of this version holds the decision %(id)s.", id="{id}"),
         "script": _("Script (Python)"),
         "condition": _("Condition to take this flow (Python)"),
         "conditionTo": _("Condition to go on to %(target)s (Python)", target="{target}"),

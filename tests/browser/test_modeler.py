@@ -9,6 +9,7 @@ import json
 
 import pytest
 from picycle.engine.actors import SYSTEM
+from picycle.engine.decision_table_edits import read_table
 from picycle.engine.services import definitions, users
 
 from tests.browser.test_cycle_walk import Person
@@ -49,6 +50,7 @@ def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, d
     page.click(f"a[href='{VERSION_1}']")
     page.wait_for_selector("#modeler .djs-container svg")
     ada.look("modeler")
+    assert ada.fits(360)
     assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
     assert page.evaluate("getComputedStyle(document.querySelector('.canvas')).direction") == "ltr"
 
@@ -105,3 +107,36 @@ def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, d
     assert "approved == None" in bpmn
     carried = {name: before[name] for name in before if name != "pi_cycle.bpmn"}
     assert {name: files[name] for name in carried} == carried  # the files not edited
+
+
+def test_a_decision_table_is_edited_as_a_table_and_deployed(chromium, live, camera, driver):
+    with driver.engine.unit_of_work() as uow:
+        users.set_password(uow, SYSTEM, "ada", PASSWORD)
+    ada = Person(chromium, live, camera("modeler-decision-en"), "ada", "en")
+    ada.sign_in()
+    page = ada.page
+    page.goto(VERSION_1)
+    page.wait_for_selector("#modeler .djs-container svg")
+    shape(page, "prioritise_gaps").click()
+    page.click(".panel [data-action='edit-decision']")
+    rows = page.locator(".decision-editor tbody tr")
+    rows.nth(7).wait_for()
+    assert rows.count() == 8
+    page.click(".decision-editor [data-action='add-rule']")
+    rows.nth(8).wait_for()
+    assert page.evaluate("document.activeElement.name") == "rule.8.in.0"  # the new row
+    page.click(".decision-editor tbody tr:nth-child(9) [data-action='remove-rule']")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.decision-editor tbody tr').length === 8"
+    )
+    page.get_by_role("textbox", name="1 Priority").fill('"medium"')
+    ada.look("decision-table")
+    page.click("[data-action='check']")
+    page.wait_for_selector("#problems:not([hidden])")
+    assert page.locator("#problems li.error").count() == 0
+    page.click("[data-action='deploy']")
+    page.wait_for_url("**/models/pi_cycle/versions/2")
+    with driver.engine.unit_of_work() as uow:
+        dmn = definitions.bundle_files(uow, "pi_cycle", 2)["gap_priority.dmn"]
+    table = read_table(dmn)
+    assert table.rules[0].outputs == ['"medium"'] and len(table.rules) == 8

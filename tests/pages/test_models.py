@@ -4,11 +4,14 @@ Deploy over the same service as the API, the form preview; and what they refuse.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from html import unescape
 
 import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import read_bundle, shipped_processes
+from picycle.engine.decision_table_edits import read_table
 from picycle.engine.services import audit, definitions
 
 from tests.pages.conftest import text_of
@@ -203,3 +206,39 @@ def test_the_form_preview_draws_the_form_or_says_what_is_wrong(browser):
     assert broken.status_code == 422
     assert 'id="form-schema-problems"' in text_of(broken)
     assert browser("pia").post("/models/form-preview", {"schema": schema}).status_code == 403
+
+
+def table_fields(html: str) -> dict[str, str]:
+    """The decision table's inputs as the editor posts them."""
+    found = re.findall(
+        r'<input(?: type="hidden")? (?:id="[^"]*" )?name="([^"]+)" value="([^"]*)"', html
+    )
+    return {name: unescape(value) for name, value in found}
+
+
+def test_the_decision_table_is_drawn_and_its_edits_written_back(browser):
+    ada = browser("ada")
+    ada.get(VERSION_1)
+    dmn = shipped()["gap_priority.dmn"].decode()
+    opened = ada.post("/models/decision-table", {"dmn": dmn}).get_json()
+    assert opened["html"].count("<tr>") == 1 + 8  # the heading's row and a row per rule
+    fields = table_fields(opened["html"])
+    assert fields["rules"] == "8" and fields["rule.1.in.1"] == "4 <= ? <= 5"
+    edited = {**fields, "rule.1.out.0": '"medium"', "add_rule": "1"}
+    answer = ada.post("/models/decision-table", {"dmn": dmn, **edited}).get_json()
+    table = read_table(answer["xml"].encode())
+    assert table.rules[1].outputs == ['"medium"'] and len(table.rules) == 9
+    assert answer["html"].count("<tr>") == 1 + 9
+
+
+def test_the_decision_table_editor_refuses_what_it_cannot_edit(browser):
+    ada = browser("ada")
+    ada.get(VERSION_1)
+    laughs = '<!DOCTYPE d [<!ENTITY a "a">]><definitions>&a;</definitions>'
+    refused = ada.post("/models/decision-table", {"dmn": laughs})
+    assert refused.status_code == 422
+    assert "DOCTYPE" in refused.get_json()["html"] and refused.get_json()["xml"] is None
+    dmn = shipped()["gap_priority.dmn"].decode()
+    too_many = ada.post("/models/decision-table", {"dmn": dmn, "rules": "99999"})
+    assert too_many.status_code == 422
+    assert browser("pia").post("/models/decision-table", {"dmn": dmn}).status_code == 403
