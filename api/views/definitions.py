@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 from marshmallow import RAISE
-from picycle.engine.bundles import MAX_NAME, printable
-from picycle.engine.errors import Conflict, NotFound
+from picycle.engine.bundles import MAX_NAME
+from picycle.engine.errors import Conflict
 from picycle.engine.services import definitions, migration
+from picycle.engine.services.definitions import checked_process_id
 
 from .. import problems
 from ..context import (
@@ -142,13 +143,6 @@ def _media_type(name: str) -> str:
     return JSON if name.endswith(".json") else XML
 
 
-def _checked_id(process_id: str) -> str:
-    """Process ids are BPMN ids: one with control characters names nothing."""
-    if not printable(process_id):
-        raise NotFound("no process definition with such an id is deployed")
-    return process_id
-
-
 @blp.route("/process-definitions", methods=["GET"])
 @blp.response(200, DefinitionListSchema)
 @blp.problems(401)
@@ -163,7 +157,7 @@ def list_definitions():
 @blp.problems(401, 404)
 def list_versions(process_id):
     """Every version of a process, oldest first"""
-    found = definitions.versions_of(request_uow(), _checked_id(process_id))
+    found = definitions.versions_of(request_uow(), checked_process_id(process_id))
     return {"process_id": process_id, "items": found}
 
 
@@ -172,7 +166,7 @@ def list_versions(process_id):
 @blp.problems(401, 404)
 def get_version(process_id, version):
     """One version of a process: who deployed it, when, and the files of its bundle"""
-    found = definitions.definition_version(request_uow(), _checked_id(process_id), version)
+    found = definitions.definition_version(request_uow(), checked_process_id(process_id), version)
     return {
         **vars(found),
         "files": [
@@ -208,7 +202,9 @@ def get_file(process_id, version, name):
 
     BPMN and DMN as `application/xml`, JSON Schema forms as `application/json`.
     """
-    content = definitions.definition_file(request_uow(), _checked_id(process_id), version, name)
+    content = definitions.definition_file(
+        request_uow(), checked_process_id(process_id), version, name
+    )
     return current_app.response_class(content, mimetype=_media_type(name))
 
 
@@ -223,7 +219,10 @@ def diff(args, process_id):
     removed or changed, in a modeller's terms; diagram layout is left out.
     """
     return definitions.diff_versions(
-        request_uow(), _checked_id(process_id), args["from_version"], args["to_version"]
+        request_uow(),
+        checked_process_id(process_id),
+        args["from_version"],
+        args["to_version"],
     )
 
 
@@ -277,7 +276,7 @@ def migrate_all(body, process_id):
     actor = current_actor()
     migration.require_migrator(actor)  # before looking anything up
     target = definitions.definition_version(
-        request_uow(), _checked_id(process_id), body["to_version"]
+        request_uow(), checked_process_id(process_id), body["to_version"]
     )
     # Each cycle moves in a unit of work of its own.
     plans = migration.migrate_all(

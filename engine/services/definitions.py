@@ -146,6 +146,13 @@ def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[DefinitionVi
     ]
 
 
+def checked_process_id(process_id: str) -> str:
+    """Process ids are BPMN ids: one with control characters names nothing (NotFound)."""
+    if not printable(process_id):
+        raise NotFound("no process definition with such an id is deployed")
+    return process_id
+
+
 def latest_definitions(uow: UnitOfWork) -> list[DefinitionView]:
     """The newest version of every deployed process."""
     newest = (

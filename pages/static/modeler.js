@@ -168,6 +168,20 @@
     return field;
   }
 
+  // A field naming what another editor opens (a form, a decision), with its button beside.
+  function opener(key, label, value, opening, open, write) {
+    let named = value || "";
+    const edit = button(opening, () => open(named));
+    edit.dataset.action = `edit-${key}`;
+    edit.disabled = !named;
+    const typed = (text) => {
+      named = text.trim();
+      edit.disabled = !named;
+      write(named);
+    };
+    return control(key, label, named, typed, { code: true, after: edit });
+  }
+
   function button(label, onClick) {
     const made = document.createElement("button");
     made.type = "button";
@@ -202,16 +216,9 @@
     if (is(element, "bpmn:UserTask")) userTask(element);
     if (is(element, "bpmn:BusinessRuleTask")) {
       const decision = extensionOf(bo, "spiffworkflow:CalledDecisionId");
-      let decisionId = decision ? decision.value : "";
-      const edit = button(texts.editDecision, () => openDecision(decisionId));
-      edit.dataset.action = "edit-decision";
-      edit.disabled = !decisionId;
       panel.append(
-        control("decision", texts.decision, decisionId, (value) => {
-          decisionId = value.trim();
-          edit.disabled = !decisionId;
-          setExtensionText(element, "spiffworkflow:CalledDecisionId", decisionId);
-        }, { code: true, after: edit }),
+        opener("decision", texts.decision, decision && decision.value, texts.editDecision, openDecision,
+          (value) => setExtensionText(element, "spiffworkflow:CalledDecisionId", value)),
       );
     }
     if (is(element, "bpmn:ScriptTask")) {
@@ -253,16 +260,9 @@
       { multiline: true }),
     );
     const form = propertyOf(bo, "formJsonSchemaFilename");
-    let formFile = form ? form.value : "";
-    const edit = button(texts.editForm, () => openForm(formFile, nameOf(element)));
-    edit.dataset.action = "edit-form";
-    edit.disabled = !formFile;
     panel.append(
-      control("form", texts.form, formFile, (value) => {
-        formFile = value.trim();
-        edit.disabled = !formFile;
-        setProperty(element, "formJsonSchemaFilename", formFile);
-      }, { code: true, after: edit }),
+      opener("form", texts.form, form && form.value, texts.editForm, (file) => openForm(file, nameOf(element)),
+        (value) => setProperty(element, "formJsonSchemaFilename", value)),
     );
     const group = propertyOf(bo, "candidateGroup");
     panel.append(

@@ -13,9 +13,10 @@ from flask import flash, jsonify, make_response, redirect, request, url_for
 from picycle.api.context import request_uow, takes_uploads
 from picycle.api.uploads import fault, uploaded_bundle
 from picycle.engine.actors import require_admin
-from picycle.engine.bundles import MAX_NAME, printable, process_file
-from picycle.engine.errors import InvalidModel, NotFound, ValidationFailed
+from picycle.engine.bundles import MAX_NAME, process_file
+from picycle.engine.errors import InvalidModel, ValidationFailed
 from picycle.engine.services import definitions
+from picycle.engine.services.definitions import Deployed, checked_process_id
 
 from ..blueprint import blueprint
 from ..context import CSRF_FIELD, signed_in
@@ -32,13 +33,6 @@ def _admin() -> None:
     require_admin(signed_in(), "edit process models")
 
 
-def _checked_id(process_id: str) -> str:
-    """Process ids are BPMN ids: one with control characters names nothing."""
-    if not printable(process_id):
-        raise NotFound("no process definition with such an id is deployed")
-    return process_id
-
-
 @blueprint.get("/models")
 def models():
     _admin()
@@ -48,14 +42,14 @@ def models():
 @blueprint.get(PROCESS)
 def model_versions(process_id: str):
     _admin()
-    found = definitions.versions_of(request_uow(), _checked_id(process_id))
+    found = definitions.versions_of(request_uow(), checked_process_id(process_id))
     return render("model_versions.html", process_id=process_id, versions=list(reversed(found)))
 
 
 def version_page(process_id: str, version: int, *, problems=None, status=200, notice=None):
     """The version's page; ``problems`` when a check or a refused deployment is shown."""
     uow = request_uow()
-    detail = definitions.definition_version(uow, _checked_id(process_id), version)
+    detail = definitions.definition_version(uow, checked_process_id(process_id), version)
     bundle = definitions.bundle_files(uow, process_id, version)
     return render(
         "model_version.html",
@@ -112,7 +106,9 @@ def model_version(process_id: str, version: int):
 def model_file(process_id: str, version: int, name: str):
     """One file of the version's bundle, as deployed: the deployer's text, never run here."""
     _admin()
-    content = definitions.definition_file(request_uow(), _checked_id(process_id), version, name)
+    content = definitions.definition_file(
+        request_uow(), checked_process_id(process_id), version, name
+    )
     response = make_response(content, XML_HEADERS)
     response.mimetype = JSON if name.endswith(".json") else "application/xml"
     return response
@@ -122,7 +118,7 @@ def model_file(process_id: str, version: int, name: str):
 def model_bundle(process_id: str, version: int):
     """The version's bundle as a zip, as ``picycle deploy`` and the upload below take it."""
     _admin()
-    bundle = definitions.bundle_files(request_uow(), _checked_id(process_id), version)
+    bundle = definitions.bundle_files(request_uow(), checked_process_id(process_id), version)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:
         for name, content in sorted(bundle.items()):
@@ -146,24 +142,31 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == JSON
 
 
+def _deploy(process_id: str, version: int, dry_run: bool) -> tuple[Deployed | None, list[dict]]:
+    """The edited bundle through the deploy service: what it did (None when it refused) and
+    every problem it found."""
+    _admin()
+    checked_process_id(process_id)
+    uow = request_uow()
+    try:
+        bundle = _edited_bundle(process_id, version)
+        done = definitions.deploy(uow, signed_in(), bundle, dry_run=dry_run)
+    except ValidationFailed as refused:
+        uow.rollback()
+        if isinstance(refused, InvalidModel):
+            return None, refused.problems
+        return None, [fault(field, m) for field, ms in refused.errors.items() for m in ms]
+    return done, [problem.as_dict() for problem in done.warnings]
+
+
 @blueprint.post(f"{VERSION}/check")
 @takes_uploads
 def check_model(process_id: str, version: int):
     """The validator's dry run over the edited bundle: every problem with its element."""
-    _admin()
-    _checked_id(process_id)
-    uow, actor = request_uow(), signed_in()
-    try:
-        checked = definitions.deploy(uow, actor, _edited_bundle(process_id, version), dry_run=True)
-        problems = [problem.as_dict() for problem in checked.warnings]
-    except InvalidModel as invalid:
-        problems = invalid.problems
-    except ValidationFailed as refused:
-        problems = _upload_problems(refused)
-    valid = not any(problem["severity"] == "error" for problem in problems)
+    checked, problems = _deploy(process_id, version, dry_run=True)
     if _wants_json():
-        return jsonify(valid=valid, problems=problems)
-    notice = _("The model can be deployed.") if valid else _("The model has problems.")
+        return jsonify(valid=checked is not None, problems=problems)
+    notice = _("The model can be deployed.") if checked else _("The model has problems.")
     return version_page(process_id, version, problems=problems, notice=notice)
 
 
@@ -171,15 +174,8 @@ def check_model(process_id: str, version: int):
 @takes_uploads
 def deploy_model(process_id: str, version: int):
     """Deploy the edited bundle: a new version of each process in it, audited."""
-    _admin()
-    _checked_id(process_id)
-    uow, actor = request_uow(), signed_in()
-    try:
-        deployed = definitions.deploy(uow, actor, _edited_bundle(process_id, version))
-    except ValidationFailed as refused:
-        uow.rollback()
-        problems = refused.problems if isinstance(refused, InvalidModel) else None
-        problems = problems or _upload_problems(refused)
+    deployed, problems = _deploy(process_id, version, dry_run=False)
+    if deployed is None:
         if _wants_json():
             return jsonify(valid=False, problems=problems), 422
         notice = _("Nothing was deployed: the model has problems.")
@@ -198,8 +194,3 @@ def deploy_model(process_id: str, version: int):
     if _wants_json():
         return jsonify(valid=True, unchanged=deployed.unchanged, url=target)
     return redirect(target)
-
-
-def _upload_problems(refused: ValidationFailed) -> list[dict]:
-    """What is wrong with an upload that is not a bundle, as problems of the upload."""
-    return [fault(field, m) for field, messages in refused.errors.items() for m in messages]
