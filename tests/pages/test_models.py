@@ -242,3 +242,21 @@ def test_the_decision_table_editor_refuses_what_it_cannot_edit(browser):
     too_many = ada.post("/models/decision-table", {"dmn": dmn, "rules": "99999"})
     assert too_many.status_code == 422
     assert browser("pia").post("/models/decision-table", {"dmn": dmn}).status_code == 403
+
+
+def test_a_process_name_with_markup_is_shown_as_text(browser, driver):
+    hostile = shipped()["pi_cycle.bpmn"].replace(
+        b'name="Performance-improvement cycle"', b'name="&lt;img src=x onerror=alert(1)&gt;"'
+    )
+    with driver.engine.unit_of_work() as uow:
+        definitions.deploy(uow, SYSTEM, {**shipped(), "pi_cycle.bpmn": hostile})
+    ada = browser("ada")
+    for path in ("/models", "/models/pi_cycle", "/models/pi_cycle/versions/2"):
+        page = text_of(ada.get(path))
+        assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page, path
+
+
+def test_a_process_id_with_control_characters_names_nothing(browser):
+    ada = browser("ada")
+    assert ada.get("/models/pi%00cycle").status_code == 404
+    assert ada.get("/models/pi%00cycle/versions/1/bundle.zip").status_code == 404
