@@ -11,6 +11,8 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.decision_table_edits import read_table
 from picycle.engine.services import definitions, users
+from picycle.engine.spiff.parser import parse_bundle
+from picycle.engine.spiff.serializer import dump_spec
 
 from tests.browser.test_cycle_walk import Person
 from tests.pages.conftest import PASSWORD
@@ -140,3 +142,27 @@ def test_a_decision_table_is_edited_as_a_table_and_deployed(chromium, live, came
         dmn = definitions.bundle_files(uow, "pi_cycle", 2)["gap_priority.dmn"]
     table = read_table(dmn)
     assert table.rules[0].outputs == ['"medium"'] and len(table.rules) == 8
+
+
+def test_the_modeler_saves_a_model_as_the_engine_read_it(chromium, live, camera, driver):
+    """Opened and deployed unchanged, the file bpmn-js writes is another text of the same
+    process: every task, flow, script, condition, timer and spiffworkflow extension the
+    engine reads (its serialized spec) is as in the file written on disk."""
+    with driver.engine.unit_of_work() as uow:
+        users.set_password(uow, SYSTEM, "ada", PASSWORD)
+    ada = Person(chromium, live, camera("modeler-round-trip-en"), "ada", "en")
+    ada.sign_in()
+    page = ada.page
+    page.goto(VERSION_1)
+    page.wait_for_selector("#modeler .djs-container svg")
+    page.click("[data-action='deploy']")
+    page.wait_for_url("**/models/pi_cycle/versions/2")
+    with driver.engine.unit_of_work() as uow:
+        before = definitions.bundle_files(uow, "pi_cycle", 1)
+        after = definitions.bundle_files(uow, "pi_cycle", 2)
+    assert after["pi_cycle.bpmn"] != before["pi_cycle.bpmn"]  # written anew by bpmn-js
+    assert engine_reading(after) == engine_reading(before)
+
+
+def engine_reading(bundle: dict[str, bytes]) -> list[str]:
+    return [dump_spec(p.spec, p.subprocess_specs) for p in parse_bundle(bundle)]
