@@ -10,9 +10,11 @@ from importlib.resources import files
 from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
+from .safe_xml import RefusedXml, parse_untrusted
 from .spiff.limits import DEFAULT_LIMITS, ModelLimits, variable_name
 from .spiff.validation.documents import FORMS_FOLDER
 from .spiff.validation.documents import MAX_FILES as MAX_FILES  # files in a bundle, at most
+from .spiff.validation.model import BPMN_NS
 from .spiff.validation.problems import BUNDLE
 from .texts import TEXTS_FOLDER
 
@@ -212,3 +214,16 @@ def printable(name: str) -> bool:
 def shipped_processes() -> Path:
     """The process definitions that ship with picycle."""
     return Path(str(files("picycle.processes")))
+
+
+def process_file(bundle: dict[str, bytes], process_id: str) -> str | None:
+    """The .bpmn file of the bundle that defines the process (None when none does)."""
+    for name, content in sorted(bundle.items()):
+        if name.endswith(".bpmn"):
+            try:
+                root = parse_untrusted(content)
+            except RefusedXml:
+                continue
+            if any(p.get("id") == process_id for p in root.iter(f"{{{BPMN_NS}}}process")):
+                return name
+    return None

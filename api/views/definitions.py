@@ -3,18 +3,17 @@ and files, comparing versions; moving running cycles onto another version (admin
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from marshmallow import RAISE
-from picycle.engine.bundles import MAX_FILES, MAX_NAME, printable, read_zip
-from picycle.engine.errors import Conflict, InvalidModel, NotFound, ValidationFailed
+from picycle.engine.bundles import MAX_NAME
+from picycle.engine.errors import Conflict
 from picycle.engine.services import definitions, migration
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from picycle.engine.services.definitions import checked_process_id
 
 from .. import problems
 from ..context import (
     current_actor,
     engine_for_own_transactions,
-    picycle,
     request_uow,
     takes_uploads,
 )
@@ -33,6 +32,7 @@ from ..definition_schemas import (
     VersionListSchema,
 )
 from ..parsing import MAX_ID, PicycleBlueprint
+from ..uploads import MULTIPART, uploaded_bundle
 
 blp = PicycleBlueprint(
     "process-definitions",
@@ -41,9 +41,6 @@ blp = PicycleBlueprint(
     "read and compare them; move running cycles onto another version (admins)",
 )
 
-MAX_FORM_FIELD = 500_000  # a non-file multipart field (none is expected); Flask's default
-ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
-MULTIPART = "multipart/form-data"
 XML = "application/xml"
 JSON = "application/json"
 
@@ -121,7 +118,8 @@ def deploy(args):
     """
     actor = current_actor()
     definitions.require_deployer(actor)  # before reading any of the body
-    result = definitions.deploy(request_uow(), actor, _uploaded_bundle(), dry_run=args["dry_run"])
+    bundle = uploaded_bundle().files
+    result = definitions.deploy(request_uow(), actor, bundle, dry_run=args["dry_run"])
     if result.dry_run:
         shown = []
     elif result.unchanged:
@@ -138,87 +136,11 @@ def deploy(args):
     return body, 200 if result.dry_run or result.unchanged else 201
 
 
-def _uploaded_bundle() -> dict[str, bytes]:
-    """The files of the upload: multipart parts or a zip archive, names checked."""
-    limit = picycle().max_upload_length
-    request.max_form_memory_size = MAX_FORM_FIELD
-    request.max_form_parts = MAX_FILES + 10
-    try:
-        if request.mimetype == MULTIPART:
-            return _from_parts()
-        if request.mimetype in ZIP_TYPES:
-            return _from_zip(request.get_data(cache=False))
-    except RequestEntityTooLarge as error:
-        raise RequestEntityTooLarge(
-            f"the upload is larger than {limit:,} bytes, the limit for bundles "
-            f"(or has more than {MAX_FILES} parts)"
-        ) from error
-    raise UnsupportedMediaType(
-        "send the bundle as multipart/form-data (parts named files, or one named archive) "
-        f"or as application/zip, not {request.mimetype or 'untyped'}"
-    )
-
-
-def _from_parts() -> dict[str, bytes]:
-    errors: dict[str, list[str]] = {}
-    for field in request.form:
-        if field == "files":
-            errors.setdefault("files", []).append(
-                "each files part needs a filename: the file's path in the bundle"
-            )
-        else:
-            errors.setdefault(field, []).append("Unknown field.")
-    for field in request.files:
-        if field not in ("files", "archive"):
-            errors.setdefault(field, []).append("Unknown field.")
-    parts = request.files.getlist("files")
-    archives = request.files.getlist("archive")
-    if parts and archives:
-        errors.setdefault("body", []).append("send either files or one archive, not both")
-    elif len(archives) > 1:
-        errors.setdefault("archive", []).append("send one archive")
-    elif not parts and not archives and not errors:
-        errors["body"] = ["the bundle is empty: send its files (parts named files) or an archive"]
-    if errors:
-        raise ValidationFailed("the upload is not a bundle; see errors", errors)
-    if archives:
-        return _from_zip(archives[0].read())
-    found: dict[str, bytes] = {}
-    faults: list[dict] = []
-    for part in parts:
-        name = part.filename or ""
-        if name in found:
-            faults.append(_fault(name, "is in the upload twice"))
-        found[name] = part.read()
-    if faults:
-        raise InvalidModel(f"the upload has {len(faults)} problem(s); nothing was deployed", faults)
-    return found
-
-
-def _from_zip(content: bytes) -> dict[str, bytes]:
-    try:
-        return read_zip(content, picycle().engine.limits)
-    except ValidationFailed as error:
-        faults = [_fault(file, m) for file, messages in error.errors.items() for m in messages]
-        raise InvalidModel(str(error), faults) from error
-
-
-def _fault(file: str, message: str) -> dict:
-    return {"severity": "error", "file": file, "line": None, "element_id": None, "message": message}
-
-
 # --- reading -----------------------------------------------------------------------------
 
 
 def _media_type(name: str) -> str:
     return JSON if name.endswith(".json") else XML
-
-
-def _checked_id(process_id: str) -> str:
-    """Process ids are BPMN ids: one with control characters names nothing."""
-    if not printable(process_id):
-        raise NotFound("no process definition with such an id is deployed")
-    return process_id
 
 
 @blp.route("/process-definitions", methods=["GET"])
@@ -235,7 +157,7 @@ def list_definitions():
 @blp.problems(401, 404)
 def list_versions(process_id):
     """Every version of a process, oldest first"""
-    found = definitions.versions_of(request_uow(), _checked_id(process_id))
+    found = definitions.versions_of(request_uow(), checked_process_id(process_id))
     return {"process_id": process_id, "items": found}
 
 
@@ -244,7 +166,7 @@ def list_versions(process_id):
 @blp.problems(401, 404)
 def get_version(process_id, version):
     """One version of a process: who deployed it, when, and the files of its bundle"""
-    found = definitions.definition_version(request_uow(), _checked_id(process_id), version)
+    found = definitions.definition_version(request_uow(), checked_process_id(process_id), version)
     return {
         **vars(found),
         "files": [
@@ -280,7 +202,9 @@ def get_file(process_id, version, name):
 
     BPMN and DMN as `application/xml`, JSON Schema forms as `application/json`.
     """
-    content = definitions.definition_file(request_uow(), _checked_id(process_id), version, name)
+    content = definitions.definition_file(
+        request_uow(), checked_process_id(process_id), version, name
+    )
     return current_app.response_class(content, mimetype=_media_type(name))
 
 
@@ -295,7 +219,10 @@ def diff(args, process_id):
     removed or changed, in a modeller's terms; diagram layout is left out.
     """
     return definitions.diff_versions(
-        request_uow(), _checked_id(process_id), args["from_version"], args["to_version"]
+        request_uow(),
+        checked_process_id(process_id),
+        args["from_version"],
+        args["to_version"],
     )
 
 
@@ -349,7 +276,7 @@ def migrate_all(body, process_id):
     actor = current_actor()
     migration.require_migrator(actor)  # before looking anything up
     target = definitions.definition_version(
-        request_uow(), _checked_id(process_id), body["to_version"]
+        request_uow(), checked_process_id(process_id), body["to_version"]
     )
     # Each cycle moves in a unit of work of its own.
     plans = migration.migrate_all(

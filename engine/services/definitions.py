@@ -146,6 +146,13 @@ def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[DefinitionVi
     ]
 
 
+def checked_process_id(process_id: str) -> str:
+    """Process ids are BPMN ids: one with control characters names nothing (NotFound)."""
+    if not printable(process_id):
+        raise NotFound("no process definition with such an id is deployed")
+    return process_id
+
+
 def latest_definitions(uow: UnitOfWork) -> list[DefinitionView]:
     """The newest version of every deployed process."""
     newest = (
@@ -204,6 +211,11 @@ def definition_version(uow: UnitOfWork, process_id: str, version: int | None) ->
         **vars(_view(definition)),
         files=[DefinitionFile(name, len(content)) for name, content in files],
     )
+
+
+def bundle_files(uow: UnitOfWork, process_id: str, version: int) -> dict[str, bytes]:
+    """Every file of the bundle the version was deployed from, by its path in the bundle."""
+    return _files(uow, _version(uow, process_id, version))
 
 
 def _files(uow: UnitOfWork, definition: ProcessDefinition) -> dict[str, bytes]:
