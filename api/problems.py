@@ -25,7 +25,7 @@ from picycle.engine.errors import (
     ValidationFailed,
 )
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .context import record_refused_write
 
@@ -78,6 +78,8 @@ def from_http_exception(error: HTTPException) -> Response:
     ``error.data``)."""
     if error.code is None or error.code < 400:
         return error  # redirects and the like pass through untouched
+    if isinstance(error, MethodNotAllowed) and not _url_exists(error.valid_methods or ()):
+        error = NotFound()
     headers = {
         name: value
         for name, value in error.get_headers()
@@ -94,6 +96,20 @@ def from_http_exception(error: HTTPException) -> Response:
             headers=headers,
         )
     return problem(error.code, _description(error), headers=headers)
+
+
+def _url_exists(methods) -> bool:
+    """Whether some method reaches this URL. Werkzeug answers 405 for an id its converter
+    refuses (over the range a database column holds) when another method's rule shares
+    the pattern, though nothing is there for any method: that is a 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+        except HTTPException:
+            continue
+        return True
+    return False
 
 
 def _description(error: HTTPException) -> str | None:

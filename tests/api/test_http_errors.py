@@ -28,6 +28,13 @@ def test_a_wrong_method_is_a_405_problem_naming_the_allowed_ones(api):
     assert_problem(api.put("ada", "/tasks"), 405)
 
 
+def test_an_id_out_of_range_is_a_404_whatever_the_method(api):
+    # Werkzeug said 405 here: the GET rule shares the PATCH rule's pattern.
+    for method in (api.patch, api.post, api.delete):
+        assert_problem(method("ada", "/units/19174357947"), 404)
+        assert_problem(method("ada", "/cycles/99999999999999999999"), 404)
+
+
 def test_malformed_json_is_a_400_problem(api):
     response = api.post(
         "pia", "/cycles", data='{"unit": "x", ', headers={"Content-Type": "application/json"}
