@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from picycle.engine import Engine
+from picycle.pages import single_sign_on
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from picycle.stopping import stop_on_signals
@@ -32,6 +33,8 @@ PAGE_SETTINGS = (
     "PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER",
     "PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS",
     "PICYCLE_SIGN_IN_WINDOW_SECONDS",
+    "PICYCLE_PASSWORD_SIGN_IN",
+    *single_sign_on.SETTINGS,
 )
 
 log = logging.getLogger("picycle.serve")

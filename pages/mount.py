@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import Flask, make_response, request
 from picycle.api.context import end_request_uow
+from picycle.engine.errors import ConfigurationError
 from picycle.engine.services.sign_in import SignInLimits
 from werkzeug.exceptions import HTTPException
 
@@ -15,9 +16,11 @@ from . import errors, views  # noqa: F401  (views: the routes are added on impor
 from .blueprint import blueprint
 from .context import EXTENSION, Pages, prepare_request
 from .i18n import init_languages
+from .single_sign_on import single_sign_on
 
 log = logging.getLogger("picycle.pages")
 DEFAULT_LIMITS = SignInLimits()
+PASSWORD_SIGN_IN = "PICYCLE_PASSWORD_SIGN_IN"
 
 
 def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
@@ -28,6 +31,8 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     ``PICYCLE_SECRET_KEY`` is used, else a random one: sessions then end when the process
     does and are not shared between processes. ``PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER``,
     ``..._PER_ADDRESS`` and ``PICYCLE_SIGN_IN_WINDOW_SECONDS`` set the sign-in limits.
+    ``PICYCLE_OIDC_*`` configure single sign-on (``single_sign_on.py``);
+    ``PICYCLE_PASSWORD_SIGN_IN`` false leaves it the only way to sign in.
     """
     prefix = url_prefix.rstrip("/")
     if not app.secret_key:
@@ -36,7 +41,19 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.extensions[EXTENSION] = Pages(api_prefix=api_prefix, sign_in_limits=_limits(app))
+    provider = single_sign_on(app.config)
+    passwords = _flag(app.config.get(PASSWORD_SIGN_IN, True))
+    if not passwords and provider is None:
+        raise ConfigurationError(
+            f"{PASSWORD_SIGN_IN} is false but single sign-on is not configured: nobody "
+            "could sign in"
+        )
+    app.extensions[EXTENSION] = Pages(
+        api_prefix=api_prefix,
+        sign_in_limits=_limits(app),
+        single_sign_on=provider,
+        passwords=passwords,
+    )
     init_languages(app)
     app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.before_request(_gate(prefix, api_prefix))
