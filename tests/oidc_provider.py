@@ -235,4 +235,3 @@ def serving(key: RSAKey) -> Iterator[Provider]:
     finally:
         server.shutdown()
         thread.join()
-

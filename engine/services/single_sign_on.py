@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..actors import SYSTEM
 from ..db.models import SingleSignOnLink, User
-from ..errors import Conflict, ConfigurationError, SignInRefused, ValidationFailed
+from ..errors import ConfigurationError, Conflict, SignInRefused, ValidationFailed
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType, Role
@@ -91,7 +91,9 @@ def parse_claim_mapping(text: str, source: str) -> ClaimMapping:
 def _grants(granted: Any, where: str) -> tuple[Grant, ...]:
     if not isinstance(granted, list):
         raise ConfigurationError(f"{where} must map to a list of grants")
-    return tuple(_grant(grant, f"{where}, grant {number}") for number, grant in enumerate(granted, 1))
+    return tuple(
+        _grant(grant, f"{where}, grant {number}") for number, grant in enumerate(granted, 1)
+    )
 
 
 def _grant(grant: Any, where: str) -> Grant:
@@ -123,9 +125,7 @@ def sign_in(engine: Engine, identity: Identity, mapping: ClaimMapping, address: 
             _refuse(uow, user.name, address, "the user is deactivated")
             raise SingleSignOnRefused(f"user {user.name} is deactivated", "inactive")
         _sync(uow, user, mapping, identity.values)
-        uow.record(
-            user.name, EventType.SIGNED_IN, user=user.name, address=address, method=METHOD
-        )
+        uow.record(user.name, EventType.SIGNED_IN, user=user.name, address=address, method=METHOD)
         uow.commit()
         return SignedIn(user.name, user.session_version)
 

@@ -116,7 +116,9 @@ def add_user(
     return created
 
 
-def create(uow: UnitOfWork, actor: Actor, name: str, role: str, memberships: Iterable[Held]) -> User:
+def create(
+    uow: UnitOfWork, actor: Actor, name: str, role: str, memberships: Iterable[Held]
+) -> User:
     """A new user, recorded, not committed: for a service that has checked the actor may."""
     name = user_name(name)
     role = _check_role(role)
@@ -211,8 +213,7 @@ _IN_SESSION = _actors(
         User.name == bindparam("name"),
         User.session_version == bindparam("version"),
         # A way to sign in: a password, or an identity at the single sign-on provider.
-        User.password_hash.is_not(None)
-        | exists().where(SingleSignOnLink.user_id == User.id),
+        User.password_hash.is_not(None) | exists().where(SingleSignOnLink.user_id == User.id),
     )
 )
 

@@ -71,9 +71,7 @@ def _not_proven(provider: SingleSignOn, failed: SignInNotProven, status: int):
 
 def _refusal(reason: str) -> str:
     if reason == "inactive":
-        return _(
-            "Your picycle account is deactivated. Ask an administrator to reactivate it."
-        )
+        return _("Your picycle account is deactivated. Ask an administrator to reactivate it.")
     if reason == "name_taken":
         return _(
             "A picycle user with your user name already exists and is not linked to your "
