@@ -43,6 +43,8 @@ SETTINGS = (
 CLIENT_NAME = "picycle_oidc"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 TIMEOUT = 10  # seconds for each request to the provider
+# What a provider that is unreachable, misconfigured or hostile makes authlib raise.
+PROTOCOL_ERRORS = (OAuthError, JoseError, RequestException, ValueError)
 
 
 class SignInNotProven(Exception):
@@ -61,9 +63,12 @@ class SingleSignOn:
 
     def start(self, callback_url: str):
         """The redirect to the provider's sign-in, its state, nonce and PKCE verifier kept
-        in the session."""
-        self._check_issuer()
-        return self.client.authorize_redirect(callback_url)
+        in the session; SignInNotProven when the provider cannot be asked."""
+        try:
+            self._check_issuer()
+            return self.client.authorize_redirect(callback_url)
+        except PROTOCOL_ERRORS as error:
+            raise SignInNotProven(f"{type(error).__name__}: {error}") from None
 
     def finish(self) -> Identity:
         """Who the provider says signed in, from the request it sent the browser back with;
@@ -76,7 +81,7 @@ class SingleSignOn:
         try:
             self._check_issuer()
             token = self.client.authorize_access_token(claims_options=claims)
-        except (OAuthError, JoseError, RequestException, ValueError) as error:
+        except PROTOCOL_ERRORS as error:
             raise SignInNotProven(f"{type(error).__name__}: {error}") from None
         userinfo = token.get("userinfo")
         if not userinfo:

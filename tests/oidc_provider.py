@@ -1,7 +1,7 @@
 """A small OpenID Connect provider for the tests, built from authlib's server components and
 served over HTTP on 127.0.0.1 (a free port) in a thread: discovery, JWKS (an RS256 key made
 for the run), an authorization endpoint that signs in whoever the test says without asking,
-and a token endpoint that requires PKCE (S256).
+and a authorization and token endpoints that require PKCE (S256).
 
 A test chooses who signs in (``provider.user``) and may make the provider misbehave
 (``provider.forge``, ``provider.tamper``) to see picycle refuse what it sends."""
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
@@ -129,6 +130,19 @@ class Provider:
         return token
 
 
+class RequiredS256(CodeChallenge):
+    """PKCE for every client, confidential ones too (authlib requires it of public clients
+    only), and only with S256."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE is required: send a code_challenge made with S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
 def _grant(provider: Provider) -> type[grants.AuthorizationCodeGrant]:
     class CodeGrant(grants.AuthorizationCodeGrant):
         TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic"]
@@ -189,7 +203,7 @@ def _app(provider: Provider) -> Flask:
         ),
         save_token=lambda token, oauth_request: None,
     )
-    server.register_grant(_grant(provider), [CodeChallenge(required=True), _openid(provider)])
+    server.register_grant(_grant(provider), [RequiredS256(), _openid(provider)])
 
     @app.get("/.well-known/openid-configuration")
     def discovery():
@@ -212,7 +226,11 @@ def _app(provider: Provider) -> Flask:
     @app.get("/authorize")
     def authorize():
         # Whoever the test chose is signed in and consents.
-        return server.create_authorization_response(grant_user=provider.user)
+        try:
+            grant = server.get_consent_grant(end_user=provider.user)
+        except OAuth2Error as error:
+            return server.handle_error_response(None, error)
+        return server.create_authorization_response(grant=grant, grant_user=provider.user)
 
     @app.post("/token")
     def token():

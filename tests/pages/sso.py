@@ -1,11 +1,12 @@
 """Signing in through the test identity provider: the pages on the ``driver``'s database,
-configured for single sign-on against a provider answering over HTTP on 127.0.0.1."""
+configured for single sign-on against a provider answering over HTTP on 127.0.0.1. The
+fixtures are made available by tests/pages/conftest.py."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,9 @@ import requests
 from picycle.api import create_app
 
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, new_key, serving
-from tests.pages.conftest import Browser
+
+if TYPE_CHECKING:
+    from tests.pages.conftest import Browser
 
 CALLBACK = "http://localhost/sign-in/sso/callback"
 MEMBERSHIPS = {
