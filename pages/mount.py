@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import errors, views  # noqa: F401  (views: the routes are added on import)
 from .blueprint import blueprint
+from .content_policy import content_security_policy
 from .context import EXTENSION, Pages, prepare_request
 from .i18n import init_languages
 from .single_sign_on import single_sign_on
@@ -106,12 +107,8 @@ def _gate(prefix: str, api_prefix: str):
     return handle
 
 
-# The pages load nothing from elsewhere and run no inline script: a browser refuses any
-# that an injected text would bring, and no other site may frame them (clickjacking).
 PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
+    "Content-Security-Policy": content_security_policy(),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

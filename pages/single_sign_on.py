@@ -91,12 +91,27 @@ class SingleSignOn:
             raise SignInNotProven(f"the ID token has no {self.name_claim} claim")
         return Identity(self.issuer, str(userinfo["sub"]), name, _values(userinfo, self))
 
+    def origins(self) -> list[str]:
+        """Where the sign-in button's post is redirected: the origin of the provider's
+        authorization endpoint (the issuer's, while the provider cannot be asked)."""
+        try:
+            endpoint = self.client.load_server_metadata().get("authorization_endpoint")
+        except PROTOCOL_ERRORS:
+            endpoint = None
+        found = {_origin(self.issuer), _origin(endpoint or self.issuer)}
+        return sorted(found)
+
     def _check_issuer(self) -> None:
         """The discovery document must name the configured issuer (OpenID Connect
         Discovery 1.0, section 4.3): tokens are checked against it."""
         found = self.client.load_server_metadata().get("issuer")
         if found != self.issuer:
             raise SignInNotProven(f"the discovery document names the issuer {found!r}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _claim(claims: Mapping[str, Any], path: str) -> Any:

@@ -9,6 +9,7 @@ from picycle.engine.services import sign_in as signing
 from picycle.engine.services import users
 
 from ..blueprint import blueprint
+from ..content_policy import content_security_policy
 from ..context import begin_session, end_session, pages, public, signed_in
 from ..i18n import CHOICE, LANGUAGES
 from ..i18n import gettext as _
@@ -23,15 +24,20 @@ def next_target() -> str:
 def sign_in_page(status: int = 200, problem: str | None = None, name: str = ""):
     """The sign-in form, the single sign-on button with it when configured."""
     settings = pages()
-    return render(
+    provider = settings.single_sign_on
+    body, status = render(
         "sign_in.html",
         status,
         next=next_target(),
         name=name,
         problem=problem,
         passwords=settings.passwords,
-        provider=settings.single_sign_on,
+        provider=provider,
     )
+    if provider is None:
+        return body, status
+    # The button's post is redirected to the provider: browsers hold that to form-action.
+    return body, status, {"Content-Security-Policy": content_security_policy(provider.origins())}
 
 
 @blueprint.get("/sign-in")

@@ -55,6 +55,17 @@ def test_the_sign_in_page_offers_the_provider_beside_the_password_form(sso_app):
     assert '<label for="password">Password</label>' in page
 
 
+def test_the_sign_in_page_lets_its_button_post_on_to_the_provider_and_nowhere_else(
+    sso_app, provider, browser
+):
+    with_provider = Browser(sso_app.test_client()).get("/sign-in")
+    policy = with_provider.headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider.issuer};" in policy
+    assert "frame-ancestors 'none'" in policy
+    without = browser().get("/sign-in").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in without
+
+
 def test_a_first_sign_in_makes_the_user_with_the_memberships_the_claim_grants(
     sso_app, provider, driver
 ):
