@@ -92,14 +92,11 @@ class SingleSignOn:
         return Identity(self.issuer, str(userinfo["sub"]), name, _values(userinfo, self))
 
     def origins(self) -> list[str]:
-        """Where the sign-in button's post is redirected: the origin of the provider's
-        authorization endpoint (the issuer's, while the provider cannot be asked)."""
-        try:
-            endpoint = self.client.load_server_metadata().get("authorization_endpoint")
-        except PROTOCOL_ERRORS:
-            endpoint = None
-        found = {_origin(self.issuer), _origin(endpoint or self.issuer)}
-        return sorted(found)
+        """Where the sign-in button's post is redirected: the issuer's origin and, once
+        the discovery document is known, its authorization endpoint's. The page is never
+        held up asking the provider."""
+        endpoint = self.client.server_metadata.get("authorization_endpoint")
+        return sorted({_origin(self.issuer), _origin(endpoint or self.issuer)})
 
     def _check_issuer(self) -> None:
         """The discovery document must name the configured issuer (OpenID Connect
