@@ -89,7 +89,10 @@ class SingleSignOn:
         name = _claim(userinfo, self.name_claim)
         if not isinstance(name, str) or not name:
             raise SignInNotProven(f"the ID token has no {self.name_claim} claim")
-        return Identity(self.issuer, str(userinfo["sub"]), name, _values(userinfo, self))
+        # An e-mail-like value (an Entra ID UPN) proposes its local part: the rest is no
+        # part of a picycle name. A second account proposing the same is refused, not linked.
+        proposed = name.rsplit("@", 1)[0] if "@" in name else name
+        return Identity(self.issuer, str(userinfo["sub"]), proposed, _values(userinfo, self))
 
     def origins(self) -> list[str]:
         """Where the sign-in button's post is redirected: the issuer's origin and, once

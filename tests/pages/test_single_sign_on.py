@@ -158,6 +158,15 @@ def test_the_user_is_found_by_subject_whatever_name_the_provider_gives_later(
         _user(driver, "samira")
 
 
+def test_an_e_mail_like_name_proposes_its_local_part(sso_app, provider, driver):
+    provider.user = {"sub": "entra-oid", "preferred_username": "Sami@Ministry.example"}
+    visitor = Browser(sso_app.test_client())
+    assert sign_in_through(visitor).status_code == 302
+    assert _signed_in_as(visitor) == "sami"
+    provider.user = {"sub": "other-oid", "preferred_username": "sami@contractor.example"}
+    assert sign_in_through(Browser(sso_app.test_client())).status_code == 403
+
+
 def test_another_subject_with_a_taken_name_is_refused_not_linked(sso_app, provider, driver):
     sign_in_through(Browser(sso_app.test_client()))
     provider.user = {"sub": "someone-else", "preferred_username": "Sami", "groups": ["admins"]}
