@@ -128,27 +128,26 @@ def test_without_password_sign_in_only_the_provider_is_offered(driver, provider,
     assert sign_in_through(visitor).status_code == 302
 
 
-def test_a_provider_that_does_not_answer_is_said_so(driver, provider):
+def _press_the_button(driver, provider, issuer: str):
+    """The sign-in button pressed on an app whose issuer setting is ``issuer``."""
     app = _start(
         driver.engine,
         PICYCLE_SECURE_COOKIES=False,
-        **settings(provider, PICYCLE_OIDC_ISSUER="http://127.0.0.1:9"),
+        **settings(provider, PICYCLE_OIDC_ISSUER=issuer),
     )
     visitor = Browser(app.test_client())
     visitor.get("/sign-in")
-    response = visitor.post("/sign-in/sso")
+    return visitor.post("/sign-in/sso")
+
+
+def test_a_provider_that_does_not_answer_is_said_so(driver, provider):
+    response = _press_the_button(driver, provider, "http://127.0.0.1:9")
     assert response.status_code == 502
     assert "Signing in with Test IdP did not work." in text_of(response)
     assert "ConnectionError" in driver.events()[-1].data["reason"]
 
 
 def test_a_discovery_document_naming_another_issuer_is_not_believed(driver, provider):
-    app = _start(
-        driver.engine,
-        PICYCLE_SECURE_COOKIES=False,
-        **settings(provider, PICYCLE_OIDC_ISSUER=provider.issuer.replace("127.0.0.1", "localhost")),
-    )
-    visitor = Browser(app.test_client())
-    visitor.get("/sign-in")
-    assert visitor.post("/sign-in/sso").status_code == 502
+    issuer = provider.issuer.replace("127.0.0.1", "localhost")
+    assert _press_the_button(driver, provider, issuer).status_code == 502
     assert "names the issuer" in driver.events()[-1].data["reason"]
