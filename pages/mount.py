@@ -17,7 +17,7 @@ from .blueprint import blueprint
 from .content_policy import content_security_policy
 from .context import EXTENSION, Pages, prepare_request
 from .i18n import init_languages
-from .single_sign_on import single_sign_on
+from .single_sign_on import SingleSignOn, single_sign_on
 
 log = logging.getLogger("picycle.pages")
 DEFAULT_LIMITS = SignInLimits()
@@ -42,13 +42,7 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    provider = single_sign_on(app.config)
-    passwords = _flag(app.config.get(PASSWORD_SIGN_IN, True))
-    if not passwords and provider is None:
-        raise ConfigurationError(
-            f"{PASSWORD_SIGN_IN} is false but single sign-on is not configured: nobody "
-            "could sign in"
-        )
+    provider, passwords = sign_in_settings(app.config)
     app.extensions[EXTENSION] = Pages(
         api_prefix=api_prefix,
         sign_in_limits=_limits(app),
@@ -58,6 +52,19 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     init_languages(app)
     app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.before_request(_gate(prefix, api_prefix))
+
+
+def sign_in_settings(config) -> tuple[SingleSignOn | None, bool]:
+    """The single sign-on provider the settings configure (None: none), and whether users
+    may sign in with a password; ConfigurationError naming a wrong setting."""
+    provider = single_sign_on(config)
+    passwords = _flag(config.get(PASSWORD_SIGN_IN, True))
+    if not passwords and provider is None:
+        raise ConfigurationError(
+            f"{PASSWORD_SIGN_IN} is false but single sign-on is not configured: nobody "
+            "could sign in"
+        )
+    return provider, passwords
 
 
 def _random_key() -> str:

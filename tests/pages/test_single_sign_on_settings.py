@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 from picycle.api import create_app
 from picycle.api.serve import make_app
+from picycle.cli.main import main
 from picycle.engine import Engine
 from picycle.engine.errors import ConfigurationError
 
@@ -151,3 +153,16 @@ def test_a_discovery_document_naming_another_issuer_is_not_believed(driver, prov
     issuer = provider.issuer.replace("127.0.0.1", "localhost")
     assert _press_the_button(driver, provider, issuer).status_code == 502
     assert "names the issuer" in driver.events()[-1].data["reason"]
+
+
+def test_serve_stops_before_any_process_starts_naming_the_wrong_setting(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["serve", "--processes", "2", "--port", "0"],
+        env={
+            "PICYCLE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+            "PICYCLE_OIDC_ISSUER": "https://login.example.org",
+        },
+    )
+    assert result.exit_code == 1
+    assert "error: PICYCLE_OIDC_CLIENT_ID must be set with PICYCLE_OIDC_ISSUER" in result.output
