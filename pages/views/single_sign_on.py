@@ -5,7 +5,7 @@ callback, which signs the user in as the provider's ID token says."""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, session, url_for
-from picycle.api.context import engine_for_own_transactions
+from picycle.api.context import end_request_uow, engine_for_own_transactions
 from picycle.engine.services import single_sign_on as signing
 from picycle.engine.services.single_sign_on import SingleSignOnRefused
 
@@ -27,11 +27,16 @@ def _provider() -> SingleSignOn:
     return provider
 
 
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
 @blueprint.post("/sign-in/sso")
 @public
 def sso_start():
     provider = _provider()
     session[NEXT] = next_target()
+    end_request_uow()  # no transaction is held open while the provider answers
     try:
         return provider.start(url_for("picycle_pages.sso_callback", _external=True))
     except SignInNotProven as failed:  # the provider is unreachable or misconfigured
@@ -42,15 +47,13 @@ def sso_start():
 @public
 def sso_callback():
     provider = _provider()
+    engine = engine_for_own_transactions()  # none held open while the provider answers
     try:
         identity = provider.finish()
     except SignInNotProven as failed:
         return _not_proven(provider, failed, 401)
-    address = request.remote_addr or "unknown"
-    engine = engine_for_own_transactions()
-    mapping = provider.mapping
     try:
-        done = signing.sign_in(engine, identity, mapping, address)
+        done = signing.sign_in(engine, identity, provider.mapping, _address())
     except SingleSignOnRefused as refused:
         return sign_in_page(403, _refusal(refused.reason))
     target = local_target(session.get(NEXT), url_for("picycle_pages.inbox"))
@@ -60,7 +63,7 @@ def sso_callback():
 
 def _not_proven(provider: SingleSignOn, failed: SignInNotProven, status: int):
     current_app.logger.warning("single sign-on failed: %s", failed)
-    signing.record_failure(engine_for_own_transactions(), request.remote_addr or "", str(failed))
+    signing.record_failure(engine_for_own_transactions(), _address(), str(failed))
     problem = _(
         "Signing in with %(provider)s did not work. Try again; if it keeps failing, tell "
         "your administrator.",
