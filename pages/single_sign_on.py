@@ -42,6 +42,7 @@ SETTINGS = (
 )
 CLIENT_NAME = "picycle_oidc"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_SUBJECT = 255  # OpenID Connect Core 1.0, section 2
 TIMEOUT = 10  # seconds for each request to the provider
 # What a provider that is unreachable, misconfigured or hostile makes authlib raise.
 PROTOCOL_ERRORS = (OAuthError, JoseError, RequestException, ValueError)
@@ -68,7 +69,7 @@ class SingleSignOn:
             self._check_issuer()
             return self.client.authorize_redirect(callback_url)
         except PROTOCOL_ERRORS as error:
-            raise SignInNotProven(f"{type(error).__name__}: {error}") from None
+            raise _not_proven(error) from None
 
     def finish(self) -> Identity:
         """Who the provider says signed in, from the request it sent the browser back with;
@@ -82,17 +83,20 @@ class SingleSignOn:
             self._check_issuer()
             token = self.client.authorize_access_token(claims_options=claims)
         except PROTOCOL_ERRORS as error:
-            raise SignInNotProven(f"{type(error).__name__}: {error}") from None
+            raise _not_proven(error) from None
         userinfo = token.get("userinfo")
         if not userinfo:
             raise SignInNotProven("the provider sent no ID token")
+        subject = str(userinfo["sub"])
+        if not 0 < len(subject) <= MAX_SUBJECT or "\x00" in subject:
+            raise SignInNotProven(f"the ID token's subject is not 1 to {MAX_SUBJECT} characters")
         name = _claim(userinfo, self.name_claim)
         if not isinstance(name, str) or not name:
             raise SignInNotProven(f"the ID token has no {self.name_claim} claim")
         # An e-mail-like value (an Entra ID UPN) proposes its local part: the rest is no
         # part of a picycle name. A second account proposing the same is refused, not linked.
         proposed = name.rsplit("@", 1)[0] if "@" in name else name
-        return Identity(self.issuer, str(userinfo["sub"]), proposed, _values(userinfo, self))
+        return Identity(self.issuer, subject, proposed, _values(userinfo, self))
 
     def origins(self) -> list[str]:
         """Where the sign-in button's post is redirected: the issuer's origin and, once
@@ -107,6 +111,10 @@ class SingleSignOn:
         found = self.client.load_server_metadata().get("issuer")
         if found != self.issuer:
             raise SignInNotProven(f"the discovery document names the issuer {found!r}")
+
+
+def _not_proven(error: Exception) -> SignInNotProven:
+    return SignInNotProven(f"{type(error).__name__}: {error}")
 
 
 def _origin(url: str) -> str:

@@ -20,7 +20,7 @@ from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType, Role
 from . import users
-from .sign_in import RECORDER, SignedIn
+from .sign_in import RECORDER, SignedIn, storable
 from .units import unit_at_path
 
 METHOD = "single sign-on"
@@ -140,9 +140,9 @@ def _refuse(uow: UnitOfWork, name: str, address: str, reason: str) -> None:
     uow.record(
         RECORDER,
         EventType.SIGN_IN_FAILED,
-        user=name,
-        address=address[:100],
-        reason=reason[:500],
+        user=storable(name),
+        address=storable(address),
+        reason=storable(reason, 500),
         method=METHOD,
     )
     uow.commit()

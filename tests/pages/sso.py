@@ -23,6 +23,7 @@ MEMBERSHIPS = {
     "pi": [{"group": "PI Unit"}],
     "planning": [{"group": "Department Team", "unit": ["Directorate of Planning"]}],
     "admins": [{"role": "admin"}],
+    "ghost-town": [{"group": "Department Team", "unit": ["Directorate of Planning", "Nowhere"]}],
 }
 
 

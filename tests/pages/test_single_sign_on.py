@@ -146,6 +146,33 @@ def test_roles_follow_the_claim_when_the_mapping_grants_them(sso_app, provider, 
     assert _user(driver, "sami").role == "member"
 
 
+def test_the_last_active_admin_stays_one_whatever_the_claim(sso_app, provider, driver):
+    provider.user["groups"] = ["admins"]
+    sign_in_through(Browser(sso_app.test_client()))
+    with driver.engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "ada", active=False)
+    provider.user["groups"] = ["pi"]
+    assert sign_in_through(Browser(sso_app.test_client())).status_code == 302
+    assert _user(driver, "sami").role == "admin"
+    assert _held(driver, "sami") == {("PI Unit", None)}
+
+
+def test_a_unit_the_mapping_names_that_does_not_exist_grants_nothing(sso_app, provider, driver):
+    provider.user["groups"] = ["ghost-town", "pi"]
+    assert sign_in_through(Browser(sso_app.test_client())).status_code == 302
+    assert _held(driver, "sami") == {("PI Unit", None)}
+
+
+def test_what_a_provider_sends_is_kept_within_what_the_trail_stores(sso_app, provider, driver):
+    provider.user = {"sub": "x" * 256, "preferred_username": "sami"}
+    assert sign_in_through(Browser(sso_app.test_client())).status_code == 401
+    provider.user = {"sub": "nul", "preferred_username": "sa\x00mi" + "m" * 200}
+    assert sign_in_through(Browser(sso_app.test_client())).status_code == 403
+    refused = _events(driver, "sign_in_failed")
+    assert "subject is not 1 to 255" in refused[-2]["reason"]
+    assert refused[-1]["user"] == ("sami" + "m" * 200)[:100]
+
+
 def test_the_user_is_found_by_subject_whatever_name_the_provider_gives_later(
     sso_app, provider, driver
 ):
