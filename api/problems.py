@@ -25,7 +25,8 @@ from picycle.engine.errors import (
     ValidationFailed,
 )
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NothingHere
 
 from .context import record_refused_write
 
@@ -79,7 +80,7 @@ def from_http_exception(error: HTTPException) -> Response:
     if error.code is None or error.code < 400:
         return error  # redirects and the like pass through untouched
     if isinstance(error, MethodNotAllowed) and not _url_exists(error.valid_methods or ()):
-        error = NotFound()
+        error = NothingHere()
     headers = {
         name: value
         for name, value in error.get_headers()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from flask import Flask
 from picycle.engine import Engine
+from picycle.pages import single_sign_on
+from picycle.pages.mount import sign_in_settings
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from picycle.stopping import stop_on_signals
@@ -32,6 +34,8 @@ PAGE_SETTINGS = (
     "PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER",
     "PICYCLE_SIGN_IN_MAX_FAILURES_PER_ADDRESS",
     "PICYCLE_SIGN_IN_WINDOW_SECONDS",
+    "PICYCLE_PASSWORD_SIGN_IN",
+    *single_sign_on.SETTINGS,
 )
 
 log = logging.getLogger("picycle.serve")
@@ -60,13 +64,16 @@ def make_app(engine: Engine | None = None, proxies: int = 0) -> Flask:
     their ``X-Forwarded-*`` headers; with none, those headers are not believed (anyone
     could send them)."""
     limits = {key: _byte_count(key) for key in BODY_LIMITS if os.environ.get(key)}
-    settings = {key: os.environ[key] for key in PAGE_SETTINGS if os.environ.get(key)}
-    app = create_app({"PICYCLE_ENGINE": engine or Engine(), **limits, **settings})
+    app = create_app({"PICYCLE_ENGINE": engine or Engine(), **limits, **_page_settings()})
     if proxies:
         app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
     return app
+
+
+def _page_settings() -> dict[str, str]:
+    return {key: os.environ[key] for key in PAGE_SETTINGS if os.environ.get(key)}
 
 
 def _byte_count(key: str) -> int:
@@ -139,6 +146,7 @@ def serve(options: ServeOptions, engine: Engine | None = None) -> None:
     one opened from the environment and closed at the end), or in ``options.processes``
     processes, each with an engine of its own."""
     configure_logging()
+    sign_in_settings(_page_settings())  # a wrong one stops here, before any process starts
     where = f"http://{options.host}:{options.port}/"
     log.info("picycle on %s (the API at /api/v1, docs at /api/v1/docs)", where)
     if options.processes > 1:

@@ -62,6 +62,8 @@ class EventType(StrEnum):
     TOKEN_ISSUED = "token_issued"
     TOKEN_REVOKED = "token_revoked"
     PASSWORD_SET = "password_set"
+    # A user linked to their identity at the single sign-on provider (issuer, subject).
+    USER_LINKED = "user_linked"
     SIGNED_IN = "signed_in"
     SIGN_IN_FAILED = "sign_in_failed"
     ACCESS_DENIED = "access_denied"

@@ -15,6 +15,7 @@ from picycle.engine.services.sign_in import SignInLimits
 from wtforms.validators import ValidationError
 
 from .i18n import CHOICE
+from .single_sign_on import SingleSignOn
 
 EXTENSION = "picycle_pages"
 SESSION_USER = "picycle_user"
@@ -30,6 +31,8 @@ class Pages:
 
     api_prefix: str
     sign_in_limits: SignInLimits
+    single_sign_on: SingleSignOn | None = None
+    passwords: bool = True  # users may sign in with a password
 
 
 def pages() -> Pages:

@@ -8,16 +8,20 @@ from datetime import timedelta
 
 from flask import Flask, make_response, request
 from picycle.api.context import end_request_uow
+from picycle.engine.errors import ConfigurationError
 from picycle.engine.services.sign_in import SignInLimits
 from werkzeug.exceptions import HTTPException
 
 from . import errors, views  # noqa: F401  (views: the routes are added on import)
 from .blueprint import blueprint
+from .content_policy import content_security_policy
 from .context import EXTENSION, Pages, prepare_request
 from .i18n import init_languages
+from .single_sign_on import SingleSignOn, single_sign_on
 
 log = logging.getLogger("picycle.pages")
 DEFAULT_LIMITS = SignInLimits()
+PASSWORD_SIGN_IN = "PICYCLE_PASSWORD_SIGN_IN"
 
 
 def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
@@ -28,6 +32,8 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     ``PICYCLE_SECRET_KEY`` is used, else a random one: sessions then end when the process
     does and are not shared between processes. ``PICYCLE_SIGN_IN_MAX_FAILURES_PER_USER``,
     ``..._PER_ADDRESS`` and ``PICYCLE_SIGN_IN_WINDOW_SECONDS`` set the sign-in limits.
+    ``PICYCLE_OIDC_*`` configure single sign-on (``single_sign_on.py``);
+    ``PICYCLE_PASSWORD_SIGN_IN`` false leaves it the only way to sign in.
     """
     prefix = url_prefix.rstrip("/")
     if not app.secret_key:
@@ -36,10 +42,29 @@ def init_pages(app: Flask, *, url_prefix: str = "", api_prefix: str) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.extensions[EXTENSION] = Pages(api_prefix=api_prefix, sign_in_limits=_limits(app))
+    provider, passwords = sign_in_settings(app.config)
+    app.extensions[EXTENSION] = Pages(
+        api_prefix=api_prefix,
+        sign_in_limits=_limits(app),
+        single_sign_on=provider,
+        passwords=passwords,
+    )
     init_languages(app)
     app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.before_request(_gate(prefix, api_prefix))
+
+
+def sign_in_settings(config) -> tuple[SingleSignOn | None, bool]:
+    """The single sign-on provider the settings configure (None: none), and whether users
+    may sign in with a password; ConfigurationError naming a wrong setting."""
+    provider = single_sign_on(config)
+    passwords = _flag(config.get(PASSWORD_SIGN_IN, True))
+    if not passwords and provider is None:
+        raise ConfigurationError(
+            f"{PASSWORD_SIGN_IN} is false but single sign-on is not configured: nobody "
+            "could sign in"
+        )
+    return provider, passwords
 
 
 def _random_key() -> str:
@@ -89,12 +114,8 @@ def _gate(prefix: str, api_prefix: str):
     return handle
 
 
-# The pages load nothing from elsewhere and run no inline script: a browser refuses any
-# that an injected text would bring, and no other site may frame them (clickjacking).
 PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
+    "Content-Security-Policy": content_security_policy(),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

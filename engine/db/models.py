@@ -123,6 +123,20 @@ class User(Base):
     )
 
 
+class SingleSignOnLink(Base):
+    """The identity a user signs in with at an OpenID Connect provider: its issuer and the
+    subject it names the user by, which never changes, unlike an e-mail address or a name."""
+
+    __tablename__ = "single_sign_on_links"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
 class SignInFailure(Base):
     """A failed sign-in, kept for the sliding window that limits them per user name and per
     client address (engine/services/passwords.py); rows past the window are deleted."""

@@ -60,8 +60,8 @@ def sign_in(
     milliseconds, and a write transaction would hold SQLite's write lock all that time.
     The outcome is recorded in the second, where the limits are counted again, so
     attempts made meanwhile count, and where a password changed meanwhile fails it."""
-    attempted = _storable(normalised(name))
-    address = _storable(address)
+    attempted = storable(normalised(name))
+    address = storable(address)
     with engine.unit_of_work(write=False) as uow:
         too_many = _too_many(uow, attempted, address, limits)
         seen = None if too_many else _credentials(uow, attempted)
@@ -103,9 +103,10 @@ def _credentials(uow: UnitOfWork, name: str) -> _Credentials | None:
     return None if found is None else _Credentials(*found)
 
 
-def _storable(text: str) -> str:
-    """As much of a name or address as the trail keeps: no NUL, 100 characters."""
-    return text.replace("\x00", "")[:100]
+def storable(text: str, length: int = 100) -> str:
+    """As much of a name, address or reason as the trail keeps: no NUL, ``length``
+    characters."""
+    return text.replace("\x00", "")[:length]
 
 
 def _too_many(uow: UnitOfWork, name: str, address: str, limits: SignInLimits) -> bool:

@@ -282,6 +282,18 @@ def find_unit(uow: UnitOfWork, ref: int | str, field: str = "unit") -> FoundUnit
     return FoundUnit(*found[0])
 
 
+def unit_at_path(uow: UnitOfWork, path: Iterable[str]) -> int | None:
+    """The id of the active unit reached from the top of the tree by ``path``'s names, one
+    level each; None when there is none."""
+    unit_id = None
+    for name in path:
+        parent = Unit.parent_id.is_(None) if unit_id is None else Unit.parent_id == unit_id
+        unit_id = uow.session.scalar(select(Unit.id).where(Unit.name == name, parent, Unit.active))
+        if unit_id is None:
+            return None
+    return unit_id
+
+
 def units_at_or_below(uow: UnitOfWork, names: Iterable[str]) -> list[int]:
     """The ids of the units called any of ``names`` and of every unit below them."""
     return list(

@@ -13,11 +13,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from .. import passwords
 from ..actors import Actor, require_admin
-from ..db.models import ApiToken, Group, Membership, Unit, UnitPath, User
+from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
 from ..read_models import IssuedToken, MembershipView, NewUser, RevokedTokens, UserView
@@ -109,11 +109,22 @@ def add_user(
 
     The name is kept normalised (``engine/user_names.py``): ``Pia`` becomes ``pia``."""
     require_admin(actor, "add users")
+    user = create(uow, actor, name, role, [*((g, None) for g in groups), *memberships])
+    token = _issue_token(uow, actor, user)
+    created = NewUser(view_of(uow, user), token)
+    uow.commit()
+    return created
+
+
+def create(
+    uow: UnitOfWork, actor: Actor, name: str, role: str, memberships: Iterable[Held]
+) -> User:
+    """A new user, recorded, not committed: for a service that has checked the actor may."""
     name = user_name(name)
     role = _check_role(role)
     if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"there is already a user called {name}")
-    held = _checked(uow, [*((g, None) for g in groups), *memberships])
+    held = _checked(uow, memberships)
     user = User(name=name, role=role, active=True, created_at=uow.now)
     user.memberships = [Membership(group_name=g, unit_id=u) for g, u in held]
     uow.session.add(user)
@@ -126,10 +137,7 @@ def add_user(
         groups=[g for g, u in held if u is None],
         memberships=_as_list(held),
     )
-    token = _issue_token(uow, actor, user)
-    created = NewUser(view_of(uow, user), token)
-    uow.commit()
-    return created
+    return user
 
 
 def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
@@ -204,7 +212,8 @@ _IN_SESSION = _actors(
     .where(
         User.name == bindparam("name"),
         User.session_version == bindparam("version"),
-        User.password_hash.is_not(None),
+        # A way to sign in: a password, or an identity at the single sign-on provider.
+        User.password_hash.is_not(None) | exists().where(SingleSignOnLink.user_id == User.id),
     )
 )
 
@@ -315,6 +324,24 @@ def update_user(
     brings one back: the user needs a new one."""
     require_admin(actor, "change users")
     user = _get_user(uow, name)
+    change(uow, actor, user, groups=groups, memberships=memberships, role=role, active=active)
+    changed_user = view_of(uow, user)
+    uow.commit()
+    return changed_user
+
+
+def change(
+    uow: UnitOfWork,
+    actor: Actor,
+    user: User,
+    *,
+    groups: list[str] | None = None,
+    memberships: Iterable[Held] | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> None:
+    """``update_user``'s change, recorded, not committed: for a service that has checked
+    the actor may."""
     before = _state_of(user)
     if role is not None:
         role = _check_role(role)
@@ -358,9 +385,6 @@ def update_user(
         revoked = _revoke_all(uow, user)
         if revoked:
             uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked)
-    changed_user = view_of(uow, user)
-    uow.commit()
-    return changed_user
 
 
 def _active_admins(uow: UnitOfWork) -> int:

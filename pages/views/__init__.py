@@ -1,3 +1,13 @@
 """The pages, one module per area; importing them adds their routes to the blueprint."""
 
-from . import account, cycles, inbox, model_editing, models, results, tasks, units  # noqa: F401
+from . import (  # noqa: F401
+    account,
+    cycles,
+    inbox,
+    model_editing,
+    models,
+    results,
+    single_sign_on,
+    tasks,
+    units,
+)

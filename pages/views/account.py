@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import redirect, request, session, url_for
+from flask import abort, redirect, request, session, url_for
 from picycle.api.context import engine_for_own_transactions, request_uow
 from picycle.engine.errors import SignInRefused
 from picycle.engine.services import sign_in as signing
 from picycle.engine.services import users
 
 from ..blueprint import blueprint
+from ..content_policy import content_security_policy
 from ..context import begin_session, end_session, pages, public, signed_in
 from ..i18n import CHOICE, LANGUAGES
 from ..i18n import gettext as _
@@ -16,21 +17,42 @@ from ..redirects import local_target
 from ..rendering import render
 
 
-def _next() -> str:
+def next_target() -> str:
     return local_target(request.values.get("next"), url_for("picycle_pages.inbox"))
+
+
+def sign_in_page(status: int = 200, problem: str | None = None, name: str = ""):
+    """The sign-in form, the single sign-on button with it when configured."""
+    settings = pages()
+    provider = settings.single_sign_on
+    body, status = render(
+        "sign_in.html",
+        status,
+        next=next_target(),
+        name=name,
+        problem=problem,
+        passwords=settings.passwords,
+        provider=provider,
+    )
+    if provider is None:
+        return body, status
+    # The button's post is redirected to the provider: browsers hold that to form-action.
+    return body, status, {"Content-Security-Policy": content_security_policy(provider.origins())}
 
 
 @blueprint.get("/sign-in")
 @public
 def sign_in():
     if signed_in() is not None:
-        return redirect(_next())
-    return render("sign_in.html", next=_next(), name="", problem=None)
+        return redirect(next_target())
+    return sign_in_page()
 
 
 @blueprint.post("/sign-in")
 @public
 def sign_in_post():
+    if not pages().passwords:
+        abort(404)
     name = request.form.get("name", "")
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
@@ -43,9 +65,9 @@ def sign_in_post():
         if refused.too_many:
             status = 429
             problem = _("Too many failed sign-ins. Wait a few minutes, then try again.")
-        return render("sign_in.html", status, next=_next(), name=name, problem=problem)
+        return sign_in_page(status, problem, name)
     begin_session(done.name, done.session_version)
-    return redirect(_next())
+    return redirect(next_target())
 
 
 @blueprint.post("/sign-out")
@@ -66,4 +88,4 @@ def choose_language():
         actor = signed_in()
         if actor is not None:
             users.set_language(request_uow(), actor, actor.name, language)
-    return redirect(_next())
+    return redirect(next_target())

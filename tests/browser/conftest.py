@@ -17,6 +17,7 @@ from picycle.api import create_app
 from picycle.api.serve import create_server
 
 from tests.api.conftest import running
+from tests.pages.sso import provider, served_provider  # noqa: F401  (fixtures)
 from tests.support import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

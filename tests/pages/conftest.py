@@ -10,6 +10,8 @@ from picycle.api import create_app
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 
+from tests.pages.sso import provider, served_provider, sso_app  # noqa: F401  (fixtures)
+
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
