@@ -1,3 +1,12 @@
 """The pages, one module per area; importing them adds their routes to the blueprint."""
 
-from . import account, cycles, inbox, results, tasks  # noqa: F401
+from . import (  # noqa: F401
+    account,
+    cycles,
+    inbox,
+    model_changes,
+    organisation,
+    people,
+    results,
+    tasks,
+)
