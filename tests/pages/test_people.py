@@ -157,9 +157,7 @@ def test_role_memberships_and_password(browser, driver):
         ("password", {"password": "short"}, "password"),
     ],
 )
-def test_a_bad_change_is_named_at_its_field_and_changes_nothing(
-    browser, driver, path, form, field
-):
+def test_a_bad_change_is_named_at_its_field_and_changes_nothing(browser, driver, path, form, field):
     ada = browser("ada")
     before, events = user(driver, "omar"), len(driver.events())
     response = ada.post(f"/admin/users/omar/{path}", form)
@@ -215,9 +213,7 @@ def test_unit_members_are_added_and_ended(browser, driver):
         ("/members", {"user": "dana", "group": ""}, "group", 422),
     ],
 )
-def test_bad_unit_changes_are_named_and_change_nothing(
-    browser, driver, path, form, field, status
-):
+def test_bad_unit_changes_are_named_and_change_nothing(browser, driver, path, form, field, status):
     ada = browser("ada")
     events = len(driver.events())
     target = f"/admin/units/{unit_id(driver, 'Roads')}{path}" if path else "/admin/units"
