@@ -3,7 +3,7 @@ diagrams and as lists), and moving running cycles onto another version."""
 
 from __future__ import annotations
 
-from flask import jsonify, make_response, request
+from flask import jsonify, request
 from picycle.api.context import engine_for_own_transactions, request_uow
 from picycle.engine.actors import require_admin
 from picycle.engine.bundles import MAX_NAME, printable
@@ -17,7 +17,7 @@ from ..context import signed_in
 from ..i18n import gettext as _
 from ..rendering import render
 from .admin_forms import number_arg
-from .cycles import XML_HEADERS
+from .cycles import model_xml
 
 MODEL = f"/models/<string(maxlength={MAX_NAME}):process_id>"
 # The migrate page lists every running cycle of a process: a bound keeps it a page.
@@ -68,10 +68,7 @@ def model_diagram(process_id: str, version: int):
     """The version's BPMN file, for the viewer."""
     _admin()
     diagram = definitions.version_diagram(request_uow(), _process(process_id), version)
-    response = make_response(diagram.xml, XML_HEADERS)
-    response.mimetype = "application/xml"
-    response.set_etag(f"{diagram.process_id}-{diagram.version}")
-    return response.make_conditional(request)
+    return model_xml(diagram.xml, f"{diagram.process_id}-{diagram.version}")
 
 
 @blueprint.get(f"{MODEL}/diff/marks")

@@ -132,38 +132,26 @@ def user_active(name: str):
     )
 
 
-def _membership() -> tuple[str, int | None] | dict[str, list[str]]:
-    """The group and unit posted, or the errors at their fields."""
-    unit = request.form.get("unit", "")
-    if unit and number_arg(unit) is None:
-        return {"unit": [_("Choose a unit from the list.")]}
-    return request.form.get("group", ""), number_arg(unit)
-
-
 @blueprint.post(f"{USER}/memberships")
 def user_membership_add(name: str):
     _admin()
-    held = _membership()
-    if isinstance(held, dict):
-        return _user_page(name, 422, errors=held)
-    return _change(
-        name,
-        lambda uow, actor: users.add_membership(uow, actor, name, *held),
-        _("The membership is added."),
-    )
+    return _membership_change(name, users.add_membership, _("The membership is added."))
 
 
 @blueprint.post(f"{USER}/memberships/remove")
 def user_membership_remove(name: str):
     _admin()
-    held = _membership()
-    if isinstance(held, dict):
-        return _user_page(name, 422, errors=held)
-    return _change(
-        name,
-        lambda uow, actor: users.remove_membership(uow, actor, name, *held),
-        _("The membership is ended."),
-    )
+    return _membership_change(name, users.remove_membership, _("The membership is ended."))
+
+
+def _membership_change(name: str, change, done: str):
+    """``change`` the membership of the group in the unit posted (none: the whole
+    organisation)."""
+    unit = request.form.get("unit", "")
+    if unit and number_arg(unit) is None:
+        return _user_page(name, 422, errors={"unit": [_("Choose a unit from the list.")]})
+    group = request.form.get("group", "")
+    return _change(name, lambda uow, actor: change(uow, actor, name, group, number_arg(unit)), done)
 
 
 @blueprint.post(f"{USER}/tokens")
