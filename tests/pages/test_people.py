@@ -262,3 +262,16 @@ def test_posts_without_their_csrf_token_change_nothing(browser, driver):
     for path, form in POSTS:
         assert ada.post(path, form, csrf=False).status_code == 400, path
     assert len(driver.events()) == events
+
+
+def test_names_that_hold_markup_are_shown_as_text(browser, driver):
+    ada = browser("ada")
+    hostile = '<script>alert("unit")</script>'
+    assert ada.post("/admin/units", {"name": hostile, "parent": ""}).status_code == 302
+    tree = text_of(ada.get("/admin/units"))
+    assert hostile not in tree and "&lt;script&gt;alert(&#34;unit&#34;)&lt;/script&gt;" in tree
+    roads = unit_id(driver, "Roads")
+    form = {"user": "dana", "group": '"><img src=x onerror=alert(1)>'}
+    assert ada.post(f"/admin/units/{roads}/members", form).status_code == 302
+    page = text_of(ada.get("/admin/users/dana"))
+    assert "<img src=x" not in page and "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
