@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 
 from flask import flash, redirect
 from picycle.api.context import request_uow
+from picycle.engine import UnitOfWork
 from picycle.engine.actors import Actor
 from picycle.engine.errors import Conflict, ValidationFailed
 from picycle.engine.read_models import UnitView
-from picycle.engine.uow import UnitOfWork
 
 from ..context import signed_in
 
