@@ -206,6 +206,15 @@ class IssuedToken:
 
 
 @dataclass(frozen=True)
+class TokenView:
+    """An API token as kept: when it was issued and revoked, never the token itself."""
+
+    id: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
 class RevokedTokens:
     user: str
     revoked: int
@@ -241,6 +250,16 @@ class DefinitionFile:
 @dataclass(frozen=True)
 class DefinitionDetail(DefinitionView):
     files: Sequence[DefinitionFile]
+
+
+@dataclass(frozen=True)
+class VersionDiagram:
+    """The BPMN file, as deployed, that draws a version of a process."""
+
+    process_id: str
+    version: int
+    file: str
+    xml: str
 
 
 @dataclass(frozen=True)

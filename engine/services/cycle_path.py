@@ -12,13 +12,12 @@ from ..db.models import AuditEvent, DeploymentFile, ProcessDefinition
 from ..db.models import Cycle as CycleRow
 from ..errors import NotFound, PermissionDenied
 from ..read_models import StepDone
-from ..safe_xml import RefusedXml, parse_untrusted
 from ..spiff.path import ElementPassage, FlowPassage
-from ..spiff.validation.model import BPMN_NS
 from ..uow import UnitOfWork
 from ..vocabulary import EventType
 from .audit import may_read_cycle  # the history's read rule: the path follows it
 from .cycles import visible
+from .definitions import defines_process
 
 
 @dataclass(frozen=True)
@@ -72,18 +71,10 @@ def cycle_diagram(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CycleDiagram:
         raise NotFound(f"there is no cycle #{cycle_id}")
     process_id, version = rows[0].process_id, rows[0].version
     # A bundle may hold several BPMN files: the one that defines the process draws it.
-    file = next((f for *_, f in rows if _defines(f.content, process_id)), None)
+    file = next((f for *_, f in rows if defines_process(f.content, process_id)), None)
     if file is None:
         raise NotFound(f"version {version} of {process_id} has no diagram")
     return CycleDiagram(cycle_id, process_id, version, file.name, file.content)
-
-
-def _defines(content: str, process_id: str) -> bool:
-    try:
-        root = parse_untrusted(content.encode("utf-8"))
-    except RefusedXml:  # deployed files were validated; an unreadable one defines nothing
-        return False
-    return any(process.get("id") == process_id for process in root.iter(f"{{{BPMN_NS}}}process"))
 
 
 def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:

@@ -15,11 +15,13 @@ from ..definition_diff import diff_bundles
 from ..deployed import next_version
 from ..errors import InvalidModel, NotFound
 from ..forms import parse_form
-from ..read_models import DefinitionDetail, DefinitionFile, DefinitionView
+from ..read_models import DefinitionDetail, DefinitionFile, DefinitionView, VersionDiagram
 from ..rules import RULES
+from ..safe_xml import RefusedXml, parse_untrusted
 from ..spiff import serializer
 from ..spiff.parser import parse_bundle
 from ..spiff.validation import Problem, validate_bundle
+from ..spiff.validation.model import BPMN_NS
 from ..uow import UnitOfWork
 from ..vocabulary import EventType
 
@@ -239,6 +241,32 @@ def definition_file(uow: UnitOfWork, process_id: str, version: int, name: str) -
     if content is None:
         raise NotFound(f"version {version} of {process_id} has no file {name!r}")
     return content
+
+
+def version_diagram(uow: UnitOfWork, process_id: str, version: int) -> VersionDiagram:
+    """The BPMN file of the version's bundle that defines the process: its diagram."""
+    definition = _version(uow, process_id, version)
+    files = uow.session.scalars(
+        select(DeploymentFile)
+        .where(
+            DeploymentFile.deployment_id == definition.deployment_id,
+            DeploymentFile.name.like("%.bpmn"),
+        )
+        .order_by(DeploymentFile.name)
+    )
+    file = next((f for f in files if defines_process(f.content, process_id)), None)
+    if file is None:
+        raise NotFound(f"version {version} of {process_id} has no diagram")
+    return VersionDiagram(process_id, version, file.name, file.content)
+
+
+def defines_process(content: str, process_id: str) -> bool:
+    """Whether the BPMN file defines the process: a bundle may hold several."""
+    try:
+        root = parse_untrusted(content.encode("utf-8"))
+    except RefusedXml:  # deployed files were validated; an unreadable one defines nothing
+        return False
+    return any(process.get("id") == process_id for process in root.iter(f"{{{BPMN_NS}}}process"))
 
 
 def diff_versions(uow: UnitOfWork, process_id: str, old: int, new: int) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from ..actors import Actor, require_admin
 from ..db.models import Cycle as CycleRow
 from ..deployed import version_of
-from ..errors import Conflict
+from ..errors import Conflict, ValidationFailed
 from ..read_models import MigrationPlan
 from ..uow import Engine, UnitOfWork
 from ..vocabulary import CycleStatus
@@ -60,13 +61,45 @@ def migrate_all(
     with engine.unit_of_work(write=False) as uow:
         require_migrator(actor)
         version_of(uow, process_id, to_version)  # NotFound for an unknown process or version
-        ids = list(
-            uow.session.scalars(
-                select(CycleRow.id)
-                .where(CycleRow.process_id == process_id, CycleRow.status == CycleStatus.RUNNING)
-                .order_by(CycleRow.id)
-            )
+        ids = _running(uow, process_id)
+    return _migrate_each(engine, actor, ids, to_version, dry_run)
+
+
+def migrate_chosen(
+    engine: Engine, actor: Actor, process_id: str, cycle_ids: Collection[int], to_version: int
+) -> list[MigrationPlan]:
+    """The chosen running cycles of the process that can move do, each in its own
+    transaction (one that cannot move holds none of the others back); the plans of those
+    that cannot say why. A choice naming no running cycle of the process is refused at
+    ``cycles`` and nothing moves."""
+    with engine.unit_of_work(write=False) as uow:
+        require_migrator(actor)
+        version_of(uow, process_id, to_version)
+        running = set(_running(uow, process_id))
+    if not cycle_ids:
+        message = "choose at least one cycle to move"
+        raise ValidationFailed(message, {"cycles": [message]})
+    strangers = sorted(set(cycle_ids) - running)
+    if strangers:
+        listed = ", ".join(f"#{cycle_id}" for cycle_id in strangers)
+        message = f"not a running cycle of {process_id}: {listed}"
+        raise ValidationFailed(message, {"cycles": [message]})
+    return _migrate_each(engine, actor, sorted(set(cycle_ids)), to_version, dry_run=False)
+
+
+def _running(uow: UnitOfWork, process_id: str) -> list[int]:
+    return list(
+        uow.session.scalars(
+            select(CycleRow.id)
+            .where(CycleRow.process_id == process_id, CycleRow.status == CycleStatus.RUNNING)
+            .order_by(CycleRow.id)
         )
+    )
+
+
+def _migrate_each(
+    engine: Engine, actor: Actor, ids: list[int], to_version: int | None, dry_run: bool
+) -> list[MigrationPlan]:
     plans = []
     for cycle_id in ids:
         with engine.unit_of_work() as uow:

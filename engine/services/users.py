@@ -13,14 +13,22 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from .. import passwords
 from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
-from ..read_models import IssuedToken, MembershipView, NewUser, RevokedTokens, UserView
+from ..read_models import (
+    IssuedToken,
+    MembershipView,
+    NewUser,
+    Page,
+    RevokedTokens,
+    TokenView,
+    UserView,
+)
 from ..uow import UnitOfWork
 from ..user_names import normalised, user_name
 from ..vocabulary import EventType, Role
@@ -287,6 +295,20 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
     return [view_of(uow, user) for user in uow.session.scalars(select(User).order_by(User.name))]
 
 
+def find_users(
+    uow: UnitOfWork, actor: Actor, text: str = "", limit: int = 50, offset: int = 0
+) -> Page[UserView]:
+    """The users whose name holds ``text`` (written any way a name may be), by name, one
+    page of them; for admins and auditors."""
+    if not actor.reads_everything:
+        raise PermissionDenied(f"only admins and auditors may list users; {actor.name} is a member")
+    wanted = normalised(text.strip()) if text.strip() else ""
+    matching = select(User).where(User.name.contains(wanted, autoescape=True))
+    total = uow.session.scalar(select(func.count()).select_from(matching.subquery()))
+    found = uow.session.scalars(matching.order_by(User.name).limit(limit).offset(offset))
+    return Page([view_of(uow, user) for user in found], total or 0)
+
+
 def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
     if not (actor.reads_everything or actor.name == normalised(name)):
@@ -423,6 +445,51 @@ def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
     uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked.revoked)
     uow.commit()
     return revoked
+
+
+def list_tokens(uow: UnitOfWork, actor: Actor, name: str) -> list[TokenView]:
+    """The user's API tokens, newest first: when each was issued and revoked (never the
+    token itself, which is not kept)."""
+    _require_self_or_admin(actor, name, "see their tokens")
+    user = _get_user(uow, name)
+    rows = uow.session.execute(
+        select(ApiToken.id, ApiToken.created_at, ApiToken.revoked_at)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.id.desc())
+    )
+    return [TokenView(*row) for row in rows]
+
+
+def add_membership(
+    uow: UnitOfWork, actor: Actor, name: str, group: str, unit_id: int | None
+) -> UserView:
+    """Make the user a member of ``group`` in the unit (None: the whole organisation),
+    keeping what else they hold; a change like any other (admins)."""
+    require_admin(actor, "change users")
+    held = _held(_get_user(uow, name))
+    return _replace_memberships(uow, actor, name, [*held, (group, unit_id)])
+
+
+def remove_membership(
+    uow: UnitOfWork, actor: Actor, name: str, group: str, unit_id: int | None
+) -> UserView:
+    """End the user's membership of ``group`` in the unit (None: the whole organisation);
+    NotFound when they hold no such membership (admins)."""
+    require_admin(actor, "change users")
+    held = _held(_get_user(uow, name))
+    if (group, unit_id) not in held:
+        raise NotFound(f"{normalised(name)} is not a member of {group} there")
+    return _replace_memberships(uow, actor, name, [h for h in held if h != (group, unit_id)])
+
+
+def _replace_memberships(uow: UnitOfWork, actor: Actor, name: str, held: list[Held]) -> UserView:
+    return update_user(
+        uow,
+        actor,
+        name,
+        groups=[group for group, unit in held if unit is None],
+        memberships=[(group, unit) for group, unit in held if unit is not None],
+    )
 
 
 def _revoke_all(uow: UnitOfWork, user: User) -> int:

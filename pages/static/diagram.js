@@ -1,10 +1,10 @@
-// Draws the cycle's BPMN diagram with the vendored bpmn-js viewer and marks where the
-// cycle stands. The page's lists of steps say the same for screen readers and without
-// script: if anything here fails, the diagram stays hidden and the lists remain.
+// Draws each BPMN diagram of the page (a cycle's, or two versions compared) with the
+// vendored bpmn-js viewer and marks the elements its marks URL names: each list of ids
+// gets the marker picycle-<name>; "flows" names connections taken by their ends. The
+// page's lists say the same for screen readers and without script: if anything here
+// fails, the diagram stays hidden and the lists remain.
 "use strict";
-(() => {
-  const box = document.querySelector(".diagram[data-xml][data-marks]");
-  if (!box || typeof window.BpmnJS !== "function") return;
+function drawDiagram(box) {
   const legend = box.parentElement.querySelector(".legend");
 
   const fetched = (url, read) =>
@@ -50,10 +50,11 @@
       ids.forEach((id) => {
         if (registry.get(id)) canvas.addMarker(id, marker);
       });
-    add(marks.done, "picycle-done");
-    add(marks.current, "picycle-current");
+    Object.entries(marks)
+      .filter(([name]) => name !== "flows")
+      .forEach(([name, ids]) => add(ids, `picycle-${name}`));
     // The path names a connection by its ends; the diagram, by the sequence flow's id.
-    const taken = new Set(marks.flows.map(([source, target]) => `${source} ${target}`));
+    const taken = new Set((marks.flows || []).map(([source, target]) => `${source} ${target}`));
     registry
       .filter((element) => element.type === "bpmn:SequenceFlow")
       .forEach((flow) => {
@@ -61,4 +62,8 @@
         if (taken.has(`${sourceRef.id} ${targetRef.id}`)) canvas.addMarker(flow, "picycle-taken");
       });
   }
-})();
+}
+
+if (typeof window.BpmnJS === "function") {
+  document.querySelectorAll(".diagram[data-xml][data-marks]").forEach(drawDiagram);
+}

@@ -73,9 +73,15 @@ def cycle_diagram(cycle_id: int):
     """The BPMN file of the cycle's version, for the viewer; revalidated, as a migration
     moves the cycle to another version."""
     diagram = cycle_path.cycle_diagram(request_uow(), signed_in(), cycle_id)
-    response = make_response(diagram.xml, XML_HEADERS)
+    return model_xml(diagram.xml, f"{diagram.process_id}-{diagram.version}")
+
+
+def model_xml(xml: str, etag: str):
+    """A deployed model file, for the viewer: XML that nothing in may run or load; the
+    same version's file never changes, so its ETag names the version."""
+    response = make_response(xml, XML_HEADERS)
     response.mimetype = "application/xml"
-    response.set_etag(f"{diagram.process_id}-{diagram.version}")
+    response.set_etag(etag)
     return response.make_conditional(request)
 
 

@@ -1,0 +1,47 @@
+"""What the admin pages' forms share: reading an id posted or asked for, the units as the
+choices of a select, and making a change or showing the form again with why not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from flask import flash, redirect
+from picycle.api.context import request_uow
+from picycle.engine import UnitOfWork
+from picycle.engine.actors import Actor
+from picycle.engine.errors import Conflict, ValidationFailed
+from picycle.engine.read_models import UnitView
+
+from ..context import signed_in
+
+# An answer holding a secret shown once (a new API token) is kept in no cache.
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_ID = 2**31 - 1
+
+
+def number_arg(text: str | None) -> int | None:
+    """An id or version typed or chosen: a whole number in range, else None."""
+    return int(text) if text and text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+def unit_choice(tree: Sequence[UnitView], top: str) -> list[tuple[str, str]]:
+    """(value, shown) for a select of units, ``top`` first with the empty value; each unit
+    shown with the units above it, as the tree reads."""
+    return [("", top)] + [(str(unit.id), " › ".join(unit.path)) for unit in tree]
+
+
+def apply(change: Callable[[UnitOfWork, Actor], object], again, done: str, target: str):
+    """Make the change as the signed-in admin and go to ``target`` saying ``done``; on a
+    refusal, nothing is kept and ``again(status, errors=..., notice=...)`` shows the page
+    once more with why: at the fields concerned, or above them for a conflict."""
+    uow = request_uow()
+    try:
+        change(uow, signed_in())
+    except ValidationFailed as refused:
+        uow.rollback()
+        return again(422, errors=refused.errors)
+    except Conflict as refused:
+        uow.rollback()
+        return again(409, notice=str(refused))
+    flash(done)
+    return redirect(target)
