@@ -30,7 +30,8 @@ def form_preview():
         schema = parse_form(PREVIEW_NAME, text).schema
     except ValidationFailed as refused:
         return render("_form_preview.html", 422, form=None, problems=_messages(refused))
-    form = forms.build(schema, {}, {})
+    # The model's own words: its translations are deployed with the bundle, not edited here.
+    form = forms.build(schema, {}, {}, str)
     return render("_form_preview.html", form=form, form_title=schema.get("title"), problems=[])
 
 
