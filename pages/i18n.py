@@ -13,15 +13,13 @@ its source. After changing a message, update the catalogs and translate what is 
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
+from picycle.engine.notifications.catalogs import compile_catalog
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "nl", "ar")
@@ -40,19 +38,8 @@ class CatalogDomain(Domain):
     def get_translations(self) -> NullTranslations:
         language = str(get_locale() or SOURCE_LANGUAGE)
         if language not in self._compiled:
-            self._compiled[language] = self._compile(language)
+            self._compiled[language] = compile_catalog(self._directory, language)
         return self._compiled[language]
-
-    def _compile(self, language: str) -> NullTranslations:
-        source = self._directory / language / "LC_MESSAGES" / "messages.po"
-        if not source.is_file():
-            return NullTranslations()
-        with source.open("rb") as po:
-            catalog = read_po(po, locale=language)
-        compiled = BytesIO()
-        write_mo(compiled, catalog)
-        compiled.seek(0)
-        return Translations(compiled)
 
 
 DOMAIN = CatalogDomain(TRANSLATIONS)
