@@ -151,6 +151,8 @@ class Writer:
         why = self.t.gettext("You get this e-mail because of your notification settings.")
         settings = Link(self.t.gettext("Change them"), f"{self.base_url}/account")
         every = [greeting, *blocks, why, settings]
+        # A header is one line: a title with line breaks in it must not break it.
+        subject = " ".join(subject.split())
         return Mail(subject, _text(every), _html(self.language, subject, every))
 
 

@@ -14,9 +14,10 @@ from ..user_names import normalised
 from ..vocabulary import EventType
 from .users import _get_user, _require_self_or_admin
 
-# One address, nothing around it: no display name, white space, or header-breaking
-# characters; a domain with a dot.
-ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# One address, nothing around it: no display name, white space, control or
+# header-breaking characters; a domain with a dot. Written so JSON Schema reads it too.
+ADDRESS_PATTERN = r"[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+ADDRESS = re.compile(ADDRESS_PATTERN)
 MAX_ADDRESS = 254
 CHOICES = ("assigned", "group_open", "overdue", "digest")
 
