@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 import click
 from picycle.engine import Engine
@@ -54,18 +55,20 @@ def worker(engine: Engine, interval: float, once: bool, status: bool) -> None:
     run_worker(engine, settings, interval)
 
 
+def _moment(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
+
+
 def show_backlog(backlog: TimerBacklog) -> None:
-    oldest = backlog.oldest_due_at.isoformat(timespec="seconds") if backlog.oldest_due_at else "-"
     click.echo(f"due timers: {backlog.due}")
-    click.echo(f"oldest due: {oldest}")
+    click.echo(f"oldest due: {_moment(backlog.oldest_due_at)}")
     click.echo(f"lag: {backlog.lag_seconds:.0f} s")
     click.echo(f"awaiting an admin (timer incidents): {backlog.awaiting_admin}")
 
 
 def show_outbox(backlog: OutboxBacklog) -> None:
-    oldest = backlog.oldest_due_at.isoformat(timespec="seconds") if backlog.oldest_due_at else "-"
     click.echo(f"e-mail waiting: {backlog.waiting} ({backlog.due} due now)")
-    click.echo(f"e-mail oldest due: {oldest}")
+    click.echo(f"e-mail oldest due: {_moment(backlog.oldest_due_at)}")
     click.echo(f"e-mail lag: {backlog.lag_seconds:.0f} s")
     click.echo(f"e-mail given up (see their last error): {backlog.failed}")
 

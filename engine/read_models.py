@@ -461,9 +461,12 @@ class TimerBacklog:
     @property
     def lag_seconds(self) -> float:
         """How long the oldest due timer has waited; 0 when none is due."""
-        if self.oldest_due_at is None:
-            return 0.0
-        return max(0.0, (self.now - self.oldest_due_at).total_seconds())
+        return waited_seconds(self.now, self.oldest_due_at)
+
+
+def waited_seconds(now: datetime, since: datetime | None) -> float:
+    """How long what was due ``since`` has waited at ``now``; 0 for nothing due."""
+    return 0.0 if since is None else max(0.0, (now - since).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -479,9 +482,7 @@ class OutboxBacklog:
     @property
     def lag_seconds(self) -> float:
         """How long the oldest e-mail due has waited; 0 when none is due."""
-        if self.oldest_due_at is None:
-            return 0.0
-        return max(0.0, (self.now - self.oldest_due_at).total_seconds())
+        return waited_seconds(self.now, self.oldest_due_at)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..read_models import NotificationSettings
 from ..uow import UnitOfWork
 from ..user_names import normalised
-from ..vocabulary import EventType
-from .users import _get_user, _require_self_or_admin
+from .users import get_user, record_change, require_self_or_admin
 
 # One address, nothing around it: no display name, white space, control or
 # header-breaking characters; a domain with a dot. Written so JSON Schema reads it too.
@@ -37,7 +36,7 @@ def read_settings(uow: UnitOfWork, actor: Actor, name: str) -> NotificationSetti
     """A user's settings: their own, or anyone's for admins and auditors."""
     if not (actor.reads_everything or actor.name == normalised(name)):
         raise PermissionDenied(f"{actor.name} may only read their own notification settings")
-    return settings_of(_get_user(uow, name))
+    return settings_of(get_user(uow, name))
 
 
 def checked_address(email: str) -> str | None:
@@ -63,7 +62,7 @@ def change_settings(
     """Change the user's address (an empty one removes it) and the notifications they get
     (``assigned``, ``group_open``, ``overdue``, ``digest``); None leaves a setting as it
     is. For the user themself, or by an admin for anyone."""
-    _require_self_or_admin(actor, name, "change their notification settings")
+    require_self_or_admin(actor, name, "change their notification settings")
     unknown = sorted(set(choices) - set(CHOICES))
     if unknown:
         raise ValidationFailed(
@@ -71,21 +70,11 @@ def change_settings(
         )
     wanted = {} if email is None else {"email": checked_address(email)}
     wanted.update({key: value for key, value in choices.items() if value is not None})
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     before = vars(settings_of(user))
     for key, value in wanted.items():
         setattr(user, "email" if key == "email" else f"notify_{key}", value)
-    after = vars(settings_of(user))
-    changed = sorted(key for key in after if after[key] != before[key])
-    if changed:
-        uow.record(
-            actor.name,
-            EventType.USER_CHANGED,
-            user=user.name,
-            changed=changed,
-            before={key: before[key] for key in changed},
-            after={key: after[key] for key in changed},
-        )
     settings = settings_of(user)
+    record_change(uow, actor, user.name, before, vars(settings))
     uow.commit()
     return settings

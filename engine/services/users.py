@@ -139,7 +139,7 @@ def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
     return token
 
 
-def _get_user(uow: UnitOfWork, name: str) -> User:
+def get_user(uow: UnitOfWork, name: str) -> User:
     """The user ``name`` is, however it is written (``Pia``, ``PIA``, ``ｐｉａ``)."""
     name = normalised(name)
     user = uow.session.scalar(select(User).where(User.name == name))
@@ -187,7 +187,7 @@ def actor_named(uow: UnitOfWork, name: str) -> Actor:
     name = normalised(name)
     actor = _actor_from(uow.session.execute(_NAMED, {"name": name}))
     if actor is None:
-        _get_user(uow, name)  # NotFound when there is no such user at all
+        get_user(uow, name)  # NotFound when there is no such user at all
         raise PermissionDenied(f"user {name} is deactivated")
     return actor
 
@@ -228,12 +228,12 @@ def in_session(uow: UnitOfWork, name: str, version: int) -> InSession | None:
 def set_language(uow: UnitOfWork, actor: Actor, name: str, language: str | None) -> None:
     """Keep the language the user chose for the pages (a BCP 47 tag such as ``ar`` or
     ``nl-BE``; None: their browser's), for themself or, by an admin, for anyone."""
-    _require_self_or_admin(actor, name, "choose their language")
+    require_self_or_admin(actor, name, "choose their language")
     if language is not None and not LANGUAGE_TAG.fullmatch(language):
         raise ValidationFailed(
             f"'{language}' is not a language tag", {"language": ["a tag such as ar or nl-BE"]}
         )
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     if user.language == language:
         return
     uow.record(
@@ -251,9 +251,9 @@ def set_language(uow: UnitOfWork, actor: Actor, name: str, language: str | None)
 def set_password(uow: UnitOfWork, actor: Actor, name: str, password: str) -> UserView:
     """Set the user's password (admins for anyone, every user for themself), at least 12
     characters. Their sign-in sessions end; their API tokens keep working."""
-    _require_self_or_admin(actor, name, "set their password")
+    require_self_or_admin(actor, name, "set their password")
     passwords.check_strength(password)
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     user.password_hash = passwords.hash_password(password)
     user.session_version += 1
     uow.record(actor.name, EventType.PASSWORD_SET, user=user.name)
@@ -282,7 +282,7 @@ def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
     if not (actor.reads_everything or actor.name == normalised(name)):
         raise PermissionDenied(f"{actor.name} may only read their own user")
-    return view_of(uow, _get_user(uow, name))
+    return view_of(uow, get_user(uow, name))
 
 
 def _state_of(user: User) -> dict[str, Any]:
@@ -314,7 +314,7 @@ def update_user(
     manage users. Deactivation revokes every token of the user, so reactivation never
     brings one back: the user needs a new one."""
     require_admin(actor, "change users")
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     before = _state_of(user)
     if role is not None:
         role = _check_role(role)
@@ -340,17 +340,8 @@ def update_user(
     if active is not None:
         user.active = active
     after = _state_of(user)
-    if after != before:
-        changed = sorted(key for key in after if after[key] != before[key])
-        uow.session.flush()
-        uow.record(
-            actor.name,
-            EventType.USER_CHANGED,
-            user=user.name,
-            changed=changed,
-            before={key: before[key] for key in changed},
-            after={key: after[key] for key in changed},
-        )
+    uow.session.flush()
+    record_change(uow, actor, user.name, before, after)
     if after["active"] != before["active"]:
         user.session_version += 1  # signed out, and not signed in again by reactivation
         # Reactivation too: a user deactivated before deactivation revoked tokens still
@@ -363,6 +354,23 @@ def update_user(
     return changed_user
 
 
+def record_change(
+    uow: UnitOfWork, actor: Actor, name: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """The user's settings changed from ``before`` to ``after``: say which, in the trail
+    (nothing when none did)."""
+    changed = sorted(key for key in after if after[key] != before[key])
+    if changed:
+        uow.record(
+            actor.name,
+            EventType.USER_CHANGED,
+            user=name,
+            changed=changed,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
+
+
 def _active_admins(uow: UnitOfWork) -> int:
     """Counted with their rows locked, so two admins demoting each other at once queue."""
     admins = uow.session.scalars(
@@ -371,7 +379,7 @@ def _active_admins(uow: UnitOfWork) -> int:
     return len(list(admins))
 
 
-def _require_self_or_admin(actor: Actor, name: str, action: str) -> None:
+def require_self_or_admin(actor: Actor, name: str, action: str) -> None:
     name = normalised(name)
     if not (actor.is_admin or actor.name == name):
         raise PermissionDenied(f"only an admin or {name} themself may {action}")
@@ -382,8 +390,8 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
 
     Token housekeeping is allowed to every user for themself, auditors included: it
     changes only their own credentials, never what the cycles record."""
-    _require_self_or_admin(actor, name, "issue their tokens")
-    user = _get_user(uow, name)
+    require_self_or_admin(actor, name, "issue their tokens")
+    user = get_user(uow, name)
     if not user.active:
         raise Conflict(f"user {user.name} is deactivated; reactivate them before issuing a token")
     issued = IssuedToken(user.name, _issue_token(uow, actor, user))
@@ -393,8 +401,8 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
 
 def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
     """Revoke every unrevoked token of the user, saying how many were revoked."""
-    _require_self_or_admin(actor, name, "revoke their tokens")
-    user = _get_user(uow, name)
+    require_self_or_admin(actor, name, "revoke their tokens")
+    user = get_user(uow, name)
     revoked = RevokedTokens(user.name, _revoke_all(uow, user))
     uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked.revoked)
     uow.commit()
