@@ -8,11 +8,14 @@ import threading
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
+from picycle.cli.main import main
+from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import OutboxMessage, Task
 from picycle.engine.errors import PermissionDenied, ValidationFailed
 from picycle.engine.notifications.smtp import Mailer, SmtpSettings
-from picycle.engine.services import mail, notification_settings, users
+from picycle.engine.services import mail, notification_settings, tasks, users
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -92,8 +95,6 @@ def test_a_task_given_back_is_offered_to_the_group_again(people, smtp_server):
     people.assess(cycle_id)
     task = people.task(cycle_id, "identify_gaps")
     with people.engine.unit_of_work() as uow:
-        from picycle.engine.services import tasks
-
         tasks.claim_task(uow, people.actor("dana"), task.id)
     with people.engine.unit_of_work() as uow:
         tasks.unclaim_task(uow, people.actor("dana"), task.id)
@@ -202,8 +203,6 @@ def test_mail_is_written_in_the_recipients_language(
 
 
 def test_two_workers_racing_send_each_mail_once(people, smtp_server, database_url, clock):
-    from picycle.engine import Engine
-
     for unit in UNITS:
         people.assess(people.start(unit=unit))
     expected = len(outbox(people))
@@ -343,3 +342,48 @@ def test_what_users_and_models_wrote_is_escaped_in_the_html(people, smtp_server)
     send(people, smtp_server)
     html = smtp_server.to(address("dana"))[0].part("html")
     assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_the_worker_command_sends_and_its_status_shows_the_outbox(
+    people, smtp_server, database_url
+):
+    people.assess(people.start())
+    env = {"PICYCLE_DATABASE_URL": database_url}
+    status = CliRunner().invoke(main, ["worker", "--status"], env=env)
+    assert status.stdout.splitlines()[4:] == [
+        "e-mail waiting: 2 (2 due now)",
+        "e-mail oldest due: 2026-03-02T09:00:00+00:00",
+        status.stdout.splitlines()[6],
+        "e-mail given up (see their last error): 0",
+    ]
+    assert int(status.stdout.splitlines()[6].split()[2]) > 0  # the lag, in seconds
+    env.update(PICYCLE_SMTP_HOST="127.0.0.1", PICYCLE_SMTP_PORT=str(smtp_server.port))
+    env.update(PICYCLE_SMTP_SECURITY="none", PICYCLE_MAIL_FROM="pi@example.org")
+    once = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert once.stdout.splitlines() == [
+        "no timers due",
+        "e-mail: 0 written, 2 sent, 0 to try again, 0 given up",
+    ]
+    assert {m.email["From"] for m in smtp_server.received} == {"pi@example.org"}
+
+
+def test_the_user_command_shows_and_changes_notifications(people, database_url):
+    env = {"PICYCLE_DATABASE_URL": database_url}
+
+    def picycle(*args):
+        return CliRunner().invoke(main, ["user", "notifications", *args], env=env)
+
+    changed = picycle("dana", "--email", "d@example.org", "--digest", "--no-overdue")
+    assert changed.stdout.splitlines() == [
+        "email: d@example.org",
+        "assigned: yes",
+        "group_open: yes",
+        "overdue: no",
+        "digest: yes",
+    ]
+    assert picycle("dana", "--as", "dana", "--no-digest").exit_code == 0
+    refused = picycle("dana", "--as", "omar", "--email", "o@evil.example")
+    assert refused.exit_code != 0 and "only an admin or dana" in refused.stderr
+    bad = picycle("dana", "--email", "not an address")
+    assert bad.exit_code != 0 and "is not an e-mail address" in bad.stderr
+    assert "digest: no" in picycle("dana", "--as", "dana").stdout
