@@ -18,9 +18,9 @@ from datetime import datetime
 import click
 from picycle.engine import Engine
 from picycle.engine.errors import Unavailable
-from picycle.engine.notifications.smtp import SmtpSettings
 from picycle.engine.read_models import MailPass, OutboxBacklog, TimerBacklog
 from picycle.engine.services import mail, timers
+from picycle.engine.services.mail import SmtpSettings
 
 from picycle.stopping import stop_on_signals
 
@@ -44,7 +44,7 @@ def worker(engine: Engine, interval: float, once: bool, status: bool) -> None:
             show_backlog(timers.timer_backlog(uow))
             show_outbox(mail.outbox_backlog(uow))
         return
-    settings = SmtpSettings.from_environment(engine.base_url)
+    settings = mail.smtp_settings(engine)
     if once:
         fired = timers.fire_due_timers(engine)
         click.echo(f"fired {fired} timer(s)" if fired else "no timers due")

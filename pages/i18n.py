@@ -19,7 +19,8 @@ from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, g, request, session
 from flask_babel import Babel, Domain, get_locale
-from picycle.engine.notifications.catalogs import compile_catalog
+
+from picycle.catalogs import compile_catalog
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "nl", "ar")

@@ -1,7 +1,5 @@
-"""Message catalogs read from their ``.po`` files and compiled in memory when a language is
-first used: no build step, so no compiled file can fall out of step with its source.
-
-The notifications' own catalogs sit beside this module, in ``translations/``. After
+"""The notifications' message catalogs, beside this module in ``translations/``, compiled
+when a language is first used (``picycle/catalogs.py``). After
 changing a message, update them and translate what is new::
 
     pybabel extract -F engine/notifications/babel.cfg -k _ -k gettext -o notify.pot .
@@ -10,30 +8,15 @@ changing a message, update them and translate what is new::
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from picycle.catalogs import compile_catalog
 
 LANGUAGES = ("en", "nl", "ar")
 SOURCE_LANGUAGE = "en"
 TRANSLATIONS = Path(__file__).parent / "translations"
-
-
-def compile_catalog(directory: Path, language: str) -> NullTranslations:
-    """The catalog of ``language`` under ``directory`` (``LANG/LC_MESSAGES/messages.po``);
-    the messages as written when there is none."""
-    source = directory / language / "LC_MESSAGES" / "messages.po"
-    if not source.is_file():
-        return NullTranslations()
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=language)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled)
 
 
 def language_of(tag: str | None) -> str:

@@ -133,6 +133,11 @@ def retry_wait(attempt: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** (attempt - 1), LONGEST_WAIT)
 
 
+def smtp_settings(engine: Engine) -> SmtpSettings | None:
+    """The SMTP server to send through, from the environment; None: none is set."""
+    return SmtpSettings.from_environment(engine.base_url)
+
+
 def send_outbox(
     engine: Engine, settings: SmtpSettings, stopping: Callable[[], bool] = lambda: False
 ) -> MailPass:
