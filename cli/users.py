@@ -9,7 +9,7 @@ import sys
 import click
 from picycle.engine import Engine
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.services import users
+from picycle.engine.services import notification_settings, users
 from picycle.engine.vocabulary import Role
 
 from .common import acting_as, as_option, echo_json, json_option
@@ -156,3 +156,36 @@ def _read_password() -> str:
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     line = sys.stdin.readline()
     return line.removesuffix("\n").removesuffix("\r")
+
+
+def _choice(name: str, what: str):
+    flag = name.replace("_", "-")
+    return click.option(f"--{flag}/--no-{flag}", name, default=None, help=what)
+
+
+@user.command("notifications")
+@click.argument("name")
+@click.option("--email", metavar="ADDRESS", help="Where e-mail goes; '' removes the address.")
+@_choice("assigned", "E-mail when a task is assigned to them.")
+@_choice("group_open", "E-mail when a task becomes open to one of their groups.")
+@_choice("overdue", "E-mail when a task of theirs falls overdue.")
+@_choice("digest", "A daily e-mail of their open and overdue tasks.")
+@as_option
+@json_option
+@click.pass_obj
+def user_notifications(engine: Engine, name: str, email, as_user, as_json, **choices) -> None:
+    """Show NAME's e-mail address and the notifications they get; change them with the
+    options (admins for anyone, users for themself with --as)."""
+    changing = email is not None or any(value is not None for value in choices.values())
+    with engine.unit_of_work(write=changing) as uow:
+        actor = acting_as(uow, as_user)
+        if changing:
+            found = notification_settings.change_settings(uow, actor, name, email, **choices)
+        else:
+            found = notification_settings.read_settings(uow, actor, name)
+    if as_json:
+        echo_json(found)
+        return
+    click.echo(f"email: {found.email or '-'}")
+    for choice in notification_settings.CHOICES:
+        click.echo(f"{choice}: {'yes' if getattr(found, choice) else 'no'}")

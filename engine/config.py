@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 
 from .errors import ConfigurationError
@@ -54,3 +55,27 @@ def audit_key() -> bytes | None:
             "are needed; make one with `openssl rand -hex 32`"
         )
     return key
+
+
+BASE_URL = "PICYCLE_BASE_URL"
+
+
+def base_url() -> str:
+    """Where users open the pages (``PICYCLE_BASE_URL``), for the links in e-mails."""
+    url = os.environ.get(BASE_URL, "http://127.0.0.1:8080").strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{BASE_URL}: '{url}' is not an http:// or https:// URL")
+    return url
+
+
+DIGEST_AT = "PICYCLE_DIGEST_AT"
+
+
+def digest_time() -> time:
+    """When the daily digests go out (``PICYCLE_DIGEST_AT``, HH:MM in UTC; 07:00)."""
+    text = os.environ.get(DIGEST_AT, "07:00").strip()
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise ConfigurationError(f"{DIGEST_AT}: '{text}' is not a time of day as HH:MM") from None

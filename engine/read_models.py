@@ -526,9 +526,49 @@ class TimerBacklog:
     @property
     def lag_seconds(self) -> float:
         """How long the oldest due timer has waited; 0 when none is due."""
-        if self.oldest_due_at is None:
-            return 0.0
-        return max(0.0, (self.now - self.oldest_due_at).total_seconds())
+        return waited_seconds(self.now, self.oldest_due_at)
+
+
+def waited_seconds(now: datetime, since: datetime | None) -> float:
+    """How long what was due ``since`` has waited at ``now``; 0 for nothing due."""
+    return 0.0 if since is None else max(0.0, (now - since).total_seconds())
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """What the workers have yet to send, at ``now``."""
+
+    now: datetime
+    waiting: int  # neither sent nor given up on
+    due: int  # of those, due now (the others wait for a retry)
+    oldest_due_at: datetime | None
+    failed: int  # given up on: their last error says why
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest e-mail due has waited; 0 when none is due."""
+        return waited_seconds(self.now, self.oldest_due_at)
+
+
+@dataclass(frozen=True)
+class MailPass:
+    """What one worker's pass over the outbox did."""
+
+    sent: int = 0
+    retrying: int = 0  # failed for now, tried again later
+    failed: int = 0  # given up on
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Where a user's notifications go and which they get."""
+
+    user: str
+    email: str | None
+    assigned: bool
+    group_open: bool
+    overdue: bool
+    digest: bool
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from .audit.chain import GENESIS, GLOBAL_CHAIN, chain_of
 from .audit.heads import seal_of
 from .cache import LruCache
 from .clock import Clock, system_clock
-from .config import audit_key, database_url
+from .config import audit_key, base_url, database_url, digest_time
 from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
 from .forms import Form
+from .notifications.outbox import task_notices
 from .repository import CycleRepository, HeldCycle, LiveCycles
 from .spiff.limits import ModelLimits
 from .spiff.runner import ProcessRunner
@@ -48,6 +49,8 @@ class Engine:
         # Read once, first: a bad setting stops the engine from starting, with its name.
         self.limits = ModelLimits.from_environment()
         self.audit_key = audit_key()
+        self.base_url = base_url()
+        self.digest_at = digest_time()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
         self.sessions = sessionmaker(self.database, expire_on_commit=False)
@@ -138,6 +141,8 @@ class UnitOfWork:
                 for event in cycle.events
             ]
             changed.append((held, rows))
+        # The e-mails telling of what changed are written in this transaction too.
+        task_notices(self.session, self.now, self.engine.base_url, [h.cycle for h, _ in changed])
         global_head = self._lock_global_head() if self._events else None
         events = [row for _, rows in changed for row in rows] + self._events
         if events:

@@ -5,12 +5,11 @@ the pages."""
 from __future__ import annotations
 
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from picycle.catalogs import compile_catalog
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("en", "nl", "ar")
@@ -20,12 +19,4 @@ SOURCE_LANGUAGE = "en"
 @cache
 def compiled(language: str, directory: Path = TRANSLATIONS) -> NullTranslations:
     """The language's catalog; none (the source text, English) when it has none."""
-    source = directory / language / "LC_MESSAGES" / "messages.po"
-    if not source.is_file():
-        return NullTranslations()
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=language)
-    mo = BytesIO()
-    write_mo(mo, catalog)
-    mo.seek(0)
-    return Translations(mo)
+    return compile_catalog(directory, language)

@@ -26,6 +26,7 @@ from picycle.engine.services import definitions
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
+from tests.mail import SmtpServer
 from tests.support import Driver, unavailable
 
 POSTGRES_URL = os.environ.get(
@@ -303,3 +304,12 @@ def driver(engine, database_url, clock) -> Driver:
     made.add_people()
     yield made
     made.engine.dispose()
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server on a free port of 127.0.0.1, for the test alone."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

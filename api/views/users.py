@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import url_for
-from picycle.engine.services import users
+from picycle.engine.services import notification_settings, users
 
 from ..context import current_actor, request_uow
+from ..notification_schemas import NotificationChangeSchema, NotificationSettingsSchema
 from ..parsing import PicycleBlueprint
 from ..schemas import (
     CreatedUserSchema,
@@ -96,3 +97,22 @@ def issue_token(name):
 def revoke_tokens(name):
     """Revoke all of the user's API tokens (admins, or the user themself)"""
     return users.revoke_tokens(request_uow(), current_actor(), name)
+
+
+@blp.route("/<picycle_name:name>/notifications", methods=["GET"])
+@blp.response(200, NotificationSettingsSchema)
+@blp.problems(401, 403, 404)
+def get_notifications(name):
+    """Where the user's e-mail goes and which notifications they get (admins and auditors;
+    anyone for themself)"""
+    return notification_settings.read_settings(request_uow(), current_actor(), name)
+
+
+@blp.route("/<picycle_name:name>/notifications", methods=["PATCH"])
+@blp.arguments(NotificationChangeSchema)
+@blp.response(200, NotificationSettingsSchema)
+@blp.problems(401, 403, 404, *BODY)
+def change_notifications(body, name):
+    """Change the user's e-mail address and the notifications they get (admins, or the
+    user themself); a field left out stays as it is"""
+    return notification_settings.change_settings(request_uow(), current_actor(), name, **body)

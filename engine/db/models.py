@@ -17,7 +17,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -118,6 +120,13 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The language the user chose for the pages (a BCP 47 tag); None: their browser's.
     language: Mapped[str | None] = mapped_column(String(16))
+    # Where notifications go (None: none are sent), and which of them the user wants
+    # (engine/notifications/).
+    email: Mapped[str | None] = mapped_column(String(254))
+    notify_assigned: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_group_open: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_overdue: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_digest: Mapped[bool] = mapped_column(default=False, server_default=false())
     memberships: Mapped[list[Membership]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
@@ -418,3 +427,52 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     resolution: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the transaction of the change it tells of, rendered
+    in its recipient's language; ``picycle worker`` sends it (engine/services/mail.py).
+    ``next_attempt_at`` is when a worker may take it next: a worker that takes it moves it
+    on by a lease, so a worker that dies leaves it to the next one once the lease ends."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # The same on every attempt, so a message sent twice is recognisable as one.
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationMark(Base):
+    """The latest notice of a kind the workers wrote about one thing: for a task fallen
+    overdue (``key``: the task's id) the due time it was overdue from, for a user's digest
+    (``key``: the user's id) the moment of the day it was for. A worker writes a notice
+    only while it moves ``moment`` on, so no notice is written twice."""
+
+    __tablename__ = "notification_marks"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    moment: Mapped[datetime]

@@ -26,3 +26,20 @@ def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...]):
     keys = [column.name for column in table.primary_key]
     changed = {name: statement.excluded[name] for name in columns if name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+def advance(session: Session, table: Table, key: tuple[Any, ...], moment: Any) -> bool:
+    """Move the ``moment`` of the row of ``table`` whose primary key is ``key`` on to
+    ``moment``, inserting the row when there is none; False when it already was there or
+    later. Of transactions advancing one row at once, one wins: on PostgreSQL the others
+    wait for it and then find the row moved; on SQLite they run one after another."""
+    dialect = session.get_bind().dialect.name
+    keys = [column.name for column in table.primary_key]
+    statement = _INSERTS[dialect](table).values(**dict(zip(keys, key, strict=True)), moment=moment)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={"moment": statement.excluded.moment},
+        where=table.c.moment < statement.excluded.moment,
+    )
+    # RETURNING, not rowcount: psycopg does not count an upsert's rows.
+    return session.execute(statement.returning(table.c.moment)).first() is not None

@@ -155,7 +155,7 @@ def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
     return token
 
 
-def _get_user(uow: UnitOfWork, name: str) -> User:
+def get_user(uow: UnitOfWork, name: str) -> User:
     """The user ``name`` is, however it is written (``Pia``, ``PIA``, ``ｐｉａ``)."""
     name = normalised(name)
     user = uow.session.scalar(select(User).where(User.name == name))
@@ -203,7 +203,7 @@ def actor_named(uow: UnitOfWork, name: str) -> Actor:
     name = normalised(name)
     actor = _actor_from(uow.session.execute(_NAMED, {"name": name}))
     if actor is None:
-        _get_user(uow, name)  # NotFound when there is no such user at all
+        get_user(uow, name)  # NotFound when there is no such user at all
         raise PermissionDenied(f"user {name} is deactivated")
     return actor
 
@@ -245,12 +245,12 @@ def in_session(uow: UnitOfWork, name: str, version: int) -> InSession | None:
 def set_language(uow: UnitOfWork, actor: Actor, name: str, language: str | None) -> None:
     """Keep the language the user chose for the pages (a BCP 47 tag such as ``ar`` or
     ``nl-BE``; None: their browser's), for themself or, by an admin, for anyone."""
-    _require_self_or_admin(actor, name, "choose their language")
+    require_self_or_admin(actor, name, "choose their language")
     if language is not None and not LANGUAGE_TAG.fullmatch(language):
         raise ValidationFailed(
             f"'{language}' is not a language tag", {"language": ["a tag such as ar or nl-BE"]}
         )
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     if user.language == language:
         return
     uow.record(
@@ -268,9 +268,9 @@ def set_language(uow: UnitOfWork, actor: Actor, name: str, language: str | None)
 def set_password(uow: UnitOfWork, actor: Actor, name: str, password: str) -> UserView:
     """Set the user's password (admins for anyone, every user for themself), at least 12
     characters. Their sign-in sessions end; their API tokens keep working."""
-    _require_self_or_admin(actor, name, "set their password")
+    require_self_or_admin(actor, name, "set their password")
     passwords.check_strength(password)
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     user.password_hash = passwords.hash_password(password)
     user.session_version += 1
     uow.record(actor.name, EventType.PASSWORD_SET, user=user.name)
@@ -313,7 +313,7 @@ def read_user(uow: UnitOfWork, actor: Actor, name: str) -> UserView:
     """One user; admins and auditors read anyone, everyone reads themself."""
     if not (actor.reads_everything or actor.name == normalised(name)):
         raise PermissionDenied(f"{actor.name} may only read their own user")
-    return view_of(uow, _get_user(uow, name))
+    return view_of(uow, get_user(uow, name))
 
 
 def _state_of(user: User) -> dict[str, Any]:
@@ -345,7 +345,7 @@ def update_user(
     manage users. Deactivation revokes every token of the user, so reactivation never
     brings one back: the user needs a new one."""
     require_admin(actor, "change users")
-    user = _get_user(uow, name)
+    user = get_user(uow, name)
     change(uow, actor, user, groups=groups, memberships=memberships, role=role, active=active)
     changed_user = view_of(uow, user)
     uow.commit()
@@ -389,17 +389,8 @@ def change(
     if active is not None:
         user.active = active
     after = _state_of(user)
-    if after != before:
-        changed = sorted(key for key in after if after[key] != before[key])
-        uow.session.flush()
-        uow.record(
-            actor.name,
-            EventType.USER_CHANGED,
-            user=user.name,
-            changed=changed,
-            before={key: before[key] for key in changed},
-            after={key: after[key] for key in changed},
-        )
+    uow.session.flush()
+    record_change(uow, actor, user.name, before, after)
     if after["active"] != before["active"]:
         user.session_version += 1  # signed out, and not signed in again by reactivation
         # Reactivation too: a user deactivated before deactivation revoked tokens still
@@ -407,6 +398,23 @@ def change(
         revoked = _revoke_all(uow, user)
         if revoked:
             uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked)
+
+
+def record_change(
+    uow: UnitOfWork, actor: Actor, name: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """The user's settings changed from ``before`` to ``after``: say which, in the trail
+    (nothing when none did)."""
+    changed = sorted(key for key in after if after[key] != before[key])
+    if changed:
+        uow.record(
+            actor.name,
+            EventType.USER_CHANGED,
+            user=name,
+            changed=changed,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
 
 
 def _active_admins(uow: UnitOfWork) -> int:
@@ -417,7 +425,7 @@ def _active_admins(uow: UnitOfWork) -> int:
     return len(list(admins))
 
 
-def _require_self_or_admin(actor: Actor, name: str, action: str) -> None:
+def require_self_or_admin(actor: Actor, name: str, action: str) -> None:
     name = normalised(name)
     if not (actor.is_admin or actor.name == name):
         raise PermissionDenied(f"only an admin or {name} themself may {action}")
@@ -428,8 +436,8 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
 
     Token housekeeping is allowed to every user for themself, auditors included: it
     changes only their own credentials, never what the cycles record."""
-    _require_self_or_admin(actor, name, "issue their tokens")
-    user = _get_user(uow, name)
+    require_self_or_admin(actor, name, "issue their tokens")
+    user = get_user(uow, name)
     if not user.active:
         raise Conflict(f"user {user.name} is deactivated; reactivate them before issuing a token")
     issued = IssuedToken(user.name, _issue_token(uow, actor, user))
@@ -439,8 +447,8 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
 
 def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
     """Revoke every unrevoked token of the user, saying how many were revoked."""
-    _require_self_or_admin(actor, name, "revoke their tokens")
-    user = _get_user(uow, name)
+    require_self_or_admin(actor, name, "revoke their tokens")
+    user = get_user(uow, name)
     revoked = RevokedTokens(user.name, _revoke_all(uow, user))
     uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked.revoked)
     uow.commit()
@@ -450,8 +458,8 @@ def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
 def list_tokens(uow: UnitOfWork, actor: Actor, name: str) -> list[TokenView]:
     """The user's API tokens, newest first: when each was issued and revoked (never the
     token itself, which is not kept)."""
-    _require_self_or_admin(actor, name, "see their tokens")
-    user = _get_user(uow, name)
+    require_self_or_admin(actor, name, "see their tokens")
+    user = get_user(uow, name)
     rows = uow.session.execute(
         select(ApiToken.id, ApiToken.created_at, ApiToken.revoked_at)
         .where(ApiToken.user_id == user.id)
@@ -466,7 +474,7 @@ def add_membership(
     """Make the user a member of ``group`` in the unit (None: the whole organisation),
     keeping what else they hold; a change like any other (admins)."""
     require_admin(actor, "change users")
-    held = _held(_get_user(uow, name))
+    held = _held(get_user(uow, name))
     return _replace_memberships(uow, actor, name, [*held, (group, unit_id)])
 
 
@@ -476,7 +484,7 @@ def remove_membership(
     """End the user's membership of ``group`` in the unit (None: the whole organisation);
     NotFound when they hold no such membership (admins)."""
     require_admin(actor, "change users")
-    held = _held(_get_user(uow, name))
+    held = _held(get_user(uow, name))
     if (group, unit_id) not in held:
         raise NotFound(f"{normalised(name)} is not a member of {group} there")
     return _replace_memberships(uow, actor, name, [h for h in held if h != (group, unit_id)])

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     models,
     organisation,
     people,
+    profile,
     results,
     single_sign_on,
     tasks,

@@ -308,8 +308,9 @@ def test_a_worker_logs_its_passes_rides_out_an_outage_and_stops_on_sigterm(
         result = picycle("worker", "--interval", "0")
     assert result.exit_code == 0, result.output
     lines = [record.getMessage() for record in caplog.records if record.name == "picycle.worker"]
-    started, fired, outage, stopped = lines
+    started, unsent, fired, outage, stopped = lines
     assert started.startswith("worker ") and started.endswith(" every 0s")
+    assert unsent == "PICYCLE_SMTP_HOST is not set: e-mail waits in the outbox, unsent"
     assert fired == "pass: fired 3 timer(s); 0 due left, lag 0 s"
     assert outage == "the database cannot be reached: gone; trying again after the interval"
     assert stopped == "worker stopped"

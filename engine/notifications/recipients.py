@@ -1,0 +1,94 @@
+"""Who is told of what: active users with an address who chose the kind of notice, among
+those a task is for (its holder, its assignee, or the members of its group whose
+memberships cover the task's unit, as in the inbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from ..db.models import Membership, UnitPath, User
+from ..vocabulary import Role
+from .catalogs import language_of
+
+
+class Notice(StrEnum):
+    """The kinds of notification; each user chooses which they get."""
+
+    ASSIGNED = "assigned"  # a task is assigned to them
+    GROUP_OPEN = "group_open"  # a task became open to their group
+    OVERDUE = "overdue"  # a task of theirs fell overdue
+    DIGEST = "digest"  # their open and overdue tasks, once a day
+
+
+CHOICES = {
+    Notice.ASSIGNED: User.notify_assigned,
+    Notice.GROUP_OPEN: User.notify_group_open,
+    Notice.OVERDUE: User.notify_overdue,
+    Notice.DIGEST: User.notify_digest,
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    address: str
+    language: str  # one of the catalogs' languages
+
+
+def _wanting(notice: Notice) -> Select:
+    return (
+        select(User.name, User.email, User.language)
+        .where(User.active, User.email.is_not(None), CHOICES[notice])
+        .order_by(User.name)
+    )
+
+
+def _recipients(session: Session, query: Select) -> list[Recipient]:
+    return [
+        Recipient(name, address, language_of(language))
+        for name, address, language in session.execute(query)
+    ]
+
+
+def named(session: Session, notice: Notice, names: list[str]) -> list[Recipient]:
+    return _recipients(session, _wanting(notice).where(User.name.in_(names)))
+
+
+def group_members(
+    session: Session, notice: Notice, group: str, unit_id: int | None
+) -> list[Recipient]:
+    """The members of ``group`` in the whole organisation, or in ``unit_id`` or a unit
+    above it; auditors work no tasks."""
+    covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == unit_id)
+    members = (
+        _wanting(notice)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.group_name == group,
+            or_(Membership.unit_id.is_(None), Membership.unit_id.in_(covering)),
+            User.role != Role.AUDITOR,
+        )
+        .distinct()
+    )
+    return _recipients(session, members)
+
+
+def of_task(
+    session: Session,
+    notice: Notice,
+    holder: str | None,
+    assignee: str | None,
+    group: str | None,
+    unit_id: int | None,
+) -> list[Recipient]:
+    """Those a task is for: its holder, else its assignee, else its group's members."""
+    person = holder or assignee
+    if person is not None:
+        return named(session, notice, [person])
+    if group is None:
+        return []
+    return group_members(session, notice, group, unit_id)

@@ -1,0 +1,64 @@
+"""The account page: a user sets where their e-mail goes and which notifications they get,
+as a plain form post; a bad address is shown at its field and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from picycle.engine.actors import SYSTEM
+from picycle.engine.services import notification_settings
+
+from tests.pages.conftest import text_of
+
+
+def settings_of(driver, name: str):
+    with driver.engine.unit_of_work(write=False) as uow:
+        return notification_settings.read_settings(uow, SYSTEM, name)
+
+
+def test_a_user_sets_their_address_and_choices(browser, driver):
+    dana = browser("dana")
+    page = text_of(dana.get("/account"))
+    assert '<label for="email">E-mail address</label>' in page
+    assert 'id="assigned" name="assigned" checked' in page
+    assert 'id="digest" name="digest" >' in page  # off by default
+    saved = dana.post("/account", {"email": " dana@example.org ", "assigned": "on", "digest": "on"})
+    assert saved.status_code == 302 and saved.location.endswith("/account")
+    assert "Your notification settings are saved." in text_of(dana.get("/account"))
+    found = settings_of(driver, "dana")
+    assert (found.email, found.assigned, found.group_open, found.overdue, found.digest) == (
+        "dana@example.org",
+        True,
+        False,
+        False,
+        True,
+    )
+
+
+def test_a_bad_address_is_shown_at_its_field_and_nothing_is_saved(browser, driver):
+    dana = browser("dana")
+    refused = dana.post("/account", {"email": "dana@example.org\r\nBcc: all@example.org"})
+    assert refused.status_code == 422
+    page = text_of(refused)
+    assert 'aria-invalid="true"' in page and 'aria-describedby="email-hint email-error"' in page
+    assert "Enter one e-mail address" in page
+    found = settings_of(driver, "dana")
+    assert (found.email, found.assigned) == (None, True)
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "direction"),
+    [("nl", "E-mailadres", "ltr"), ("ar", "عنوان البريد الإلكتروني", "rtl")],
+)
+def test_the_account_page_in_dutch_and_arabic(browser, language, label, direction):
+    page = text_of(browser("dana").get("/account", headers={"Accept-Language": language}))
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    assert f'<label for="email">{label}</label>' in page
+
+
+def test_a_post_without_its_csrf_token_or_session_changes_nothing(browser, driver):
+    assert (
+        browser("dana").post("/account", {"email": "x@evil.example"}, csrf=False).status_code == 400
+    )
+    visitor = browser().post("/account", {"email": "x@evil.example"})
+    assert visitor.status_code == 302 and "/sign-in" in visitor.location
+    assert settings_of(driver, "dana").email is None

@@ -1,0 +1,106 @@
+"""The notifications' messages: every one translated into Dutch and Arabic with the same
+placeholders, written safely, and the settings they depend on checked."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from picycle.engine.config import base_url, digest_time
+from picycle.engine.errors import ConfigurationError
+from picycle.engine.notifications.catalogs import TRANSLATIONS, language_of
+from picycle.engine.notifications.messages import TaskMention, Writer
+from picycle.engine.notifications.smtp import SmtpSettings
+
+ENGINE = Path(__file__).parents[2] / "engine"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+TASK = TaskMention("6f1c", "Identify\ngaps <b>", "Faster permits", "Directorate of Planning", None)
+
+
+def used_messages() -> set[str]:
+    found = extract_from_dir(
+        str(ENGINE),
+        [("notifications/**.py", "python"), ("services/mail.py", "python")],
+        keywords={"gettext": None},
+    )
+    return {message[2] for message in found}
+
+
+@pytest.mark.parametrize("language", ["nl", "ar"])
+def test_every_message_is_translated_with_its_placeholders(language):
+    used = used_messages()
+    assert len(used) > 15
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = {m.id: m.string for m in read_po(po) if m.id}
+    missing = sorted(message for message in used if not catalog.get(message))
+    assert not missing, f"{language} lacks {missing}"
+    for message in used:
+        assert sorted(PLACEHOLDER.findall(catalog[message])) == sorted(
+            PLACEHOLDER.findall(message)
+        ), message
+
+
+def test_a_subject_stays_one_line_and_the_html_escapes_what_it_quotes():
+    mail = Writer("en", "https://pi.example.org").group_open("dana", TASK, "A&B")
+    assert mail.subject == "New task for A&B: Identify gaps <b>"
+    assert "Identify\ngaps <b>" in mail.text and "https://pi.example.org/tasks/6f1c" in mail.text
+    assert "gaps &lt;b&gt;" in mail.html and "A&amp;B" in mail.html and "<b>" not in mail.html
+    assert 'href="https://pi.example.org/account"' in mail.html
+
+
+def test_arabic_runs_right_to_left_with_arabic_dates():
+    due = TaskMention("6f1c", "Plan", "Permits", "Roads", datetime(2026, 4, 1, tzinfo=UTC))
+    mail = Writer("ar", "https://pi.example.org").digest("dana", date(2026, 4, 2), [due], 3, 1)
+    assert '<html lang="ar" dir="rtl">' in mail.html
+    assert mail.subject.startswith("مهامك في")
+    assert "متأخرة منذ" in mail.text  # overdue since the first of April
+    assert "و2 غيرها" in mail.text  # and two more
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"), [("nl-BE", "nl"), ("ar", "ar"), (None, "en"), ("fr", "en"), ("AR", "ar")]
+)
+def test_the_users_language_tag_picks_a_catalog(tag, language):
+    assert language_of(tag) == language
+
+
+def test_settings_from_the_environment(monkeypatch):
+    monkeypatch.delenv("PICYCLE_SMTP_HOST", raising=False)
+    assert SmtpSettings.from_environment("https://pi.example.org") is None
+    monkeypatch.setenv("PICYCLE_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("PICYCLE_SMTP_SECURITY", "ssl")
+    settings = SmtpSettings.from_environment("https://pi.example.org:8443/")
+    assert (settings.port, settings.sender) == (465, "picycle@pi.example.org")
+    monkeypatch.setenv("PICYCLE_BASE_URL", "https://pi.example.org/picycle/")
+    assert base_url() == "https://pi.example.org/picycle"
+    monkeypatch.setenv("PICYCLE_DIGEST_AT", "06:30")
+    assert digest_time().isoformat() == "06:30:00"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("PICYCLE_SMTP_SECURITY", "tls1.0", "PICYCLE_SMTP_SECURITY"),
+        ("PICYCLE_SMTP_PORT", "70000", "PICYCLE_SMTP_PORT"),
+        ("PICYCLE_SMTP_USER", "mailer", "together"),
+    ],
+)
+def test_a_bad_smtp_setting_stops_with_its_name(monkeypatch, name, value, said):
+    monkeypatch.setenv("PICYCLE_SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=said):
+        SmtpSettings.from_environment("https://pi.example.org")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PICYCLE_BASE_URL", "javascript:alert(1)"), ("PICYCLE_DIGEST_AT", "7 o'clock")],
+)
+def test_a_bad_link_or_digest_time_stops_with_its_name(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        base_url() if name == "PICYCLE_BASE_URL" else digest_time()
