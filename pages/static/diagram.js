@@ -22,6 +22,7 @@
       const viewer = new window.BpmnJS({ container: box });
       await viewer.importXML(xml);
       mark(viewer, marks);
+      if (marks.counts) count(viewer, marks);
       fit(viewer.get("canvas"));
       if (legend) legend.hidden = false;
     })
@@ -52,13 +53,49 @@
       });
     add(marks.done, "picycle-done");
     add(marks.current, "picycle-current");
-    // The path names a connection by its ends; the diagram, by the sequence flow's id.
     const taken = new Set(marks.flows.map(([source, target]) => `${source} ${target}`));
-    registry
+    sequenceFlows(registry, taken).forEach(([flow]) => canvas.addMarker(flow, "picycle-taken"));
+  }
+
+  // The path names a connection by its ends; the diagram, by the sequence flow's id: each
+  // flow of the diagram whose ends are a key of ``byEnds`` ("source target"), with its value.
+  function sequenceFlows(registry, byEnds) {
+    const lookup = byEnds instanceof Map ? byEnds : new Map([...byEnds].map((key) => [key, key]));
+    return registry
       .filter((element) => element.type === "bpmn:SequenceFlow")
-      .forEach((flow) => {
+      .map((flow) => {
         const { sourceRef, targetRef } = flow.businessObject;
-        if (taken.has(`${sourceRef.id} ${targetRef.id}`)) canvas.addMarker(flow, "picycle-taken");
-      });
+        return [flow, lookup.get(`${sourceRef.id} ${targetRef.id}`)];
+      })
+      .filter(([, value]) => value !== undefined);
+  }
+
+  // The audit page's marks say too how often each step and connection was passed, and who
+  // acted on each step: a badge on each (its title names them; the page's table says all
+  // of it without sight).
+  function count(viewer, marks) {
+    const overlays = viewer.get("overlays");
+    const registry = viewer.get("elementRegistry");
+    const badge = (times, title) => {
+      const made = document.createElement("span");
+      made.className = "picycle-times";
+      made.textContent = String(times);
+      if (title) made.title = title;
+      return made;
+    };
+    Object.entries(marks.counts).forEach(([id, times]) => {
+      if (times && registry.get(id)) {
+        const acts = (marks.acts[id] || []).join("\n");
+        overlays.add(id, { position: { top: -12, right: 12 }, html: badge(times, acts) });
+      }
+    });
+    const times = new Map(marks.flow_counts.map(([source, target, n]) => [`${source} ${target}`, n]));
+    sequenceFlows(registry, times).forEach(([flow, n]) => {
+      const points = flow.waypoints;
+      const middle = points[Math.floor(points.length / 2)];
+      const left = middle.x - Math.min(...points.map((point) => point.x));
+      const top = middle.y - Math.min(...points.map((point) => point.y));
+      overlays.add(flow, { position: { top: top - 10, left: left - 10 }, html: badge(n) });
+    });
   }
 })();
