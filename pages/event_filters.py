@@ -14,7 +14,6 @@ from picycle.engine.vocabulary import EventType
 from .i18n import gettext as _
 
 FILTERS = ("cycle", "unit", "actor", "type", "since", "until")
-CURSORS = ("before", "after")
 MAX_ID = 2**31 - 1  # ids and sequence numbers are 32-bit integers on PostgreSQL
 MAX_NAME = 100
 EVENT_TYPES = tuple(EventType)
@@ -26,8 +25,9 @@ class ReadFilters:
     show them again) and what is wrong with them, by field."""
 
     filters: EventFilter
-    before: int | None
-    after: int | None
+    before: int | None  # the events older than this one
+    after: int | None  # the events newer than this one
+    start: int | None  # this event and those older
     given: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -52,6 +52,7 @@ def read_filters(args: Mapping[str, str], unit_names: set[str]) -> ReadFilters:
         errors["until"] = _("Enter a moment after the one in From.")
     before = _whole(args.get("before", "").strip(), "before", errors)
     after = _whole(args.get("after", "").strip(), "after", errors)
+    start = _whole(args.get("start", "").strip(), "start", errors)
     filters = EventFilter(
         cycle_id=cycle,
         unit=given["unit"] or None,
@@ -60,7 +61,7 @@ def read_filters(args: Mapping[str, str], unit_names: set[str]) -> ReadFilters:
         since=since,
         until=until,
     )
-    return ReadFilters(filters, before, after, given, errors)
+    return ReadFilters(filters, before, after, start, given, errors)
 
 
 def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:

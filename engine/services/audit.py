@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ..actors import Actor, require_admin
@@ -109,29 +109,44 @@ def browse_events(
     limit: int = 50,
     before: int | None = None,
     after: int | None = None,
+    start: int | None = None,
 ) -> EventSlice:
-    """A page of the matching events, newest first: those just before the event ``before``
-    (the older page), or just after ``after`` (the newer one), or the newest. Read by
-    keyset with one row more than the page, which says whether there is a page beyond;
-    a page reached from a cursor has one back towards it. No total: counting a million
-    matches would cost more than the page."""
+    """A page of the matching events, newest first (by the time recorded, then by ``seq``):
+    those older than the event ``before``, or from the event ``start`` on, or newer than
+    ``after`` (the page before), or else the newest. Read by keyset, one row more than the
+    page saying whether there is a page beyond; a page reached from a cursor has one back
+    towards it. No total: counting a million matches would cost more than the page.
+    NotFound for a cursor that names no event."""
     require_auditor(actor)
     query = _filtered(uow, filters)
+    key = tuple_(AuditEvent.at, AuditEvent.seq)
     if after is not None:
         rows = uow.session.execute(
-            query.where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(limit + 1)
+            query.where(key > _cursor(uow, after))
+            .order_by(AuditEvent.at, AuditEvent.seq)
+            .limit(limit + 1)
         ).all()
         items = [_view(row) for row in reversed(rows[:limit])]
         newer = items[0].seq if len(rows) > limit else None
-        older = items[-1].seq if items else after + 1
-        return EventSlice(items, older, newer)
+        return EventSlice(items, items[-1].seq if items else None, newer)
     if before is not None:
-        query = query.where(AuditEvent.seq < before)
-    rows = uow.session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
+        query = query.where(key < _cursor(uow, before))
+    elif start is not None:
+        query = query.where(key <= _cursor(uow, start))
+    newest_first = query.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
+    rows = uow.session.execute(newest_first.limit(limit + 1)).all()
     items = [_view(row) for row in rows[:limit]]
     older = items[-1].seq if len(rows) > limit else None
-    newer = None if before is None else (items[0].seq if items else before - 1)
+    newer = items[0].seq if items and (before or start) is not None else None
     return EventSlice(items, older, newer)
+
+
+def _cursor(uow: UnitOfWork, seq: int):
+    """The (time, seq) key of the event ``seq``, where a page begins or ends."""
+    at = uow.session.scalar(select(AuditEvent.at).where(AuditEvent.seq == seq))
+    if at is None:
+        raise NotFound(f"there is no event {seq}")
+    return tuple_(literal(at, AuditEvent.at.type), literal(seq, AuditEvent.seq.type))
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def events():
             limit=PAGE_SIZE,
             before=read.before,
             after=read.after,
+            start=read.start,
         )
     return render(
         "audit_events.html",
@@ -132,7 +133,7 @@ def _break_link(seq: int | None, chain: str) -> str:
     cycle = cycle_of(chain)
     args = {} if cycle is None else {"cycle": cycle}
     if seq is not None:
-        args["before"] = seq + 1
+        args["start"] = seq
     return url_for("picycle_pages.events", **args)
 
 

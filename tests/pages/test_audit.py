@@ -166,6 +166,13 @@ def test_paging_is_stable_while_new_events_arrive(browser, driver, clock, monkey
     assert f"cycle={first}" in older and f"cycle={first}" in newer  # the filter stays
 
 
+def test_a_cursor_that_names_no_event_is_not_found(browser, driver):
+    driver.start()
+    for cursor in ("before", "after", "start"):
+        response = browser("audrey").get(f"/audit?{cursor}=999999")
+        assert response.status_code == 404 and "There is nothing here" in text_of(response)
+
+
 def test_the_xes_download_reads_back_with_the_current_filter(browser, driver, clock, tmp_path):
     first, second = two_cycles(driver, clock)
     response = browser("audrey").get(f"/audit/events.xes?cycle={first}")
@@ -247,11 +254,13 @@ def test_verifying_a_tampered_trail_names_the_first_break(browser, driver, clock
     first_break = page[page.index("The first break") :]
     assert f"cycle:{first}" in first_break
     assert (
-        f'href="/audit?cycle={first}&amp;before={approval.seq + 1}">Number {approval.seq}'
-        in first_break
+        f'href="/audit?cycle={first}&amp;start={approval.seq}">Number {approval.seq}' in first_break
     )
     assert f"event {approval.seq} (task_completed) was altered after it was recorded" in first_break
     assert "can no longer be trusted" in first_break and "picycle backup" in first_break
+    shown = browser("audrey").get(f"/audit?cycle={first}&start={approval.seq}")
+    assert seqs(text_of(shown))[0] == approval.seq  # the link leads to the event itself
+    assert "mallory" in text_of(shown)
 
 
 def test_verifying_a_trail_with_deleted_events_says_where(browser, driver, clock):
