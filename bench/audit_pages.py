@@ -27,7 +27,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from picycle.api import create_app
 from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import AuditEvent
 from picycle.engine.services import users
@@ -47,7 +46,7 @@ from bench.common import (
     take_turns,
 )
 from bench.engine import PicycleVariant
-from bench.pages import PASSWORD, Visitor
+from bench.pages import PASSWORD, Visitor, pages_app
 
 SCHEMA = BenchSchema("picycle_bench_audit_pages")
 GOAL_PAGE_P95_MS = 100.0
@@ -126,15 +125,7 @@ def measure(variant: PicycleVariant, plan: Plan) -> DatabaseResult:
         users.add_user(uow, SYSTEM, AUDITOR, "auditor", [])
     with variant.engine.unit_of_work() as uow:
         users.set_password(uow, SYSTEM, AUDITOR, PASSWORD)
-    app = create_app(
-        {
-            "PICYCLE_ENGINE": variant.engine,
-            "TESTING": True,
-            "SECRET_KEY": "the benchmark's own",
-            "PICYCLE_SECURE_COOKIES": False,  # the test client speaks http
-        }
-    )
-    auditor = Visitor(app, AUDITOR)
+    auditor = Visitor(pages_app(variant.engine), AUDITOR)
     cases = browser_cases(variant)
     budget = 2.0 if plan is QUICK else 6.0
     samples = take_turns(cases, lambda case: auditor.timed(case.path), plan.requests, budget)
