@@ -10,6 +10,7 @@ import re
 import threading
 
 import pytest
+from picycle.engine.services import comments
 from picycle.pages.views import audit as audit_pages
 
 from tests.integration.test_audit_tampering import behind_the_apps_back
@@ -294,3 +295,18 @@ def test_the_audit_pages_speak_arabic_right_to_left(browser, driver, clock):
     ):
         page = text_of(audrey.get(path, headers={"Accept-Language": "ar"}))
         assert '<html lang="ar" dir="rtl">' in page and words in page, path
+
+
+def test_what_users_wrote_is_shown_as_text_and_exported_as_data(browser, driver):
+    cycle_id = driver.start()
+    (task,) = driver.open_tasks(cycle_id)
+    hostile = "<script>alert('x')</script> =HYPERLINK(\"http://evil.example\")"
+    with driver.engine.unit_of_work() as uow:
+        comments.add_comment(uow, driver.actor("pia"), task.id, hostile)
+    audrey = browser("audrey")
+    page = text_of(audrey.get("/audit?type=task_commented"))
+    assert "<script>alert" not in page and "&lt;script&gt;alert(" in page
+    exported = text_of(audrey.get("/audit/events.csv?type=task_commented"))
+    (row,) = csv.DictReader(io.StringIO(exported))
+    assert row["data"].startswith("{")  # a spreadsheet reads no formula from it
+    assert json.loads(row["data"])["text"] == hostile
