@@ -1,11 +1,14 @@
-"""A text or a document answered as a file to save, named after what it holds (and, for
-a CSV, when it was made)."""
+"""Texts and documents answered as files to save, named after what they hold (and, for
+the CSV and the audit export, when they were made)."""
 
 from __future__ import annotations
 
-from flask import current_app
+from collections.abc import Iterator
 
-from .context import request_uow
+from flask import current_app, stream_with_context
+from picycle.engine.services import audit
+
+from .context import current_actor, keep_request_uow_open, request_uow
 
 
 def csv_download(text: str, name: str):
@@ -18,4 +21,34 @@ def csv_download(text: str, name: str):
 def pdf_download(document: bytes, name: str):
     response = current_app.response_class(document, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"attachment; filename={name}.pdf"
+    return response
+
+
+def audit_export(filters: audit.EventFilter, format: str):
+    """The matching events as a file, streamed from a server-side cursor in the request's
+    unit of work, which stays open until the last byte is sent or the response is closed.
+    The query (and the permission check) has run before: a refusal or a database error is
+    an error answer, not a broken download."""
+    uow = request_uow()
+    exported = audit.export_events(uow, current_actor(), filters, format)
+    stamp = uow.now.strftime("%Y%m%dT%H%M%SZ")
+    end_uow = keep_request_uow_open()
+
+    def close() -> None:
+        try:
+            exported.chunks.close()  # the cursor first, then the unit of work
+        finally:
+            end_uow()
+
+    def body() -> Iterator[str]:
+        try:
+            yield from exported.chunks
+        finally:
+            close()
+
+    response = current_app.response_class(stream_with_context(body()), mimetype=exported.media_type)
+    response.call_on_close(close)  # also when the body is never read
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=audit-events-{stamp}.{exported.extension}"
+    )
     return response

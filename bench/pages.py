@@ -151,8 +151,9 @@ class PageCase:
     visitor: Visitor
 
 
-def page_cases(engine: Engine, scene: Scene) -> list[PageCase]:
-    app = create_app(
+def pages_app(engine: Engine):
+    """The app the pages are measured in, through the Flask test client."""
+    return create_app(
         {
             "PICYCLE_ENGINE": engine,
             "TESTING": True,
@@ -160,6 +161,10 @@ def page_cases(engine: Engine, scene: Scene) -> list[PageCase]:
             "PICYCLE_SECURE_COOKIES": False,  # the test client speaks http
         }
     )
+
+
+def page_cases(engine: Engine, scene: Scene) -> list[PageCase]:
+    app = pages_app(engine)
     member, auditor, pia = Visitor(app, MEMBER), Visitor(app, AUDITOR), Visitor(app, "pia")
     running = f"/cycles/{scene.running_cycle}"
     return [

@@ -288,6 +288,18 @@ class StepDone:
 
 
 @dataclass(frozen=True)
+class EventSlice:
+    """A page of audit events, newest first, read by keyset (by time and ``seq``, never by
+    offset, so a page deep in a large trail is read as quickly as the first, and events
+    recorded meanwhile do not shift it). ``older``: the ``before`` of the next page;
+    ``newer``: the ``after`` of the previous one; None where there is none."""
+
+    items: Sequence[AuditEventView]
+    older: int | None
+    newer: int | None
+
+
+@dataclass(frozen=True)
 class MigrationPlan:
     """Whether a cycle can move to another version of its process, and whether it did."""
 

@@ -3,13 +3,11 @@ verification of the hash chains."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from flask import current_app, stream_with_context
 from marshmallow import RAISE
 from picycle.engine.services import audit, cycle_path
 
-from ..context import current_actor, engine_for_own_transactions, keep_request_uow_open, request_uow
+from ..context import current_actor, engine_for_own_transactions, request_uow
+from ..downloads import audit_export
 from ..parsing import MAX_ID, PicycleBlueprint, page_body
 from ..schemas import (
     AuditEventArgs,
@@ -94,41 +92,11 @@ def events(args):
         until=args.get("until"),
     )
     if "format" in args:
-        return _export(filters, args["format"])
+        return audit_export(filters, args["format"])
     events = audit.list_events(
         request_uow(), current_actor(), filters, limit=args["limit"], offset=args["offset"]
     )
     return page_body(events, args)
-
-
-def _export(filters: audit.EventFilter, format: str):
-    """Stream the selection from a server-side cursor in the request's unit of work, which
-    stays open until the last byte is sent or the response is closed. The query (and the
-    permission check) has run before: a refusal or a database error is a problem document,
-    not a broken download."""
-    uow = request_uow()
-    exported = audit.export_events(uow, current_actor(), filters, format)
-    stamp = uow.now.strftime("%Y%m%dT%H%M%SZ")
-    end_uow = keep_request_uow_open()
-
-    def close() -> None:
-        try:
-            exported.chunks.close()  # the cursor first, then the unit of work
-        finally:
-            end_uow()
-
-    def body() -> Iterator[str]:
-        try:
-            yield from exported.chunks
-        finally:
-            close()
-
-    response = current_app.response_class(stream_with_context(body()), mimetype=exported.media_type)
-    response.call_on_close(close)  # also when the body is never read
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=audit-events-{stamp}.{exported.extension}"
-    )
-    return response
 
 
 @blp.route("/audit/verify", methods=["GET"])

@@ -354,14 +354,19 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (
+        # The event browser's filters with the order it pages in (time, then seq), so a
+        # page is read from one index whatever its depth (migration 0019).
         Index("ix_audit_events_cycle", "cycle_id", "seq"),
+        Index("ix_audit_events_at", "at", "seq"),
+        Index("ix_audit_events_actor", "actor", "at", "seq"),
+        Index("ix_audit_events_type", "type", "at", "seq"),
         UniqueConstraint("chain", "position"),
     )
 
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(100), index=True)
-    type: Mapped[str] = mapped_column(String(50), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(50))
     cycle_id: Mapped[int | None]
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(255))

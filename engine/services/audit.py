@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ..actors import Actor, require_admin
@@ -19,7 +19,7 @@ from ..audit.verify import Verification, pinned_trail
 from ..config import AUDIT_KEY
 from ..db.models import AuditChain, AuditEvent, Cycle, Task
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from ..read_models import AuditEventView, Page
+from ..read_models import AuditEventView, EventSlice, Page
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType
@@ -69,7 +69,7 @@ def cycle_history(
     return _page(uow, query, limit, offset)
 
 
-def _require_auditor(actor: Actor) -> None:
+def require_auditor(actor: Actor) -> None:
     if not actor.reads_everything:
         raise PermissionDenied("only auditors and admins read the whole audit trail")
 
@@ -98,8 +98,73 @@ def _filtered(uow: UnitOfWork, filters: EventFilter) -> Select:
 def list_events(
     uow: UnitOfWork, actor: Actor, filters: EventFilter, limit: int = 100, offset: int = 0
 ) -> Page[AuditEventView]:
-    _require_auditor(actor)
+    require_auditor(actor)
     return _page(uow, _filtered(uow, filters), limit, offset)
+
+
+def browse_events(
+    uow: UnitOfWork,
+    actor: Actor,
+    filters: EventFilter,
+    limit: int = 50,
+    before: int | None = None,
+    after: int | None = None,
+    start: int | None = None,
+) -> EventSlice:
+    """A page of the matching events, newest first (by the time recorded, then by ``seq``):
+    those older than the event ``before``, or from the event ``start`` on, or newer than
+    ``after`` (the page before), or else the newest. Read by keyset, one row more than the
+    page saying whether there is a page beyond; a page reached from a cursor has one back
+    towards it. No total: counting a million matches would cost more than the page.
+    NotFound for a cursor that names no event."""
+    require_auditor(actor)
+    query = _filtered(uow, filters)
+    key = tuple_(AuditEvent.at, AuditEvent.seq)
+    if after is not None:
+        rows = uow.session.execute(
+            query.where(key > _cursor(uow, after))
+            .order_by(AuditEvent.at, AuditEvent.seq)
+            .limit(limit + 1)
+        ).all()
+        items = [_view(row) for row in reversed(rows[:limit])]
+        newer = items[0].seq if len(rows) > limit else None
+        return EventSlice(items, items[-1].seq if items else None, newer)
+    if before is not None:
+        query = query.where(key < _cursor(uow, before))
+    elif start is not None:
+        query = query.where(key <= _cursor(uow, start))
+    newest_first = query.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
+    rows = uow.session.execute(newest_first.limit(limit + 1)).all()
+    items = [_view(row) for row in rows[:limit]]
+    older = items[-1].seq if len(rows) > limit else None
+    newer = items[0].seq if items and (before or start) is not None else None
+    return EventSlice(items, older, newer)
+
+
+def _cursor(uow: UnitOfWork, seq: int):
+    """The (time, seq) key of the event ``seq``, where a page begins or ends."""
+    at = uow.session.scalar(select(AuditEvent.at).where(AuditEvent.seq == seq))
+    if at is None:
+        raise NotFound(f"there is no event {seq}")
+    return tuple_(literal(at, AuditEvent.at.type), literal(seq, AuditEvent.seq.type))
+
+
+@dataclass(frozen=True)
+class TrailSize:
+    """What verifying the whole trail recomputes, by the recorded chain heads."""
+
+    events: int
+    chains: int
+
+
+def trail_size(uow: UnitOfWork, actor: Actor) -> TrailSize:
+    require_auditor(actor)
+    lengths = [
+        select(func.coalesce(func.sum(Cycle.audit_length), 0), func.count()),
+        select(func.coalesce(func.sum(AuditChain.length), 0), func.count()),
+    ]
+    counted = [uow.session.execute(query).one() for query in lengths]
+    return TrailSize(sum(events for events, _ in counted), sum(chains for _, chains in counted))
 
 
 def _page(uow: UnitOfWork, query: Select, limit: int, offset: int) -> Page[AuditEventView]:
@@ -112,7 +177,7 @@ def stream_events(
     uow: UnitOfWork, actor: Actor, filters: EventFilter, by_cycle: bool = False
 ) -> Iterator[AuditEventView]:
     """Every matching event, fetched in batches on a server-side cursor."""
-    _require_auditor(actor)
+    require_auditor(actor)
     order = (AuditEvent.cycle_id, AuditEvent.seq) if by_cycle else (AuditEvent.seq,)
     query = (
         _filtered(uow, filters)
@@ -196,7 +261,7 @@ def verify_trail(
 ) -> Verification:
     """``verify`` in a unit of work the caller has opened (the CLI's, where ``--as`` was
     looked up)."""
-    _require_auditor(actor)
+    require_auditor(actor)
     key = uow.engine.audit_key
     # The heads and the events are read in one transaction of the verifier's own, whose
     # view of the trail its worker processes share.
@@ -225,7 +290,7 @@ def seal_trail(
     """The chains' heads, verified, as a seal document for auditors to keep. Refused when
     the trail is not intact. ``adopt_unsealed`` (admins, with the audit key) first seals
     the heads written before the key was set, once they verify."""
-    _require_auditor(actor)
+    require_auditor(actor)
     key = engine.audit_key
     if adopt_unsealed:
         require_admin(actor, "seal chain heads written before the audit key was set")

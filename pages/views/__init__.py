@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     account,
+    audit,
     cycles,
     inbox,
     model_changes,

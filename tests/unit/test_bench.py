@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import audit, engine, inbox, pages
+from bench import audit, audit_pages, engine, inbox, pages
 from bench.common import Goals
 
 VERDICT = re.compile(r"\b(met|missed)\b", re.IGNORECASE)
@@ -88,11 +88,20 @@ def pages_results() -> list[pages.DatabaseResult]:
     ]
 
 
+def audit_pages_results() -> list[audit_pages.DatabaseResult]:
+    samples = {"no filter, first page": [20.0, 30.0], "a user, deep page": [90.0, 140.0]}
+    return [
+        audit_pages.DatabaseResult("SQLite", samples),
+        audit_pages.DatabaseResult("PostgreSQL", samples),
+    ]
+
+
 REPORTS = {
     "engine": lambda goals: engine.report(engine_results(), goals),
     "inbox": lambda goals: inbox.report(inbox_results(), None, goals),
     "audit": lambda goals: audit.report(audit_results(), None, goals),
     "pages": lambda goals: pages.report(pages_results(), None, goals),
+    "audit_pages": lambda goals: audit_pages.report(audit_pages_results(), None, goals),
 }
 
 
