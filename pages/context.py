@@ -52,7 +52,8 @@ def prepare_request():
     if request.endpoint == "picycle_pages.static":
         return None
     state = picycle()
-    request.max_content_length = state.max_content_length
+    view = current_app.view_functions.get(request.endpoint or "")
+    request.max_content_length = state.body_limit(view)
     if request.method not in READS:
         _check_csrf()
     uow = state.engine.unit_of_work(write=request.method not in READS)
@@ -64,7 +65,6 @@ def prepare_request():
             end_session()  # password changed or user deactivated since
         else:
             g.picycle_actor, g.picycle_language = found.actor, found.language
-    view = current_app.view_functions.get(request.endpoint or "")
     if signed_in() is None and not getattr(view, "picycle_public", False):
         target = request.full_path.rstrip("?") if request.method in READS else None
         return redirect(url_for("picycle_pages.sign_in", next=target))

@@ -26,3 +26,9 @@ def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...]):
     keys = [column.name for column in table.primary_key]
     changed = {name: statement.excluded[name] for name in columns if name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
+
+
+def insert_new(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` unless a row with its primary key exists (then nothing changes)."""
+    statement = _INSERTS[session.get_bind().dialect.name](table)
+    session.execute(statement.on_conflict_do_nothing(), [row])
