@@ -153,9 +153,8 @@ def test_an_oversized_file_is_refused_after_one_byte_past_the_limit(
     monkeypatch.setenv("PICYCLE_EVIDENCE_MAX_BYTES", "1000")
     people.restart()
     body = Counted(PNG * 100)
-    with people.engine.unit_of_work() as uow:
-        with pytest.raises(ValidationFailed) as refused:
-            evidence.attach_evidence(uow, people.actor("pia"), task_id, "big.png", body)
+    with people.engine.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        evidence.attach_evidence(uow, people.actor("pia"), task_id, "big.png", body)
     assert refused.value.errors["file"] == ["larger than 1,000 bytes"]
     assert body.taken == 1001
     assert nothing_kept(people, tmp_path)
@@ -300,9 +299,8 @@ def test_a_file_written_by_a_transaction_that_never_committed_is_cleaned_up(
 
 
 def test_only_admins_clean_the_store(people):
-    with people.engine.unit_of_work() as uow:
-        with pytest.raises(PermissionDenied):
-            evidence.clean_store(uow, people.actor("pia"))
+    with people.engine.unit_of_work() as uow, pytest.raises(PermissionDenied):
+        evidence.clean_store(uow, people.actor("pia"))
 
 
 def test_a_cycle_shows_the_evidence_of_the_tasks_one_may_read(people, task_id):
