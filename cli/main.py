@@ -20,6 +20,7 @@ from .definitions import definition
 from .demo import fresh_demo_database, run_demo
 from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
+from .evidence import evidence_group
 from .incidents import incident
 from .serving import serve
 from .tasks import task
@@ -117,6 +118,7 @@ for command in (
     cycle,
     definition,
     task,
+    evidence_group,
     worker,
     audit_group,
     incident,
