@@ -33,8 +33,13 @@ class Picycle:
         if getattr(view, "picycle_uploads", False):
             return self.max_upload_length
         if getattr(view, "picycle_evidence", False):
-            return self.engine.evidence.max_bytes + MULTIPART_ALLOWANCE
+            return self.evidence_length
         return self.max_content_length
+
+    @property
+    def evidence_length(self) -> int:
+        """Bodies of views marked takes_evidence: one file within its limit, bytes."""
+        return self.engine.evidence.max_bytes + MULTIPART_ALLOWANCE
 
 
 def picycle() -> Picycle:
