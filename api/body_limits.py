@@ -41,7 +41,7 @@ def limits_of(app: Flask) -> LimitFor:
 
 def largest_body(app: Flask) -> int:
     state = app.extensions[EXTENSION]
-    return max(state.max_content_length, state.max_upload_length)
+    return max(state.max_content_length, state.max_upload_length, state.evidence_length)
 
 
 def limit_waitress(server, limit_for: LimitFor) -> None:

@@ -14,6 +14,9 @@ from werkzeug.exceptions import Unauthorized
 
 EXTENSION = "picycle"
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# An evidence upload's body: the file (PICYCLE_EVIDENCE_MAX_BYTES at most) and the
+# multipart framing and form fields around it.
+MULTIPART_ALLOWANCE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,14 @@ class Picycle:
         """The largest body the view (None: no view) accepts."""
         if getattr(view, "picycle_uploads", False):
             return self.max_upload_length
+        if getattr(view, "picycle_evidence", False):
+            return self.evidence_length
         return self.max_content_length
+
+    @property
+    def evidence_length(self) -> int:
+        """Bodies of views marked takes_evidence: one file within its limit, bytes."""
+        return self.engine.evidence.max_bytes + MULTIPART_ALLOWANCE
 
 
 def picycle() -> Picycle:
@@ -85,6 +95,12 @@ def public(view):
 def takes_uploads(view):
     """Mark a view as taking uploads: its body may reach the upload limit."""
     view.picycle_uploads = True
+    return view
+
+
+def takes_evidence(view):
+    """Mark a view as taking an evidence file: its body may reach the evidence limit."""
+    view.picycle_evidence = True
     return view
 
 

@@ -1,11 +1,13 @@
-"""Texts and documents answered as files to save, named after what they hold (and, for
-the CSV and the audit export, when they were made)."""
+"""Files to save: a text or a document named after what it holds (and, for the CSV and
+the audit export, when it was made); an evidence file as it was attached."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
-from flask import current_app, stream_with_context
+from flask import current_app, send_file, stream_with_context
+from picycle.engine.read_models import EvidenceFile
 from picycle.engine.services import audit
 
 from .context import current_actor, keep_request_uow_open, request_uow
@@ -51,4 +53,25 @@ def audit_export(filters: audit.EventFilter, format: str):
     response.headers["Content-Disposition"] = (
         f"attachment; filename=audit-events-{stamp}.{exported.extension}"
     )
+    return response
+
+
+# An uploaded file is served as what its content was judged to be, to be saved, never
+# shown: no browser guesses another type, and nothing in it runs or loads in picycle's
+# origin (an HTML or SVG file would otherwise).
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+def evidence_download(found: EvidenceFile):
+    response = send_file(
+        io.BytesIO(found.content),
+        mimetype=found.evidence.media_type,
+        as_attachment=True,
+        download_name=found.evidence.name,
+        etag=found.evidence.sha256,
+    )
+    response.headers.update(FILE_HEADERS)
     return response

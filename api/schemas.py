@@ -371,6 +371,28 @@ class NewCommentSchema(ma.Schema):
     text = _text(1, MAX_COMMENT_LENGTH, required=True)
 
 
+class EvidenceSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.String(required=True)
+    cycle_id = fields.Integer(required=True)
+    name = fields.String(
+        required=True,
+        metadata={"description": "The file's name as sent, without folders or control characters"},
+    )
+    media_type = fields.String(
+        required=True,
+        metadata={"description": "The type its content shows (not the one declared)"},
+    )
+    size = fields.Integer(required=True, metadata={"description": "Bytes"})
+    sha256 = fields.String(required=True, metadata={"description": "Hex SHA-256 of the content"})
+    attached_by = fields.String(required=True)
+    attached_at = fields.DateTime(required=True)
+
+
+class EvidenceListSchema(ma.Schema):
+    items = fields.List(fields.Nested(EvidenceSchema), required=True)
+
+
 # --- cycles ------------------------------------------------------------------------------
 
 
@@ -548,6 +570,14 @@ class AuditBreakSchema(ma.Schema):
     reason = fields.String(required=True)
 
 
+class EvidenceDamageSchema(ma.Schema):
+    evidence_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    task_id = fields.String(required=True)
+    cycle_id = fields.Integer(required=True)
+    reason = fields.String(required=True, metadata={"description": "Missing, or changed"})
+
+
 class VerificationSchema(ma.Schema):
     intact = fields.Boolean(
         required=True, metadata={"description": "Every chain recomputes; nothing was deleted"}
@@ -579,6 +609,14 @@ class VerificationSchema(ma.Schema):
         metadata={
             "description": "Chains whose head carries no seal although a key is set (written "
             "before it was, or the seal was removed); these make `intact` false"
+        },
+    )
+    damaged_evidence = fields.List(
+        fields.Nested(EvidenceDamageSchema),
+        required=True,
+        metadata={
+            "description": "Evidence files the trail recorded that are missing from the store "
+            "or whose content no longer has the recorded SHA-256; these make `intact` false"
         },
     )
 

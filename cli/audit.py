@@ -27,8 +27,8 @@ def audit_group() -> None:
 @as_option
 @click.pass_obj
 def audit_verify(engine: Engine, against, as_user: str | None) -> None:
-    """Recompute every hash chain and check the heads' seals; exit 1 and name the first
-    broken event if any."""
+    """Recompute every hash chain, check the heads' seals and hash every evidence file
+    again; exit 1 and name the first broken event, and each missing or changed file."""
     sealed = audit.read_seal_document(against.read()) if against else None
     with engine.unit_of_work(write=False) as uow:
         result = audit.verify_trail(uow, acting_as(uow, as_user), against=sealed)
@@ -49,6 +49,11 @@ def audit_verify(engine: Engine, against, as_user: str | None) -> None:
         for other in result.breaks:
             if other is not result.first_break:
                 click.echo(f"  also: {other.reason}")
+    for damaged in result.damaged_evidence:
+        click.echo(
+            f"NOT intact: evidence {damaged.evidence_id} '{damaged.name}' of task "
+            f"{damaged.task_id} in cycle #{damaged.cycle_id} is {damaged.reason}"
+        )
     if result.unsealed_heads:
         click.echo(
             f"NOT intact: {len(result.unsealed_heads)} chain heads carry no seal of the audit "

@@ -21,6 +21,7 @@ from .definitions import definition
 from .demo import fresh_demo_database, run_demo
 from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
+from .evidence import evidence_group
 from .incidents import incident
 from .report import report
 from .serving import serve
@@ -120,6 +121,7 @@ for command in (
     cycle,
     definition,
     task,
+    evidence_group,
     worker,
     audit_group,
     incident,

@@ -270,12 +270,7 @@ class Cycle:
     ) -> int:
         """Comment on one of this cycle's tasks, open or closed: ``store`` keeps the text
         and returns the comment's id."""
-        require_writer(actor, "comment on a task")
-        if hidden(actor, task):
-            raise NotFound(Message(f"there is no task {task.id}", "no_task"))
-        if not may_read(actor, task):
-            text = f"task {task.id} is neither yours nor open to your groups"
-            raise PermissionDenied(Message(text, "task_not_yours"))
+        self._readable_by_writer(actor, task, "comment on a task")
         if not text.strip():
             empty = Message("must not be empty", "empty")
             raise ValidationFailed("a comment must not be empty", {"text": [empty]})
@@ -287,6 +282,25 @@ class Cycle:
         comment_id = store(text)
         self._record(EventType.TASK_COMMENTED, actor, task, comment_id=comment_id, text=text)
         return comment_id
+
+    def attach_evidence(
+        self, actor: Actor, task: TaskRecord, keep: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Attach a file to one of this cycle's tasks, open or closed: ``keep`` checks and
+        keeps the file and returns what the trail records of it (name, size, type,
+        SHA-256). Evidence is part of the record: it is never removed."""
+        self._readable_by_writer(actor, task, "attach evidence to a task")
+        facts = keep()
+        self._record(EventType.EVIDENCE_ATTACHED, actor, task, **facts)
+        return facts
+
+    def _readable_by_writer(self, actor: Actor, task: TaskRecord, action: str) -> None:
+        require_writer(actor, action)
+        if hidden(actor, task):
+            raise NotFound(Message(f"there is no task {task.id}", "no_task"))
+        if not may_read(actor, task):
+            text = f"task {task.id} is neither yours nor open to your groups"
+            raise PermissionDenied(Message(text, "task_not_yours"))
 
     # --- the cycle as a whole -------------------------------------------------------------
 

@@ -230,6 +230,49 @@ class CommentView:
 
 
 @dataclass(frozen=True)
+class EvidenceView:
+    """A file attached to a task; its content is fetched on its own (``open_evidence``)."""
+
+    id: int
+    task_id: str
+    cycle_id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    attached_by: str
+    attached_at: datetime
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """An evidence file's content, to download."""
+
+    evidence: EvidenceView
+    content: bytes
+
+
+@dataclass(frozen=True)
+class TaskEvidence:
+    """The evidence of one task of a cycle, for the cycle's page."""
+
+    task_id: str
+    title: str
+    items: list[EvidenceView]
+
+
+@dataclass(frozen=True)
+class EvidenceDamage:
+    """An evidence file the audit trail recorded that is no longer kept as it was."""
+
+    evidence_id: int
+    name: str
+    task_id: str
+    cycle_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class DefinitionView:
     """One deployed version of a process."""
 

@@ -24,6 +24,7 @@ from .clock import Clock, system_clock
 from .config import audit_key, base_url, database_url, digest_time
 from .db.database import WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
+from .evidence_store import EvidenceSettings, EvidenceStore
 from .forms import Form
 from .notifications.outbox import task_notices
 from .repository import CycleRepository, HeldCycle, LiveCycles
@@ -42,15 +43,23 @@ _MOVE_GLOBAL_HEAD = update(CHAINS).where(CHAINS.c.chain == GLOBAL_CHAIN)
 
 
 class Engine:
-    """Holds what lives across requests: the database, the caches, the clock, and the key
-    the audit chains' heads are sealed with (from the environment; None: no key)."""
+    """Holds what lives across requests: the database, the caches, the clock, the key
+    the audit chains' heads are sealed with (from the environment; None: no key), and
+    where evidence files are kept (the environment's choice, unless given)."""
 
-    def __init__(self, url: str | None = None, clock: Clock = system_clock):
+    def __init__(
+        self,
+        url: str | None = None,
+        clock: Clock = system_clock,
+        evidence_store: EvidenceStore | None = None,
+    ):
         # Read once, first: a bad setting stops the engine from starting, with its name.
         self.limits = ModelLimits.from_environment()
         self.audit_key = audit_key()
         self.base_url = base_url()
         self.digest_at = digest_time()
+        self.evidence = EvidenceSettings.from_environment()
+        self.evidence_store = evidence_store or self.evidence.store()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
         self.sessions = sessionmaker(self.database, expire_on_commit=False)

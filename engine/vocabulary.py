@@ -47,6 +47,8 @@ class EventType(StrEnum):
     TASK_COMPLETED = "task_completed"
     TASK_COMMENTED = "task_commented"
     TASK_WITHDRAWN = "task_withdrawn"
+    # A file attached to a task as evidence: its name, size, type and SHA-256.
+    EVIDENCE_ATTACHED = "evidence_attached"
     TIMER_FIRED = "timer_fired"
     # A completed cycle's plan for the unit's next one: scheduled, then started or skipped.
     NEXT_CYCLE_SCHEDULED = "next_cycle_scheduled"

@@ -37,6 +37,7 @@ def render(template: str, status: int = 200, **context):
         date=format_date,
         moment=format_moment,
         number=format_number,
+        file_size=format_file_size,
         statuses={
             "running": gettext("Running"),
             "completed": gettext("Completed"),
@@ -78,3 +79,12 @@ def format_number(value) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "" if value is None else str(value)
     return flask_babel.format_decimal(value)
+
+
+def format_file_size(size: int) -> str:
+    """Bytes as people read them: 820 bytes, 12.5 KB, 3.4 MB (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=flask_babel.format_decimal(round(size / 1024, 1)))
+    return gettext("%(size)s MB", size=flask_babel.format_decimal(round(size / 1024**2, 1)))

@@ -115,7 +115,12 @@ def _settings(clock: Clock | None) -> Hashable:
     head, the model limits judge the models)."""
     if clock is None:
         return None
-    return clock(), tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PICYCLE_")))
+    settings = (
+        (k, v)
+        for k, v in os.environ.items()
+        if k.startswith("PICYCLE_") and not k.startswith(EVIDENCE_SETTINGS)
+    )
+    return clock(), tuple(sorted(settings))
 
 
 def _deploy_shipped(url: str, clock: Clock) -> None:
@@ -281,6 +286,19 @@ def blank_database_url(request, tmp_path) -> Iterator[str]:
     url = server.create()
     yield url
     server.drop(make_url(url).database)
+
+
+# Where evidence files are kept does not change what a template holds.
+EVIDENCE_SETTINGS = "PICYCLE_EVIDENCE_"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _evidence_kept_aside(tmp_path_factory) -> Iterator[None]:
+    """Engines the tests make keep evidence files in this run's folder, never in the
+    user's data directory (the evidence tests give each test a store of its own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PICYCLE_EVIDENCE_DIR", str(tmp_path_factory.mktemp("evidence")))
+        yield
 
 
 @pytest.fixture

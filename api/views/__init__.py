@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import audit, cycles, definitions, health, incidents, results, tasks, units, users
+from . import (
+    audit,
+    cycles,
+    definitions,
+    evidence,
+    health,
+    incidents,
+    results,
+    tasks,
+    units,
+    users,
+)
 
 BLUEPRINTS = [
     (health.blp, ""),
@@ -10,6 +21,7 @@ BLUEPRINTS = [
     (units.blp, "/units"),
     (cycles.blp, "/cycles"),
     (tasks.blp, "/tasks"),
+    (evidence.blp, "/tasks"),
     (audit.blp, ""),
     (definitions.blp, ""),
     (incidents.blp, "/incidents"),

@@ -62,8 +62,15 @@ XES_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
   </global>
   <classifier name="Activity" keys="concept:name"/>
 """
-# Task events become XES lifecycle transitions of the activity named by the task's title.
-_TRANSITIONS = {EventType.TASK_CLAIMED: "start", EventType.TASK_COMPLETED: "complete"}
+# Task events become XES lifecycle transitions of the activity named by the task's title;
+# evidence attached to a task is an event of that activity with no transition of its own
+# ("unknown" in the standard model), carrying the file's name, size, type and SHA-256.
+_TRANSITIONS = {
+    EventType.TASK_CLAIMED: "start",
+    EventType.TASK_COMPLETED: "complete",
+    EventType.EVIDENCE_ATTACHED: "unknown",
+}
+_EVIDENCE_KEYS = ("name", "size", "media_type", "sha256")
 
 
 def to_xes(events: Iterable[AuditEventView]) -> Iterator[str]:
@@ -93,8 +100,17 @@ def to_xes(events: Iterable[AuditEventView]) -> Iterator[str]:
             f'<string key="org:resource" value={quoteattr(event.actor)}/>'
             f'<date key="time:timestamp" value="{event.at.isoformat()}"/>'
             f'<string key="lifecycle:transition" value="{transition}"/>'
-            "</event>\n"
+            f"{_evidence(event)}</event>\n"
         )
     if current_cycle is not None:
         yield "  </trace>\n"
     yield "</log>\n"
+
+
+def _evidence(event: AuditEventView) -> str:
+    if event.type != EventType.EVIDENCE_ATTACHED:
+        return ""
+    return "".join(
+        f'<string key="evidence:{key}" value={quoteattr(str(event.data[key]))}/>'
+        for key in _EVIDENCE_KEYS
+    )

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..db.database import open_database
 from ..db.models import AuditEvent
+from ..read_models import EvidenceDamage
 from .chain import GENESIS, GLOBAL_CHAIN, HASH_VERSION, seal_facts
 from .heads import RecordedHead, sealed_by
 
@@ -71,10 +72,12 @@ class Verification:
     # Chains whose head carries no seal although a key is configured: written before the
     # key was set (``audit seal --adopt-unsealed`` seals them), or their seal was removed.
     unsealed_heads: list[str] = field(default_factory=list)
+    # Evidence files the trail recorded that are missing or changed in the store.
+    damaged_evidence: list[EvidenceDamage] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
-        return not self.breaks and not self.unsealed_heads
+        return not self.breaks and not self.unsealed_heads and not self.damaged_evidence
 
     @property
     def first_break(self) -> Break | None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -405,6 +406,37 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Evidence(Base):
+    """A file attached to a task as evidence: a measurement sheet, a photo. Its content is
+    kept under its SHA-256 (``engine/evidence_store.py``); the same content is attached
+    to a task once."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("task_id", "sha256"),
+        Index("ix_evidence_task", "task_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    attached_by: Mapped[str] = mapped_column(String(100))
+    attached_at: Mapped[datetime]
+
+
+class EvidenceContent(Base):
+    """Evidence files kept in the database (``PICYCLE_EVIDENCE_STORAGE=database``)."""
+
+    __tablename__ = "evidence_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Incident(Base):

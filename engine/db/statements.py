@@ -43,3 +43,9 @@ def advance(session: Session, table: Table, key: tuple[Any, ...], moment: Any) -
     )
     # RETURNING, not rowcount: psycopg does not count an upsert's rows.
     return session.execute(statement.returning(table.c.moment)).first() is not None
+
+
+def insert_new(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` unless a row with its primary key exists (then nothing changes)."""
+    statement = _INSERTS[session.get_bind().dialect.name](table)
+    session.execute(statement.on_conflict_do_nothing(), [row])

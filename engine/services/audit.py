@@ -24,6 +24,7 @@ from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType
 from .cycles import visible
+from .evidence import damaged_evidence
 from .units import units_at_or_below
 
 STREAM_BATCH = 1000
@@ -260,7 +261,7 @@ def verify_trail(
     against: TrailSeal | None = None,
 ) -> Verification:
     """``verify`` in a unit of work the caller has opened (the CLI's, where ``--as`` was
-    looked up)."""
+    looked up). Every evidence file the trail recorded is hashed again too."""
     require_auditor(actor)
     key = uow.engine.audit_key
     # The heads and the events are read in one transaction of the verifier's own, whose
@@ -268,10 +269,8 @@ def verify_trail(
     with pinned_trail(uow.engine.database, uow.engine.url) as trail:
         heads = recorded_heads(trail.session)
         result = trail.verify(heads, workers, key)
-        if against is None:
-            return result
-        since = check_against(trail.session, against, heads, key)
-        return replace(result, breaks=result.breaks + since)
+        since = check_against(trail.session, against, heads, key) if against else []
+    return replace(result, breaks=result.breaks + since, damaged_evidence=damaged_evidence(uow))
 
 
 def seal_document(sealed: TrailSeal) -> str:

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     account,
     audit,
     cycles,
+    evidence,
     inbox,
     model_changes,
     model_editing,

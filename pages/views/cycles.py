@@ -1,5 +1,6 @@
-"""Cycles: the list, and one cycle's page with what it has recorded, its open tasks and,
-for those allowed to read it, where it stands on its diagram and its history."""
+"""Cycles: the list, and one cycle's page with what it has recorded, its open tasks, the
+evidence attached to the tasks one may read and, for those allowed to read it, where it
+stands on its diagram and its history."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import flask_babel
 from flask import jsonify, make_response, request
 from picycle.api.context import request_uow
 from picycle.api.downloads import pdf_download
-from picycle.engine.services import audit, cycle_path, cycles, report
+from picycle.engine.services import audit, cycle_path, cycles, evidence, report
 
 from ..blueprint import blueprint
 from ..context import signed_in
@@ -58,6 +59,7 @@ def cycle(cycle_id: int):
         microprojects=records.get("implemented_microprojects") or records.get("microprojects", []),
         targets_met=records.get("targets_met"),
         lessons_learned=records.get("lessons_learned"),
+        evidence=evidence.cycle_evidence(uow, actor, cycle_id),
         history=history,
         event_names=event_names(),
         path=path,

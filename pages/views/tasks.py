@@ -1,5 +1,5 @@
-"""A task's page: its instructions, its form (from the task's JSON Schema), its comments;
-claiming, giving back and completing it."""
+"""A task's page: its instructions, its form (from the task's JSON Schema), its evidence
+and comments; claiming, giving back and completing it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import flash, redirect, request, url_for
 from picycle.api.context import request_uow
 from picycle.engine.actors import may_work
 from picycle.engine.errors import Conflict, ValidationFailed
-from picycle.engine.services import comments, tasks
+from picycle.engine.services import comments, evidence, tasks
 from picycle.engine.vocabulary import TaskState
 
 from .. import forms
@@ -28,6 +28,7 @@ def task_page(
     errors=None,
     comment="",
     comment_errors=(),
+    evidence_errors=(),
     notice=None,
     status=200,
 ):
@@ -54,6 +55,9 @@ def task_page(
         comments=comments.list_comments(uow, actor, task_id),
         comment=comment,
         comment_errors=comment_errors,
+        evidence=evidence.list_evidence(uow, actor, task_id),
+        evidence_errors=evidence_errors,
+        evidence_limit=uow.engine.evidence.max_bytes,
         notice=notice,
         now=uow.now,
         text=text,

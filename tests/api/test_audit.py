@@ -324,6 +324,7 @@ def test_an_intact_record_verifies(api, walker, clock):
         "breaks": [],
         "heads_key_sealed": False,  # the test server has no audit key
         "unsealed_heads": [],
+        "damaged_evidence": [],
     }
     assert {e["cycle_id"] for e in every} == {None, cycle_id}
     assert api.get("ada", "/audit/verify").json["intact"] is True

@@ -83,8 +83,9 @@ def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
     monkeypatch.setattr("picycle.api.serve.run_until_stopped", fake_run)
     serve(ServeOptions(port=8123, threads=4))
     assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 8123, 4)
-    # waitress reads no body larger than the largest limit, that of uploads (20 MiB).
-    assert served["max_request_body_size"] == 20 * 1024 * 1024 + 1
+    # waitress reads no body larger than the largest limit, that of evidence uploads (a
+    # file of 20 MiB and the multipart around it).
+    assert served["max_request_body_size"] == 20 * 1024 * 1024 + 64 * 1024 + 1
     assert served["ran"] == ("server", 30.0)
     assert served["app"].test_client().get("/api/v1/health").json["database"] == "ok"
 

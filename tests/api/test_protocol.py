@@ -82,6 +82,7 @@ def test_the_openapi_document_describes_every_area(client):
         "units",
         "cycles",
         "tasks",
+        "evidence",
         "audit",
         "process-definitions",
         "results",
