@@ -58,13 +58,33 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
 def task_notices(session: Session, now: datetime, base_url: str, cycles: Iterable[Cycle]) -> None:
     """E-mails for the tasks these cycles offered someone in this unit of work (made
     ready, or given back unclaimed), to those the tasks are now for, but the one whose
-    step made them so."""
+    step made them so. Their recipients are read in one query for the assigned tasks and
+    one per group and unit, however many tasks opened."""
+    offered = [
+        (cycle, task, event.actor)
+        for cycle in cycles
+        for event in cycle.events
+        if event.type in OFFERED
+        and (task := cycle.changed_tasks.get(event.task_id or "")) is not None
+        and _unheld(task)
+    ]
+    if not offered:
+        return
+    assignees = sorted({task.assignee for _, task, _ in offered if task.assignee})
+    named = recipients.named(session, Notice.ASSIGNED, assignees) if assignees else []
+    members: dict[tuple[str, int | None], list[Recipient]] = {}
     rows = []
-    for cycle in cycles:
-        for event in cycle.events:
-            task = cycle.changed_tasks.get(event.task_id or "")
-            if event.type in OFFERED and task is not None and _unheld(task):
-                rows += _offered(session, now, base_url, cycle, task, event.actor)
+    for cycle, task, actor in offered:
+        if task.assignee:
+            found = [r for r in named if r.name == task.assignee]
+        elif task.candidate_group is None:
+            found = []
+        else:
+            key = (task.candidate_group, task.unit_id)
+            if key not in members:
+                members[key] = recipients.group_members(session, Notice.GROUP_OPEN, *key)
+            found = members[key]
+        rows += _mails(now, base_url, cycle, task, actor, found)
     enqueue(session, rows)
 
 
@@ -72,13 +92,15 @@ def _unheld(task: TaskRecord) -> bool:
     return task.state == TaskState.OPEN and task.claimed_by is None
 
 
-def _offered(
-    session: Session, now: datetime, base_url: str, cycle: Cycle, task: TaskRecord, actor: str
+def _mails(
+    now: datetime,
+    base_url: str,
+    cycle: Cycle,
+    task: TaskRecord,
+    actor: str,
+    found: list[Recipient],
 ) -> list[dict[str, Any]]:
     notice = Notice.ASSIGNED if task.assignee else Notice.GROUP_OPEN
-    found = recipients.of_task(
-        session, notice, None, task.assignee, task.candidate_group, task.unit_id
-    )
     mention = mention_of(task, cycle.record.title, cycle.record.unit)
     rows = []
     for recipient in found:

@@ -1,7 +1,7 @@
 // Draws each BPMN diagram of the page (a cycle's, its audit trail's, or two versions
 // compared) with the vendored bpmn-js viewer and marks the elements its marks URL names:
 // each list of ids gets the marker picycle-<name>; "flows" names connections taken by
-// their ends; "counts", "acts" and "flow_counts" (the audit trail's) put how often each
+// their ends (pairs, not ids); "counts", "acts" and "flow_counts" (the audit trail's) put how often each
 // step and connection was passed on it. The page's lists say the same for screen readers
 // and without script: if anything here fails, the diagram stays hidden and the lists remain.
 "use strict";
@@ -53,7 +53,7 @@ function drawDiagram(box) {
         if (registry.get(id)) canvas.addMarker(id, marker);
       });
     Object.entries(marks)
-      .filter(([name, ids]) => name !== "flows" && Array.isArray(ids))
+      .filter(([, ids]) => Array.isArray(ids) && ids.every((id) => typeof id === "string"))
       .forEach(([name, ids]) => add(ids, `picycle-${name}`));
     const taken = new Set((marks.flows || []).map(([source, target]) => `${source} ${target}`));
     sequenceFlows(registry, taken).forEach(([flow]) => canvas.addMarker(flow, "picycle-taken"));

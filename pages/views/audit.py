@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from flask import abort, jsonify, request, url_for
 from picycle.api.context import engine_for_own_transactions, request_uow
 from picycle.api.downloads import audit_export
-from picycle.engine.audit.chain import cycle_of
 from picycle.engine.services import audit, cycle_trail, units
 
 from ..blueprint import blueprint
@@ -130,7 +129,7 @@ def verify():
 
 def _break_link(seq: int | None, chain: str) -> str:
     """The event browser showing the broken event at the top (its cycle's events)."""
-    cycle = cycle_of(chain)
+    cycle = audit.cycle_of(chain)
     args = {} if cycle is None else {"cycle": cycle}
     if seq is not None:
         args["start"] = seq

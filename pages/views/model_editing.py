@@ -7,17 +7,13 @@ from __future__ import annotations
 from flask import jsonify, request
 from picycle.engine.decision_table_edits import read_table, write_table
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.forms import parse_form
-from picycle.engine.spiff.validation.documents import FORMS_FOLDER
-from picycle.engine.spiff.validation.model import FormFaults
+from picycle.engine.services import form_preview as schema_preview
 
 from .. import decision_form, forms
 from ..blueprint import blueprint
 from ..i18n import gettext
 from ..rendering import render
 from .models import _admin
-
-PREVIEW_NAME = FORMS_FOLDER + "preview.schema.json"
 
 
 @blueprint.post("/models/form-preview")
@@ -27,7 +23,7 @@ def form_preview():
     _admin()
     text = request.form.get("schema", "")
     try:
-        schema = parse_form(PREVIEW_NAME, text).schema
+        schema = schema_preview.checked_schema(text)
     except ValidationFailed as refused:
         return render("_form_preview.html", 422, form=None, problems=_messages(refused))
     # The model's own words: its translations are deployed with the bundle, not edited here.
@@ -37,12 +33,10 @@ def form_preview():
 
 def _messages(refused: ValidationFailed) -> list[str]:
     """What is wrong with the schema, with its line where known."""
-    if isinstance(refused, FormFaults):
-        return [
-            gettext("Line %(line)s: %(message)s", line=line, message=message) if line else message
-            for line, message in refused.faults
-        ]
-    return [m for ms in refused.errors.values() for m in ms] or [str(refused)]
+    return [
+        gettext("Line %(line)s: %(message)s", line=line, message=message) if line else message
+        for line, message in schema_preview.faults(refused)
+    ]
 
 
 @blueprint.post("/models/decision-table")

@@ -387,7 +387,7 @@ HOSTILE = {
     "lying zip": (_zip_body(_lying_sizes()), 422, "cannot be unpacked"),
     "climbing name": (_files(**{"../pi_cycle.bpmn": b"<x/>"}), 422, "relative path"),
     "absolute name": (_files(**{"/etc/pi_cycle.bpmn": b"<x/>"}), 422, "relative path"),
-    "other folder": (_files(**{"docs/pi_cycle.bpmn": b"<x/>"}), 422, "only under forms/"),
+    "other folder": (_files(**{"docs/pi_cycle.bpmn": b"<x/>"}), 422, "only forms and translations"),
     "other suffix": (_files(**{"run.sh": b"rm -rf /"}), 422, ".bpmn and .dmn"),
     "too big": (_zip_body(b"0" * (20 * 1024 * 1024 + 1)), 413, "larger than"),
     "json body": (lambda: {"json": {"files": []}}, 415, "multipart/form-data"),

@@ -3,8 +3,8 @@
 The engine knows nothing of its interfaces (no Flask, marshmallow, webargs; no api/, cli/
 or pages/); SpiffWorkflow stays behind the seam in engine/spiff/; the interfaces (api/,
 cli/, pages/) use the engine through its public face only: ``Engine``, the services, the
-read models, the vocabulary, the errors, the actors, the user-name rule, the bundles and the
-clock."""
+read models, the vocabulary, the errors, the actors, the user-name rule, the bundles (and
+their decision tables) and the clock."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ INTERFACE_MAY_USE = (
     "picycle.engine.actors",
     "picycle.engine.user_names",
     "picycle.engine.bundles",
+    "picycle.engine.decision_table_edits",  # a bundle's decision tables, edited as tables
     "picycle.engine.clock",
     "picycle.engine.config",  # where the data lives, to tell the user
 )
