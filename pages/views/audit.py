@@ -16,8 +16,9 @@ from picycle.engine.services import audit, cycle_trail, units
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..event_filters import EVENT_TYPES, read_filters
+from ..event_names import event_names
 from ..i18n import gettext as _
-from ..rendering import render
+from ..rendering import process_texts, render
 
 PAGE_SIZE = 50
 CYCLE = "/audit/cycles/<int(min=1, max=2147483647):cycle_id>"
@@ -65,6 +66,7 @@ def events():
         found=found,
         units=tree,
         event_types=EVENT_TYPES,
+        event_names=event_names(),
         formats=audit.EXPORT_FORMATS,
         utc=utc,
     )
@@ -81,7 +83,13 @@ def download(format: str):
 @blueprint.get(CYCLE)
 def cycle_trail_page(cycle_id: int):
     trail = cycle_trail.cycle_trail(request_uow(), signed_in(), cycle_id)
-    return render("audit_cycle.html", trail=trail, utc=utc)
+    return render(
+        "audit_cycle.html",
+        trail=trail,
+        utc=utc,
+        event_names=event_names(),
+        process_text=process_texts([cycle_id]),
+    )
 
 
 @blueprint.get(f"{CYCLE}/marks")

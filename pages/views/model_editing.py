@@ -27,8 +27,13 @@ def form_preview():
     except ValidationFailed as refused:
         return render("_form_preview.html", 422, form=None, problems=_messages(refused))
     # The model's own words: its translations are deployed with the bundle, not edited here.
-    form = forms.build(schema, {}, {}, str)
+    form = forms.build(schema, {}, {}, _as_written)
     return render("_form_preview.html", form=form, form_title=schema.get("title"), problems=[])
+
+
+def _as_written(source):
+    """A text of the form as the schema has it (no description stays none, not "None")."""
+    return source
 
 
 def _messages(refused: ValidationFailed) -> list[str]:

@@ -221,7 +221,9 @@ def test_a_cycles_trail_shows_its_path_with_counts_and_who_acted(browser, driver
     assert "lena" in approval[: approval.index("</tr>")]
     assert "Design microprojects → Leadership approval" in page  # the connections, by name
     timeline = page[page.index('id="timeline-heading"') :]
-    assert timeline.index("cycle_started") < timeline.index("task_completed")
+    assert timeline.index("Cycle started") < timeline.index("Task completed")
+    gateway = page[page.index('<tr data-element="design_approved">') :]
+    assert "Automatic: no one acts here" in gateway[: gateway.index("</tr>")]
 
     marks = audrey.get(f"/audit/cycles/{first}/marks").get_json()
     assert marks["counts"]["design_microprojects"] == 2
@@ -229,6 +231,20 @@ def test_a_cycles_trail_shows_its_path_with_counts_and_who_acted(browser, driver
     assert ["design_microprojects", "leadership_approval", 2] in marks["flow_counts"]
     assert len(marks["acts"]["design_microprojects"]) == 4
     assert all(act.startswith("dana ") for act in marks["acts"]["design_microprojects"])
+
+
+def test_a_cycles_trail_reads_in_the_readers_language(browser, driver, clock):
+    first, _ = two_cycles(driver, clock)
+    audrey = browser("audrey")
+    audrey.post("/language", {"language": "nl", "next": "/"})
+    page = text_of(audrey.get(f"/audit/cycles/{first}"))
+    assert "Microprojecten ontwerpen → Goedkeuring door de leiding" in page  # the model's texts
+    design = page[page.index('<tr data-element="design_microprojects">') :]
+    assert "Taak afgerond" in design[: design.index("</tr>")]  # the event types
+    assert "Automatisch: hier handelt niemand" in page
+    assert "task_completed" not in page[page.index('id="timeline-heading"') :]
+    browsed = text_of(audrey.get("/audit"))
+    assert '<option value="task_completed" >Taak afgerond</option>' in browsed
 
 
 def test_verifying_an_intact_trail_says_so_with_counts(browser, driver, clock):

@@ -198,10 +198,14 @@ def test_names_and_messages_from_a_model_are_shown_as_text(browser):
 def test_the_form_preview_draws_the_form_or_says_what_is_wrong(browser):
     ada = browser("ada")
     ada.get(VERSION_1)
-    schema = '{"type": "object", "properties": {"why": {"type": "string", "title": "Why?"}}}'
+    schema = (
+        '{"type": "object", "properties": {"why": {"type": "string", "title": "Why?"},'
+        ' "done": {"type": "boolean", "title": "Done?"}}}'
+    )
     drawn = ada.post("/models/form-preview", {"schema": schema})
     assert drawn.status_code == 200
     assert 'for="f-why"' in text_of(drawn) and "Why?" in text_of(drawn)
+    assert 'for="f-done"' in text_of(drawn) and "None" not in text_of(drawn)  # no description
     broken = ada.post("/models/form-preview", {"schema": '{"type": "object", '})
     assert broken.status_code == 422
     assert 'id="form-schema-problems"' in text_of(broken)
