@@ -241,7 +241,8 @@ def test_a_cycles_trail_reads_in_the_readers_language(browser, driver, clock):
     assert "Microprojecten ontwerpen → Goedkeuring door de leiding" in page  # the model's texts
     design = page[page.index('<tr data-element="design_microprojects">') :]
     assert "Taak afgerond" in design[: design.index("</tr>")]  # the event types
-    assert "Automatisch: hier handelt niemand" in page
+    gateway = page[page.index('<tr data-element="design_approved">') :]
+    assert "Ontwerp goedgekeurd?" in gateway and "Automatisch: hier handelt niemand" in gateway
     assert "task_completed" not in page[page.index('id="timeline-heading"') :]
     browsed = text_of(audrey.get("/audit"))
     assert '<option value="task_completed" >Taak afgerond</option>' in browsed
