@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -62,13 +63,12 @@ from picycle.engine.vocabulary import InboxScope, TaskState
 from sqlalchemy import event, func, insert, select, text
 
 from bench.common import (
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     Server,
     announce,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -940,11 +940,7 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("The inbox on a large task table; completions over HTTP.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases)
-    report(results, databases.skipped, record.goals)
-    record.close()
+    measure_and_report(args, SCHEMA, partial(run, plan), report)
 
 
 if __name__ == "__main__":
