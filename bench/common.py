@@ -109,6 +109,14 @@ class Databases:
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.folder / name}"
 
+    def each(self, name: str) -> list[tuple[str, str]]:
+        """(database, URL) for each database to measure in, in turn: SQLite (its file
+        ``name``), then PostgreSQL unless skipped."""
+        found = [("SQLite", self.sqlite_url(name))]
+        if self.postgres_url:
+            found.append(("PostgreSQL", self.postgres_url))
+        return found
+
 
 class BenchRun:
     """``with BenchRun(args, schema) as databases: ...``: the schema exists inside, and is

@@ -158,7 +158,7 @@ def form_for(task: ReadyTask, today: date) -> dict:
         causes = {"cause_category": "tools_resources", "cause": "Paper files"}
         return {"gaps": [{**gap, **causes, "impact": 5, "effort": 2} for gap in task.data["gaps"]]}
     if element == "design_microprojects":
-        return {"microprojects": _microprojects(due=(today + timedelta(days=30)).isoformat())}
+        return {"microprojects": microprojects(due=(today + timedelta(days=30)).isoformat())}
     if element == "leadership_approval":
         return {"approved": True, "comment": "Go ahead"}
     if element == "implement_microproject":
@@ -174,7 +174,8 @@ def form_for(task: ReadyTask, today: date) -> dict:
     raise ValueError(f"the benchmark has no form for {element}")
 
 
-def _microprojects(due: str) -> list[dict]:
+def microprojects(due: str) -> list[dict]:
+    """The two microprojects designed for ``INDICATORS``' gaps, due on ``due``."""
     return [
         {
             "title": "Digital permit intake",

@@ -814,10 +814,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:
-    results = [run_database("SQLite", databases.sqlite_url("inbox.db"), plan)]
-    if databases.postgres_url:
-        results.append(run_database("PostgreSQL", databases.postgres_url, plan))
-    return results
+    return [run_database(name, url, plan) for name, url in databases.each("inbox.db")]
 
 
 # --- the report ---------------------------------------------------------------------------------

@@ -290,10 +290,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:
-    found = [run_database("SQLite", databases.sqlite_url("results.db"), plan)]
-    if databases.postgres_url:
-        found.append(run_database("PostgreSQL", databases.postgres_url, plan))
-    return found
+    return [run_database(name, url, plan) for name, url in databases.each("results.db")]
 
 
 def report(found: list[DatabaseResult], skipped: str | None, goals: Goals) -> None:
