@@ -126,7 +126,9 @@ def _memberships(description: str) -> fields.List:
     )
 
 
-class UserSchema(ma.Schema):
+class _PersonSchema(ma.Schema):
+    """Who someone is: what a user's record and the caller's own (``/me``) both begin with."""
+
     name = fields.String(required=True)
     role = fields.String(required=True, metadata={"enum": list(ROLES)})
     groups = fields.List(
@@ -134,6 +136,9 @@ class UserSchema(ma.Schema):
         required=True,
         metadata={"description": "The groups held in the whole organisation"},
     )
+
+
+class UserSchema(_PersonSchema):
     memberships = fields.List(fields.Nested(MembershipSchema), required=True)
     active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
@@ -215,14 +220,7 @@ class RevokedSchema(ma.Schema):
     revoked = fields.Integer(required=True, metadata={"description": "Tokens revoked"})
 
 
-class MeSchema(ma.Schema):
-    name = fields.String(required=True)
-    role = fields.String(required=True, metadata={"enum": list(ROLES)})
-    groups = fields.List(
-        fields.String(),
-        required=True,
-        metadata={"description": "The groups held in the whole organisation"},
-    )
+class MeSchema(_PersonSchema):
     unit_groups = fields.List(
         fields.Nested(NewMembershipSchema),
         required=True,

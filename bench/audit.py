@@ -58,6 +58,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -78,13 +79,12 @@ from sqlalchemy import event as sqlalchemy_event
 
 from bench.common import (
     ROOT,
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     announce,
     machine_load,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -1245,11 +1245,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args("What the audit trail costs and how it scales.", SCHEMA, argv, [only])
     os.environ.setdefault("PICYCLE_AUDIT_KEY", "bench-audit-key-" + "0" * 48)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases, args.verify_only)
-    report(results, databases.skipped, record.goals)
-    record.close()
+    measure_and_report(args, SCHEMA, partial(run, plan, verify_only=args.verify_only), report)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 import sys
 import urllib.parse
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,12 +35,11 @@ from sqlalchemy import func, select
 
 from bench.audit import fill_events
 from bench.common import (
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     announce,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -170,12 +170,8 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Server time of the audit event browser's pages.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases)
-    print(f"== the audit event browser on {plan.events:,} events ==")
-    report(results, databases.skipped, record.goals)
-    record.close()
+    heading = f"== the audit event browser on {plan.events:,} events =="
+    measure_and_report(args, SCHEMA, partial(run, plan), report, heading)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 CaseT = TypeVar("CaseT", bound="Case")
+ResultsT = TypeVar("ResultsT")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -107,6 +108,14 @@ class Databases:
 
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.folder / name}"
+
+    def each(self, name: str) -> list[tuple[str, str]]:
+        """(database, URL) for each database to measure in, in turn: SQLite (its file
+        ``name``), then PostgreSQL unless skipped."""
+        found = [("SQLite", self.sqlite_url(name))]
+        if self.postgres_url:
+            found.append(("PostgreSQL", self.postgres_url))
+        return found
 
 
 class BenchRun:
@@ -237,6 +246,25 @@ class RunRecord:
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         print(f"{'quick' if self.quick else 'full'} run in {took:.0f} s, ended {when}")
         print(f"machine: {self.load_before} at the start, {machine_load()} at the end")
+
+
+def measure_and_report(
+    args: argparse.Namespace,
+    schema: BenchSchema,
+    measure: Callable[[Databases], ResultsT],
+    report: Callable[[ResultsT, str | None, Goals], None],
+    heading: str | None = None,
+) -> None:
+    """A benchmark's run: ``measure`` in its databases; once they are dropped, the
+    ``heading``, the ``report`` of the results (given why PostgreSQL was skipped, if it
+    was, and the run's goals) and the run's record."""
+    record = RunRecord(args)
+    with BenchRun(args, schema) as databases:
+        results = measure(databases)
+    if heading:
+        print(heading)
+    report(results, databases.skipped, record.goals)
+    record.close()
 
 
 def _meets(value: float, goal: float, at_most: bool) -> bool:

@@ -36,6 +36,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -64,7 +65,15 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event, select, text
 
-from bench.common import BenchRun, BenchSchema, Goals, RunRecord, announce, parse_args, unit_named
+from bench.common import (
+    BenchSchema,
+    Databases,
+    Goals,
+    announce,
+    measure_and_report,
+    parse_args,
+    unit_named,
+)
 
 PROCESS_ID = "pi_cycle"
 # Not the tests' schema public: they empty it while they run, which would break this run.
@@ -149,7 +158,7 @@ def form_for(task: ReadyTask, today: date) -> dict:
         causes = {"cause_category": "tools_resources", "cause": "Paper files"}
         return {"gaps": [{**gap, **causes, "impact": 5, "effort": 2} for gap in task.data["gaps"]]}
     if element == "design_microprojects":
-        return {"microprojects": _microprojects(due=(today + timedelta(days=30)).isoformat())}
+        return {"microprojects": microprojects(due=(today + timedelta(days=30)).isoformat())}
     if element == "leadership_approval":
         return {"approved": True, "comment": "Go ahead"}
     if element == "implement_microproject":
@@ -165,7 +174,8 @@ def form_for(task: ReadyTask, today: date) -> dict:
     raise ValueError(f"the benchmark has no form for {element}")
 
 
-def _microprojects(due: str) -> list[dict]:
+def microprojects(due: str) -> list[dict]:
+    """The two microprojects designed for ``INDICATORS``' gaps, due on ``due``."""
     return [
         {
             "title": "Digital permit intake",
@@ -600,16 +610,15 @@ class Results:
     naive: Timings
     databases: list[DatabaseRun]
     sizes: Sizes
-    skipped: str | None
 
 
-def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None) -> Results:
+def run(plan: Plan, databases: Databases) -> Results:
     specs = shipped_specs()
-    raw, naive = RawVariant(specs), NaiveVariant(specs, folder / "naive.db")
+    raw, naive = RawVariant(specs), NaiveVariant(specs, databases.folder / "naive.db")
     stock = RawVariant(specs, stock_script_engine())
-    picycle = [PicycleVariant("SQLite", "sqlite", f"sqlite:///{folder / 'picycle.db'}")]
-    if postgres_url:
-        picycle.append(PicycleVariant("PostgreSQL", "pg", postgres_url))
+    picycle = [PicycleVariant("SQLite", "sqlite", databases.sqlite_url("picycle.db"))]
+    if databases.postgres_url:
+        picycle.append(PicycleVariant("PostgreSQL", "pg", databases.postgres_url))
     try:
         sizes = Sizes()
         for variant in (stock, raw, naive, *picycle):
@@ -621,7 +630,6 @@ def run(plan: Plan, folder: Path, postgres_url: str | None, skipped: str | None)
             naive=Timings("(b) naive: whole workflow in one SQLite row, stock serializer"),
             databases=[DatabaseRun(variant, plan.history) for variant in picycle],
             sizes=sizes,
-            skipped=skipped,
         )
         for database in results.databases:
             announce(
@@ -727,12 +735,12 @@ def ratios(results: Results) -> list[Ratio]:
     return found
 
 
-def report(results: Results, goals: Goals) -> None:
+def report(results: Results, skipped: str | None, goals: Goals) -> None:
     picycle_rows = [t for d in results.databases for t in (d.first, d.last)]
     rows = [results.stock, results.raw, results.naive, *picycle_rows]
     print_table(rows)
-    if results.skipped:
-        print(f"(c) on PostgreSQL skipped: {results.skipped}")
+    if skipped:
+        print(f"(c) on PostgreSQL skipped: {skipped}")
     headings = ["(a0)", "(a)", "(b)"] + [
         f"{d.variant.short}-{n}" for d in results.databases for n in (1, d.history)
     ]
@@ -778,11 +786,7 @@ def report(results: Results, goals: Goals) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("What one user-task completion costs.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases.folder, databases.postgres_url, databases.skipped)
-    report(results, record.goals)
-    record.close()
+    measure_and_report(args, SCHEMA, partial(run, plan), report)
 
 
 if __name__ == "__main__":

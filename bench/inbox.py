@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -62,13 +63,12 @@ from picycle.engine.vocabulary import InboxScope, TaskState
 from sqlalchemy import event, func, insert, select, text
 
 from bench.common import (
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     Server,
     announce,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -814,10 +814,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:
-    results = [run_database("SQLite", databases.sqlite_url("inbox.db"), plan)]
-    if databases.postgres_url:
-        results.append(run_database("PostgreSQL", databases.postgres_url, plan))
-    return results
+    return [run_database(name, url, plan) for name, url in databases.each("inbox.db")]
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -940,11 +937,7 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("The inbox on a large task table; completions over HTTP.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases)
-    report(results, databases.skipped, record.goals)
-    record.close()
+    measure_and_report(args, SCHEMA, partial(run, plan), report)
 
 
 if __name__ == "__main__":

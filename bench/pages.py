@@ -36,6 +36,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,13 +48,12 @@ from picycle.engine.services import cycles, tasks, users
 from picycle.engine.uow import Engine
 
 from bench.common import (
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     Server,
     announce,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -356,19 +356,16 @@ def report(results: list[DatabaseResult], skipped: str | None, goals: Goals) -> 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Server time and transfer size of the pages.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        results = run(plan, databases)
-    print(f"== the pages on {plan.task_rows:,} task rows ==")
-    report(results, databases.skipped, record.goals)
-    record.close()
+    heading = f"== the pages on {plan.task_rows:,} task rows =="
+    measure_and_report(args, SCHEMA, partial(run, plan), report, heading)
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:
-    results = [run_database("SQLite", databases.sqlite_url("pages.db"), plan, transfer=True)]
-    if databases.postgres_url:
-        results.append(run_database("PostgreSQL", databases.postgres_url, plan, transfer=False))
-    return results
+    # The transfer is measured on SQLite alone: the pages are the same on PostgreSQL.
+    return [
+        run_database(name, url, plan, transfer=name == "SQLite")
+        for name, url in databases.each("pages.db")
+    ]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from picycle.api import create_app
 from picycle.engine.actors import SYSTEM
@@ -28,12 +29,11 @@ from picycle.engine.uow import Engine
 from sqlalchemy import insert, select
 
 from bench.common import (
-    BenchRun,
     BenchSchema,
     Databases,
     Goals,
-    RunRecord,
     announce,
+    measure_and_report,
     median,
     parse_args,
     percentile,
@@ -290,10 +290,7 @@ def run_database(name: str, url: str, plan: Plan) -> DatabaseResult:
 
 
 def run(plan: Plan, databases: Databases) -> list[DatabaseResult]:
-    found = [run_database("SQLite", databases.sqlite_url("results.db"), plan)]
-    if databases.postgres_url:
-        found.append(run_database("PostgreSQL", databases.postgres_url, plan))
-    return found
+    return [run_database(name, url, plan) for name, url in databases.each("results.db")]
 
 
 def report(found: list[DatabaseResult], skipped: str | None, goals: Goals) -> None:
@@ -318,11 +315,7 @@ def report(found: list[DatabaseResult], skipped: str | None, goals: Goals) -> No
 def main(argv: list[str] | None = None) -> None:
     args = parse_args("Results across cycles at 10,000 cycles and 1M events.", SCHEMA, argv)
     plan = QUICK if args.quick else FULL
-    record = RunRecord(args)
-    with BenchRun(args, SCHEMA) as databases:
-        found = run(plan, databases)
-    report(found, databases.skipped, record.goals)
-    record.close()
+    measure_and_report(args, SCHEMA, partial(run, plan), report)
 
 
 if __name__ == "__main__":

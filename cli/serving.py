@@ -4,6 +4,8 @@ also read from the environment (for systemd units and containers)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import click
 from picycle.engine import Engine
@@ -14,57 +16,34 @@ def _processes_default(engine: Engine) -> int:
     return 1 if engine.database.dialect.name == "sqlite" else os.cpu_count() or 1
 
 
+def _setting(name: str, **option: Any) -> Callable:
+    """``--<name>``, also read from the environment as ``PICYCLE_<NAME>``; --help shows the
+    variable and the default."""
+    return click.option(
+        f"--{name}", envvar=f"PICYCLE_{name.upper()}", show_default=True, show_envvar=True, **option
+    )
+
+
 @click.command()
-@click.option(
-    "--host",
-    envvar="PICYCLE_HOST",
-    default="127.0.0.1",
-    show_default=True,
-    show_envvar=True,
-    help="Address to listen on.",
-)
-@click.option(
-    "--port",
-    envvar="PICYCLE_PORT",
-    default=8080,
-    type=int,
-    show_default=True,
-    show_envvar=True,
-    help="Port to listen on.",
-)
-@click.option(
-    "--processes",
-    envvar="PICYCLE_PROCESSES",
+@_setting("host", default="127.0.0.1", help="Address to listen on.")
+@_setting("port", default=8080, type=int, help="Port to listen on.")
+@_setting(
+    "processes",
     type=click.IntRange(min=1),
-    show_envvar=True,
     help="Serving processes. [default: 1 on SQLite, one per CPU on PostgreSQL]",
 )
-@click.option(
-    "--threads",
-    envvar="PICYCLE_THREADS",
-    default=8,
-    type=click.IntRange(min=1),
-    show_default=True,
-    show_envvar=True,
-    help="Request threads in each process.",
-)
-@click.option(
-    "--proxies",
-    envvar="PICYCLE_PROXIES",
+@_setting("threads", default=8, type=click.IntRange(min=1), help="Request threads in each process.")
+@_setting(
+    "proxies",
     default=0,
     type=click.IntRange(min=0),
-    show_default=True,
-    show_envvar=True,
     help="Reverse proxies in front that set X-Forwarded-For/-Proto/-Host/-Prefix; "
     "0: those headers are ignored.",
 )
-@click.option(
-    "--grace",
-    envvar="PICYCLE_GRACE",
+@_setting(
+    "grace",
     default=30.0,
     type=click.FloatRange(min=0),
-    show_default=True,
-    show_envvar=True,
     help="Seconds a stopping server lets requests in progress finish.",
 )
 @click.pass_obj

@@ -16,6 +16,9 @@ from picycle.engine.read_models import CycleDetail, TaskDetail, TaskSummary
 from picycle.engine.services import cycles, tasks, timers, units, users
 from sqlalchemy import select
 
+# The tests' cycles assess and design as the benchmarks' cycles do.
+from bench.engine import INDICATORS, microprojects
+
 UNIT = "Directorate of Planning"
 # The units the tests start cycles for, at the top of the tree.
 UNITS = (UNIT, "Directorate of Finance", "Planning", "Roads", "Audit")
@@ -29,25 +32,6 @@ PEOPLE = {
     "ada": ("admin", []),
     "audrey": ("auditor", []),
 }
-
-INDICATORS = [
-    {
-        "key": "permits",
-        "name": "Permits issued within 30 days",
-        "unit": "%",
-        "direction": "increase",
-        "baseline": 55,
-        "target": 80,
-    },
-    {
-        "key": "backlog",
-        "name": "Open complaints",
-        "unit": "cases",
-        "direction": "decrease",
-        "baseline": 120,
-        "target": 60,
-    },
-]
 
 
 def unavailable(reason: str) -> None:
@@ -164,23 +148,8 @@ class Driver:
 
     def design(self, cycle_id: int, today: date, due_in_days: int = 30) -> None:
         due = (today + timedelta(days=due_in_days)).isoformat()
-        microprojects = [
-            {
-                "title": "Digital permit intake",
-                "gap": "permits",
-                "owner": "dana",
-                "due": due,
-                "deliverable": "Online intake form in use",
-            },
-            {
-                "title": "Complaint triage desk",
-                "gap": "backlog",
-                "owner": "omar",
-                "due": due,
-                "deliverable": "Daily triage rota",
-            },
-        ]
-        self.complete("dana", cycle_id, "design_microprojects", {"microprojects": microprojects})
+        designed = {"microprojects": microprojects(due)}
+        self.complete("dana", cycle_id, "design_microprojects", designed)
 
     def approve(self, cycle_id: int, approved: bool = True, comment: str = "Go ahead") -> None:
         self.complete(

@@ -73,7 +73,7 @@ _FACTS = (
     '"element_id":%s,"position":%s,"task_id":%s,"type":%s}'
 )
 # Version 2 adds "hash_version" and "seq"; the latter follows "position", so it is written
-# into position's place (see ``_values``).
+# into position's place (see ``canonical_facts``).
 _FACTS_V2 = (
     '{"actor":%s,"at":%s,"chain":%s,"cycle_id":%s,"data":%s,'
     '"element_id":%s,"hash_version":2,"position":%s,"task_id":%s,"type":%s}'
@@ -114,32 +114,12 @@ def canonical_facts(
     """The canonical form (see ``seal``) of an event with these facts, as text; ``at`` is the
     time as ``isoformat(timespec="microseconds")`` writes it. With a ``seq``, version 2's
     form (see ``seal_v2``)."""
-    template = _FACTS if seq is None else _FACTS_V2
-    return template % _values(
-        chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
-    )
-
-
-def _values(
-    chain: str,
-    position: int,
-    at: str,
-    actor: str,
-    type: str,
-    cycle_id: int | None,
-    task_id: str | None,
-    element_id: str | None,
-    data: Any,
-    seq: int | None = None,
-) -> tuple[str, ...]:
-    """Each fact's JSON, in the order of the keys: actor, at, chain, cycle_id, data,
-    element_id, position, task_id, type; with a ``seq`` (version 2), position's is followed
-    by ``,"seq":`` and its JSON."""
     try:
+        # Each fact's JSON, in the order of the template's keys; a ``seq`` follows position.
         place = _integer(position)
         if seq is not None:
             place = f'{place},"seq":{_integer(seq)}'
-        return (
+        values = (
             _STRING(actor),
             _STRING(at),
             _STRING(chain),
@@ -154,28 +134,15 @@ def _values(
         place = _json(position) if seq is None else f'{_json(position)},"seq":{_json(seq)}'
         facts = (actor, at, chain, cycle_id, data, element_id, task_id, type)
         actor, at, chain, cycle_id, data, element_id, task_id, type = map(_json, facts)
-        return (actor, at, chain, cycle_id, data, element_id, place, task_id, type)
+        values = (actor, at, chain, cycle_id, data, element_id, place, task_id, type)
+    return (_FACTS if seq is None else _FACTS_V2) % values
 
 
-def seal_facts(
-    previous_hash: str,
-    chain: str,
-    position: int,
-    at: str,
-    actor: str,
-    type: str,
-    cycle_id: int | None,
-    task_id: str | None,
-    element_id: str | None,
-    data: Any,
-    seq: int | None = None,
-) -> str:
+def seal_facts(previous_hash: str, *facts: Any, seq: int | None = None) -> str:
     """``seal`` of an event with these facts (as ``canonical_facts`` takes them); with a
     ``seq``, ``seal_v2``."""
-    facts = canonical_facts(
-        chain, position, at, actor, type, cycle_id, task_id, element_id, data, seq
-    )
-    return hashlib.sha256((previous_hash + facts).encode()).hexdigest()
+    canonical = canonical_facts(*facts, seq=seq)
+    return hashlib.sha256((previous_hash + canonical).encode()).hexdigest()
 
 
 def _integer(number: int) -> str:

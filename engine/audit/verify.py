@@ -199,7 +199,7 @@ def walk_chains(
                 task_id,
                 element_id,
                 _parse_json(data),
-                seq if version == HASH_VERSION else None,
+                seq=seq if version == HASH_VERSION else None,
             )
         else:
             expected = None  # no such form: the version itself was altered

@@ -34,7 +34,6 @@ def engine_results() -> engine.Results:
         naive=timings("(b)", 6.0),
         databases=databases,
         sizes=engine.Sizes({"picycle spec, stored once per version": 32_000}),
-        skipped=None,
     )
 
 
@@ -97,7 +96,7 @@ def audit_pages_results() -> list[audit_pages.DatabaseResult]:
 
 
 REPORTS = {
-    "engine": lambda goals: engine.report(engine_results(), goals),
+    "engine": lambda goals: engine.report(engine_results(), None, goals),
     "inbox": lambda goals: inbox.report(inbox_results(), None, goals),
     "audit": lambda goals: audit.report(audit_results(), None, goals),
     "pages": lambda goals: pages.report(pages_results(), None, goals),
@@ -143,7 +142,7 @@ def test_the_peers_figures_are_printed_as_quoted(capsys):
 
 
 def test_the_engine_report_sets_picycle_against_the_naive_path(capsys):
-    engine.report(engine_results(), Goals())
+    engine.report(engine_results(), None, Goals())
     printed = capsys.readouterr().out
     # 3.0 ms against 6.0 ms by median, 10.0 ms against 6.0 ms.
     assert re.search(r"\(c\) SQLite cycle 1 / \(b\) naive\s+0\.50", printed)
