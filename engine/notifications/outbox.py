@@ -10,7 +10,7 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from ..cycle import Cycle, TaskRecord
@@ -53,6 +53,20 @@ def row(
 def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(OUTBOX), rows)
+
+
+def withdraw_unsent(session: Session, now: datetime, recipient: str, why: str) -> None:
+    """Give up the e-mails to ``recipient`` not sent yet, keeping ``why``: a worker takes
+    none of them again (one it sends at this moment still goes)."""
+    session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.recipient == recipient,
+            OUTBOX.c.sent_at.is_(None),
+            OUTBOX.c.failed_at.is_(None),
+        )
+        .values(failed_at=now, last_error=why)
+    )
 
 
 def task_notices(session: Session, now: datetime, base_url: str, cycles: Iterable[Cycle]) -> None:

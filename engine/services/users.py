@@ -20,6 +20,7 @@ from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
+from ..notifications.outbox import withdraw_unsent
 from ..read_models import (
     IssuedToken,
     MembershipView,
@@ -398,6 +399,8 @@ def change(
         revoked = _revoke_all(uow, user)
         if revoked:
             uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked)
+        if not user.active:  # what was written to them before is not sent after
+            withdraw_unsent(uow.session, uow.now, user.name, "the recipient was deactivated")
 
 
 def record_change(

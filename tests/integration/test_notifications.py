@@ -179,6 +179,18 @@ def test_no_mail_for_choices_off_deactivated_users_or_users_without_address(
     assert [m.recipient for m in outbox(people)] == ["omar"]
 
 
+def test_mail_waiting_for_a_user_is_not_sent_once_they_are_deactivated(people, smtp_server):
+    cycle_id = people.start()
+    people.assess(cycle_id)  # the department team's task: dana and omar are told
+    assert {m.recipient for m in outbox(people)} == {"dana", "omar"}
+    with people.engine.unit_of_work() as uow:
+        users.update_user(uow, SYSTEM, "omar", active=False)
+    assert send(people, smtp_server).sent == 1
+    assert smtp_server.to(address("omar")) == [] and len(smtp_server.to(address("dana"))) == 1
+    (to_omar,) = [m for m in outbox(people) if m.recipient == "omar"]
+    assert to_omar.failed_at is not None and to_omar.last_error == "the recipient was deactivated"
+
+
 @pytest.mark.parametrize(
     ("language", "subject", "direction"),
     [
