@@ -11,6 +11,7 @@ from lxml import etree
 
 from .spiff.parser import parse_xml
 
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 _DIAGRAM_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/")
 
 
@@ -48,12 +49,32 @@ def _is_layout(element: etree._Element) -> bool:
 def _signature(element: etree._Element) -> str:
     """The element's own content: attributes, text and unidentified children (scripts,
     conditions, extensions), but not identified children, which are compared themselves."""
-    parts = [etree.QName(element).localname, json.dumps(sorted(element.attrib.items()))]
-    parts.append((element.text or "").strip())
-    for child in element:
-        if isinstance(child.tag, str) and child.get("id") is None:
-            parts.append(etree.tostring(child, method="c14n").decode())
-    return "\n".join(parts)
+    own = [
+        _content(child)
+        for child in element
+        if isinstance(child.tag, str) and child.get("id") is None
+    ]
+    return json.dumps([_head(element), own])
+
+
+def _content(element: etree._Element) -> list:
+    """An element as what it says, not how a modeler wrote it: names by namespace, not
+    prefix; attributes in any order; no layout whitespace, no comments."""
+    return [_head(element), *(_content(c) for c in element if isinstance(c.tag, str))]
+
+
+def _head(element: etree._Element) -> list:
+    attributes = sorted(
+        (key, _qualified(element, value) if key == _XSI_TYPE else value)
+        for key, value in element.attrib.items()
+    )
+    return [element.tag, attributes, (element.text or "").strip()]
+
+
+def _qualified(element: etree._Element, value: str) -> str:
+    """A QName written in an attribute (``bpmn:tFormalExpression``) by its namespace."""
+    prefix, _, local = value.rpartition(":")
+    return f"{{{element.nsmap.get(prefix or None, '')}}}{local}"
 
 
 def _rules(files: Mapping[str, bytes]) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -77,6 +78,28 @@ def test_identical_bundles_have_no_differences():
         for k in ("elements", "decision_rules", "forms")
         for kind in ("added", "removed", "changed")
     )
+
+
+def resaved(content: bytes) -> bytes:
+    """The file as another modeler might save it: other namespace prefixes (BPMN's as the
+    default namespace), one more namespace declared, no indentation."""
+    text = content.decode()
+    text = text.replace("bpmn:", "").replace("xmlns:bpmn=", "xmlns=")
+    text = text.replace("spiffworkflow:", "spiff:").replace("xmlns:spiff=", "xmlns:spiff=")
+    text = text.replace("xmlns:spiffworkflow=", 'xmlns:extra="urn:example" xmlns:spiff=')
+    return re.sub(r">\s+<", "><", text).encode()
+
+
+def test_a_file_saved_again_by_another_modeler_has_no_differences():
+    bundle = read_bundle(shipped_processes())
+    again = changed(bundle, "pi_cycle.bpmn", resaved)
+    assert b"<spiff:instructionsForEndUser>" in again["pi_cycle.bpmn"]
+    diff = diff_bundles(bundle, again)
+    assert diff["elements"] == {"added": [], "removed": [], "changed": []}
+    edited = changed(
+        again, "pi_cycle.bpmn", lambda b: b.replace(b'value="PI Unit"', b'value="Leadership"', 1)
+    )
+    assert len(diff_bundles(bundle, edited)["elements"]["changed"]) == 1
 
 
 def test_a_damaged_member_is_refused_not_crashed_on():
