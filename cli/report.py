@@ -8,7 +8,6 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import report as reports
 from picycle.pages.catalogs import LANGUAGES, SOURCE_LANGUAGE
-from picycle.pages.report_pdf import render_report
 
 from .common import acting_as, as_option
 
@@ -34,6 +33,10 @@ from .common import acting_as, as_option
 def report(engine: Engine, cycle_id: int, output: Path, language: str, as_user: str | None):
     """Write the leadership report of cycle CYCLE: indicators before and after, the
     microprojects and what each delivered, the lessons learned and every decision."""
+    # Loaded here, not with the command line: the PDF and chart libraries take half a
+    # second to import, which every other command would wait for.
+    from picycle.pages.report_pdf import render_report
+
     with engine.unit_of_work(write=False) as uow:
         found = reports.leadership_report(uow, acting_as(uow, as_user), cycle_id)
     output.write_bytes(render_report(found, language))
