@@ -12,10 +12,11 @@ from .cycle import DefinitionRef
 from .db.models import DeploymentFile, ProcessDefinition
 from .errors import NotFound
 from .forms import Form, parse_form
+from .read_models import ProcessTexts
 from .spiff.path import ProcessPath
 from .spiff.runner import CycleInstance
 from .spiff.validation.documents import FORMS_FOLDER
-from .texts import catalog_name, parse_catalog
+from .texts import SOURCE_LANGUAGE, catalog_name, parse_catalog
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
@@ -98,6 +99,12 @@ class DeployedModels:
             )
 
         return self._uow.engine.texts.get_or_load((deployment_id, name), load)
+
+    def process_texts(self, deployment_id: int, language: str) -> ProcessTexts:
+        """The deployment's texts in ``language``, falling back to its English labels."""
+        return ProcessTexts(
+            self.texts(deployment_id, language), self.texts(deployment_id, SOURCE_LANGUAGE)
+        )
 
     def start(self, definition: DefinitionRef, data: dict) -> CycleInstance:
         runner = self._uow.engine.runner

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 TEXTS_FOLDER = "translations/"
+SOURCE_LANGUAGE = "en"  # the language models are written in
 # A language tag as the pages name languages: "nl", "ar", "pt-BR".
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TEXT = 10_000  # characters in one text or translation

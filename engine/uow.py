@@ -151,7 +151,13 @@ class UnitOfWork:
             ]
             changed.append((held, rows))
         # The e-mails telling of what changed are written in this transaction too.
-        task_notices(self.session, self.now, self.engine.base_url, [h.cycle for h, _ in changed])
+        task_notices(
+            self.session,
+            self.now,
+            self.engine.base_url,
+            [h.cycle for h, _ in changed],
+            self.cycles.models.process_texts,
+        )
         global_head = self._lock_global_head() if self._events else None
         events = [row for _, rows in changed for row in rows] + self._events
         if events:

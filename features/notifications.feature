@@ -42,7 +42,7 @@ Feature: Notifications by e-mail
     Given dana has chosen Arabic
     When the PI unit completes the assessment
     And the worker makes its rounds
-    Then dana gets an e-mail "مهمة جديدة لـ Department Team: Identify gaps" written right to left
+    Then dana gets an e-mail "مهمة جديدة لـ Department Team: تحديد الفجوات" written right to left
     And omar gets an e-mail "New task for Department Team: Identify gaps"
 
   Scenario: Nobody gets what they turned off, nor without an address

@@ -4,7 +4,8 @@ someone and the e-mail telling them are committed together, or neither is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..cycle import Cycle, TaskRecord
 from ..db.models import OutboxMessage
+from ..read_models import ProcessTexts
 from ..vocabulary import EventType, TaskState
 from . import recipients
 from .messages import Mail, TaskMention, Writer
@@ -22,6 +24,8 @@ from .recipients import Notice, Recipient
 
 OUTBOX = OutboxMessage.__table__
 OFFERED = (EventType.TASK_CREATED, EventType.TASK_UNCLAIMED)
+# A process version's texts in a language: (deployment id, language) -> its texts.
+TextsOf = Callable[[int, str], ProcessTexts]
 
 
 def row(
@@ -69,11 +73,14 @@ def withdraw_unsent(session: Session, now: datetime, recipient: str, why: str) -
     )
 
 
-def task_notices(session: Session, now: datetime, base_url: str, cycles: Iterable[Cycle]) -> None:
+def task_notices(
+    session: Session, now: datetime, base_url: str, cycles: Iterable[Cycle], texts_of: TextsOf
+) -> None:
     """E-mails for the tasks these cycles offered someone in this unit of work (made
     ready, or given back unclaimed), to those the tasks are now for, but the one whose
-    step made them so. Their recipients are read in one query for the assigned tasks and
-    one per group and unit, however many tasks opened."""
+    step made them so, each naming the task in the recipient's language. Their
+    recipients are read in one query for the assigned tasks and one per group and unit,
+    however many tasks opened."""
     offered = [
         (cycle, task, event.actor)
         for cycle in cycles
@@ -98,7 +105,7 @@ def task_notices(session: Session, now: datetime, base_url: str, cycles: Iterabl
             if key not in members:
                 members[key] = recipients.group_members(session, Notice.GROUP_OPEN, *key)
             found = members[key]
-        rows += _mails(now, base_url, cycle, task, actor, found)
+        rows += _mails(now, base_url, cycle, task, actor, found, texts_of)
     enqueue(session, rows)
 
 
@@ -113,18 +120,21 @@ def _mails(
     task: TaskRecord,
     actor: str,
     found: list[Recipient],
+    texts_of: TextsOf,
 ) -> list[dict[str, Any]]:
     notice = Notice.ASSIGNED if task.assignee else Notice.GROUP_OPEN
     mention = mention_of(task, cycle.record.title, cycle.record.unit)
+    deployment = cycle.record.definition.deployment_id
     rows = []
     for recipient in found:
         if recipient.name == actor:
             continue
+        shown = in_language(mention, texts_of(deployment, recipient.language))
         writer = Writer(recipient.language, base_url)
         if notice == Notice.ASSIGNED:
-            mail = writer.assigned(recipient.name, mention)
+            mail = writer.assigned(recipient.name, shown)
         else:
-            mail = writer.group_open(recipient.name, mention, task.candidate_group or "")
+            mail = writer.group_open(recipient.name, shown, task.candidate_group or "")
         rows.append(row(now, base_url, notice, recipient, mail, task.id))
     return rows
 
@@ -132,3 +142,8 @@ def _mails(
 def mention_of(task: Any, cycle: str, unit: str) -> TaskMention:
     """What an e-mail says of a task (a task record or a row of ``tasks``)."""
     return TaskMention(task.id, task.title, cycle, unit, task.due_at)
+
+
+def in_language(mention: TaskMention, texts: ProcessTexts) -> TaskMention:
+    """The mention (its title as the model has it) with the title in those texts."""
+    return replace(mention, title=texts.text(mention.title))

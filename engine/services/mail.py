@@ -27,11 +27,19 @@ from sqlalchemy.orm import aliased
 
 from ..db.claims import claim_next
 from ..db.database import reaching_database
-from ..db.models import Cycle, NotificationMark, OutboxMessage, Task, Unit, User
+from ..db.models import (
+    Cycle,
+    NotificationMark,
+    OutboxMessage,
+    ProcessDefinition,
+    Task,
+    Unit,
+    User,
+)
 from ..db.statements import advance
 from ..notifications import recipients
 from ..notifications.messages import Writer
-from ..notifications.outbox import enqueue, mention_of, row
+from ..notifications.outbox import enqueue, in_language, mention_of, row
 from ..notifications.recipients import Notice
 from ..notifications.smtp import Mailer, SendFailure, SmtpSettings, email_of
 from ..read_models import MailPass, OutboxBacklog
@@ -211,9 +219,11 @@ def _overdue_tasks(uow: UnitOfWork):
             Task.unit_id,
             Cycle.title.label("cycle"),
             Unit.name.label("unit"),
+            ProcessDefinition.deployment_id,
         )
         .join(Cycle, Cycle.id == Task.cycle_id)
         .join(Unit, Unit.id == Cycle.unit_id)
+        .join(ProcessDefinition, ProcessDefinition.id == Cycle.definition_id)
         .outerjoin(mark, joined)
         .where(Task.state == TaskState.OPEN, Task.due_at <= uow.now, unmarked)
         .order_by(Task.due_at, Task.id)
@@ -242,8 +252,11 @@ def write_overdue_notices(engine: Engine) -> int:
                         task.candidate_group,
                         task.unit_id,
                     ):
+                        texts = uow.cycles.models.process_texts(
+                            task.deployment_id, recipient.language
+                        )
                         writer = Writer(recipient.language, engine.base_url)
-                        mail = writer.overdue(recipient.name, mention)
+                        mail = writer.overdue(recipient.name, in_language(mention, texts))
                         rows.append(
                             row(uow.now, engine.base_url, Notice.OVERDUE, recipient, mail, task.id)
                         )
@@ -304,14 +317,20 @@ def _digest(uow: UnitOfWork, base_url: str, name: str) -> list[dict]:
     overdue = list_inbox(uow, actor, InboxQuery(overdue=True, limit=1)).total
     cycle_ids = {task.cycle_id for task in tasks.items}
     cycles = {
-        cycle_id: (title, unit)
-        for cycle_id, title, unit in uow.session.execute(
-            select(Cycle.id, Cycle.title, Unit.name)
+        cycle_id: (title, unit, deployment)
+        for cycle_id, title, unit, deployment in uow.session.execute(
+            select(Cycle.id, Cycle.title, Unit.name, ProcessDefinition.deployment_id)
             .join(Unit, Unit.id == Cycle.unit_id)
+            .join(ProcessDefinition, ProcessDefinition.id == Cycle.definition_id)
             .where(Cycle.id.in_(cycle_ids))
         )
     }
-    mentions = [mention_of(task, *cycles[task.cycle_id]) for task in tasks.items]
+    models = uow.cycles.models
+    mentions = []
+    for task in tasks.items:
+        title, unit, deployment = cycles[task.cycle_id]
+        texts = models.process_texts(deployment, recipient.language)
+        mentions.append(in_language(mention_of(task, title, unit), texts))
     writer = Writer(recipient.language, base_url)
     mail = writer.digest(name, uow.now.date(), mentions, tasks.total, overdue)
     return [row(uow.now, base_url, Notice.DIGEST, recipient, mail)]

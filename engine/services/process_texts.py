@@ -11,8 +11,6 @@ from ..db.models import Cycle, ProcessDefinition
 from ..read_models import ProcessTexts
 from ..uow import UnitOfWork
 
-SOURCE_LANGUAGE = "en"
-
 
 def cycle_texts(
     uow: UnitOfWork, cycle_ids: Iterable[int], language: str
@@ -29,9 +27,7 @@ def cycle_texts(
     ).all()
     models = uow.cycles.models
     by_deployment = {
-        deployment: ProcessTexts(
-            models.texts(deployment, language), models.texts(deployment, SOURCE_LANGUAGE)
-        )
+        deployment: models.process_texts(deployment, language)
         for deployment in {row.deployment_id for row in rows}
     }
     return {row.id: by_deployment[row.deployment_id] for row in rows}

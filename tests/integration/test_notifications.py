@@ -146,6 +146,8 @@ def test_a_moved_due_date_is_told_again_when_it_passes(people, clock):
 
 def test_the_daily_digest_lists_open_tasks_once_a_day(people, smtp_server, clock):
     settle(people, dana={"digest": True}, omar={"digest": True}, pia={"digest": True})
+    with people.engine.unit_of_work() as uow:
+        users.set_language(uow, SYSTEM, "omar", "nl")
     cycle_id = people.start()
     people.assess(cycle_id)
     # 09:00, after the digest time (07:00): dana and omar have a task, pia none.
@@ -156,6 +158,10 @@ def test_the_daily_digest_lists_open_tasks_once_a_day(people, smtp_server, clock
     assert digest.subject == "Your tasks on Mar 2, 2026"
     assert "Open tasks: 1. Overdue: 0." in digest.part("plain")
     assert "“Identify gaps” of the cycle “Faster permits”" in digest.part("plain")
+    to_omar = smtp_server.to(address("omar"))  # the task opened to his group, the digest
+    assert len(to_omar) == 2
+    assert all("Knelpunten bepalen" in m.part("plain") for m in to_omar)  # the Dutch name
+    assert not any("Identify gaps" in m.part("plain") for m in to_omar)
     assert smtp_server.to(address("pia")) == []
     clock.advance(hours=20)  # 05:00 the next day: before the digest time
     assert mail.write_digests(people.engine) == 0
@@ -194,8 +200,8 @@ def test_mail_waiting_for_a_user_is_not_sent_once_they_are_deactivated(people, s
 @pytest.mark.parametrize(
     ("language", "subject", "direction"),
     [
-        ("ar", "مهمة جديدة لـ Department Team: Identify gaps", "rtl"),
-        ("nl", "Nieuwe taak voor Department Team: Identify gaps", "ltr"),
+        ("ar", "مهمة جديدة لـ Department Team: تحديد الفجوات", "rtl"),
+        ("nl", "Nieuwe taak voor Department Team: Knelpunten bepalen", "ltr"),
     ],
 )
 def test_mail_is_written_in_the_recipients_language(

@@ -14,7 +14,15 @@ def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
     # This file runs on PostgreSQL through the database_url fixture's parameters, through
     # a test's own parametrisation of it, and through blank_database_url.
     result = pytester.runpytest_subprocess(
-        "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "not postgres", MIGRATIONS
+        "--collect-only",
+        "-q",
+        "-n",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not postgres",
+        MIGRATIONS,
     )
     collected = {line.split("::")[1] for line in result.outlines if "::" in line}
     assert collected == {
@@ -30,6 +38,14 @@ def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
 def test_not_browser_leaves_the_browser_tests_out(pytester):
     browser_tests = MIGRATIONS.parents[1] / "browser"
     result = pytester.runpytest_subprocess(
-        "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", "not browser", browser_tests
+        "--collect-only",
+        "-q",
+        "-n",
+        "0",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not browser",
+        browser_tests,
     )
     result.stdout.fnmatch_lines(["no tests collected (* deselected)*"])
