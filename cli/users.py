@@ -13,7 +13,7 @@ from picycle.engine.services import notification_settings, users
 from picycle.engine.user_names import normalised
 from picycle.engine.vocabulary import Role
 
-from .common import acting_as, as_option, echo_json, json_option
+from .common import ID, acting_as, as_option, echo_json, json_option
 from .render import print_tokens, print_users, user_line
 from .units import unit_id
 
@@ -153,7 +153,7 @@ def user_tokens(engine: Engine, name: str, as_user: str | None, as_json: bool) -
 
 @user.command("revoke-token")
 @click.argument("name")
-@click.argument("token_id", metavar="ID", type=click.IntRange(min=1))
+@click.argument("token_id", metavar="ID", type=ID)
 @as_option
 @click.pass_obj
 def user_revoke_token(engine: Engine, name: str, token_id: int, as_user: str | None) -> None:

@@ -164,7 +164,8 @@ def test_user_revoke_token_ends_one_token_listed_by_user_tokens(picycle, engine,
     elsewhere = picycle("user", "revoke-token", "ada", str(new))
     assert elsewhere.stderr == f"error: ada has no token #{new}\n"
     assert picycle("user", "tokens", "ada", "--as", "pia").exit_code == 1
-    assert picycle("user", "revoke-token", "pia", "0").exit_code == 2  # not an id
+    for not_an_id in ("0", "x", "2147483648"):
+        assert picycle("user", "revoke-token", "pia", not_an_id).exit_code == 2, not_an_id
 
 
 # --- tasks ------------------------------------------------------------------------------------
