@@ -215,6 +215,25 @@ class TokenSchema(ma.Schema):
     )
 
 
+class KeptTokenSchema(ma.Schema):
+    """An API token as kept: never the token itself, which is stored only hashed."""
+
+    id = fields.Integer(
+        required=True, metadata={"description": "Names the token when revoking it alone"}
+    )
+    created_at = fields.DateTime(required=True, metadata={"description": "When it was issued"})
+    revoked_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "null while it works"}
+    )
+
+
+class KeptTokenListSchema(ma.Schema):
+    items = fields.List(
+        fields.Nested(KeptTokenSchema), required=True, metadata={"description": "Newest first"}
+    )
+    total = fields.Integer(required=True)
+
+
 class RevokedSchema(ma.Schema):
     user = fields.String(required=True)
     revoked = fields.Integer(required=True, metadata={"description": "Tokens revoked"})

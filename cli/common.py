@@ -25,6 +25,9 @@ as_option = click.option(
 as_required = click.option(
     "--as", "as_user", metavar="NAME", required=True, help="Act as this user."
 )
+# An id as the database keeps it: 32-bit on PostgreSQL, so a larger number is refused as
+# a usage error rather than sent to the database.
+ID = click.IntRange(1, 2**31 - 1)
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."
 )

@@ -19,6 +19,7 @@ from picycle.engine.read_models import (
     Page,
     TaskDetail,
     TaskSummary,
+    TokenView,
     UserView,
 )
 
@@ -197,6 +198,15 @@ def print_users(users: Sequence[UserView]) -> None:
         table(
             ("name", "role", "active", "groups"),
             [(u.name, u.role, "yes" if u.active else "no", memberships(u)) for u in users],
+        )
+
+
+def print_tokens(tokens: Sequence[TokenView]) -> None:
+    click.echo(f"{len(tokens)} token(s)")
+    if tokens:
+        table(
+            ("id", "issued", "revoked"),
+            [(t.id, when(t.created_at), when(t.revoked_at)) for t in tokens],
         )
 
 

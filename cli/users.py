@@ -10,10 +10,11 @@ import click
 from picycle.engine import Engine
 from picycle.engine.errors import ValidationFailed
 from picycle.engine.services import notification_settings, users
+from picycle.engine.user_names import normalised
 from picycle.engine.vocabulary import Role
 
-from .common import acting_as, as_option, echo_json, json_option
-from .render import print_users, user_line
+from .common import ID, acting_as, as_option, echo_json, json_option
+from .render import print_tokens, print_users, user_line
 from .units import unit_id
 
 ROLES = click.Choice([role.value for role in Role])
@@ -135,6 +136,32 @@ def user_revoke(engine: Engine, name: str, as_user: str | None) -> None:
     with engine.unit_of_work() as uow:
         revoked = users.revoke_tokens(uow, acting_as(uow, as_user), name)
     click.echo(f"revoked {revoked.revoked} token(s) of {revoked.user}")
+
+
+@user.command("tokens")
+@click.argument("name")
+@as_option
+@json_option
+@click.pass_obj
+def user_tokens(engine: Engine, name: str, as_user: str | None, as_json: bool) -> None:
+    """List NAME's API tokens, newest first: each one's id (for revoke-token), when it was
+    issued and revoked; never the token itself (admins, or the user themself)."""
+    with engine.unit_of_work(write=False) as uow:
+        found = users.list_tokens(uow, acting_as(uow, as_user), name)
+    echo_json(found) if as_json else print_tokens(found)
+
+
+@user.command("revoke-token")
+@click.argument("name")
+@click.argument("token_id", metavar="ID", type=ID)
+@as_option
+@click.pass_obj
+def user_revoke_token(engine: Engine, name: str, token_id: int, as_user: str | None) -> None:
+    """Revoke NAME's API token ID, as `picycle user tokens NAME` lists it (a leaked one);
+    their others keep working (admins, or the user themself)."""
+    with engine.unit_of_work() as uow:
+        revoked = users.revoke_token(uow, acting_as(uow, as_user), name, token_id)
+    click.echo(f"revoked token {revoked.id} of {normalised(name)}")
 
 
 @user.command("password")

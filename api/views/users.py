@@ -7,9 +7,11 @@ from picycle.engine.services import notification_settings, users
 
 from ..context import current_actor, request_uow
 from ..notification_schemas import NotificationChangeSchema, NotificationSettingsSchema
-from ..parsing import PicycleBlueprint
+from ..parsing import MAX_ID, PicycleBlueprint
 from ..schemas import (
     CreatedUserSchema,
+    KeptTokenListSchema,
+    KeptTokenSchema,
     NewUserSchema,
     RevokedSchema,
     TokenSchema,
@@ -25,6 +27,7 @@ blp = PicycleBlueprint(
 )
 
 BODY = (400, 413, 415)
+TOKEN_ID = f"<int(min=1, max={MAX_ID}):token_id>"
 
 
 @blp.route("", methods=["GET"])
@@ -80,6 +83,16 @@ def _held(memberships: list[dict]) -> list[tuple[str, int | None]]:
     return [(m["group"], m["unit"]) for m in memberships]
 
 
+@blp.route("/<picycle_name:name>/tokens", methods=["GET"])
+@blp.response(200, KeptTokenListSchema)
+@blp.problems(401, 403, 404)
+def list_tokens(name):
+    """The user's API tokens, newest first: when each was issued and revoked, never the
+    token itself (admins, or the user themself)"""
+    found = users.list_tokens(request_uow(), current_actor(), name)
+    return {"items": found, "total": len(found)}
+
+
 @blp.route("/<picycle_name:name>/tokens", methods=["POST"])
 @blp.response(201, TokenSchema)
 @blp.problems(401, 403, 404, 409)
@@ -97,6 +110,18 @@ def issue_token(name):
 def revoke_tokens(name):
     """Revoke all of the user's API tokens (admins, or the user themself)"""
     return users.revoke_tokens(request_uow(), current_actor(), name)
+
+
+@blp.route(f"/<picycle_name:name>/tokens/{TOKEN_ID}/revoke", methods=["POST"])
+@blp.response(200, KeptTokenSchema)
+@blp.problems(401, 403, 404, 409)
+def revoke_token(name, token_id):
+    """Revoke one of the user's API tokens, a leaked one (admins, or the user themself)
+
+    The user's other tokens keep working. 404 when the token is not the user's; 409 when
+    it is revoked already.
+    """
+    return users.revoke_token(request_uow(), current_actor(), name, token_id)
 
 
 @blp.route("/<picycle_name:name>/notifications", methods=["GET"])

@@ -151,8 +151,12 @@ def create(
 
 def _issue_token(uow: UnitOfWork, actor: Actor, user: User) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    uow.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=uow.now))
-    uow.record(actor.name, EventType.TOKEN_ISSUED, user=user.name)
+    kept = ApiToken(user_id=user.id, token_hash=hash_token(token), created_at=uow.now)
+    uow.session.add(kept)
+    uow.session.flush()
+    # The token's id ties its issue to its revocation in the trail: who issued the token
+    # a leaked script used.
+    uow.record(actor.name, EventType.TOKEN_ISSUED, user=user.name, token=kept.id)
     return token
 
 
@@ -454,6 +458,31 @@ def revoke_tokens(uow: UnitOfWork, actor: Actor, name: str) -> RevokedTokens:
     user = get_user(uow, name)
     revoked = RevokedTokens(user.name, _revoke_all(uow, user))
     uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, count=revoked.revoked)
+    uow.commit()
+    return revoked
+
+
+def revoke_token(uow: UnitOfWork, actor: Actor, name: str, token_id: int) -> TokenView:
+    """Revoke one token of the user (a leaked one); their others keep working. NotFound
+    when it is not theirs, whoever else holds it; Conflict when it is revoked already."""
+    require_self_or_admin(actor, name, "revoke their tokens")
+    user = get_user(uow, name)
+    # Locked, so of two revocations at once the second is told it came too late.
+    token = uow.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+        .with_for_update()
+    )
+    if token is None:
+        raise NotFound(f"{user.name} has no token #{token_id}")
+    if token.revoked_at is not None:
+        raise Conflict(
+            f"token #{token_id} of {user.name} was revoked already, at "
+            f"{token.revoked_at:%Y-%m-%d %H:%M} UTC"
+        )
+    token.revoked_at = uow.now
+    uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, token=token.id)
+    revoked = TokenView(token.id, token.created_at, token.revoked_at)
     uow.commit()
     return revoked
 

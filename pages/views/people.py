@@ -175,6 +175,17 @@ def user_tokens_revoke(name: str):
     return redirect(url_for("picycle_pages.user_page", name=name))
 
 
+@blueprint.post(f"{USER}/tokens/<int(min=1, max=2147483647):token_id>/revoke")
+def user_token_revoke(name: str, token_id: int):
+    """One token (a leaked one); the user's others keep working."""
+    _admin()
+    return _change(
+        name,
+        lambda uow, actor: users.revoke_token(uow, actor, name, token_id),
+        _("Token #%(id)s is revoked; the other tokens keep working.", id=token_id),
+    )
+
+
 @blueprint.post(f"{USER}/password")
 def user_password(name: str):
     """Signs the user out everywhere; their API tokens keep working."""

@@ -316,6 +316,7 @@ def test_auditors_read_everything_but_every_write_is_403(api, assessment_task, e
         ("patch", "/users/pia", {"active": False}),
         ("post", "/users/pia/tokens", None),
         ("post", "/users/pia/tokens/revoke", None),
+        ("post", "/users/pia/tokens/1/revoke", None),
     ]
     for method, path, body in writes:
         kwargs = {"json": body} if body is not None else {}

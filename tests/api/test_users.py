@@ -151,7 +151,8 @@ def test_a_user_issues_themself_a_new_token_and_both_work(api, client, engine):
     fresh = {"Authorization": f"Bearer {response.json['token']}"}
     assert client.get("/api/v1/me", headers=fresh).json["name"] == "dana"
     assert api.get("dana", "/me").status_code == 200
-    assert audit_events(engine, "token_issued")[-1].data == {"user": "dana"}
+    (fresh_id, _first), _ = _token_ids(api, "dana")
+    assert audit_events(engine, "token_issued")[-1].data == {"user": "dana", "token": fresh_id}
 
 
 def test_an_admin_issues_tokens_for_others_but_members_do_not(api):
@@ -187,6 +188,84 @@ def test_auditors_manage_only_their_own_tokens(api):
     assert api.post("audrey", "/users/audrey/tokens").status_code == 201
     assert_problem(api.post("audrey", "/users/pia/tokens"), 403)
     assert_problem(api.post("audrey", "/users/pia/tokens/revoke"), 403)
+
+
+def _token_ids(api, name: str) -> tuple[list[int], list[dict]]:
+    """The ids of the user's tokens, newest first, and the listing itself."""
+    listed = api.get("ada", f"/users/{name}/tokens")
+    assert listed.status_code == 200
+    assert listed.json["total"] == len(listed.json["items"])
+    return [t["id"] for t in listed.json["items"]], listed.json["items"]
+
+
+def test_a_user_lists_their_tokens_newest_first_never_the_tokens_themselves(api):
+    fresh = api.post("dana", "/users/dana/tokens").json["token"]
+    response = api.get("dana", "/users/dana/tokens")
+    assert response.status_code == 200
+    items = response.json["items"]
+    assert (response.json["total"], len(items)) == (2, 2)
+    assert items[0]["id"] > items[1]["id"]
+    assert all(set(t) == {"id", "created_at", "revoked_at"} for t in items)
+    assert all(t["revoked_at"] is None for t in items)
+    assert fresh not in response.get_data(as_text=True)
+    assert_problem(api.get("pia", "/users/dana/tokens"), 403)
+    assert_problem(api.get("audrey", "/users/dana/tokens"), 403)
+    assert api.get("audrey", "/users/audrey/tokens").json["total"] == 1
+    assert_problem(api.get("ada", "/users/nobody/tokens"), 404)
+    assert_problem(api.get(None, "/users/dana/tokens"), 401)
+
+
+def test_one_leaked_token_is_revoked_and_the_users_other_one_works(api, client, engine):
+    fresh = {"Authorization": f"Bearer {api.post('dana', '/users/dana/tokens').json['token']}"}
+    (fresh_id, leaked_id), _ = _token_ids(api, "dana")
+    response = api.post("ada", f"/users/dana/tokens/{leaked_id}/revoke")
+    assert response.status_code == 200
+    assert response.json["id"] == leaked_id and response.json["revoked_at"] is not None
+    assert_problem(api.get("dana", "/me"), 401)  # the leaked token
+    assert client.get("/api/v1/me", headers=fresh).json["name"] == "dana"
+    (event,) = audit_events(engine, "token_revoked")
+    assert (event.actor, event.data) == ("ada", {"user": "dana", "token": leaked_id})
+    _, listed = _token_ids(api, "dana")
+    assert [t["revoked_at"] is None for t in listed] == [True, False]
+    # Said again: the token is revoked already, and nothing more is recorded.
+    again = assert_problem(api.post("ada", f"/users/dana/tokens/{leaked_id}/revoke"), 409)
+    assert again["type"] == "urn:picycle:problem:conflict"
+    assert again["detail"].startswith(f"token #{leaked_id} of dana was revoked already, at ")
+    assert len(audit_events(engine, "token_revoked")) == 1
+    # Its user, with the token left, revokes that one too.
+    response = client.post(f"/api/v1/users/dana/tokens/{fresh_id}/revoke", headers=fresh)
+    assert response.status_code == 200
+    assert_problem(client.get("/api/v1/me", headers=fresh), 401)
+
+
+def test_a_token_is_revoked_only_through_its_own_user(api, engine):
+    (danas,), _ = _token_ids(api, "dana")
+    (pias,), _ = _token_ids(api, "pia")
+    before = audit_count(engine)
+    # Another user's token id, even for an admin: not found, and not told whose it is.
+    problem = assert_problem(api.post("ada", f"/users/dana/tokens/{pias}/revoke"), 404)
+    assert problem["detail"] == f"dana has no token #{pias}"
+    assert_problem(api.post("ada", "/users/nobody/tokens/1/revoke"), 404)
+    assert audit_count(engine) == before
+    # Members and auditors revoke only their own.
+    assert_problem(api.post("pia", f"/users/dana/tokens/{danas}/revoke"), 403)
+    assert_problem(api.post("audrey", f"/users/pia/tokens/{pias}/revoke"), 403)
+    assert_problem(api.post("pia", f"/users/dana/tokens/{pias}/revoke"), 403)
+    assert api.get("dana", "/me").status_code == 200
+    assert api.get("pia", "/me").status_code == 200
+    assert api.post("pia", f"/users/pia/tokens/{pias}/revoke").status_code == 200
+    assert_problem(api.get("pia", "/me"), 401)
+
+
+NOT_TOKEN_IDS = ["abc", "0", "-1", "1.5", "1e3", "2147483648", "9" * 40, "%00", "1%20"]
+
+
+@pytest.mark.parametrize("token_id", NOT_TOKEN_IDS)
+def test_a_token_id_that_is_no_id_is_a_404_problem(api, engine, token_id):
+    before = audit_count(engine)
+    assert_problem(api.post("ada", f"/users/dana/tokens/{token_id}/revoke"), 404)
+    assert audit_count(engine) == before
+    assert api.get("dana", "/me").status_code == 200
 
 
 # name -> what makes it hostile

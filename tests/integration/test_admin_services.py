@@ -1,5 +1,6 @@
-"""The services behind the admin pages: finding users a page at a time, a user's tokens,
-adding and ending one membership, moving chosen cycles, and a version's diagram."""
+"""The services behind the admin pages: finding users a page at a time, a user's tokens
+(listed, revoked one at a time), adding and ending one membership, moving chosen cycles,
+and a version's diagram."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import read_bundle
-from picycle.engine.errors import NotFound, PermissionDenied, ValidationFailed
+from picycle.engine.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from picycle.engine.services import definitions, migration, units, users
 
 PREVIOUS_MODEL = Path(__file__).parents[1] / "data" / "pi_cycle_v1"
@@ -37,6 +38,59 @@ def test_a_users_tokens_are_listed_newest_first_without_their_secret(driver):
         assert len(users.list_tokens(uow, driver.actor("dana"), "dana")) == 2
         with pytest.raises(PermissionDenied):
             users.list_tokens(uow, driver.actor("pia"), "dana")
+
+
+def test_one_token_is_revoked_and_the_users_others_keep_working(driver):
+    with driver.engine.unit_of_work() as uow:
+        kept = users.issue_token(uow, driver.actor("dana"), "dana")
+    with driver.engine.unit_of_work(write=False) as uow:
+        new, leaked = users.list_tokens(uow, SYSTEM, "dana")
+    with driver.engine.unit_of_work() as uow:
+        revoked = users.revoke_token(uow, driver.actor("dana"), "dana", leaked.id)
+    assert (revoked.id, revoked.created_at) == (leaked.id, leaked.created_at)
+    assert revoked.revoked_at is not None
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert [t.revoked_at is None for t in users.list_tokens(uow, SYSTEM, "dana")] == [
+            True,
+            False,
+        ]
+        assert users.authenticate(uow, kept.token).name == "dana"
+    issued, revocation = [e for e in driver.events() if e.type.startswith("token_")][-2:]
+    assert (issued.type, issued.actor, issued.data) == (
+        "token_issued",
+        "dana",
+        {"user": "dana", "token": new.id},
+    )
+    assert (revocation.type, revocation.actor, revocation.data) == (
+        "token_revoked",
+        "dana",
+        {"user": "dana", "token": leaked.id},
+    )
+
+
+def test_a_token_is_revoked_once_and_only_through_its_user(driver):
+    with driver.engine.unit_of_work(write=False) as uow:
+        (danas,) = users.list_tokens(uow, SYSTEM, "dana")
+        (pias,) = users.list_tokens(uow, SYSTEM, "pia")
+    with driver.engine.unit_of_work() as uow:
+        users.revoke_token(uow, SYSTEM, "dana", danas.id)
+    events = len(driver.events())
+    with driver.engine.unit_of_work() as uow:
+        with pytest.raises(Conflict, match="revoked already"):
+            users.revoke_token(uow, SYSTEM, "dana", danas.id)
+        # Another user's token is not there, admin or not: nothing says it exists.
+        with pytest.raises(NotFound) as missing:
+            users.revoke_token(uow, SYSTEM, "dana", pias.id)
+        assert str(missing.value) == f"dana has no token #{pias.id}"
+        with pytest.raises(PermissionDenied):
+            users.revoke_token(uow, driver.actor("dana"), "pia", pias.id)
+        with pytest.raises(PermissionDenied):
+            users.revoke_token(uow, driver.actor("audrey"), "pia", pias.id)
+        with pytest.raises(NotFound):
+            users.revoke_token(uow, SYSTEM, "nobody", pias.id)
+    assert len(driver.events()) == events
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.list_tokens(uow, SYSTEM, "pia")[0].revoked_at is None
 
 
 def test_one_membership_is_added_and_ended_keeping_the_others(driver):

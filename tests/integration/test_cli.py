@@ -282,6 +282,7 @@ ONE_UNIT_OF_WORK = [
     (("user", "change", "pia", "--group", "Leadership", "--as", "ada"), True),
     (("user", "token", "pia", "--as", "pia"), True),
     (("user", "revoke", "pia", "--as", "pia"), True),
+    (("user", "tokens", "pia", "--as", "pia"), False),
     (("task", "comment", TASK, "--as", "pia", "--text", "t"), True),
     (("cycle", "history", "1", "--as", "pia"), False),
 ]

@@ -143,6 +143,31 @@ def test_user_revoke_ends_every_token_of_the_user(picycle, engine, started):
     assert picycle("user", "revoke", "ghost").stderr == "error: there is no user called ghost\n"
 
 
+def test_user_revoke_token_ends_one_token_listed_by_user_tokens(picycle, engine, started):
+    kept = picycle("user", "token", "pia", "--as", "pia").stdout.strip()
+    listed = json.loads(picycle("user", "tokens", "pia", "--as", "pia", "--json").stdout)
+    assert [set(t) for t in listed] == [{"id", "created_at", "revoked_at"}] * 2
+    new, leaked = (t["id"] for t in listed)
+    revoked = picycle("user", "revoke-token", "PIA", str(leaked), "--as", "pia")
+    assert revoked.stdout == f"revoked token {leaked} of pia\n"
+    with engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, kept).name == "pia"
+    count, header, *rows = picycle("user", "tokens", "pia").stdout.splitlines()
+    assert (count, header.split()) == ("2 token(s)", ["id", "issued", "revoked"])
+    # id, issued (date and time), revoked (date and time, or -)
+    assert [(r.split()[0], len(r.split())) for r in rows] == [(str(new), 4), (str(leaked), 5)]
+    again = picycle("user", "revoke-token", "pia", str(leaked))
+    assert again.exit_code == 1
+    assert again.stderr.startswith(f"error: token #{leaked} of pia was revoked already, at ")
+    refused = picycle("user", "revoke-token", "ada", str(new), "--as", "pia")
+    assert refused.stderr == "error: only an admin or ada themself may revoke their tokens\n"
+    elsewhere = picycle("user", "revoke-token", "ada", str(new))
+    assert elsewhere.stderr == f"error: ada has no token #{new}\n"
+    assert picycle("user", "tokens", "ada", "--as", "pia").exit_code == 1
+    for not_an_id in ("0", "x", "2147483648"):
+        assert picycle("user", "revoke-token", "pia", not_an_id).exit_code == 2, not_an_id
+
+
 # --- tasks ------------------------------------------------------------------------------------
 
 

@@ -107,6 +107,45 @@ def test_tokens_are_issued_once_and_revoked(browser, driver):
     assert last_event(driver).type == "token_revoked" and last_event(driver).actor == "ada"
 
 
+def test_one_token_is_revoked_from_its_row_and_the_others_keep_working(browser, driver):
+    ada = browser("ada")
+    kept = re.search(r'id="new-token">([^<]+)<', text_of(ada.post("/admin/users/dana/tokens")))[1]
+    page = text_of(ada.get("/admin/users/dana"))
+    forms = re.findall(r'action="/admin/users/dana/tokens/(\d+)/revoke"', page)
+    assert len(forms) == 2 and 'aria-label="Revoke token #' in page
+    leaked, new = sorted(int(token_id) for token_id in forms)  # the first token, the new one
+    response = ada.post(f"/admin/users/dana/tokens/{leaked}/revoke")
+    assert response.status_code == 302
+    page = text_of(ada.get(response.location))
+    assert f"Token #{leaked} is revoked; the other tokens keep working." in page
+    assert re.findall(r'action="/admin/users/dana/tokens/(\d+)/revoke"', page) == [str(new)]
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, kept).name == "dana"
+    event = last_event(driver)
+    assert (event.type, event.actor, event.data) == (
+        "token_revoked",
+        "ada",
+        {"user": "dana", "token": leaked},
+    )
+    events = len(driver.events())
+    again = ada.post(f"/admin/users/dana/tokens/{leaked}/revoke")
+    assert again.status_code == 409 and "was revoked already" in text_of(again)
+    assert len(driver.events()) == events
+
+
+def test_a_token_of_another_user_is_not_found_on_this_users_page(browser, driver):
+    ada = browser("ada")
+    with driver.engine.unit_of_work(write=False) as uow:
+        (pias,) = users.list_tokens(uow, SYSTEM, "pia")
+    events = len(driver.events())
+    assert ada.post(f"/admin/users/dana/tokens/{pias.id}/revoke").status_code == 404
+    assert ada.post("/admin/users/dana/tokens/0/revoke").status_code == 404
+    assert ada.post("/admin/users/dana/tokens/2147483648/revoke").status_code == 404
+    assert len(driver.events()) == events
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.list_tokens(uow, SYSTEM, "pia")[0].revoked_at is None
+
+
 def test_a_user_is_deactivated_and_reactivated(browser, driver):
     ada = browser("ada")
     dana = browser("dana")
@@ -233,6 +272,7 @@ POSTS = [
     ("/admin/users/dana/memberships/remove", {"group": "Department Team", "unit": ""}),
     ("/admin/users/dana/tokens", {}),
     ("/admin/users/dana/tokens/revoke", {}),
+    ("/admin/users/dana/tokens/1/revoke", {}),
     ("/admin/users/dana/password", {"password": "a hostile new password"}),
     ("/admin/units", {"name": "Mine", "parent": ""}),
     ("/admin/units/1", {"name": "Mine", "parent": ""}),
