@@ -10,7 +10,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import audit
 
-from .common import acting_as, as_option
+from .common import ID, acting_as, as_option
 
 
 @click.group("audit")
@@ -97,7 +97,7 @@ def audit_seal(engine: Engine, output, adopt_unsealed: bool, as_user: str | None
     show_default=True,
     help="CSV, JSON Lines, or XES for process-mining tools.",
 )
-@click.option("--cycle", "cycle_id", type=int, help="Only this cycle's events (its id).")
+@click.option("--cycle", "cycle_id", type=ID, help="Only this cycle's events (its id).")
 @click.option("--unit", help="Only the events of this unit's cycles.")
 @click.option("--actor", help="Only what this user did.")
 @click.option("--type", "event_type", help="Only events of this type, e.g. task_completed.")

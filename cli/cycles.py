@@ -9,7 +9,7 @@ from picycle.engine.errors import ValidationFailed
 from picycle.engine.services import audit, cycles, migration
 from picycle.engine.vocabulary import CycleStatus
 
-from .common import acting_as, as_option, echo_json, json_option
+from .common import ID, acting_as, as_option, echo_json, json_option
 from .render import cycle_label, print_cycle, print_cycles, print_history
 
 HISTORY_PAGE = 500  # events read at a time
@@ -55,7 +55,7 @@ def cycle_list(engine: Engine, unit: str | None, status: str | None, as_json: bo
 
 
 @cycle.command("show")
-@click.argument("cycle_id", type=int)
+@click.argument("cycle_id", type=ID)
 @json_option
 @click.pass_obj
 def cycle_show(engine: Engine, cycle_id: int, as_json: bool) -> None:
@@ -66,7 +66,7 @@ def cycle_show(engine: Engine, cycle_id: int, as_json: bool) -> None:
 
 
 @cycle.command("history")
-@click.argument("cycle_id", type=int)
+@click.argument("cycle_id", type=ID)
 @as_option
 @json_option
 @click.pass_obj
@@ -85,7 +85,7 @@ def cycle_history(engine: Engine, cycle_id: int, as_user: str | None, as_json: b
 
 
 @cycle.command("cancel")
-@click.argument("cycle_id", type=int)
+@click.argument("cycle_id", type=ID)
 @click.option("--reason", required=True, help="Why, for the cycle's history.")
 @as_option
 @click.pass_obj
@@ -97,8 +97,8 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
 
 
 @cycle.command("migrate")
-@click.argument("cycle_id", type=int, required=False)
-@click.option("--to", "to_version", type=int, help="Target version (default: the latest).")
+@click.argument("cycle_id", type=ID, required=False)
+@click.option("--to", "to_version", type=ID, help="Target version (default: the latest).")
 @click.option("--all", "process_id", metavar="PROCESS", help="Every running cycle of PROCESS.")
 @click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
 @as_option

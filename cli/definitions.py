@@ -6,7 +6,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import definitions
 
-from .common import echo_json, json_option
+from .common import ID, echo_json, json_option
 from .render import when
 
 MARKS = {"added": "+", "removed": "-", "changed": "~"}
@@ -39,8 +39,8 @@ def definition_list(engine: Engine, process_id: str | None, as_json: bool) -> No
 
 @definition.command("diff")
 @click.argument("process_id")
-@click.option("--from", "old", type=int, required=True, help="The older version.")
-@click.option("--to", "new", type=int, required=True, help="The newer version.")
+@click.option("--from", "old", type=ID, required=True, help="The older version.")
+@click.option("--to", "new", type=ID, required=True, help="The newer version.")
 @json_option
 @click.pass_obj
 def definition_diff(engine: Engine, process_id: str, old: int, new: int, as_json: bool) -> None:

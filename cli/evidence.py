@@ -6,7 +6,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import evidence
 
-from .common import acting_as, as_option, as_required, echo_json, json_option
+from .common import ID, acting_as, as_option, as_required, echo_json, json_option
 from .render import table, when
 
 
@@ -57,7 +57,7 @@ def evidence_list(engine: Engine, task_id: str, as_user: str | None, as_json: bo
 
 @evidence_group.command("save")
 @click.argument("task_id")
-@click.argument("evidence_id", type=int)
+@click.argument("evidence_id", type=ID)
 @click.option("--output", "-o", type=click.File("wb"), required=True, help="Write it here.")
 @as_option
 @click.pass_obj

@@ -6,7 +6,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import incidents
 
-from .common import acting_as, as_option
+from .common import ID, acting_as, as_option
 from .render import print_incident, print_incidents
 
 
@@ -17,7 +17,7 @@ def incident() -> None:
 
 @incident.command("list")
 @click.option("--all", "everything", is_flag=True, help="Resolved incidents too.")
-@click.option("--cycle", "cycle_id", type=int, help="Only this cycle's incidents (its id).")
+@click.option("--cycle", "cycle_id", type=ID, help="Only this cycle's incidents (its id).")
 @as_option
 @click.pass_obj
 def incident_list(engine: Engine, everything: bool, cycle_id: int | None, as_user: str | None):
@@ -30,7 +30,7 @@ def incident_list(engine: Engine, everything: bool, cycle_id: int | None, as_use
 
 
 @incident.command("show")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @as_option
 @click.pass_obj
 def incident_show(engine: Engine, incident_id: int, as_user: str | None) -> None:
@@ -40,7 +40,7 @@ def incident_show(engine: Engine, incident_id: int, as_user: str | None) -> None
 
 
 @incident.command("retry")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @as_option
 @click.pass_obj
 def incident_retry(engine: Engine, incident_id: int, as_user: str | None) -> None:
@@ -51,7 +51,7 @@ def incident_retry(engine: Engine, incident_id: int, as_user: str | None) -> Non
 
 
 @incident.command("dismiss")
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--reason", required=True, help="Why, for the cycle's history.")
 @as_option
 @click.pass_obj

@@ -9,11 +9,11 @@ from picycle.engine import Engine
 from picycle.engine.services import report as reports
 from picycle.pages.catalogs import LANGUAGES, SOURCE_LANGUAGE
 
-from .common import acting_as, as_option
+from .common import ID, acting_as, as_option
 
 
 @click.command()
-@click.argument("cycle_id", metavar="CYCLE", type=click.IntRange(min=1))
+@click.argument("cycle_id", metavar="CYCLE", type=ID)
 @click.option(
     "-o",
     "--output",

@@ -12,7 +12,7 @@ from picycle.engine.services import comments, tasks
 from picycle.engine.services.inbox import SCOPES, InboxQuery, list_inbox
 from picycle.engine.vocabulary import InboxScope
 
-from .common import acting_as, as_option, as_required, echo_json, json_option
+from .common import ID, acting_as, as_option, as_required, echo_json, json_option
 from .forms import print_form
 from .render import print_comments, print_task, print_tasks
 
@@ -30,7 +30,7 @@ def task() -> None:
     default=None,
     help="mine (default with --as) or all (default without).",
 )
-@click.option("--cycle", "cycle_id", type=int, help="Only the tasks of this cycle (its id).")
+@click.option("--cycle", "cycle_id", type=ID, help="Only the tasks of this cycle (its id).")
 @json_option
 @click.option("--ids", "ids_only", is_flag=True, help="Only the task ids, one a line.")
 @click.pass_obj

@@ -360,3 +360,28 @@ def test_the_example_keeps_the_starting_rows_and_adds_what_they_lack(picycle, st
     row.update(cause="Forms on paper", cause_category="tools_resources", impact=4, effort=2)
     done = picycle("task", "complete", task_id, "--as", "dana", "--data", json.dumps(example))
     assert done.exit_code == 0, done.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("cycle", "show", "ID"),
+        ("cycle", "history", "ID"),
+        ("cycle", "cancel", "ID", "--reason", "x"),
+        ("task", "list", "--cycle", "ID"),
+        ("audit", "export", "--cycle", "ID"),
+        ("incident", "show", "ID"),
+        ("evidence", "save", "some-task", "ID", "-o", "x"),
+        ("report", "ID", "-o", "x.pdf"),
+        ("definition", "diff", "pi_cycle", "--from", "1", "--to", "ID"),
+    ],
+)
+def test_an_id_the_database_cannot_hold_is_a_usage_error(picycle, command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the commands that write a file would write it
+    fitting = picycle(*["1" if word == "ID" else word for word in command])
+    assert fitting.exit_code in (0, 1), fitting.output  # the command as such is well formed
+    for not_an_id in ("0", "2147483648", "99999999999"):
+        typed = [not_an_id if word == "ID" else word for word in command]
+        answer = picycle(*typed)
+        assert answer.exit_code == 2, (typed, answer.output)
+        assert "Traceback" not in answer.output
