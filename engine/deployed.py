@@ -3,7 +3,6 @@ their forms, each read from the database only when the engine's caches lack it."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
@@ -16,7 +15,7 @@ from .read_models import ProcessTexts
 from .spiff.path import ProcessPath
 from .spiff.runner import CycleInstance
 from .spiff.validation.documents import FORMS_FOLDER
-from .texts import SOURCE_LANGUAGE, catalog_name, parse_catalog
+from .texts import SOURCE_LANGUAGE, Catalog, catalog_name, parse_catalog
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
@@ -84,11 +83,11 @@ class DeployedModels:
 
         return self._uow.engine.forms.get_or_load((definition.deployment_id, path), load)
 
-    def texts(self, deployment_id: int, language: str) -> Mapping[str, str]:
+    def _catalog(self, deployment_id: int, language: str) -> Catalog:
         """The deployment's catalog for ``language``; empty when it has none."""
         name = catalog_name(language)
 
-        def load() -> Mapping[str, str]:
+        def load() -> Catalog:
             return parse_catalog(
                 self._uow.session.scalar(
                     select(DeploymentFile.content).where(
@@ -103,7 +102,8 @@ class DeployedModels:
     def process_texts(self, deployment_id: int, language: str) -> ProcessTexts:
         """The deployment's texts in ``language``, falling back to its English labels."""
         return ProcessTexts(
-            self.texts(deployment_id, language), self.texts(deployment_id, SOURCE_LANGUAGE)
+            self._catalog(deployment_id, language),
+            self._catalog(deployment_id, SOURCE_LANGUAGE),
         )
 
     def start(self, definition: DefinitionRef, data: dict) -> CycleInstance:

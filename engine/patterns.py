@@ -12,6 +12,8 @@ _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # a refusal is reported to the modeller, not logged
 
 PatternError = re2.error
+_ACROSS_LINES = re2.Options()
+_ACROSS_LINES.dot_nl = True
 
 
 def compiles(pattern: str) -> bool:
@@ -39,3 +41,10 @@ def why_refused(pattern: str) -> str | None:
         reason = error.args[0] if error.args else error
         return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
     return None
+
+
+def slotted(literals: list[str]):
+    """The literal texts in order with something (a character or more) between each two,
+    each something a group: a translation catalog's pattern, run on RE2 as well, since a
+    catalog is the modeller's and the texts it is matched against can be long."""
+    return re2.compile("(.+?)".join(re2.escape(text) for text in literals), _ACROSS_LINES)

@@ -6,11 +6,12 @@ or SpiffWorkflow, so a read model stays valid after its unit of work has closed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from .texts import Catalog
 from .vocabulary import (
     CycleStatus,
     EventType,
@@ -137,16 +138,16 @@ class ProcessTexts:
     """A process version's texts in one language: ``text`` gives a text of the model in
     it, else its English label, else the text as the model has it."""
 
-    translations: Mapping[str, str]
-    english: Mapping[str, str]
+    translations: Catalog
+    english: Catalog
 
     def text(self, source: Any) -> Any:
         if not isinstance(source, str):
             return source
-        return self.translations.get(source) or self.english.get(source) or source
+        return self.translations.translate(source) or self.english.translate(source) or source
 
 
-NO_TEXTS = ProcessTexts({}, {})
+NO_TEXTS = ProcessTexts(Catalog({}), Catalog({}))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ axe-core; the inbox and a task form must fit a 360-pixel-wide phone screen."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from babel.messages.pofile import read_po
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import shipped_processes
 from picycle.engine.services import timers, users
+from picycle.engine.texts import parse_catalog
 from picycle.pages.i18n import TRANSLATIONS
 
 from tests.pages.conftest import PASSWORD
@@ -42,7 +42,7 @@ def process_text(language: str, text: str) -> str:
     catalog = shipped_processes() / "translations" / f"{language}.json"
     if language == "en":
         return text
-    return json.loads(catalog.read_text(encoding="utf-8")).get(text, text)
+    return parse_catalog(catalog.read_text(encoding="utf-8")).translate(text) or text
 
 
 class Person:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from picycle.engine.read_models import NO_TEXTS, ProcessTexts
+from picycle.engine.texts import Catalog
 from picycle.pages import forms
 from picycle.pages.i18n import init_languages
 
@@ -127,8 +128,10 @@ def test_rows_with_read_only_parts_are_fixed_and_their_parts_shown():
 
 def test_a_form_speaks_the_catalogs_language_and_falls_back_to_english():
     texts = ProcessTexts(
-        {"Gaps": "Knelpunten", "Cause category": "Oorzaakcategorie", "incentives": "prikkels"},
-        {"tools_resources": "tools and resources"},
+        Catalog(
+            {"Gaps": "Knelpunten", "Cause category": "Oorzaakcategorie", "incentives": "prikkels"}
+        ),
+        Catalog({"tools_resources": "tools and resources"}),
     )
     (field,) = forms.build(schema("identify-gaps"), {"gaps": [{}]}, {}, texts.text).fields
     assert field.label == "Knelpunten"
