@@ -1,16 +1,19 @@
-"""The user's own page: where their e-mail goes and which notifications they get."""
+"""The user's own page: where their e-mail goes, which notifications they get, and their
+API tokens for scripts (issued, listed and revoked by themselves)."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from picycle.api.context import request_uow
-from picycle.engine.errors import ValidationFailed
+from picycle.engine.errors import Conflict, ValidationFailed
 from picycle.engine.services import notification_settings as settings
+from picycle.engine.services import users
 
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
 from ..rendering import render
+from .admin_forms import NO_STORE
 
 
 def _choices() -> list[tuple[str, str]]:
@@ -22,12 +25,30 @@ def _choices() -> list[tuple[str, str]]:
     ]
 
 
+def _account_page(status: int = 200, token: str | None = None, notice: str | None = None, **form):
+    """The page; ``form``: the notification settings as posted, when they were refused."""
+    actor, uow = signed_in(), request_uow()
+    if not form:
+        found = settings.read_settings(uow, actor, actor.name)
+        form = {
+            "email": found.email or "",
+            "chosen": {choice: getattr(found, choice) for choice in settings.CHOICES},
+        }
+    body = render(
+        "account.html",
+        status,
+        choices=_choices(),
+        tokens=users.list_tokens(uow, actor, actor.name),
+        token=token,
+        notice=notice,
+        **form,
+    )
+    return (*body, NO_STORE) if token else body
+
+
 @blueprint.get("/account")
 def account():
-    actor = signed_in()
-    found = settings.read_settings(request_uow(), actor, actor.name)
-    chosen = {choice: getattr(found, choice) for choice in settings.CHOICES}
-    return render("account.html", email=found.email or "", chosen=chosen, choices=_choices())
+    return _account_page()
 
 
 @blueprint.post("/account")
@@ -41,13 +62,35 @@ def account_post():
     except ValidationFailed:
         uow.rollback()
         problem = _("Enter one e-mail address, such as dana@example.org, or leave it empty.")
-        return render(
-            "account.html",
-            422,
-            email=email,
-            chosen=chosen,
-            choices=_choices(),
-            email_problem=problem,
-        )
+        return _account_page(422, email=email, chosen=chosen, email_problem=problem)
     flash(_("Your notification settings are saved."))
+    return redirect(url_for("picycle_pages.account"))
+
+
+@blueprint.post("/account/tokens")
+def own_token_issue():
+    """The token is shown once, on the answer to this post: it is kept only hashed."""
+    actor = signed_in()
+    issued = users.issue_token(request_uow(), actor, actor.name)
+    return _account_page(token=issued.token)
+
+
+@blueprint.post("/account/tokens/revoke")
+def own_tokens_revoke():
+    actor = signed_in()
+    revoked = users.revoke_tokens(request_uow(), actor, actor.name)
+    flash(_("Tokens revoked: %(count)s.", count=revoked.revoked))
+    return redirect(url_for("picycle_pages.account"))
+
+
+@blueprint.post("/account/tokens/<int(min=1, max=2147483647):token_id>/revoke")
+def own_token_revoke(token_id: int):
+    """One of one's tokens (a leaked one); the others keep working."""
+    actor, uow = signed_in(), request_uow()
+    try:
+        users.revoke_token(uow, actor, actor.name, token_id)
+    except Conflict as refused:
+        uow.rollback()
+        return _account_page(409, notice=str(refused))
+    flash(_("Token #%(id)s is revoked; the other tokens keep working.", id=token_id))
     return redirect(url_for("picycle_pages.account"))

@@ -3,9 +3,11 @@ as a plain form post; a bad address is shown at its field and changes nothing.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from picycle.engine.actors import SYSTEM
-from picycle.engine.services import notification_settings
+from picycle.engine.services import notification_settings, users
 
 from tests.pages.conftest import text_of
 
@@ -62,3 +64,33 @@ def test_a_post_without_its_csrf_token_or_session_changes_nothing(browser, drive
     visitor = browser().post("/account", {"email": "x@evil.example"})
     assert visitor.status_code == 302 and "/sign-in" in visitor.location
     assert settings_of(driver, "dana").email is None
+
+
+def test_a_user_issues_lists_and_revokes_their_own_tokens(browser, driver):
+    dana = browser("dana")
+    issued = dana.post("/account/tokens")
+    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "no-store"
+    token = re.search(r'<p class="secret" id="new-token">([^<]+)</p>', text_of(issued)).group(1)
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, token).name == "dana"
+        first, *_ = (t.id for t in users.list_tokens(uow, SYSTEM, "dana"))
+    page = text_of(dana.get("/account"))
+    assert f'action="/account/tokens/{first}/revoke"' in page  # each token in use: its button
+    assert token not in page  # shown that once only
+    revoked = dana.post(f"/account/tokens/{first}/revoke")
+    assert revoked.status_code == 302
+    assert f"Token #{first} is revoked" in text_of(dana.get("/account"))
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.authenticate(uow, token) is None
+    again = dana.post(f"/account/tokens/{first}/revoke")
+    assert again.status_code == 409 and "revoked already" in text_of(again)
+
+
+def test_nobody_revokes_anothers_token_from_their_own_account(browser, driver):
+    with driver.engine.unit_of_work(write=False) as uow:
+        (omars,) = [t.id for t in users.list_tokens(uow, SYSTEM, "omar") if not t.revoked_at]
+    answer = browser("dana").post(f"/account/tokens/{omars}/revoke")
+    assert answer.status_code == 404
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert all(not t.revoked_at for t in users.list_tokens(uow, SYSTEM, "omar"))
+    assert browser("dana").post("/account/tokens/revoke", csrf=False).status_code == 400
