@@ -22,7 +22,7 @@ from tests.support import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-AXE = ROOT / "pages" / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 # A closed network: Chromium must not try to reach its update and sync services.
 CHROMIUM_ARGS = [
     "--headless",

@@ -1,5 +1,6 @@
 """Vendored front-end files are the published ones, each listed with its version, licence
-and source in ``pages/static/vendor/README.md``, and nothing is vendored unlisted."""
+and source in ``pages/static/vendor/README.md`` (the pages' own) or
+``tests/browser/vendor/README.md`` (the browser tests'), and nothing is vendored unlisted."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-VENDOR = Path(__file__).resolve().parents[2] / "pages" / "static" / "vendor"
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR = ROOT / "pages" / "static" / "vendor"
+FOLDERS = [VENDOR, ROOT / "tests" / "browser" / "vendor"]
 # | `file` | library | version | licence | source | `sha256` |
 ROW = re.compile(r"^\| `([^`]+)` \|([^|]+)\|([^|]+)\|([^|]+)\|([^|]+)\| `([0-9a-f]{64})` \|$")
 
@@ -51,9 +54,10 @@ def problems(folder: Path) -> list[str]:
     return found
 
 
-def test_every_vendored_file_is_listed_with_its_licence():
-    assert listed((VENDOR / "README.md").read_text(encoding="utf-8")), "the table is empty"
-    assert problems(VENDOR) == []
+@pytest.mark.parametrize("folder", FOLDERS, ids=["pages", "browser tests"])
+def test_every_vendored_file_is_listed_with_its_licence(folder):
+    assert listed((folder / "README.md").read_text(encoding="utf-8")), "the table is empty"
+    assert problems(folder) == []
 
 
 @pytest.fixture
