@@ -20,6 +20,9 @@ from .single_sign_on import SingleSignOn
 EXTENSION = "picycle_pages"
 SESSION_USER = "picycle_user"
 SESSION_VERSION = "picycle_session"
+# Set when the user signed in through the provider: the ID token it sent ("" when too long
+# to keep), the hint for signing out there too.
+SESSION_ID_TOKEN = "picycle_sso_id_token"
 CSRF_FIELD = "csrf_token"
 # A long form may take a while to fill in; the token is bound to the session anyway.
 CSRF_TIME_LIMIT = int(timedelta(hours=12).total_seconds())
@@ -87,6 +90,16 @@ def begin_session(name: str, version: int) -> None:
     end_session()
     session[SESSION_USER] = name
     session[SESSION_VERSION] = version
+
+
+def signed_in_through_provider() -> bool:
+    return SESSION_ID_TOKEN in session and pages().single_sign_on is not None
+
+
+def form_targets() -> list[str]:
+    """Where a page's forms may be redirected besides the pages: the provider, for a user
+    who signed in through it (signing out goes on to it)."""
+    return pages().single_sign_on.origins() if signed_in_through_provider() else []
 
 
 def end_session() -> None:
