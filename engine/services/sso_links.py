@@ -7,7 +7,7 @@ time, and an identity links one user."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
 
 from sqlalchemy import select
 
@@ -22,6 +22,8 @@ from ..vocabulary import EventType
 from .users import get_user
 
 LONGEST = 255  # the columns' length; OpenID Connect Core 1.0 caps a subject there too
+# An http(s) URL with a host, as an issuer is (OpenID Connect Discovery 1.0, section 3).
+ISSUER_PATTERN = r"^https?://[^\s/?#\[\]\x00]+(?:[/?#][^\x00]*)?$"
 
 
 def linked_user(uow: UnitOfWork, issuer: str, subject: str) -> User | None:
@@ -113,8 +115,7 @@ def unlink(uow: UnitOfWork, actor: Actor, name: str) -> LinkView:
 
 def _check(issuer: str, subject: str) -> None:
     require_text(issuer=(issuer, LONGEST), subject=(subject, LONGEST))
-    parts = urlsplit(issuer)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+    if not re.match(ISSUER_PATTERN, issuer):
         message = "must be the provider's issuer URL, as its ID tokens name it"
         raise ValidationFailed(f"issuer {message}", {"issuer": [message]})
 
