@@ -72,7 +72,7 @@ def sign_in(
     if verified and passwords.needs_rehash(seen.password_hash):
         rehashed = passwords.hash_password(password)
     with engine.unit_of_work() as uow:
-        uow.session.execute(delete(SignInFailure).where(SignInFailure.at < uow.now - limits.window))
+        forget_old_failures(uow, limits)
         if too_many or _too_many(uow, attempted, address, limits):
             _refuse(uow, attempted, address, "too many failed attempts")
             raise SignInRefused(TOO_MANY, too_many=True)
@@ -107,6 +107,11 @@ def storable(text: str, length: int = 100) -> str:
     """As much of a name, address or reason as the trail keeps: no NUL, ``length``
     characters."""
     return text.replace("\x00", "")[:length]
+
+
+def forget_old_failures(uow: UnitOfWork, limits: SignInLimits) -> None:
+    """Failures past the window count no more: their rows go."""
+    uow.session.execute(delete(SignInFailure).where(SignInFailure.at < uow.now - limits.window))
 
 
 def count_failure(uow: UnitOfWork, name: str, address: str) -> None:

@@ -25,6 +25,7 @@ from .sign_in import (
     SignInLimits,
     address_blocked,
     count_failure,
+    forget_old_failures,
     storable,
 )
 from .sso_links import add_link, linked_user
@@ -142,12 +143,12 @@ def sign_in(engine: Engine, identity: Identity, mapping: ClaimMapping, address: 
 def refuse_if_too_many(engine: Engine, address: str, limits: SignInLimits) -> None:
     """SingleSignOnRefused (recorded) when the address has failed to sign in too often
     lately, by password or through the provider: checked before the provider is asked."""
-    with engine.unit_of_work(write=False) as uow:
-        blocked = address_blocked(uow, address, limits)
-    if blocked:
-        with engine.unit_of_work() as uow:
+    with engine.unit_of_work() as uow:
+        forget_old_failures(uow, limits)  # single sign-on alone must not pile them up
+        if address_blocked(uow, address, limits):
             _refuse(uow, "", address, "too many failed attempts", counted=False)
-        raise SingleSignOnRefused(TOO_MANY, "too_many")
+            raise SingleSignOnRefused(TOO_MANY, "too_many")
+        uow.commit()
 
 
 def record_failure(engine: Engine, address: str, reason: str) -> None:
