@@ -163,3 +163,11 @@ def test_failed_password_sign_ins_count_towards_the_callbacks_limit(driver, prov
     for _ in range(2):
         visitor.sign_in("ada", "not the password at all")
     assert sign_in_through(visitor).status_code == 429
+
+
+def test_static_files_stay_the_same_for_whoever_signed_in(sso_app, provider):
+    visitor = _signed_in_through(sso_app)
+    response = visitor.get("/assets/picycle.css")
+    assert response.status_code == 200
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert "form-action 'self';" in response.headers["Content-Security-Policy"]
