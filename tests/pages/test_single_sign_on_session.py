@@ -56,6 +56,20 @@ def test_signing_out_ends_the_session_at_the_provider_and_comes_back_to_sign_in(
     assert len(provider.ended) == 1
 
 
+def test_an_id_token_too_long_for_the_cookie_is_not_kept_and_the_client_id_names_picycle(
+    sso_app, provider
+):
+    provider.forge = {"padding": "x" * 3000}
+    visitor = _signed_in_through(sso_app)
+    response = visitor.post("/sign-out")
+    asked = _query(response.location)
+    assert response.location.startswith(provider.issuer + "/end-session?")
+    assert "id_token_hint" not in asked
+    assert (asked["client_id"], asked["post_logout_redirect_uri"]) == (CLIENT_ID, SIGN_IN)
+    there = requests.get(response.location, allow_redirects=False, timeout=10)
+    assert there.headers["Location"].startswith(SIGN_IN)
+
+
 def test_without_an_end_session_endpoint_signing_out_stays_here(sso_app, provider):
     provider.ends_sessions = False
     visitor = _signed_in_through(sso_app)
