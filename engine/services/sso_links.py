@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..actors import Actor, require_admin
 from ..db.models import SingleSignOnLink, User
@@ -84,7 +85,13 @@ def link(uow: UnitOfWork, actor: Actor, name: str, issuer: str, subject: str) ->
             "unlink them first"
         )
     if existing is None:
-        add_link(uow, actor, user, issuer, subject)
+        try:
+            add_link(uow, actor, user, issuer, subject)
+        except IntegrityError as error:  # linked to someone else since it was looked up
+            raise Conflict(
+                f"the identity {subject} at {issuer} was linked to another user at the same "
+                "moment; reload and try again"
+            ) from error
         existing = _link_of(uow, user)
     linked = _view(user, existing)
     uow.commit()

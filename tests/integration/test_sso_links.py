@@ -63,6 +63,20 @@ def test_an_identity_linked_to_another_user_is_refused(driver):
     assert _sign_in(driver, "sami-at-idp", "sami").name == "sami"
 
 
+def test_an_identity_linked_elsewhere_meanwhile_is_a_conflict_not_a_database_error(
+    driver, monkeypatch
+):
+    with driver.engine.unit_of_work() as uow:
+        sso_links.link(uow, SYSTEM, "dana", ISSUER, "shared")
+    # As if another transaction linked it between the look-up and the insert.
+    monkeypatch.setattr(sso_links, "linked_user", lambda uow, issuer, subject: None)
+    with driver.engine.unit_of_work() as uow, pytest.raises(Conflict) as refused:
+        sso_links.link(uow, SYSTEM, "pia", ISSUER, "shared")
+    assert "was linked to another user at the same moment" in str(refused.value)
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert sso_links.find_link(uow, SYSTEM, "pia") is None
+
+
 def test_a_user_linked_to_another_identity_is_unlinked_first(driver):
     with driver.engine.unit_of_work() as uow:
         sso_links.link(uow, SYSTEM, "pia", ISSUER, "pia-at-idp")
