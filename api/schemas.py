@@ -8,6 +8,7 @@ from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
+from picycle.engine.services.sso_links import ISSUER_PATTERN
 from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
 from picycle.pages.catalogs import LANGUAGES
@@ -224,6 +225,35 @@ class KeptTokenSchema(ma.Schema):
     created_at = fields.DateTime(required=True, metadata={"description": "When it was issued"})
     revoked_at = fields.DateTime(
         required=True, allow_none=True, metadata={"description": "null while it works"}
+    )
+
+
+class LinkSchema(ma.Schema):
+    """A user's identity at the single sign-on provider."""
+
+    user = fields.String(required=True)
+    issuer = fields.String(required=True, metadata={"description": "The provider's issuer URL"})
+    subject = fields.String(
+        required=True, metadata={"description": "The sub claim the provider names the user by"}
+    )
+    linked_at = fields.DateTime(required=True)
+
+
+class NewLinkSchema(ma.Schema):
+    issuer = Text(
+        required=True,
+        validate=[validate.Length(1, 255), validate.Regexp(ISSUER_PATTERN)],
+        metadata={
+            "pattern": ISSUER_PATTERN,
+            "description": "The provider's issuer URL, exactly as its ID tokens' iss claim "
+            "(PICYCLE_OIDC_ISSUER)",
+        },
+    )
+    subject = _text(
+        1,
+        255,
+        required=True,
+        metadata={"description": "The user's sub claim there; never an e-mail address or a name"},
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import click
 from picycle.engine import Engine
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.services import notification_settings, users
+from picycle.engine.services import notification_settings, sso_links, users
 from picycle.engine.user_names import normalised
 from picycle.engine.vocabulary import Role
 
@@ -37,7 +37,8 @@ def held_in_units(uow, groups: tuple[str, ...], in_units: tuple[str, ...]) -> li
 
 @click.group()
 def user() -> None:
-    """Add, list and change users; issue and revoke their API tokens; set passwords."""
+    """Add, list and change users; issue and revoke their API tokens; set passwords; link
+    them to single sign-on."""
 
 
 @user.command("add")
@@ -162,6 +163,41 @@ def user_revoke_token(engine: Engine, name: str, token_id: int, as_user: str | N
     with engine.unit_of_work() as uow:
         revoked = users.revoke_token(uow, acting_as(uow, as_user), name, token_id)
     click.echo(f"revoked token {revoked.id} of {normalised(name)}")
+
+
+@user.command("link")
+@click.argument("name")
+@click.option(
+    "--issuer", required=True, metavar="URL", help="The provider's issuer, as PICYCLE_OIDC_ISSUER."
+)
+@click.option(
+    "--subject",
+    required=True,
+    metavar="SUB",
+    help="The user's subject there: the sub claim of their ID tokens (the refused sign-in "
+    "on the audit trail names it).",
+)
+@as_option
+@click.pass_obj
+def user_link(engine: Engine, name: str, issuer: str, subject: str, as_user: str | None) -> None:
+    """Link NAME, a user who existed before single sign-on, to their identity at the
+    provider, so signing in there signs them in as NAME (admins). Never done by name or
+    e-mail: check the identity is theirs. An identity linked to another user is refused."""
+    with engine.unit_of_work() as uow:
+        linked = sso_links.link(uow, acting_as(uow, as_user), name, issuer, subject)
+    click.echo(f"{linked.user} is linked to {linked.subject} at {linked.issuer}")
+
+
+@user.command("unlink")
+@click.argument("name")
+@as_option
+@click.pass_obj
+def user_unlink(engine: Engine, name: str, as_user: str | None) -> None:
+    """Remove NAME's link to their identity at the single sign-on provider (admins). Their
+    sign-ins end; their password and API tokens keep working."""
+    with engine.unit_of_work() as uow:
+        removed = sso_links.unlink(uow, acting_as(uow, as_user), name)
+    click.echo(f"{removed.user} is no longer linked to {removed.subject} at {removed.issuer}")
 
 
 @user.command("password")

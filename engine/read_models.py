@@ -216,6 +216,16 @@ class TokenView:
 
 
 @dataclass(frozen=True)
+class LinkView:
+    """A user's identity at the single sign-on provider, and when it was linked."""
+
+    user: str
+    issuer: str
+    subject: str
+    linked_at: datetime
+
+
+@dataclass(frozen=True)
 class RevokedTokens:
     user: str
     revoked: int

@@ -66,6 +66,7 @@ class EventType(StrEnum):
     PASSWORD_SET = "password_set"
     # A user linked to their identity at the single sign-on provider (issuer, subject).
     USER_LINKED = "user_linked"
+    USER_UNLINKED = "user_unlinked"
     SIGNED_IN = "signed_in"
     SIGN_IN_FAILED = "sign_in_failed"
     ACCESS_DENIED = "access_denied"

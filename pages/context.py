@@ -20,7 +20,11 @@ from .single_sign_on import SingleSignOn
 EXTENSION = "picycle_pages"
 SESSION_USER = "picycle_user"
 SESSION_VERSION = "picycle_session"
+# Set when the user signed in through the provider: the ID token it sent ("" when too long
+# to keep), the hint for signing out there too.
+SESSION_ID_TOKEN = "picycle_sso_id_token"
 CSRF_FIELD = "csrf_token"
+STATIC = "picycle_pages.static"
 # A long form may take a while to fill in; the token is bound to the session anyway.
 CSRF_TIME_LIMIT = int(timedelta(hours=12).total_seconds())
 
@@ -52,7 +56,7 @@ def signed_in() -> Actor | None:
 def prepare_request():
     """Before every page: cap the body, check the form's CSRF token, open the request's
     unit of work and find the signed-in user in it; a visitor is sent to sign in."""
-    if request.endpoint == "picycle_pages.static":
+    if request.endpoint == STATIC:
         return None
     state = picycle()
     view = current_app.view_functions.get(request.endpoint or "")
@@ -87,6 +91,19 @@ def begin_session(name: str, version: int) -> None:
     end_session()
     session[SESSION_USER] = name
     session[SESSION_VERSION] = version
+
+
+def signed_in_through_provider() -> bool:
+    return pages().single_sign_on is not None and SESSION_ID_TOKEN in session
+
+
+def form_targets() -> list[str]:
+    """Where a page's forms may be redirected besides the pages: the provider, for a user
+    who signed in through it (signing out goes on to it). Static files have no forms, and
+    their responses stay the same whoever asks (the session is not read)."""
+    if request.endpoint == STATIC or not signed_in_through_provider():
+        return []
+    return pages().single_sign_on.origins()
 
 
 def end_session() -> None:

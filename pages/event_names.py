@@ -36,6 +36,7 @@ def event_names() -> dict[str, str]:
         EventType.TOKEN_REVOKED: _("API token revoked"),
         EventType.PASSWORD_SET: _("Password set"),
         EventType.USER_LINKED: _("User linked to single sign-on"),
+        EventType.USER_UNLINKED: _("User unlinked from single sign-on"),
         EventType.SIGNED_IN: _("Signed in"),
         EventType.SIGN_IN_FAILED: _("Sign-in failed"),
         EventType.ACCESS_DENIED: _("Access refused"),

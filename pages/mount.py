@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from . import errors, views  # noqa: F401  (views: the routes are added on import)
 from .blueprint import blueprint
 from .content_policy import content_security_policy
-from .context import EXTENSION, Pages, prepare_request
+from .context import EXTENSION, Pages, form_targets, prepare_request
 from .i18n import init_languages
 from .single_sign_on import SingleSignOn, single_sign_on
 
@@ -115,7 +115,6 @@ def _gate(prefix: str, api_prefix: str):
 
 
 PAGE_HEADERS = {
-    "Content-Security-Policy": content_security_policy(),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -123,6 +122,8 @@ PAGE_HEADERS = {
 
 
 def with_page_headers(response):
+    # A user signed in through the provider signs out there too: the form may go on to it.
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(form_targets()))
     for name, value in PAGE_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

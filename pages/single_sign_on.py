@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App, OAuthError
+from flask import current_app, request, session
 from joserfc.errors import JoseError
 from picycle.engine.errors import ConfigurationError
 from picycle.engine.services.single_sign_on import ClaimMapping, Identity, parse_claim_mapping
@@ -43,6 +45,9 @@ SETTINGS = (
 CLIENT_NAME = "picycle_oidc"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_SUBJECT = 255  # OpenID Connect Core 1.0, section 2
+# The longest ID token kept in the session cookie as the hint for signing out at the
+# provider (a cookie holds about 4 kB); past it, the client id alone names picycle there.
+MAX_HINT = 2500
 TIMEOUT = 10  # seconds for each request to the provider
 # What a provider that is unreachable, misconfigured or hostile makes authlib raise.
 PROTOCOL_ERRORS = (OAuthError, JoseError, RequestException, ValueError)
@@ -51,6 +56,15 @@ PROTOCOL_ERRORS = (OAuthError, JoseError, RequestException, ValueError)
 class SignInNotProven(Exception):
     """The provider's answer did not prove who signed in; the message says why (for the
     audit trail and the log, not for the user)."""
+
+
+@dataclass(frozen=True)
+class Proven:
+    """Who signed in, and the ID token that said so: the hint for signing out there
+    (None when too long to keep)."""
+
+    identity: Identity
+    id_token: str | None
 
 
 @dataclass(frozen=True)
@@ -71,9 +85,12 @@ class SingleSignOn:
         except PROTOCOL_ERRORS as error:
             raise _not_proven(error) from None
 
-    def finish(self) -> Identity:
+    def finish(self) -> Proven:
         """Who the provider says signed in, from the request it sent the browser back with;
-        SignInNotProven unless its state, code and ID token all hold."""
+        SignInNotProven unless its state, code and ID token all hold. A state this browser
+        was not sent off with is refused before the provider is asked anything."""
+        if self.client.framework.get_state_data(session, request.args.get("state")) is None:
+            raise _not_proven(MismatchingStateError())
         claims = {
             "iss": {"essential": True, "value": self.issuer},
             "aud": {"essential": True, "value": self.client.client_id},
@@ -96,14 +113,33 @@ class SingleSignOn:
         # An e-mail-like value (an Entra ID UPN) proposes its local part: the rest is no
         # part of a picycle name. A second account proposing the same is refused, not linked.
         proposed = name.rsplit("@", 1)[0] if "@" in name else name
-        return Identity(self.issuer, subject, proposed, _values(userinfo, self))
+        identity = Identity(self.issuer, subject, proposed, _values(userinfo, self))
+        hint = token.get("id_token")
+        return Proven(identity, hint if isinstance(hint, str) and len(hint) <= MAX_HINT else None)
+
+    def end_session_url(self, id_token: str | None, return_to: str) -> str | None:
+        """Where the browser ends its session at the provider and comes back to
+        ``return_to`` (OpenID Connect RP-Initiated Logout 1.0), or None when the provider
+        publishes no end_session_endpoint or cannot be asked."""
+        try:
+            if not self.client.load_server_metadata().get("end_session_endpoint"):
+                return None
+            return self.client.create_logout_url(
+                post_logout_redirect_uri=return_to,
+                id_token_hint=id_token,
+                client_id=self.client.client_id,
+            )["url"]
+        except PROTOCOL_ERRORS as error:
+            current_app.logger.warning("signing out at the provider failed: %s", error)
+            return None
 
     def origins(self) -> list[str]:
-        """Where the sign-in button's post is redirected: the issuer's origin and, once
-        the discovery document is known, its authorization endpoint's. The page is never
-        held up asking the provider."""
-        endpoint = self.client.server_metadata.get("authorization_endpoint")
-        return sorted({_origin(self.issuer), _origin(endpoint or self.issuer)})
+        """Where the sign-in button's and the sign-out button's posts are redirected: the
+        issuer's origin and, once the discovery document is known, its authorization and
+        end-session endpoints'. The page is never held up asking the provider."""
+        known = self.client.server_metadata
+        endpoints = (known.get(key) for key in ("authorization_endpoint", "end_session_endpoint"))
+        return sorted({_origin(self.issuer), *(_origin(url) for url in endpoints if url)})
 
     def _check_issuer(self) -> None:
         """The discovery document must name the configured issuer (OpenID Connect

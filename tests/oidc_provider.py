@@ -1,10 +1,13 @@
 """A small OpenID Connect provider for the tests, built from authlib's server components and
 served over HTTP on 127.0.0.1 (a free port) in a thread: discovery, JWKS (an RS256 key made
 for the run), an authorization endpoint that signs in whoever the test says without asking,
-and a authorization and token endpoints that require PKCE (S256).
+authorization and token endpoints that require PKCE (S256), and an end-session endpoint
+(RP-Initiated Logout) that sends the browser back only to a registered address.
 
 A test chooses who signs in (``provider.user``) and may make the provider misbehave
-(``provider.forge``, ``provider.tamper``) to see picycle refuse what it sends."""
+(``provider.forge``, ``provider.tamper``) to see picycle refuse what it sends; it sees
+every path picycle or a browser asked for (``provider.asked``) and each end-session request
+(``provider.ended``)."""
 
 from __future__ import annotations
 
@@ -22,8 +25,9 @@ from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, redirect, request
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import make_server
 
@@ -109,12 +113,24 @@ class Provider:
     issuer: str = ""
     codes: dict[str, Code] = field(default_factory=dict)
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    # Where signing out may send the browser back to: picycle's sign-in page.
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    # False: the discovery document publishes no end_session_endpoint.
+    ends_sessions: bool = True
+    asked: list[str] = field(default_factory=list)
+    ended: list[dict[str, str]] = field(default_factory=list)
 
     def reset(self, redirect_uris: list[str]) -> None:
         self.redirect_uris = redirect_uris
+        self.post_logout_redirect_uris = [
+            uri.removesuffix("/sso/callback") for uri in redirect_uris
+        ]
         self.user, self.forge, self.tamper = {}, {}, None
+        self.ends_sessions = True
         self.codes.clear()
         self.token_requests.clear()
+        self.asked.clear()
+        self.ended.clear()
 
     def id_token(self, token: str) -> str:
         """The ID token as the test wants it sent."""
@@ -205,9 +221,15 @@ def _app(provider: Provider) -> Flask:
     )
     server.register_grant(_grant(provider), [RequiredS256(), _openid(provider)])
 
+    @app.before_request
+    def note():
+        provider.asked.append(request.path)
+
     @app.get("/.well-known/openid-configuration")
     def discovery():
+        ending = {"end_session_endpoint": f"{provider.issuer}/end-session"}
         return jsonify(
+            **(ending if provider.ends_sessions else {}),
             issuer=provider.issuer,
             authorization_endpoint=f"{provider.issuer}/authorize",
             token_endpoint=f"{provider.issuer}/token",
@@ -231,6 +253,30 @@ def _app(provider: Provider) -> Flask:
         except OAuth2Error as error:
             return server.handle_error_response(None, error)
         return server.create_authorization_response(grant=grant, grant_user=provider.user)
+
+    @app.get("/end-session")
+    def end_session():
+        """The session ends; the browser goes back only to a registered address, and only
+        for a hint this provider signed for this client."""
+        asked = request.args.to_dict()
+        provider.ended.append(asked)
+        hint = asked.get("id_token_hint")
+        if hint:
+            try:
+                claims = jwt.decode(hint, provider.key).claims
+            except (JoseError, ValueError):
+                abort(400)
+            if CLIENT_ID not in claims.get("aud", ()):
+                abort(400)
+        if asked.get("client_id", CLIENT_ID) != CLIENT_ID:
+            abort(400)
+        back = asked.get("post_logout_redirect_uri")
+        if back is None:
+            return "signed out"
+        if back not in provider.post_logout_redirect_uris:
+            abort(400)
+        state = asked.get("state")
+        return redirect(f"{back}?state={state}" if state else back)
 
     @app.post("/token")
     def token():

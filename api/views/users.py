@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
-from picycle.engine.services import notification_settings, users
+from picycle.engine.services import notification_settings, sso_links, users
 
 from ..context import current_actor, request_uow
 from ..notification_schemas import NotificationChangeSchema, NotificationSettingsSchema
@@ -12,6 +12,8 @@ from ..schemas import (
     CreatedUserSchema,
     KeptTokenListSchema,
     KeptTokenSchema,
+    LinkSchema,
+    NewLinkSchema,
     NewUserSchema,
     RevokedSchema,
     TokenSchema,
@@ -23,7 +25,7 @@ from ..schemas import (
 blp = PicycleBlueprint(
     "users",
     __name__,
-    description="Users (admins manage them), their groups and API tokens",
+    description="Users (admins manage them), their groups, API tokens and single sign-on links",
 )
 
 BODY = (400, 413, 415)
@@ -122,6 +124,39 @@ def revoke_token(name, token_id):
     it is revoked already.
     """
     return users.revoke_token(request_uow(), current_actor(), name, token_id)
+
+
+@blp.route("/<picycle_name:name>/single-sign-on", methods=["GET"])
+@blp.response(200, LinkSchema)
+@blp.problems(401, 403, 404)
+def get_link(name):
+    """The user's identity at the single sign-on provider (admins and auditors); 404 when
+    they are not linked"""
+    return sso_links.read_link(request_uow(), current_actor(), name)
+
+
+@blp.route("/<picycle_name:name>/single-sign-on", methods=["PUT"])
+@blp.arguments(NewLinkSchema)
+@blp.response(200, LinkSchema)
+@blp.problems(401, 403, 404, 409, *BODY)
+def link(body, name):
+    """Link a user to their identity at the single sign-on provider (admins)
+
+    For a user who existed before single sign-on: signing in there then signs them in as
+    this user. Never by name or e-mail: check the subject is theirs. Linking again to the
+    same identity changes nothing; 409 when the identity is another user's, or the user
+    has another one (unlink it first).
+    """
+    return sso_links.link(request_uow(), current_actor(), name, body["issuer"], body["subject"])
+
+
+@blp.route("/<picycle_name:name>/single-sign-on", methods=["DELETE"])
+@blp.response(200, LinkSchema)
+@blp.problems(401, 403, 404)
+def unlink(name):
+    """Remove the user's link to the single sign-on provider (admins); 404 when there is
+    none. Their sign-ins end; their password and API tokens keep working."""
+    return sso_links.unlink(request_uow(), current_actor(), name)
 
 
 @blp.route("/<picycle_name:name>/notifications", methods=["GET"])

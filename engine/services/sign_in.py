@@ -72,12 +72,12 @@ def sign_in(
     if verified and passwords.needs_rehash(seen.password_hash):
         rehashed = passwords.hash_password(password)
     with engine.unit_of_work() as uow:
-        uow.session.execute(delete(SignInFailure).where(SignInFailure.at < uow.now - limits.window))
+        forget_old_failures(uow, limits)
         if too_many or _too_many(uow, attempted, address, limits):
             _refuse(uow, attempted, address, "too many failed attempts")
             raise SignInRefused(TOO_MANY, too_many=True)
         if not verified or _credentials(uow, attempted) != seen:
-            uow.session.add(SignInFailure(user_name=attempted, address=address, at=uow.now))
+            count_failure(uow, attempted, address)
             _refuse(uow, attempted, address, "wrong user name or password")
             raise SignInRefused(WRONG)
         assert seen is not None  # verified
@@ -109,18 +109,32 @@ def storable(text: str, length: int = 100) -> str:
     return text.replace("\x00", "")[:length]
 
 
-def _too_many(uow: UnitOfWork, name: str, address: str, limits: SignInLimits) -> bool:
+def forget_old_failures(uow: UnitOfWork, limits: SignInLimits) -> None:
+    """Failures past the window count no more: their rows go."""
+    uow.session.execute(delete(SignInFailure).where(SignInFailure.at < uow.now - limits.window))
+
+
+def count_failure(uow: UnitOfWork, name: str, address: str) -> None:
+    """A failed attempt, counted against the name and the address within the window."""
+    uow.session.add(SignInFailure(user_name=name, address=storable(address), at=uow.now))
+
+
+def _failures(uow: UnitOfWork, limits: SignInLimits, *where) -> int:
     since = uow.now - limits.window
-
-    def failures(*where) -> int:
-        return uow.session.scalar(
-            select(func.count()).select_from(SignInFailure).where(SignInFailure.at >= since, *where)
-        )
-
-    return (
-        failures(SignInFailure.user_name == name) >= limits.per_user
-        or failures(SignInFailure.address == address) >= limits.per_address
+    return uow.session.scalar(
+        select(func.count()).select_from(SignInFailure).where(SignInFailure.at >= since, *where)
     )
+
+
+def address_blocked(uow: UnitOfWork, address: str, limits: SignInLimits) -> bool:
+    """Whether the address has failed too often lately, whatever names it tried."""
+    return _failures(uow, limits, SignInFailure.address == storable(address)) >= limits.per_address
+
+
+def _too_many(uow: UnitOfWork, name: str, address: str, limits: SignInLimits) -> bool:
+    return _failures(
+        uow, limits, SignInFailure.user_name == name
+    ) >= limits.per_user or address_blocked(uow, address, limits)
 
 
 def _refuse(uow: UnitOfWork, name: str, address: str, reason: str) -> None:

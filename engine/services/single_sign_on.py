@@ -11,16 +11,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ..actors import SYSTEM
-from ..db.models import SingleSignOnLink, User
+from ..db.models import User
 from ..errors import ConfigurationError, Conflict, SignInRefused, ValidationFailed
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
 from ..vocabulary import EventType, Role
 from . import users
-from .sign_in import RECORDER, SignedIn, storable
+from .sign_in import (
+    RECORDER,
+    TOO_MANY,
+    SignedIn,
+    SignInLimits,
+    address_blocked,
+    count_failure,
+    forget_old_failures,
+    storable,
+)
+from .sso_links import add_link, linked_user
 from .units import unit_at_path
 
 METHOD = "single sign-on"
@@ -64,8 +72,8 @@ class Identity:
 
 class SingleSignOnRefused(SignInRefused):
     """``reason``: ``inactive`` (the linked user is deactivated), ``bad_name`` (the
-    proposed user name breaks the rules) or ``name_taken`` (a user not linked to this
-    identity has the name)."""
+    proposed user name breaks the rules), ``name_taken`` (a user not linked to this
+    identity has the name) or ``too_many`` (the address failed too often lately)."""
 
     def __init__(self, message: str, reason: str):
         super().__init__(message)
@@ -120,7 +128,9 @@ def sign_in(engine: Engine, identity: Identity, mapping: ClaimMapping, address: 
     the claim's values grant; SingleSignOnRefused (recorded) for a deactivated user or a
     first sign-in whose proposed name cannot be had."""
     with engine.unit_of_work() as uow:
-        user = _linked(uow, identity) or _provision(uow, identity, address)
+        user = linked_user(uow, identity.issuer, identity.subject) or _provision(
+            uow, identity, address
+        )
         if not user.active:
             _refuse(uow, user.name, address, "the user is deactivated")
             raise SingleSignOnRefused(f"user {user.name} is deactivated", "inactive")
@@ -130,13 +140,30 @@ def sign_in(engine: Engine, identity: Identity, mapping: ClaimMapping, address: 
         return SignedIn(user.name, user.session_version)
 
 
+def refuse_if_too_many(engine: Engine, address: str, limits: SignInLimits) -> None:
+    """SingleSignOnRefused (recorded) when the address has failed to sign in too often
+    lately, by password or through the provider: checked before the provider is asked."""
+    with engine.unit_of_work() as uow:
+        forget_old_failures(uow, limits)  # single sign-on alone must not pile them up
+        if address_blocked(uow, address, limits):
+            _refuse(uow, "", address, "too many failed attempts", counted=False)
+            raise SingleSignOnRefused(TOO_MANY, "too_many")
+        uow.commit()
+
+
 def record_failure(engine: Engine, address: str, reason: str) -> None:
     """A sign-in the provider's answer did not prove (no user is known yet), recorded."""
     with engine.unit_of_work() as uow:
         _refuse(uow, "", address, reason)
 
 
-def _refuse(uow: UnitOfWork, name: str, address: str, reason: str) -> None:
+def _refuse(
+    uow: UnitOfWork, name: str, address: str, reason: str, counted: bool = True, **identity: str
+) -> None:
+    """Recorded and, unless ``counted`` is false, counted against the address as a failed
+    password sign-in is."""
+    if counted:
+        count_failure(uow, "", address)
     uow.record(
         RECORDER,
         EventType.SIGN_IN_FAILED,
@@ -144,24 +171,15 @@ def _refuse(uow: UnitOfWork, name: str, address: str, reason: str) -> None:
         address=storable(address),
         reason=storable(reason, 500),
         method=METHOD,
+        **identity,
     )
     uow.commit()
 
 
-def _linked(uow: UnitOfWork, identity: Identity) -> User | None:
-    return uow.session.scalar(
-        select(User)
-        .join(SingleSignOnLink, SingleSignOnLink.user_id == User.id)
-        .where(
-            SingleSignOnLink.issuer == identity.issuer,
-            SingleSignOnLink.subject == identity.subject,
-        )
-    )
-
-
 def _provision(uow: UnitOfWork, identity: Identity, address: str) -> User:
     """A new member, linked to the identity. Never linked to an existing user by name or
-    e-mail: whoever controls that at the provider would take over the picycle user."""
+    e-mail: whoever controls that at the provider would take over the picycle user. The
+    refusal keeps the identity, for an admin who finds it is that user's to link them."""
     try:
         user = users.create(uow, SYSTEM, identity.name, Role.MEMBER, [])
     except ValidationFailed as error:
@@ -169,20 +187,10 @@ def _provision(uow: UnitOfWork, identity: Identity, address: str) -> User:
         raise SingleSignOnRefused(str(error), "bad_name") from None
     except Conflict as error:
         name = normalised(identity.name)
-        _refuse(uow, name, address, "a user not linked to this identity has the name")
+        reason = "a user not linked to this identity has the name"
+        _refuse(uow, name, address, reason, issuer=identity.issuer, subject=identity.subject)
         raise SingleSignOnRefused(str(error), "name_taken") from None
-    uow.session.add(
-        SingleSignOnLink(
-            user_id=user.id, issuer=identity.issuer, subject=identity.subject, created_at=uow.now
-        )
-    )
-    uow.record(
-        SYSTEM.name,
-        EventType.USER_LINKED,
-        user=user.name,
-        issuer=identity.issuer,
-        subject=identity.subject,
-    )
+    add_link(uow, SYSTEM, user, identity.issuer, identity.subject)
     return user
 
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from flask import abort, redirect, request, session, url_for
-from picycle.api.context import engine_for_own_transactions, request_uow
+from picycle.api.context import end_request_uow, engine_for_own_transactions, request_uow
 from picycle.engine.errors import SignInRefused
 from picycle.engine.services import sign_in as signing
 from picycle.engine.services import users
 
 from ..blueprint import blueprint
 from ..content_policy import content_security_policy
-from ..context import begin_session, end_session, pages, public, signed_in
+from ..context import (
+    SESSION_ID_TOKEN,
+    begin_session,
+    end_session,
+    pages,
+    public,
+    signed_in,
+    signed_in_through_provider,
+)
 from ..i18n import CHOICE, LANGUAGES
 from ..i18n import gettext as _
 from ..redirects import local_target
@@ -73,8 +81,17 @@ def sign_in_post():
 @blueprint.post("/sign-out")
 @public
 def sign_out():
+    """A user who signed in through the provider is signed out there too, when it offers
+    that, and sent back to the sign-in page (never anywhere a request names)."""
+    through_provider = signed_in_through_provider()
+    id_token = session.get(SESSION_ID_TOKEN) or None
     end_session()
-    return redirect(url_for("picycle_pages.sign_in"))
+    back = url_for("picycle_pages.sign_in")
+    if through_provider:
+        end_request_uow()  # no transaction is held open while the provider answers
+        provider = pages().single_sign_on
+        back = provider.end_session_url(id_token, url_for(".sign_in", _external=True)) or back
+    return redirect(back)
 
 
 @blueprint.post("/language")

@@ -1,6 +1,6 @@
 """For admins: users (search, paging, adding), a user's page (role, memberships, API
-tokens, password, deactivation). Every change goes through the users service, which
-audits it as it does for the API and the command line."""
+tokens, password, single sign-on link, deactivation). Every change goes through the
+services the API and the command line use, which audit it the same way."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from flask import flash, redirect, request, url_for
 from picycle.api.context import request_uow
 from picycle.engine.actors import require_admin
 from picycle.engine.errors import Conflict, ValidationFailed
-from picycle.engine.services import units, users
+from picycle.engine.services import sso_links, units, users
 from picycle.engine.vocabulary import Role
 
 from ..blueprint import blueprint
-from ..context import signed_in
+from ..context import pages, signed_in
 from ..i18n import gettext as _
 from ..rendering import render
 from .admin_forms import NO_STORE, apply, number_arg, unit_choice
@@ -87,15 +87,20 @@ def user_page(name: str):
     return _user_page(name)
 
 
-def _user_page(name: str, status: int = 200, errors=None, notice=None, token=None):
+def _user_page(name: str, status: int = 200, errors=None, notice=None, token=None, values=None):
     uow, actor = request_uow(), signed_in()
     user = users.read_user(uow, actor, name)
+    provider = pages().single_sign_on
     body = render(
         "user.html",
         status,
         user=user,
         roles=_roles(),
         tokens=users.list_tokens(uow, actor, user.name),
+        link=sso_links.find_link(uow, actor, user.name),
+        # The link form names the configured provider unless the admin typed another.
+        issuer=(values or {}).get("issuer", provider.issuer if provider else ""),
+        subject=(values or {}).get("subject", ""),
         units=unit_choice(units.list_units(uow, actor), _("The whole organisation")),
         errors=errors or {},
         notice=notice,
@@ -104,8 +109,8 @@ def _user_page(name: str, status: int = 200, errors=None, notice=None, token=Non
     return (*body, NO_STORE) if token else body
 
 
-def _change(name: str, change, done: str):
-    again = partial(_user_page, name)
+def _change(name: str, change, done: str, values=None):
+    again = partial(_user_page, name, values=values)
     return apply(change, again, done, url_for("picycle_pages.user_page", name=name))
 
 
@@ -195,4 +200,29 @@ def user_password(name: str):
         name,
         lambda uow, actor: users.set_password(uow, actor, name, password),
         _("The password is set."),
+    )
+
+
+@blueprint.post(f"{USER}/single-sign-on")
+def user_link(name: str):
+    """Never linked by name or e-mail: the admin gives the subject the provider names the
+    person by."""
+    _admin()
+    values = {key: request.form.get(key, "").strip() for key in ("issuer", "subject")}
+    return _change(
+        name,
+        lambda uow, actor: sso_links.link(uow, actor, name, values["issuer"], values["subject"]),
+        _("The user is linked to the identity at the provider."),
+        values,
+    )
+
+
+@blueprint.post(f"{USER}/single-sign-on/remove")
+def user_unlink(name: str):
+    """Signs the user out everywhere; their password and API tokens keep working."""
+    _admin()
+    return _change(
+        name,
+        lambda uow, actor: sso_links.unlink(uow, actor, name),
+        _("The link to single sign-on is removed."),
     )

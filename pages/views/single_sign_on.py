@@ -10,7 +10,7 @@ from picycle.engine.services import single_sign_on as signing
 from picycle.engine.services.single_sign_on import SingleSignOnRefused
 
 from ..blueprint import blueprint
-from ..context import begin_session, pages, public
+from ..context import SESSION_ID_TOKEN, begin_session, pages, public
 from ..i18n import gettext as _
 from ..redirects import local_target
 from ..single_sign_on import SignInNotProven, SingleSignOn
@@ -49,15 +49,21 @@ def sso_callback():
     provider = _provider()
     engine = engine_for_own_transactions()  # none held open while the provider answers
     try:
-        identity = provider.finish()
+        # Limited as password sign-ins are, per address, before the provider is asked.
+        signing.refuse_if_too_many(engine, _address(), pages().sign_in_limits)
+    except SingleSignOnRefused:
+        return sign_in_page(429, _("Too many failed sign-ins. Wait a few minutes, then try again."))
+    try:
+        proven = provider.finish()
     except SignInNotProven as failed:
         return _not_proven(provider, failed, 401)
     try:
-        done = signing.sign_in(engine, identity, provider.mapping, _address())
+        done = signing.sign_in(engine, proven.identity, provider.mapping, _address())
     except SingleSignOnRefused as refused:
         return sign_in_page(403, _refusal(refused.reason))
     target = local_target(session.get(NEXT), url_for("picycle_pages.inbox"))
     begin_session(done.name, done.session_version)
+    session[SESSION_ID_TOKEN] = proven.id_token or ""
     return redirect(target)
 
 

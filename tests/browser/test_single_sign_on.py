@@ -1,7 +1,9 @@
 """Signing in through the organisation's identity provider in Chromium: the sign-in page
 with its single sign-on button (in English and Arabic, checked with axe-core and saved as
 a screenshot), the round trip through the test provider, and the inbox of the user the
-provider made; their membership comes from the provider's claim."""
+provider made; their membership comes from the provider's claim. Signing out goes on to
+the provider's end-session endpoint (the page's policy lets the form go there) and back
+to the sign-in page."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def live_sso(driver, provider) -> Iterator[str]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_signing_in_through_the_provider(chromium, live_sso, camera, language):
+def test_signing_in_and_out_through_the_provider(chromium, live_sso, provider, camera, language):
     shots = camera(f"sso-{language}")
     page = chromium.new_context(base_url=live_sso, viewport=DESKTOP).new_page()
     shots.watch(page)
@@ -55,3 +57,9 @@ def test_signing_in_through_the_provider(chromium, live_sso, camera, language):
     assert page.locator(".who").inner_text() == "sami"
     assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
     shots.look(page, "inbox")
+    page.click("form[action='/sign-out'] button")
+    page.wait_for_url(f"{live_sso}/sign-in?state=*")
+    assert [asked["post_logout_redirect_uri"] for asked in provider.ended] == [
+        f"{live_sso}/sign-in"
+    ]
+    assert page.locator("#single-sign-on").is_visible()

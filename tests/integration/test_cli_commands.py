@@ -168,6 +168,25 @@ def test_user_revoke_token_ends_one_token_listed_by_user_tokens(picycle, engine,
         assert picycle("user", "revoke-token", "pia", not_an_id).exit_code == 2, not_an_id
 
 
+def test_user_link_ties_a_user_to_their_identity_at_the_provider(picycle, started):
+    issuer = "https://id.ministry.example"
+    linked = picycle("user", "link", "PIA", "--issuer", issuer, "--subject", "pia-sub")
+    assert linked.stdout == f"pia is linked to pia-sub at {issuer}\n"
+    taken = picycle("user", "link", "ada", "--issuer", issuer, "--subject", "pia-sub")
+    assert (taken.exit_code, taken.stderr) == (
+        1,
+        f"error: the identity pia-sub at {issuer} is already linked to pia; unlink pia first\n",
+    )
+    refused = picycle("user", "unlink", "pia", "--as", "pia")
+    assert refused.stderr == (
+        "error: only an admin may unlink users from single sign-on; pia is a member\n"
+    )
+    unlinked = picycle("user", "unlink", "pia", "--as", "ada")
+    assert unlinked.stdout == f"pia is no longer linked to pia-sub at {issuer}\n"
+    assert picycle("user", "unlink", "pia").stderr == "error: pia is not linked to single sign-on\n"
+    assert picycle("user", "link", "pia", "--issuer", issuer).exit_code == 2
+
+
 # --- tasks ------------------------------------------------------------------------------------
 
 

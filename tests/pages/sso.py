@@ -53,8 +53,8 @@ def settings(provider: Provider, **overrides: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def sso_app(driver, provider):
+def sso_app_with(driver, provider: Provider, **overrides: Any):
+    """The pages with single sign-on, ``overrides`` in their config."""
     return create_app(
         {
             "PICYCLE_ENGINE": driver.engine,
@@ -62,8 +62,14 @@ def sso_app(driver, provider):
             "SECRET_KEY": "a secret for the tests only",
             "PICYCLE_SECURE_COOKIES": False,
             **settings(provider),
+            **overrides,
         }
     )
+
+
+@pytest.fixture
+def sso_app(driver, provider):
+    return sso_app_with(driver, provider)
 
 
 def to_provider(visitor: Browser, next_path: str | None = None) -> str:
