@@ -73,10 +73,11 @@ def _started_already(
 
 def next_cycle(uow: UnitOfWork, actor: Actor, unit_id: int) -> NextCycle:
     """What the unit's next cycle would start as, for those who may start it."""
-    return _next_cycle(uow, _startable_unit(uow, actor, unit_id))
+    return _next_cycle(uow, startable_unit(uow, actor, unit_id))
 
 
-def _startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
+def startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
+    """The unit, when ``actor`` may start its cycles (and so plan them)."""
     require_writer(actor, "start a cycle")
     if isinstance(unit, str):
         require_text(unit=(unit, 255))
@@ -95,7 +96,7 @@ def begin_cycle(
     number: int | None = None,
 ) -> Cycle:
     """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
-    found = _startable_unit(uow, actor, unit)
+    found = startable_unit(uow, actor, unit)
     require_text(title=(title, 500))
     if not found.active:
         text = f"unit {found.name} (#{found.id}) is inactive"
