@@ -495,6 +495,33 @@ class CancelSchema(ma.Schema):
     reason = _text(1, 2000, required=True)
 
 
+class PlannedCycleSchema(ma.Schema):
+    """The next cycle a completed cycle planned."""
+
+    cycle_id = fields.Integer(required=True, metadata={"description": "The planning cycle"})
+    start_on = fields.Date(required=True, metadata={"description": "It starts that day (UTC)"})
+    title = fields.String(required=True)
+    pending = fields.Boolean(
+        required=True,
+        metadata={"description": "Still to start by itself: not started, skipped or called off"},
+    )
+    may_change = fields.Boolean(
+        required=True, metadata={"description": "The caller may move, retitle or call it off"}
+    )
+
+
+class PlanChangeSchema(ma.Schema):
+    start_on = fields.Date(
+        metadata={"description": "The new start date: today at the earliest, within a year"}
+    )
+    title = _text(1, 500, metadata={"description": "The next cycle's new title"})
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("give a new start_on, a new title or both", "start_on")
+
+
 class HealthSchema(ma.Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
     database = fields.String(required=True, metadata={"enum": ["ok", "unreachable"]})
