@@ -511,15 +511,12 @@ class PlannedCycleSchema(ma.Schema):
 
 
 class PlanChangeSchema(ma.Schema):
+    """What changes; what is left out stays as planned."""
+
     start_on = fields.Date(
         metadata={"description": "The new start date: today at the earliest, within a year"}
     )
     title = _text(1, 500, metadata={"description": "The next cycle's new title"})
-
-    @ma.validates_schema
-    def _something(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("give a new start_on, a new title or both", "start_on")
 
 
 class HealthSchema(ma.Schema):
