@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
 
 from ..actors import Actor, require_admin, require_writer
-from ..cycle import Cycle, CycleRecord, records_of
+from ..cycle import MAX_REASON_LENGTH, MAX_TITLE_LENGTH, Cycle, CycleRecord, records_of
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
@@ -97,7 +97,7 @@ def begin_cycle(
 ) -> Cycle:
     """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
     found = startable_unit(uow, actor, unit)
-    require_text(title=(title, 500))
+    require_text(title=(title, MAX_TITLE_LENGTH))
     if not found.active:
         text = f"unit {found.name} (#{found.id}) is inactive"
         raise Conflict(Message(text, "unit_inactive", unit=found.name))
@@ -297,7 +297,7 @@ def list_cycles(
 def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> CycleDetail:
     """Stop a running cycle; its open tasks are withdrawn, its open incidents dismissed."""
     require_admin(actor, "cancel a cycle")
-    require_text(reason=(reason, 2000))
+    require_text(reason=(reason, MAX_REASON_LENGTH))
     cycle = uow.cycles.lock(cycle_id)
     cycle.cancel(actor, reason)
     dismiss_open_incidents(uow, actor, cycle, f"the cycle was cancelled: {reason}")
