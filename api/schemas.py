@@ -525,6 +525,30 @@ class CancelSchema(ma.Schema):
     reason = _text(1, 2000, required=True)
 
 
+class PlannedCycleSchema(ma.Schema):
+    """The next cycle a completed cycle planned."""
+
+    cycle_id = fields.Integer(required=True, metadata={"description": "The planning cycle"})
+    start_on = fields.Date(required=True, metadata={"description": "It starts that day (UTC)"})
+    title = fields.String(required=True)
+    pending = fields.Boolean(
+        required=True,
+        metadata={"description": "Still to start by itself: not started, skipped or called off"},
+    )
+    may_change = fields.Boolean(
+        required=True, metadata={"description": "The caller may move, retitle or call it off"}
+    )
+
+
+class PlanChangeSchema(ma.Schema):
+    """What changes; what is left out stays as planned."""
+
+    start_on = fields.Date(
+        metadata={"description": "The new start date: today at the earliest, within a year"}
+    )
+    title = _text(1, 500, metadata={"description": "The next cycle's new title"})
+
+
 class HealthSchema(ma.Schema):
     status = fields.String(required=True, metadata={"enum": ["ok", "unavailable"]})
     database = fields.String(required=True, metadata={"enum": ["ok", "unreachable"]})

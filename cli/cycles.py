@@ -1,4 +1,5 @@
-"""``picycle cycle``: start, list, show, trace, cancel and migrate cycles."""
+"""``picycle cycle``: start, list, show, trace, cancel and migrate cycles, and change the
+next cycle a completed one planned."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.services import audit, cycles, migration
+from picycle.engine.services import audit, cycles, migration, planned_cycles
 from picycle.engine.vocabulary import CycleStatus
 
 from .common import ID, acting_as, as_option, echo_json, json_option
@@ -17,7 +18,8 @@ HISTORY_PAGE = 500  # events read at a time
 
 @click.group()
 def cycle() -> None:
-    """Start, list, show, trace, cancel and migrate cycles (named by their id)."""
+    """Start, list, show, trace, cancel and migrate cycles (named by their id); move or
+    call off the next cycle a completed one planned."""
 
 
 @cycle.command("start")
@@ -94,6 +96,42 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
     with engine.unit_of_work() as uow:
         cancelled = cycles.cancel_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
     click.echo(f"cancelled {cycle_label(cancelled)}")
+
+
+@cycle.command("plan")
+@click.argument("cycle_id", type=ID)
+@click.option(
+    "--on", "start_on", type=click.DateTime(["%Y-%m-%d"]), help="The new start date, YYYY-MM-DD."
+)
+@click.option("--title", help="The next cycle's new title.")
+@as_option
+@click.pass_obj
+def cycle_plan(engine: Engine, cycle_id: int, start_on, title, as_user: str | None) -> None:
+    """Move the next cycle a completed cycle planned to another date, or retitle it, before
+    it starts (who may start the unit's cycles)."""
+    if start_on is None and title is None:
+        raise click.UsageError("give --on DATE, --title TITLE or both")
+    with engine.unit_of_work() as uow:
+        plan = planned_cycles.change_planned_cycle(
+            uow,
+            acting_as(uow, as_user),
+            cycle_id,
+            start_on=start_on.date() if start_on else None,
+            title=title,
+        )
+    click.echo(f"the next cycle of cycle {cycle_id} starts on {plan.start_on}: {plan.title}")
+
+
+@cycle.command("unplan")
+@click.argument("cycle_id", type=ID)
+@click.option("--reason", required=True, help="Why, for the cycle's history.")
+@as_option
+@click.pass_obj
+def cycle_unplan(engine: Engine, cycle_id: int, reason: str, as_user: str | None) -> None:
+    """Call off the next cycle a completed cycle planned: it never starts by itself."""
+    with engine.unit_of_work() as uow:
+        plan = planned_cycles.call_off_planned_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
+    click.echo(f"called off the next cycle of cycle {cycle_id}: {plan.title}")
 
 
 @cycle.command("migrate")

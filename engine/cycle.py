@@ -18,6 +18,7 @@ from uuid import uuid4
 from .actors import Actor, hidden, may_read, may_work, require_writer, why_not
 from .errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from .forms import Form
+from .inputs import require_text, text_problems
 from .read_models import (
     CycleDetail,
     CycleSummary,
@@ -26,11 +27,13 @@ from .read_models import (
     task_detail,
     task_summary,
 )
-from .rules import RuleContext, apply_rules
+from .rules import RuleContext, apply_rules, next_cycle_start_problem
 from .spiff.runner import CycleInstance, HumanTask, WaitingTimer
 from .vocabulary import CycleStatus, EventType, TaskState
 
 MAX_COMMENT_LENGTH = 10_000
+MAX_TITLE_LENGTH = 500  # a cycle's title, as the plan task's form allows it
+MAX_REASON_LENGTH = 2000
 
 # What a cycle has recorded, shown when present in its data.
 RECORDS = (
@@ -58,6 +61,10 @@ class NextCycle:
     @property
     def due_at(self) -> datetime:
         return datetime.combine(self.start_on, time(0, 0), UTC)
+
+    def recorded(self) -> dict[str, str]:
+        """As the cycle's data keeps it."""
+        return {"start_on": self.start_on.isoformat(), "title": self.title}
 
 
 def planned_next(data: dict[str, Any]) -> NextCycle | None:
@@ -159,6 +166,8 @@ class Cycle:
         self.workflow_changed = False
         self.timers: dict[str, WaitingTimer] | None = None
         self.timers_before: dict[str, WaitingTimer] = {}
+        # Its data changed without the workflow running: a completed cycle's plan moved.
+        self.records_changed = False
 
     def attach(self, models: Models, now: datetime) -> None:
         """Work in a new unit of work: its models (and database session), its time."""
@@ -211,6 +220,7 @@ class Cycle:
         self.events = []
         self.changed_tasks = {}
         self.workflow_changed = False
+        self.records_changed = False
         if self.timers is not None:
             self.timers_before = dict(self.timers)
 
@@ -344,6 +354,83 @@ class Cycle:
 
     def next_cycle_skipped(self, actor: Actor, reason: str) -> None:
         self._record(EventType.NEXT_CYCLE_SKIPPED, actor, reason=reason)
+
+    # --- the next cycle it planned --------------------------------------------------------
+
+    def change_plan(
+        self,
+        actor: Actor,
+        pending: WaitingTimer | None,
+        start_on: date | None = None,
+        title: str | None = None,
+    ) -> NextCycle:
+        """Move the next cycle this completed cycle planned to ``start_on`` and/or retitle
+        it, while it is still to come (``pending``: its timer, None once it started, was
+        skipped or called off). The date follows the plan task's rule, by the engine's
+        clock; a plan left as it was records nothing."""
+        plan = self._pending_plan(pending, "changed")
+        errors = text_problems(title=(title, MAX_TITLE_LENGTH)) if title is not None else {}
+        problem = next_cycle_start_problem(start_on, self.now.date()) if start_on else None
+        if problem is not None:
+            errors["start_on"] = [problem]
+        if errors:
+            summary = "; ".join(f"{name}: {messages[0]}" for name, messages in errors.items())
+            raise ValidationFailed(f"the planned cycle cannot be changed: {summary}", errors)
+        changed = replace(
+            plan,
+            start_on=plan.start_on if start_on is None else start_on,
+            title=plan.title if title is None else title,
+        )
+        if changed == plan:
+            return plan
+        self._replan(pending, changed)
+        self._record(
+            EventType.NEXT_CYCLE_SCHEDULED,
+            actor,
+            start_on=changed.start_on.isoformat(),
+            title=changed.title,
+            previous_start_on=plan.start_on.isoformat(),
+            previous_title=plan.title,
+        )
+        return changed
+
+    def call_off_plan(self, actor: Actor, pending: WaitingTimer | None, reason: str) -> NextCycle:
+        """Call off the next cycle this completed cycle planned: it never starts by
+        itself. The plan stays in the cycle's record; the trail says who called it off and
+        why."""
+        plan = self._pending_plan(pending, "called off")
+        require_text(reason=(reason, MAX_REASON_LENGTH))
+        self._replan(pending, None)
+        self._record(EventType.NEXT_CYCLE_SKIPPED, actor, reason=reason, called_off=True)
+        return plan
+
+    def _pending_plan(self, pending: WaitingTimer | None, change: str) -> NextCycle:
+        if self.record.status != CycleStatus.COMPLETED:
+            text = (
+                f"cycle #{self.id} is {self.record.status}; only a completed cycle's plan for "
+                f"the next one can be {change}"
+            )
+            raise Conflict(Message(text, "cycle_not_completed", status=self.record.status))
+        plan = planned_next(self.record.data)
+        if plan is None or pending is None:
+            text = (
+                f"cycle #{self.id} has no next cycle waiting to start: it planned none, or the "
+                "planned one has started, was skipped or was called off"
+            )
+            raise Conflict(Message(text, "no_pending_plan"))
+        return plan
+
+    def _replan(self, pending: WaitingTimer, plan: NextCycle | None) -> None:
+        """Wait for ``plan`` instead of the pending one (for nothing when None). A completed
+        cycle's workflow has stopped: its record and timer change, its state does not."""
+        if self.timers is None:
+            self.timers = {pending.task_id: pending}
+            self.timers_before = dict(self.timers)
+        del self.timers[pending.task_id]
+        if plan is not None:
+            self.timers[pending.task_id] = replace(pending, due_at=plan.due_at)
+            self.record.data = {**self.record.data, "next_cycle": plan.recorded()}
+            self.records_changed = True
 
     def incident_raised(self, actor: Actor, incident: IncidentView) -> None:
         """A step failed (nothing else of the attempt was kept): say so in the trail."""

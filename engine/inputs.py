@@ -7,7 +7,15 @@ from .errors import Message, ValidationFailed
 
 def require_text(**fields: tuple[str, int]) -> None:
     """Each field is ``(value, longest allowed)``: non-empty, short enough, no NUL."""
-    errors: dict[str, list[str]] = {}
+    errors = text_problems(**fields)
+    if errors:
+        summary = "; ".join(f"{name} {messages[0]}" for name, messages in errors.items())
+        raise ValidationFailed(summary, errors)
+
+
+def text_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
+    """What ``require_text`` refuses, by field: for checks that name every field at once."""
+    errors: dict[str, list[Message]] = {}
     for name, (value, longest) in fields.items():
         if not value.strip():
             errors[name] = [Message("must not be empty", "empty")]
@@ -16,6 +24,4 @@ def require_text(**fields: tuple[str, int]) -> None:
             errors[name] = [Message(text, "too_long", limit=longest)]
         elif "\x00" in value:
             errors[name] = [Message("must not contain NUL characters", "nul")]
-    if errors:
-        summary = "; ".join(f"{name} {messages[0]}" for name, messages in errors.items())
-        raise ValidationFailed(summary, errors)
+    return errors

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from .texts import Catalog
@@ -131,6 +131,18 @@ class NextCycle:
     seeded_from_number: int | None
     indicators: Sequence[dict[str, Any]]
     running_cycle_id: int | None
+
+
+@dataclass(frozen=True)
+class PlannedCycle:
+    """The next cycle a completed cycle planned. ``pending`` while it is still to start by
+    itself on ``start_on``; ``may_change``: the reader may move, retitle or call it off."""
+
+    cycle_id: int
+    start_on: date
+    title: str
+    pending: bool
+    may_change: bool
 
 
 @dataclass(frozen=True)

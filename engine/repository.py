@@ -164,6 +164,8 @@ class CycleRepository:
         if cycle.workflow_changed:
             values["state"] = cycle.instance.dump()
             values["data"] = cycle.record.data
+        elif cycle.records_changed:
+            values["data"] = cycle.record.data
         if self._session.execute(_WRITE_CYCLE, values).rowcount != 1:
             raise Conflict("the cycle was changed by someone else at the same time; retry")
         upsert(

@@ -182,17 +182,24 @@ def follow_up_overdue(data: dict[str, Any], context: RuleContext) -> dict[str, A
     return data
 
 
-def plan_next_cycle(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
-    start = date.fromisoformat(data["next_cycle_start"])
-    latest = context.today + timedelta(days=NEXT_CYCLE_MAX_DAYS)
-    errors = _Errors()
-    if start < context.today:
-        text = f"the next cycle cannot start in the past ({start})"
-        errors.add("next_cycle_start", Message(text, "start_in_past"))
-    elif start > latest:
+def next_cycle_start_problem(start: date, today: date) -> Message | None:
+    """Why the next cycle cannot start on ``start``: today at the earliest, within a year;
+    None when it can. Planning it and moving the plan later share the rule."""
+    latest = today + timedelta(days=NEXT_CYCLE_MAX_DAYS)
+    if start < today:
+        return Message(f"the next cycle cannot start in the past ({start})", "start_in_past")
+    if start > latest:
         text = f"the next cycle should start within a year, by {latest}: a habit needs a rhythm"
-        errors.add("next_cycle_start", Message(text, "start_too_far", latest=latest))
-    errors.raise_if_any("the next cycle cannot be planned")
+        return Message(text, "start_too_far", latest=latest)
+    return None
+
+
+def plan_next_cycle(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
+    problem = next_cycle_start_problem(date.fromisoformat(data["next_cycle_start"]), context.today)
+    if problem is not None:
+        errors = _Errors()
+        errors.add("next_cycle_start", problem)
+        errors.raise_if_any("the next cycle cannot be planned")
     return data
 
 

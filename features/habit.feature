@@ -1,6 +1,7 @@
 Feature: The cycle becomes the organisation's habit
   As the PI unit, we end every cycle by planning the next one, so the unit keeps
-  improving without anyone having to remember; what worked is kept even when other
+  improving without anyone having to remember, and we can move or call off that plan
+  until it starts; what worked is kept even when other
   targets are missed; an agreed new due date really becomes the due date; and no cycle
   goes round in circles for ever.
 
@@ -26,6 +27,23 @@ Feature: The cycle becomes the organisation's habit
     When 14 days pass
     Then no other cycle has started for the Directorate of Planning
     And the audit trail says the planned cycle was skipped because cycle 2 is already running
+
+  Scenario: The PI unit moves the planned cycle to a later date and retitles it
+    Given the cycle has met its targets with permits at 82 % and open complaints at 55 cases
+    And the PI unit has planned the next cycle to start in 14 days
+    When the PI unit moves the next cycle to start in 30 days as "Faster permits, after the audit"
+    And 14 days pass
+    Then the Directorate of Planning has no new cycle yet
+    When 16 days pass
+    Then cycle 2 "Faster permits, after the audit" has started for the Directorate of Planning
+
+  Scenario: A planned cycle the PI unit calls off never starts
+    Given the cycle has met its targets with permits at 82 % and open complaints at 55 cases
+    And the PI unit has planned the next cycle to start in 14 days
+    When the PI unit calls off the next cycle because "The directorate merges with Finance"
+    And 30 days pass
+    Then the Directorate of Planning has no new cycle yet
+    And the audit trail says the PI unit called off the planned cycle and why
 
   Scenario: What worked is institutionalised when only some targets are met
     Given the microprojects have been implemented

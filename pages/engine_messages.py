@@ -85,6 +85,12 @@ MESSAGES: dict[str, Say] = {
     "due_not_ahead": lambda p: _("The new due date must lie after today."),
     "start_in_past": lambda p: _("The next cycle cannot start in the past."),
     "start_too_far": lambda p: _("The next cycle should start within a year, by %(latest)s.", **p),
+    "cycle_not_completed": lambda p: _(
+        "Only a completed cycle's plan for the next one can be changed."
+    ),
+    "no_pending_plan": lambda p: _(
+        "No next cycle waits to start: it has started, was skipped or was called off."
+    ),
 }
 
 

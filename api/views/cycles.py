@@ -1,10 +1,11 @@
-"""Starting, listing, reading and cancelling cycles."""
+"""Starting, listing, reading and cancelling cycles, and changing the next cycle a
+completed one planned."""
 
 from __future__ import annotations
 
 from flask import request, url_for
 from marshmallow import RAISE
-from picycle.engine.services import cycles, report
+from picycle.engine.services import cycles, planned_cycles, report
 from picycle.engine.vocabulary import CycleStatus
 from picycle.pages.catalogs import LANGUAGES
 from picycle.pages.report_pdf import render_report, report_language
@@ -18,6 +19,8 @@ from ..schemas import (
     CycleDetailSchema,
     CyclePageSchema,
     NewCycleSchema,
+    PlanChangeSchema,
+    PlannedCycleSchema,
     ReportArgs,
 )
 
@@ -110,3 +113,39 @@ def cycle_report(args, cycle_id):
 def cancel_cycle(body, cycle_id):
     """Cancel a running cycle (admins); its open tasks are withdrawn"""
     return cycles.cancel_cycle(request_uow(), current_actor(), cycle_id, body["reason"])
+
+
+@blp.route(f"/{CYCLE_ID}/next-cycle", methods=["PATCH"])
+@blp.arguments(PlanChangeSchema)
+@blp.response(200, PlannedCycleSchema)
+@blp.problems(401, 403, 404, 409, *BODY)
+def change_planned_cycle(body, cycle_id):
+    """Move the next cycle a completed cycle planned to another date, or retitle it
+
+    Before it starts: the timer worker starts it on the new date. Admins, and members for
+    the units their memberships cover (403 otherwise; 404 for a cycle the caller cannot
+    see). 409 when the cycle is not completed or its plan has started, was skipped or was
+    called off; 422 for a date in the past or more than a year away, or an empty title.
+    """
+    return planned_cycles.change_planned_cycle(
+        request_uow(),
+        current_actor(),
+        cycle_id,
+        start_on=body.get("start_on"),
+        title=body.get("title"),
+    )
+
+
+@blp.route(f"/{CYCLE_ID}/next-cycle/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, PlannedCycleSchema)
+@blp.problems(401, 403, 404, 409, *BODY)
+def call_off_planned_cycle(body, cycle_id):
+    """Call off the next cycle a completed cycle planned: it never starts by itself
+
+    Who may move the plan may call it off; the trail records `next_cycle_skipped` with
+    the reason. 409 when there is no plan waiting to start.
+    """
+    return planned_cycles.call_off_planned_cycle(
+        request_uow(), current_actor(), cycle_id, body["reason"]
+    )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
 
 from ..actors import Actor, require_admin, require_writer
-from ..cycle import Cycle, CycleRecord, records_of
+from ..cycle import MAX_REASON_LENGTH, MAX_TITLE_LENGTH, Cycle, CycleRecord, records_of
 from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
@@ -73,10 +73,11 @@ def _started_already(
 
 def next_cycle(uow: UnitOfWork, actor: Actor, unit_id: int) -> NextCycle:
     """What the unit's next cycle would start as, for those who may start it."""
-    return _next_cycle(uow, _startable_unit(uow, actor, unit_id))
+    return _next_cycle(uow, startable_unit(uow, actor, unit_id))
 
 
-def _startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
+def startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
+    """The unit, when ``actor`` may start its cycles (and so plan them)."""
     require_writer(actor, "start a cycle")
     if isinstance(unit, str):
         require_text(unit=(unit, 255))
@@ -95,8 +96,8 @@ def begin_cycle(
     number: int | None = None,
 ) -> Cycle:
     """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
-    found = _startable_unit(uow, actor, unit)
-    require_text(title=(title, 500))
+    found = startable_unit(uow, actor, unit)
+    require_text(title=(title, MAX_TITLE_LENGTH))
     if not found.active:
         text = f"unit {found.name} (#{found.id}) is inactive"
         raise Conflict(Message(text, "unit_inactive", unit=found.name))
@@ -296,7 +297,7 @@ def list_cycles(
 def cancel_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int, reason: str) -> CycleDetail:
     """Stop a running cycle; its open tasks are withdrawn, its open incidents dismissed."""
     require_admin(actor, "cancel a cycle")
-    require_text(reason=(reason, 2000))
+    require_text(reason=(reason, MAX_REASON_LENGTH))
     cycle = uow.cycles.lock(cycle_id)
     cycle.cancel(actor, reason)
     dismiss_open_incidents(uow, actor, cycle, f"the cycle was cancelled: {reason}")

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     model_changes,
     model_editing,
     models,
+    next_cycle,
     organisation,
     people,
     profile,

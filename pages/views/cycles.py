@@ -1,6 +1,6 @@
 """Cycles: the list, and one cycle's page with what it has recorded, its open tasks, the
-evidence attached to the tasks one may read and, for those allowed to read it, where it
-stands on its diagram and its history."""
+next cycle it planned, the evidence attached to the tasks one may read and, for those
+allowed to read it, where it stands on its diagram and its history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import flask_babel
 from flask import jsonify, make_response, request
 from picycle.api.context import request_uow
 from picycle.api.downloads import pdf_download
-from picycle.engine.services import audit, cycle_path, cycles, evidence, report
+from picycle.engine.services import audit, cycle_path, cycles, evidence, planned_cycles, report
 
 from ..blueprint import blueprint
 from ..context import signed_in
@@ -40,6 +40,12 @@ def cycle_list():
 
 @blueprint.get(CYCLE)
 def cycle(cycle_id: int):
+    return cycle_page(cycle_id)
+
+
+def cycle_page(cycle_id: int, *, plan_form=None, errors=None, notice=None, status=200):
+    """The cycle's page as it now is; ``plan_form`` (the fields posted) and ``errors`` when
+    a change of its planned next cycle is shown again, ``notice`` to say why."""
     uow, actor = request_uow(), signed_in()
     detail = cycles.get_cycle(uow, actor, cycle_id)
     records = detail.records
@@ -48,9 +54,15 @@ def cycle(cycle_id: int):
         history = audit.cycle_history(uow, actor, cycle_id, limit=HISTORY_SIZE).items
         path = cycle_path.cycle_path(uow, actor, cycle_id)
         steps = cycle_path.steps_done(uow, actor, cycle_id)
+    plan = planned_cycles.planned_cycle(uow, actor, cycle_id)
     return render(
         "cycle.html",
+        status,
         cycle=detail,
+        plan=plan,
+        plan_form=_plan_form(plan, plan_form or {}),
+        errors=errors or {},
+        notice=notice,
         indicators=_indicators(records),
         gaps=sorted(
             (g for g in records.get("gaps", []) if isinstance(g, dict)),
@@ -104,6 +116,12 @@ def cycle_marks(cycle_id: int):
         current=[element.element_id for element in path.current],
         flows=[[flow.source, flow.target] for flow in path.flows],
     )
+
+
+def _plan_form(plan, posted: dict[str, str]) -> dict[str, str]:
+    """The plan's fields as the forms show them: as posted, else as planned."""
+    planned = {"start_on": plan.start_on.isoformat(), "title": plan.title} if plan else {}
+    return {"start_on": "", "title": "", "reason": "", **planned, **posted}
 
 
 def _indicators(records: dict) -> list[dict]:

@@ -371,6 +371,8 @@ def test_deleted_events_are_detected(api, walker, clock, engine, start_cycle):
 BODIES = {
     ("post", "/api/v1/cycles"): {"unit": "Elsewhere", "title": "T"},
     ("post", "/api/v1/cycles/{cycle_id}/cancel"): {"reason": "x"},
+    ("patch", "/api/v1/cycles/{cycle_id}/next-cycle"): {"title": "T"},
+    ("post", "/api/v1/cycles/{cycle_id}/next-cycle/cancel"): {"reason": "x"},
     ("post", "/api/v1/tasks/{task_id}/complete"): {"data": ASSESSMENT},
     ("post", "/api/v1/tasks/{task_id}/comments"): {"text": "Looks fine"},
     ("post", "/api/v1/users"): {"name": "eve"},
@@ -406,6 +408,7 @@ def test_an_auditor_changes_nothing_and_every_attempt_is_on_the_record(
         "name": "pia",
         "process_id": "pi_cycle",
         "incident_id": 1,
+        "token_id": 1,
         "unit_id": assessment_task_unit(api, assessment_task),
     }
     before = audit_count(engine)

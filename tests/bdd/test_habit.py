@@ -1,10 +1,11 @@
-"""Steps for features/habit.feature: the next cycle, partial success, moved due dates and
-bounded loops, in the PI unit's words."""
+"""Steps for features/habit.feature: the next cycle (moved and called off too), partial
+success, moved due dates and bounded loops, in the PI unit's words."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from picycle.engine.services import planned_cycles
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from tests.support import UNIT
@@ -64,6 +65,32 @@ def completed_and_planned(driver, cycle):
 def one_more_day(driver, clock):
     clock.advance(days=1)
     driver.fire_timers()
+
+
+@when(parsers.parse('the PI unit moves the next cycle to start in {days:d} days as "{title}"'))
+def move_plan(driver, cycle, clock, days, title):
+    with driver.engine.unit_of_work() as uow:
+        planned_cycles.change_planned_cycle(
+            uow,
+            driver.actor("pia"),
+            cycle["id"],
+            start_on=clock().date() + timedelta(days=days),
+            title=title,
+        )
+
+
+@when(parsers.parse('the PI unit calls off the next cycle because "{reason}"'))
+def call_off_plan(driver, cycle, reason):
+    cycle["reason"] = reason
+    with driver.engine.unit_of_work() as uow:
+        planned_cycles.call_off_planned_cycle(uow, driver.actor("pia"), cycle["id"], reason)
+
+
+@then("the audit trail says the PI unit called off the planned cycle and why")
+def trail_called_off(driver, cycle):
+    last = driver.events(cycle["id"])[-1]
+    assert (last.type, last.actor) == ("next_cycle_skipped", "pia")
+    assert last.data["reason"] == cycle["reason"]
 
 
 @then("the Directorate of Planning has no new cycle yet")

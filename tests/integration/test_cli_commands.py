@@ -387,6 +387,8 @@ def test_the_example_keeps_the_starting_rows_and_adds_what_they_lack(picycle, st
         ("cycle", "show", "ID"),
         ("cycle", "history", "ID"),
         ("cycle", "cancel", "ID", "--reason", "x"),
+        ("cycle", "plan", "ID", "--title", "x"),
+        ("cycle", "unplan", "ID", "--reason", "x"),
         ("task", "list", "--cycle", "ID"),
         ("audit", "export", "--cycle", "ID"),
         ("incident", "show", "ID"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from picycle.engine.errors import ValidationFailed
-from picycle.engine.rules import RuleContext, apply_rules
+from picycle.engine.rules import RuleContext, apply_rules, next_cycle_start_problem
 
 TODAY = date(2026, 3, 2)
 INDICATORS = [{"key": "permits"}, {"key": "backlog"}]
@@ -137,3 +137,12 @@ def test_an_evaluation_measures_every_indicator_once():
 
 def test_no_rules_named_means_the_data_passes_unchanged():
     assert apply_rules(None, {"x": 1}, context()) == {"x": 1}
+
+
+def test_the_next_cycle_starts_between_today_and_a_year_from_now():
+    today = date(2026, 3, 2)
+    assert next_cycle_start_problem(today, today) is None
+    assert next_cycle_start_problem(today + timedelta(days=366), today) is None
+    assert next_cycle_start_problem(today - timedelta(days=1), today).code == "start_in_past"
+    too_far = next_cycle_start_problem(today + timedelta(days=367), today)
+    assert (too_far.code, too_far.params) == ("start_too_far", {"latest": date(2027, 3, 3)})
