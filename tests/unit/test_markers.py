@@ -10,20 +10,17 @@ pytest_plugins = ["pytester"]
 MIGRATIONS = Path(__file__).resolve().parents[1] / "integration" / "test_migrations.py"
 
 
+def collected_with(pytester, marker: str, path: Path):
+    """What ``-m MARKER`` collects of ``path``, in one process (no workers to start)."""
+    return pytester.runpytest_subprocess(
+        "--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", "-m", marker, path
+    )
+
+
 def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
     # This file runs on PostgreSQL through the database_url fixture's parameters, through
     # a test's own parametrisation of it, and through blank_database_url.
-    result = pytester.runpytest_subprocess(
-        "--collect-only",
-        "-q",
-        "-n",
-        "0",
-        "-p",
-        "no:cacheprovider",
-        "-m",
-        "not postgres",
-        MIGRATIONS,
-    )
+    result = collected_with(pytester, "not postgres", MIGRATIONS)
     collected = {line.split("::")[1] for line in result.outlines if "::" in line}
     assert collected == {
         "test_migrations_match_the_models[sqlite]",
@@ -37,15 +34,5 @@ def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
 
 def test_not_browser_leaves_the_browser_tests_out(pytester):
     browser_tests = MIGRATIONS.parents[1] / "browser"
-    result = pytester.runpytest_subprocess(
-        "--collect-only",
-        "-q",
-        "-n",
-        "0",
-        "-p",
-        "no:cacheprovider",
-        "-m",
-        "not browser",
-        browser_tests,
-    )
+    result = collected_with(pytester, "not browser", browser_tests)
     result.stdout.fnmatch_lines(["no tests collected (* deselected)*"])
