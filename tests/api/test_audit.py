@@ -379,6 +379,10 @@ BODIES = {
     ("patch", "/api/v1/users/{name}"): {"active": False},
     ("post", "/api/v1/units"): {"name": "Elsewhere"},
     ("post", "/api/v1/incidents/{incident_id}/dismiss"): {"reason": "x"},
+    ("put", "/api/v1/users/{name}/single-sign-on"): {
+        "issuer": "https://id.example.org",
+        "subject": "audrey-elsewhere",
+    },
 }
 
 
