@@ -248,6 +248,10 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     next_start = clock().date().isoformat()
     pia.fill({"next_cycle_start": next_start, "next_cycle_title": "Keep the gains"})
     pia.submit("next-cycle-planned")
+    pia.page.goto(f"/cycles/{cycle_id}")
+    pia.look("cycle-plan")  # the plan, with the forms that move it or call it off
+    assert pia.page.input_value("#plan-title") == "Keep the gains"
+    assert pia.fits(360)
 
     lena.page.goto(f"/cycles/{cycle_id}")
     lena.look("cycle")
