@@ -64,3 +64,14 @@ def test_a_computed_task_title_is_translated_by_the_catalogs_pattern(browser, dr
     page = text_of(in_language(browser, "dana", "ar").get("/"))
     assert "تنفيذ: Digital permit intake" in page  # the microproject's own title as written
     assert "Implement: Digital permit intake" not in page
+
+
+def test_the_cycle_page_names_the_recorded_choices_in_the_readers_language(browser, driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    page = text_of(in_language(browser, "dana", "nl").get(f"/cycles/{cycle_id}"))
+    gaps = page[page.index('id="gaps-heading"') :]
+    gaps = gaps[: gaps.index("</table>")]
+    assert "<td>hoog</td>" in gaps and "(middelen)" in gaps  # priority and cause category
+    assert "<td>high</td>" not in gaps and "tools_resources" not in gaps
