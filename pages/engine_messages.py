@@ -5,6 +5,7 @@ without a code, or with one this table lacks, is shown as the engine wrote it.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -91,7 +92,40 @@ MESSAGES: dict[str, Say] = {
     "no_pending_plan": lambda p: _(
         "No next cycle waits to start: it has started, was skipped or was called off."
     ),
+    "user_exists": lambda p: _("There is already a user called %(name)s.", **p),
+    "last_admin": lambda p: _(
+        "%(name)s is the last active administrator: make another user an administrator first.",
+        **p,
+    ),
+    "user_deactivated": lambda p: _(
+        "%(name)s is deactivated: reactivate them before issuing a token.", **p
+    ),
+    "token_revoked": lambda p: _("Token #%(id)s was revoked already.", **p),
+    "identity_taken": lambda p: _(
+        "This identity is already linked to %(holder)s: unlink %(holder)s first.", **p
+    ),
+    "linked_elsewhere": lambda p: _(
+        "%(name)s is already linked to another identity: unlink it first.", **p
+    ),
+    "unit_exists": lambda p: _("There is already a unit called %(name)s there.", **p),
+    "unit_has_running_cycle": lambda p: _(
+        "Unit %(unit)s has a running cycle: complete or cancel it before deactivating the unit.",
+        **p,
+    ),
 }
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An engine's refusal as a page shows it: in the reader's language where its code is
+    known, else in the engine's English, marked so for screen readers."""
+
+    text: str
+    english: bool
+
+
+def refusal(error: BaseException) -> Refusal:
+    return Refusal(say(error), english=getattr(error, "code", None) not in MESSAGES)
 
 
 def say(message: object) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..actors import Actor, require_admin
 from ..db.models import SingleSignOnLink, User
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
 from ..read_models import LinkView
 from ..uow import UnitOfWork
@@ -75,14 +75,22 @@ def link(uow: UnitOfWork, actor: Actor, name: str, issuer: str, subject: str) ->
     holder = linked_user(uow, issuer, subject)
     if holder is not None and holder.id != user.id:
         raise Conflict(
-            f"the identity {subject} at {issuer} is already linked to {holder.name}; "
-            f"unlink {holder.name} first"
+            Message(
+                f"the identity {subject} at {issuer} is already linked to {holder.name}; "
+                f"unlink {holder.name} first",
+                "identity_taken",
+                holder=holder.name,
+            )
         )
     existing = _link_of(uow, user)
     if existing is not None and holder is None:
         raise Conflict(
-            f"{user.name} is already linked to {existing.subject} at {existing.issuer}; "
-            "unlink them first"
+            Message(
+                f"{user.name} is already linked to {existing.subject} at {existing.issuer}; "
+                "unlink them first",
+                "linked_elsewhere",
+                name=user.name,
+            )
         )
     if existing is None:
         try:

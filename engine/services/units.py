@@ -101,7 +101,13 @@ def _require_free_name(
     )
     if found is not None:
         where = f"unit #{parent_id}" if parent_id is not None else "the top of the tree"
-        raise Conflict(f"there is already a unit called {name} under {where} (#{found})")
+        raise Conflict(
+            Message(
+                f"there is already a unit called {name} under {where} (#{found})",
+                "unit_exists",
+                name=name,
+            )
+        )
 
 
 def add_unit(uow: UnitOfWork, actor: Actor, name: str, parent_id: int | None = None) -> UnitView:
@@ -227,8 +233,12 @@ def _require_no_running_cycle(uow: UnitOfWork, unit: Unit) -> None:
     )
     if running is not None:
         raise Conflict(
-            f"unit #{unit.id} ({unit.name}) has a running cycle (#{running}); complete or "
-            "cancel it before deactivating the unit"
+            Message(
+                f"unit #{unit.id} ({unit.name}) has a running cycle (#{running}); complete or "
+                "cancel it before deactivating the unit",
+                "unit_has_running_cycle",
+                unit=unit.name,
+            )
         )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, bindparam, exists, func, select
 from .. import passwords
 from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import require_text
 from ..notifications.outbox import withdraw_unsent
 from ..read_models import (
@@ -132,7 +132,7 @@ def create(
     name = user_name(name)
     role = _check_role(role)
     if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise Conflict(f"there is already a user called {name}")
+        raise Conflict(Message(f"there is already a user called {name}", "user_exists", name=name))
     held = _checked(uow, memberships)
     user = User(name=name, role=role, active=True, created_at=uow.now)
     user.memberships = [Membership(group_name=g, unit_id=u) for g, u in held]
@@ -375,8 +375,12 @@ def change(
     stays_admin = (role or user.role) == Role.ADMIN and (user.active if active is None else active)
     if user.role == Role.ADMIN and user.active and not stays_admin and _active_admins(uow) <= 1:
         raise Conflict(
-            f"{user.name} is the last active admin; make another user admin before "
-            "demoting or deactivating them"
+            Message(
+                f"{user.name} is the last active admin; make another user admin before "
+                "demoting or deactivating them",
+                "last_admin",
+                name=user.name,
+            )
         )
     if groups is not None or memberships is not None:
         if memberships is None:
@@ -446,7 +450,13 @@ def issue_token(uow: UnitOfWork, actor: Actor, name: str) -> IssuedToken:
     require_self_or_admin(actor, name, "issue their tokens")
     user = get_user(uow, name)
     if not user.active:
-        raise Conflict(f"user {user.name} is deactivated; reactivate them before issuing a token")
+        raise Conflict(
+            Message(
+                f"user {user.name} is deactivated; reactivate them before issuing a token",
+                "user_deactivated",
+                name=user.name,
+            )
+        )
     issued = IssuedToken(user.name, _issue_token(uow, actor, user))
     uow.commit()
     return issued
@@ -477,8 +487,12 @@ def revoke_token(uow: UnitOfWork, actor: Actor, name: str, token_id: int) -> Tok
         raise NotFound(f"{user.name} has no token #{token_id}")
     if token.revoked_at is not None:
         raise Conflict(
-            f"token #{token_id} of {user.name} was revoked already, at "
-            f"{token.revoked_at:%Y-%m-%d %H:%M} UTC"
+            Message(
+                f"token #{token_id} of {user.name} was revoked already, at "
+                f"{token.revoked_at:%Y-%m-%d %H:%M} UTC",
+                "token_revoked",
+                id=str(token_id),  # as the pages name it: "#1234", not "#1,234"
+            )
         )
     token.revoked_at = uow.now
     uow.record(actor.name, EventType.TOKEN_REVOKED, user=user.name, token=token.id)

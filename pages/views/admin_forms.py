@@ -13,6 +13,7 @@ from picycle.engine.errors import Conflict, ValidationFailed
 from picycle.engine.read_models import UnitView
 
 from ..context import signed_in
+from ..engine_messages import refusal
 
 # An answer holding a secret shown once (a new API token) is kept in no cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -42,6 +43,6 @@ def apply(change: Callable[[UnitOfWork, Actor], object], again, done: str, targe
         return again(422, errors=refused.errors)
     except Conflict as refused:
         uow.rollback()
-        return again(409, notice=str(refused))
+        return again(409, notice=refusal(refused))
     flash(done)
     return redirect(target)

@@ -15,6 +15,7 @@ from picycle.engine.vocabulary import Role
 
 from ..blueprint import blueprint
 from ..context import pages, signed_in
+from ..engine_messages import refusal
 from ..i18n import gettext as _
 from ..rendering import render
 from .admin_forms import NO_STORE, apply, number_arg, unit_choice
@@ -168,7 +169,7 @@ def user_token_issue(name: str):
         issued = users.issue_token(uow, signed_in(), name)
     except Conflict as refused:
         uow.rollback()
-        return _user_page(name, 409, notice=str(refused))
+        return _user_page(name, 409, notice=refusal(refused))
     return _user_page(name, token=issued.token)
 
 

@@ -11,6 +11,7 @@ from picycle.engine.services import users
 
 from ..blueprint import blueprint
 from ..context import signed_in
+from ..engine_messages import Refusal, refusal
 from ..i18n import gettext as _
 from ..rendering import render
 from .admin_forms import NO_STORE
@@ -25,7 +26,9 @@ def _choices() -> list[tuple[str, str]]:
     ]
 
 
-def _account_page(status: int = 200, token: str | None = None, notice: str | None = None, **form):
+def _account_page(
+    status: int = 200, token: str | None = None, notice: Refusal | None = None, **form
+):
     """The page; ``form``: the notification settings as posted, when they were refused."""
     actor, uow = signed_in(), request_uow()
     if not form:
@@ -91,6 +94,6 @@ def own_token_revoke(token_id: int):
         users.revoke_token(uow, actor, actor.name, token_id)
     except Conflict as refused:
         uow.rollback()
-        return _account_page(409, notice=str(refused))
+        return _account_page(409, notice=refusal(refused))
     flash(_("Token #%(id)s is revoked; the other tokens keep working.", id=token_id))
     return redirect(url_for("picycle_pages.account"))

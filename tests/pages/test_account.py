@@ -83,7 +83,7 @@ def test_a_user_issues_lists_and_revokes_their_own_tokens(browser, driver):
     with driver.engine.unit_of_work(write=False) as uow:
         assert users.authenticate(uow, token) is None
     again = dana.post(f"/account/tokens/{first}/revoke")
-    assert again.status_code == 409 and "revoked already" in text_of(again)
+    assert again.status_code == 409 and f"Token #{first} was revoked already." in text_of(again)
 
 
 def test_nobody_revokes_anothers_token_from_their_own_account(browser, driver):

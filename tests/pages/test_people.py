@@ -129,7 +129,7 @@ def test_one_token_is_revoked_from_its_row_and_the_others_keep_working(browser, 
     )
     events = len(driver.events())
     again = ada.post(f"/admin/users/dana/tokens/{leaked}/revoke")
-    assert again.status_code == 409 and "was revoked already" in text_of(again)
+    assert again.status_code == 409 and f"Token #{leaked} was revoked already." in text_of(again)
     assert len(driver.events()) == events
 
 
@@ -162,8 +162,17 @@ def test_a_user_is_deactivated_and_reactivated(browser, driver):
 def test_the_last_admin_cannot_deactivate_themself(browser, driver):
     response = browser("ada").post("/admin/users/ada/active", {"active": "0"})
     assert response.status_code == 409
-    assert "the last active admin" in text_of(response)
+    page = text_of(response)
+    assert "ada is the last active administrator: make another user" in page
+    assert '<span lang="en"' not in page[page.index('class="notice"') :][:200]
     assert user(driver, "ada").active
+
+
+def test_a_refusal_reads_in_the_readers_language(browser, driver):
+    ada = browser("ada")
+    ada.post("/language", {"language": "ar", "next": "/"})
+    page = text_of(ada.post("/admin/users/ada/active", {"active": "0"}))
+    assert "ada هو آخر مسؤول نشط" in page
 
 
 def test_role_memberships_and_password(browser, driver):

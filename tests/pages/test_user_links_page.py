@@ -79,7 +79,7 @@ def test_an_identity_linked_to_another_user_is_refused_on_the_page(
     )
     assert response.status_code == 409
     page = html.unescape(text_of(response))
-    assert "is already linked to sami; unlink sami first" in page
+    assert "This identity is already linked to sami: unlink sami first." in page
     assert 'value="subject-sami"' in page  # what the admin typed stays
     assert _link_of(driver, "pia") is None
 
