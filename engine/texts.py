@@ -27,6 +27,9 @@ SOURCE_LANGUAGE = "en"  # the language models are written in
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TEXT = 10_000  # characters in one text or translation
 SLOT = "{}"  # in a pattern, where the computed part of a text stands
+# A text no entry translates is tried against every pattern, for every text a page shows:
+# a catalog needs a few patterns (one per computed title), never thousands.
+MAX_PATTERNS = 100
 
 
 def catalog_name(language: str) -> str:
@@ -51,11 +54,18 @@ def catalog_faults(name: str, content: bytes) -> list[str]:
         return [f"is not valid JSON: {error}"]
     if not isinstance(catalog, dict):
         return ["must be one JSON object mapping each English text to its translation"]
-    return [
+    faults = [
         f"{key[:60]!r}: {fault}"
         for key, value in catalog.items()
         if (fault := _entry_fault(key, value))
     ]
+    patterns = sum(SLOT in key for key in catalog)
+    if patterns > MAX_PATTERNS:
+        faults.append(
+            f"has {patterns} patterns (texts with {SLOT} slots), over the limit of "
+            f"{MAX_PATTERNS}: keep one for each text a model computes"
+        )
+    return faults
 
 
 def _entry_fault(key: str, value: object) -> str | None:

@@ -81,6 +81,11 @@ def test_a_cycle_reads_its_versions_texts_with_english_fallback(engine, draft):
         ("translations/nl.json", '{"Unit": " "}', "may be empty"),
         ("translations/nl.json", '{"Implement: {}": "Uitvoeren"}', "as many {} slots"),
         ("translations/nl.json", '{"{} {}": "{} {}"}', "needs words beside"),
+        (
+            "translations/nl.json",
+            json.dumps({f"Step {n}: {{}}": f"Stap {n}: {{}}" for n in range(101)}),
+            "over the limit of 100",
+        ),
         ("translations/Dutch language.json", "{}", "not named for a language"),
     ],
 )
