@@ -228,6 +228,13 @@ class Cycle:
     def running(self) -> bool:
         return self.record.status == CycleStatus.RUNNING
 
+    def _timer_due(self) -> bool:
+        """Whether a timer the workflow waits on is due now; unsure (its timers not read
+        yet), it says so."""
+        if self.timers is None:
+            return True
+        return any(timer.due_at <= self.now for timer in self.timers.values())
+
     # --- working tasks ------------------------------------------------------------------
 
     def claim(self, actor: Actor, task_id: str) -> TaskRecord:
@@ -269,7 +276,7 @@ class Cycle:
             accepted = apply_rules(ready.rules, accepted, context)
         if task.claimed_by is None:
             self._hold(actor, task)
-        self.instance.complete_task(task_id, accepted, self.now)
+        self.instance.complete_task(task_id, accepted, self.now, self._timer_due())
         self._close(task, TaskState.COMPLETED, completed_by=actor.name)
         self._record(EventType.TASK_COMPLETED, actor, task, title=task.title, data=accepted)
         self._workflow_ran(actor)

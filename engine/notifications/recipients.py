@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Membership, UnitPath, User
@@ -47,15 +47,38 @@ def _wanting(notice: Notice) -> Select:
     )
 
 
-def _recipients(session: Session, query: Select) -> list[Recipient]:
+def _members_of_group(notice: Notice) -> Select:
+    covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == bindparam("unit_id"))
+    return (
+        _wanting(notice)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.group_name == bindparam("group"),
+            or_(Membership.unit_id.is_(None), Membership.unit_id.in_(covering)),
+            User.role != Role.AUDITOR,
+        )
+        .distinct()
+    )
+
+
+# Built once per kind of notice: the statements are read on every step that offers a
+# task, and building one costs more than the database takes to answer it.
+_NAMED = {
+    notice: _wanting(notice).where(User.name.in_(bindparam("names", expanding=True)))
+    for notice in Notice
+}
+_GROUP_MEMBERS = {notice: _members_of_group(notice) for notice in Notice}
+
+
+def _recipients(session: Session, query: Select, values: dict) -> list[Recipient]:
     return [
         Recipient(name, address, language_of(language))
-        for name, address, language in session.execute(query)
+        for name, address, language in session.execute(query, values)
     ]
 
 
 def named(session: Session, notice: Notice, names: list[str]) -> list[Recipient]:
-    return _recipients(session, _wanting(notice).where(User.name.in_(names)))
+    return _recipients(session, _NAMED[notice], {"names": names})
 
 
 def group_members(
@@ -63,18 +86,7 @@ def group_members(
 ) -> list[Recipient]:
     """The members of ``group`` in the whole organisation, or in ``unit_id`` or a unit
     above it; auditors work no tasks."""
-    covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == unit_id)
-    members = (
-        _wanting(notice)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.group_name == group,
-            or_(Membership.unit_id.is_(None), Membership.unit_id.in_(covering)),
-            User.role != Role.AUDITOR,
-        )
-        .distinct()
-    )
-    return _recipients(session, members)
+    return _recipients(session, _GROUP_MEMBERS[notice], {"group": group, "unit_id": unit_id})
 
 
 def of_task(

@@ -21,11 +21,12 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
-    TaskConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -33,7 +34,18 @@ from SpiffWorkflow.util.task import TaskState
 from .timers import STANDS_IN_FOR
 
 
-class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
+class _DumpsTaskMaps:
+    """Workflow conversion whose task map, while a dump is in progress, is one marker that
+    the dump replaces with the map's JSON (tasks finished for good as kept)."""
+
+    def mapping_to_dict(self, mapping, **kwargs):
+        dump = _dump.get()
+        if dump is None or not isinstance(next(iter(mapping.values()), None), Task):
+            return super().mapping_to_dict(mapping, **kwargs)
+        return dump.marker(mapping, self.registry)
+
+
+class _StateOnlyWorkflowConverter(_DumpsTaskMaps, BpmnWorkflowConverter):
     """Leaves the spec out of the state; restoring takes the (cached) spec as arguments."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -54,34 +66,50 @@ class _StateOnlyWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _SubWorkflowConverter(_DumpsTaskMaps, BpmnSubWorkflowConverter):
+    pass
+
+
+_FINISHED = TaskState.FINISHED_MASK
+
+
 class FinishedTasks:
-    """The JSON of an instance's tasks that can no longer change, by task id. A task is
-    finished for good when it and its parent are finished (its data is then a fixed delta
-    from its parent's); its JSON is reused only while its state, last change, trigger and
-    children are the ones it was written with."""
+    """The JSON entries (``"id": {...}``) of an instance's tasks that can no longer change,
+    by task id. A task is finished for good when it and its parent are finished (its data
+    is then a fixed delta from its parent's); its entry is reused only while its state,
+    last change, trigger and children are the ones it was written with."""
 
     def __init__(self) -> None:
-        self._json: dict[UUID, tuple[tuple, str]] = {}
+        self._entries: dict[UUID, tuple[tuple, str]] = {}
 
-    def json_of(self, task: Task, write: Any) -> str:
+    def entry(self, task: Task, registry: Any) -> str:
+        parent = task.parent
+        if not task.state & _FINISHED or (parent and not parent.state & _FINISHED):
+            return _entry(task, registry)
         key = (task.state, task.last_state_change, task.triggered, tuple(task._children))
-        kept = self._json.get(task.id)
+        kept = self._entries.get(task.id)
         if kept is None or kept[0] != key:
-            kept = self._json[task.id] = (key, json.dumps(write(), cls=_serializer._encoder_cls))
+            kept = self._entries[task.id] = (key, _entry(task, registry))
         return kept[1]
 
 
+def _entry(task: Task, registry: Any) -> str:
+    # As json.dumps writes a mapping's item, so the dump is the full serialization's bytes.
+    return f'"{task.id}": {json.dumps(registry.convert(task), cls=_serializer._encoder_cls)}'
+
+
 class _Dump:
-    """One dump in progress: the JSON of finished tasks stands in the dict as a marker
-    (keyed by a token no task data can guess), replaced by the JSON itself once encoded."""
+    """One dump in progress: each task map stands in the dict as a marker (keyed by a
+    token no task data can guess), replaced by the map's JSON once the rest is encoded."""
 
     def __init__(self, finished: FinishedTasks):
         self.finished = finished
         self.token = secrets.token_hex(8)
         self.texts: list[str] = []
 
-    def marker(self, task: Task, write: Any) -> dict[str, int]:
-        self.texts.append(self.finished.json_of(task, write))
+    def marker(self, tasks: dict[UUID, Task], registry: Any) -> dict[str, int]:
+        entry = self.finished.entry
+        self.texts.append("{" + ", ".join(entry(task, registry) for task in tasks.values()) + "}")
         return {f"\0{self.token}": len(self.texts) - 1}
 
     def splice(self, encoded: str) -> str:
@@ -92,32 +120,19 @@ class _Dump:
         return _MARKER.sub(text, encoded)
 
 
-# A marker as encoded; the registry adds the typename to it as to any converted object.
-_MARKER = re.compile(r'\{"\\u0000([0-9a-f]{16})": (\d+), "typename": "[^"]*"\}')
+# A marker as encoded.
+_MARKER = re.compile(r'\{"\\u0000([0-9a-f]{16})": (\d+)\}')
 
 
 _dump: ContextVar[_Dump | None] = ContextVar("picycle_dump", default=None)
-_FINISHED = TaskState.FINISHED_MASK
-
-
-class _TaskConverter(TaskConverter):
-    """SpiffWorkflow's task conversion, but a task finished for good comes from the
-    instance's ``FinishedTasks`` while a dump with them is in progress."""
-
-    def to_dict(self, task: Task):
-        dump = _dump.get()
-        parent = task.parent
-        if dump is None or not task.state & _FINISHED or (parent and not parent.state & _FINISHED):
-            return super().to_dict(task)
-        return dump.marker(task, lambda: self._with_typename(task))
-
-    def _with_typename(self, task: Task) -> dict[str, Any]:
-        # As the registry writes a converted task: its dict, then its typename.
-        return {**super().to_dict(task), "typename": self.typename}
 
 
 _registry = BpmnWorkflowSerializer.configure(
-    {**SPIFF_CONFIG, BpmnWorkflow: _StateOnlyWorkflowConverter, Task: _TaskConverter}
+    {
+        **SPIFF_CONFIG,
+        BpmnWorkflow: _StateOnlyWorkflowConverter,
+        BpmnSubWorkflow: _SubWorkflowConverter,
+    }
 )
 # Specs keep SpiffWorkflow's timer names (the parser makes stock timers, and specs already
 # stored say so), and every timer comes back as the one that reads the engine's clock.
