@@ -268,12 +268,12 @@ class Cycle:
             )
         form = self._form(task.form_file)
         accepted = form.accept(data) if form else data
-        ready = self.instance.describe(task_id)
-        if ready.rules:
+        rules, task_data = self.instance.rules_and_data(task_id)
+        if rules:
             context = RuleContext(
-                task_data=ready.data, today=self.now.date(), existing_users=existing_users
+                task_data=task_data, today=self.now.date(), existing_users=existing_users
             )
-            accepted = apply_rules(ready.rules, accepted, context)
+            accepted = apply_rules(rules, accepted, context)
         if task.claimed_by is None:
             self._hold(actor, task)
         self.instance.complete_task(task_id, accepted, self.now, self._timer_due())

@@ -50,7 +50,6 @@ class HumanTask:
     assignee: str | None
     due_at: datetime | None
     form_file: str | None
-    rules: str | None
     data: dict[str, Any]
 
 
@@ -138,6 +137,12 @@ class CycleInstance:
         with _model_errors(), metered(self._limits):
             return self._describe(self._ready_task(task_id))
 
+    def rules_and_data(self, task_id: str) -> tuple[str | None, dict[str, Any]]:
+        """The method's rules a ready user task names (None: none) and its data: what
+        checking a submitted form needs, without evaluating the task's expressions."""
+        task = self._ready_task(task_id)
+        return _properties(task.task_spec).get("picycleRules"), task.data
+
     def complete_task(
         self, task_id: str, data: dict[str, Any], now: datetime, timers_due: bool = True
     ) -> None:
@@ -210,8 +215,8 @@ class CycleInstance:
 
     def _describe(self, task) -> HumanTask:
         spec = task.task_spec
-        extensions = getattr(spec, "extensions", {}) or {}
-        properties = extensions.get("properties", {})
+        extensions = _extensions(spec)
+        properties = _properties(spec)
 
         def evaluated(name: str) -> Any:
             expression = properties.get(name)
@@ -229,9 +234,16 @@ class CycleInstance:
             assignee=evaluated("assignee"),
             due_at=_end_of_day(str(due)) if due else None,
             form_file=properties.get("formJsonSchemaFilename"),
-            rules=properties.get("picycleRules"),
             data=task.data,
         )
+
+
+def _extensions(spec: Any) -> dict[str, Any]:
+    return getattr(spec, "extensions", {}) or {}
+
+
+def _properties(spec: Any) -> dict[str, Any]:
+    return _extensions(spec).get("properties", {})
 
 
 def _timer(task: SpiffTask) -> WaitingTimer | None:
