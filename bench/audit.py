@@ -147,18 +147,22 @@ ARMS = {"audited": "audit as shipped", "off": "audit off"}
 class AuditSwitch:
     """Installed, every commit goes through ``commit`` below: the events handed to the
     shipped ``UnitOfWork.commit`` are counted for the arm whose completion runs, and when
-    that arm is "off" dropped first. ``link`` (what the commit chains events with) is
-    timed in both arms. Outside a measured completion (``arm`` None), the audit is as
-    shipped: cycles are started, and the warm-up cycles run, with the audit on."""
+    that arm is "off" dropped first. The e-mails a commit writes are made from those
+    events in both arms (``notices``): telling people of their tasks is not the audit.
+    ``link`` (what the commit chains events with) is timed in both arms. Outside a
+    measured completion (``arm`` None), the audit is as shipped: cycles are started, and
+    the warm-up cycles run, with the audit on."""
 
     def __init__(self):
         self.arm: str | None = None
         self.events: dict[str, int] = defaultdict(int)
         self.link_seconds: dict[str, float] = defaultdict(float)
+        self._dropped: dict[int, list] = {}  # a cycle's events dropped in the "off" arm
 
     @contextmanager
     def installed(self) -> Iterator[AuditSwitch]:
-        shipped_commit, shipped_link = UnitOfWork.commit, uow_module.link
+        shipped = UnitOfWork.commit, uow_module.link, uow_module.task_notices
+        shipped_commit, shipped_link, shipped_notices = shipped
         switch = self
 
         def commit(uow: UnitOfWork) -> None:
@@ -168,9 +172,22 @@ class AuditSwitch:
                 switch.events[arm] += sum(len(c.events) for c in held) + len(uow._events)
                 if arm == "off":
                     for cycle in held:
-                        cycle.events = []
+                        switch._dropped[id(cycle)], cycle.events = cycle.events, []
                     uow._events = []
-            shipped_commit(uow)
+            try:
+                shipped_commit(uow)
+            finally:
+                switch._dropped.clear()
+
+        def notices(session, now, base_url, changed, texts_of) -> None:
+            for cycle in changed:
+                cycle.events = switch._dropped.get(id(cycle), cycle.events)
+            try:
+                shipped_notices(session, now, base_url, changed, texts_of)
+            finally:
+                for cycle in changed:
+                    if id(cycle) in switch._dropped:
+                        cycle.events = []
 
         def link(head, rows):
             started = time.perf_counter()
@@ -180,11 +197,11 @@ class AuditSwitch:
                 if switch.arm is not None:
                     switch.link_seconds[switch.arm] += time.perf_counter() - started
 
-        UnitOfWork.commit, uow_module.link = commit, link
+        UnitOfWork.commit, uow_module.link, uow_module.task_notices = commit, link, notices
         try:
             yield self
         finally:
-            UnitOfWork.commit, uow_module.link = shipped_commit, shipped_link
+            UnitOfWork.commit, uow_module.link, uow_module.task_notices = shipped
 
 
 class StatementClock:
@@ -1066,7 +1083,8 @@ def report_shares(results: Results, goals: Goals) -> None:
     print(
         "  audit off: the events a completion recorded are dropped before the shipped commit,\n"
         "  so none is numbered, made a row, linked (canonical JSON + SHA-256) or inserted; the\n"
-        "  cycle row is written in the same UPDATE, its chain head not moved nor sealed"
+        "  cycle row is written in the same UPDATE, its chain head not moved nor sealed. The\n"
+        "  e-mails the events call for are written in both arms: they are not the audit"
     )
     print(f"  {'ms per completion':<40}{'n':>5}{'median':>9}{'mean':>9}{'p90':>9}")
     for share in results.shares:
