@@ -145,6 +145,39 @@ def test_an_overdue_microproject_raises_a_follow_up_for_the_pi_unit(driver, cloc
     assert driver.fire_timers() == 0
 
 
+@pytest.mark.parametrize("restarted", [False, True], ids=["kept", "restored"])
+def test_timers_due_when_a_step_is_taken_fire_before_it(driver, clock, restarted):
+    """No worker ran since the microprojects fell due: completing one of them fires the
+    due timers first, as the worker would have, whether the cycle was kept in memory or
+    is read back from the database."""
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date(), due_in_days=10)
+    driver.approve(cycle_id)
+    clock.advance(days=11)
+    if restarted:
+        driver.restart()
+    task = driver.open_tasks(cycle_id, "implement_microproject")[0]
+    driver.complete_task(task.assignee, task.id, {"status": "done", "report": "Late"})
+    assert driver.fire_timers() == 0  # both fired in the step
+    (follow_up,) = driver.open_tasks(cycle_id, "follow_up_overdue_microproject")
+    assert task.title.removeprefix("Implement: ") not in follow_up.title
+
+
+def test_a_step_taken_before_any_timer_is_due_fires_none(driver, clock):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    driver.design(cycle_id, clock().date(), due_in_days=10)
+    driver.approve(cycle_id)
+    clock.advance(days=9)
+    task = driver.open_tasks(cycle_id, "implement_microproject")[0]
+    driver.complete_task(task.assignee, task.id, {"status": "done", "report": "Early"})
+    assert [e for e in driver.events(cycle_id) if e.type == "timer_fired"] == []
+    assert driver.open_tasks(cycle_id, "follow_up_overdue_microproject") == []
+
+
 def test_a_too_big_microproject_is_rejected_and_nothing_changes(driver, clock):
     cycle_id = driver.start()
     driver.assess(cycle_id)
