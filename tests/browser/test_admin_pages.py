@@ -12,6 +12,7 @@ from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import read_bundle
 from picycle.engine.services import definitions, users
 
+from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person, catalog
 from tests.pages.conftest import PASSWORD
 
@@ -28,7 +29,7 @@ def marked(page, marker: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@EACH_DATABASE_IN_A_LANGUAGE
 def test_an_admin_compares_migrates_and_manages_people(chromium, live, camera, driver, language):
     with driver.engine.unit_of_work() as uow:
         definitions.deploy(uow, SYSTEM, read_bundle(PREVIOUS_MODEL))  # version 2

@@ -10,6 +10,7 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 
+from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person, catalog
 from tests.pages.conftest import PASSWORD
 from tests.xes import completed, read_traces, trace_name
@@ -17,7 +18,7 @@ from tests.xes import completed, read_traces, trace_name
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@EACH_DATABASE_IN_A_LANGUAGE
 def test_an_auditor_traces_a_cycle(chromium, live, camera, driver, clock, tmp_path, language):
     words = catalog(language)
     cycle_id = driver.start()

@@ -8,13 +8,14 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 
+from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person
 from tests.pages.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@EACH_DATABASE_IN_A_LANGUAGE
 def test_the_diagram_marks_where_the_cycle_stands(chromium, live, camera, driver, clock, language):
     cycle_id = driver.start()
     driver.assess(cycle_id)

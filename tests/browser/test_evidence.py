@@ -8,6 +8,7 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 
+from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person
 from tests.pages.conftest import PASSWORD
 
@@ -17,7 +18,7 @@ SHEET = b"indicator,baseline,target\npermits,55,80\n"
 PROGRAM = b"MZ\x90\x00" + bytes(300)
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@EACH_DATABASE_IN_A_LANGUAGE
 def test_a_sheet_is_attached_and_a_program_refused(chromium, live, camera, driver, language):
     cycle_id = driver.start()
     task_id = driver.task(cycle_id, "assess_performance").id

@@ -14,6 +14,7 @@ from picycle.engine.services import definitions, users
 from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.serializer import dump_spec
 
+from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person
 from tests.pages.conftest import PASSWORD
 
@@ -38,7 +39,7 @@ def append(page, action: str) -> None:
     page.keyboard.press("Escape")
 
 
-@pytest.mark.parametrize("language", ["en", "ar"])
+@EACH_DATABASE_IN_A_LANGUAGE
 def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, driver, language):
     with driver.engine.unit_of_work() as uow:
         users.set_password(uow, SYSTEM, "ada", PASSWORD)
