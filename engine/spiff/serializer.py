@@ -67,7 +67,7 @@ class _StateOnlyWorkflowConverter(_DumpsTaskMaps, BpmnWorkflowConverter):
 
 
 class _SubWorkflowConverter(_DumpsTaskMaps, BpmnSubWorkflowConverter):
-    pass
+    """A subprocess, its task map written as the process's is."""
 
 
 _FINISHED = TaskState.FINISHED_MASK
