@@ -43,3 +43,18 @@ def test_the_diagram_marks_where_the_cycle_stands(chromium, live, camera, driver
     assert page.evaluate("getComputedStyle(document.querySelector('.diagram')).direction") == "ltr"
     assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
     dana.look("diagram")  # no script or style refused, no serious accessibility fault
+    # Each step done names who took it and when, the date in one piece beside the name:
+    # in Arabic, a date after a Latin name was torn apart by the name's direction, half of
+    # it on each side of the name ("2026/03/dana · 02").
+    steps = page.evaluate(
+        """() => [...document.querySelectorAll("ol[aria-labelledby=steps-done] li")].map(
+            (step) => {
+                const who = step.querySelector("bdi:nth-of-type(2)");
+                const [name, date] = [who, step.querySelector("time")].map(
+                    (part) => part.getBoundingClientRect());
+                const apart = date.right <= name.left + 0.5 || date.left >= name.right - 0.5;
+                return [who.textContent, apart || date.top >= name.bottom];
+            })"""
+    )
+    assert [actor for actor, _ in steps][:2] == ["pia", "pia"]
+    assert all(apart for _, apart in steps), steps
