@@ -117,7 +117,7 @@ def test_steps_done_carry_the_historys_times_and_people(browser, driver, clock):
     started = next(e for e in history if e.type == "cycle_started")
     assessed = next(e for e in history if e.type == "task_completed")
     assert times == [started.at.isoformat(), assessed.at.isoformat()]
-    assert "· pia ·" in done
+    assert "· <bdi>pia</bdi> ·" in done
 
 
 def test_the_diagram_stays_left_to_right_on_arabic_pages(browser, driver, clock):
@@ -158,5 +158,7 @@ def section(page: str, heading_id: str) -> str:
 def steps(html: str) -> list[str]:
     """The steps a list names, in the page's language or (untranslated) in English."""
     return re.findall(
-        r'<li[^>]*>(?:<span lang="en" dir="ltr">)?([^<·]+?)(?:</span>)?(?: ·|</li>)', html
+        r'<li[^>]*>(?:<bdi>)?(?:<span lang="en" dir="ltr">)?([^<·]+?)(?:</span>)?(?:</bdi>)?'
+        r"(?: ·|</li>)",
+        html,
     )
