@@ -82,8 +82,9 @@ def _check_role(role: str) -> Role:
 
 def _checked(uow: UnitOfWork, wanted: Iterable[Held]) -> list[Held]:
     """The memberships, each once, their groups made when new; a 422 for a unit that does
-    not exist."""
-    held = sorted(set(wanted), key=_order)
+    not exist. A group's name is taken without the spaces around it: " Leadership", pasted,
+    would be another group than the lane a model names, and its member would get no task."""
+    held = sorted({(group.strip(), unit) for group, unit in wanted}, key=_order)
     errors: dict[str, list[str]] = {}
     for group, _ in held:
         require_text(groups=(group, 100))
@@ -531,9 +532,16 @@ def remove_membership(
     NotFound when they hold no such membership (admins)."""
     require_admin(actor, "change users")
     held = _held(get_user(uow, name))
+    group = group.strip()
     if (group, unit_id) not in held:
         raise NotFound(f"{normalised(name)} is not a member of {group} there")
     return _replace_memberships(uow, actor, name, [h for h in held if h != (group, unit_id)])
+
+
+def group_names(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """Every group there is, by name: a group is made with its first member (admins)."""
+    require_admin(actor, "list the groups")
+    return list(uow.session.scalars(select(Group.name).order_by(Group.name)))
 
 
 def _replace_memberships(uow: UnitOfWork, actor: Actor, name: str, held: list[Held]) -> UserView:

@@ -11,9 +11,11 @@ from picycle.engine import UnitOfWork
 from picycle.engine.actors import Actor
 from picycle.engine.errors import Conflict, ValidationFailed
 from picycle.engine.read_models import UnitView
+from picycle.engine.services import users
 
 from ..context import signed_in
 from ..engine_messages import refusal
+from ..i18n import gettext as _
 
 # An answer holding a secret shown once (a new API token) is kept in no cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -46,3 +48,12 @@ def apply(change: Callable[[UnitOfWork, Actor], object], again, done: str, targe
         return again(409, notice=refusal(refused))
     flash(done)
     return redirect(target)
+
+
+def with_new_group(group: str, done: str) -> str:
+    """``done``, saying so when ``group`` is one no one was in yet: a misspelt group shows
+    at once, not when its member never gets a task."""
+    group = group.strip()
+    if not group or group in users.group_names(request_uow(), signed_in()):
+        return done
+    return f"{done} {_('The group %(group)s is new: no one was in it before.', group=group)}"

@@ -16,7 +16,7 @@ from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
 from ..rendering import render
-from .admin_forms import apply, number_arg, unit_choice
+from .admin_forms import apply, number_arg, unit_choice, with_new_group
 
 UNIT = "/admin/units/<int(min=1, max=2147483647):unit_id>"
 
@@ -84,6 +84,7 @@ def _unit_page(unit_id: int, status: int = 200, errors=None, notice=None):
         unit=unit,
         parents=unit_choice(tree, _("None: the top of the tree")),
         members=units.unit_members(uow, actor, unit_id),
+        groups=users.group_names(uow, actor),
         errors=errors or {},
         notice=notice,
     )
@@ -128,7 +129,8 @@ def unit_active(unit_id: int):
 def unit_member_add(unit_id: int):
     _admin()
     name, group = request.form.get("user", ""), request.form.get("group", "")
-    return _member_change(unit_id, name, users.add_membership, group, _("The member is added."))
+    done = with_new_group(group, _("The member is added."))
+    return _member_change(unit_id, name, users.add_membership, group, done)
 
 
 @blueprint.post(f"{UNIT}/members/remove")

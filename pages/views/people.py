@@ -18,7 +18,7 @@ from ..context import pages, signed_in
 from ..engine_messages import refusal
 from ..i18n import gettext as _
 from ..rendering import render
-from .admin_forms import NO_STORE, apply, number_arg, unit_choice
+from .admin_forms import NO_STORE, apply, number_arg, unit_choice, with_new_group
 
 PAGE_SIZE = 25
 USER = "/admin/users/<picycle_name:name>"
@@ -103,6 +103,7 @@ def _user_page(name: str, status: int = 200, errors=None, notice=None, token=Non
         issuer=(values or {}).get("issuer", provider.issuer if provider else ""),
         subject=(values or {}).get("subject", ""),
         units=unit_choice(units.list_units(uow, actor), _("The whole organisation")),
+        groups=users.group_names(uow, actor),
         errors=errors or {},
         notice=notice,
         token=token,
@@ -141,7 +142,9 @@ def user_active(name: str):
 @blueprint.post(f"{USER}/memberships")
 def user_membership_add(name: str):
     _admin()
-    return _membership_change(name, users.add_membership, _("The membership is added."))
+    group = request.form.get("group", "")
+    done = with_new_group(group, _("The membership is added."))
+    return _membership_change(name, users.add_membership, done)
 
 
 @blueprint.post(f"{USER}/memberships/remove")

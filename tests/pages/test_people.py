@@ -249,6 +249,42 @@ def test_unit_members_are_added_and_ended(browser, driver):
     ]
 
 
+def test_the_group_fields_offer_the_groups_there_are(browser, driver):
+    ada = browser("ada")
+    for path in ("/admin/users/omar", f"/admin/units/{unit_id(driver, 'Roads')}"):
+        page = text_of(ada.get(path))
+        assert 'list="group-suggestions"' in page
+        offered = re.findall(r'<option value="([^"]+)"></option>', page)
+        assert offered == ["Department Team", "Leadership", "PI Unit"]
+
+
+def test_a_group_no_one_was_in_is_said_to_be_new(browser, driver):
+    """A misspelt group shows when it is made, not when its member never gets a task."""
+    ada = browser("ada")
+    roads = unit_id(driver, "Roads")
+    ada.post(f"/admin/units/{roads}/members", {"user": "dana", "group": "Leadership"})
+    page = text_of(ada.get(f"/admin/units/{roads}"))
+    assert "The member is added." in page and "is new" not in page
+    ada.post(f"/admin/units/{roads}/members", {"user": "omar", "group": "Leadersihp"})
+    page = text_of(ada.get(f"/admin/units/{roads}"))
+    assert "The group Leadersihp is new: no one was in it before." in page
+    ada.post("/admin/users/omar/memberships", {"group": "Audit Committee", "unit": ""})
+    page = text_of(ada.get("/admin/users/omar"))
+    assert "The group Audit Committee is new" in page
+
+
+def test_spaces_around_a_group_name_make_no_other_group(browser, driver):
+    ada = browser("ada")
+    form = {"group": "  Leadership ", "unit": ""}
+    assert ada.post("/admin/users/omar/memberships", form).status_code == 302
+    assert [m.group for m in user(driver, "omar").memberships] == ["Department Team", "Leadership"]
+    assert "is new" not in text_of(ada.get("/admin/users/omar"))
+    assert ada.post("/admin/users/omar/memberships/remove", form).status_code == 302
+    assert [m.group for m in user(driver, "omar").memberships] == ["Department Team"]
+    with driver.engine.unit_of_work(write=False) as uow:
+        assert users.group_names(uow, SYSTEM) == ["Department Team", "Leadership", "PI Unit"]
+
+
 @pytest.mark.parametrize(
     ("path", "form", "field", "status"),
     [
