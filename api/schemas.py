@@ -293,6 +293,11 @@ class UnitSchema(ma.Schema):
     )
 
 
+class GroupListSchema(ma.Schema):
+    items = fields.List(fields.String(), required=True, metadata={"description": "By name"})
+    total = fields.Integer(required=True)
+
+
 class UnitListSchema(ma.Schema):
     items = fields.List(
         fields.Nested(UnitSchema),

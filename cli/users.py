@@ -75,6 +75,18 @@ def user_list(engine: Engine, as_user: str | None, as_json: bool) -> None:
     echo_json(found) if as_json else print_users(found)
 
 
+@user.command("groups")
+@as_option
+@json_option
+@click.pass_obj
+def user_groups(engine: Engine, as_user: str | None, as_json: bool) -> None:
+    """Every group there is, a line each (admins, auditors): a group is made with its
+    first member, and a model's lane or candidateGroup names one."""
+    with engine.unit_of_work(write=False) as uow:
+        found = users.group_names(uow, acting_as(uow, as_user))
+    echo_json(found) if as_json else click.echo("\n".join(found))
+
+
 @user.command("change")
 @click.argument("name")
 @click.option("--role", type=ROLES, help="The new role.")

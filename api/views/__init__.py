@@ -7,6 +7,7 @@ from . import (
     cycles,
     definitions,
     evidence,
+    groups,
     health,
     incidents,
     results,
@@ -18,6 +19,7 @@ from . import (
 BLUEPRINTS = [
     (health.blp, ""),
     (users.blp, "/users"),
+    (groups.blp, "/groups"),
     (units.blp, "/units"),
     (cycles.blp, "/cycles"),
     (tasks.blp, "/tasks"),

@@ -79,6 +79,7 @@ def test_the_openapi_document_describes_every_area(client):
     assert {tag["name"] for tag in document["tags"]} == {
         "health",
         "users",
+        "groups",
         "units",
         "cycles",
         "tasks",

@@ -72,6 +72,21 @@ def test_admins_and_auditors_list_users(api, who):
     assert all("token" not in u for u in response.json["items"])
 
 
+@pytest.mark.parametrize("who", ["ada", "audrey"])
+def test_admins_and_auditors_list_the_groups(api, who):
+    api.patch("ada", "/users/dana", json={"groups": ["Department Team", " Leadership "]})
+    response = api.get(who, "/groups")
+    assert response.status_code == 200
+    assert response.json == {
+        "items": ["Department Team", "Leadership", "PI Unit"],
+        "total": 3,
+    }
+
+
+def test_members_do_not_list_the_groups(api):
+    assert_problem(api.get("pia", "/groups"), 403)
+
+
 def test_members_do_not_list_users(api):
     assert_problem(api.get("pia", "/users"), 403)
 

@@ -279,6 +279,7 @@ ONE_UNIT_OF_WORK = [
     (("audit", "export", "--as", "audrey"), False),
     (("user", "add", "omar", "--group", "Department Team"), True),
     (("user", "list", "--as", "ada"), False),
+    (("user", "groups", "--as", "ada"), False),
     (("user", "change", "pia", "--group", "Leadership", "--as", "ada"), True),
     (("user", "token", "pia", "--as", "pia"), True),
     (("user", "revoke", "pia", "--as", "pia"), True),

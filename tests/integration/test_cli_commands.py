@@ -91,6 +91,20 @@ def test_user_list_shows_each_user_to_admins_and_auditors_only(picycle, started)
     assert refused.stderr == "error: only admins and auditors may list users; pia is a member\n"
 
 
+def test_user_groups_lists_every_group_to_admins_and_auditors_only(picycle, started):
+    picycle("user", "add", "lena", "--group", " Leadership")
+    listed = picycle("user", "groups")
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines() == ["Leadership", "PI Unit"]
+    assert json.loads(picycle("user", "groups", "--as", "audrey", "--json").stdout) == [
+        "Leadership",
+        "PI Unit",
+    ]
+    refused = picycle("user", "groups", "--as", "pia")
+    assert refused.exit_code == 1
+    assert refused.stderr == "error: only admins and auditors may list groups; pia is a member\n"
+
+
 def test_user_change_sets_role_groups_and_active(picycle, engine, started):
     changed = picycle("user", "change", "pia", "--group", "Leadership", "--group", "PI Unit")
     assert changed.stdout == "pia: member, active, groups: Leadership, PI Unit\n"
