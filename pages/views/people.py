@@ -43,7 +43,7 @@ def user_list():
     return _list_page()
 
 
-def _list_page(status: int = 200, errors=None, values=None, created=None):
+def _list_page(status: int = 200, errors=None, values=None, created=None, new_groups=()):
     search = request.args.get("q", "")[:100]
     page = number_arg(request.args.get("page")) or 1
     found = users.find_users(
@@ -61,6 +61,7 @@ def _list_page(status: int = 200, errors=None, values=None, created=None):
         errors=errors or {},
         values=values or {},
         created=created,
+        new_groups=new_groups,
     )
     return (*body, NO_STORE) if created else body
 
@@ -71,6 +72,7 @@ def user_add():
     _admin()
     uow = request_uow()
     values = {k: request.form.get(k, "") for k in ("name", "role", "groups")}
+    known = set(users.group_names(uow, signed_in()))
     try:
         created = users.add_user(
             uow, signed_in(), values["name"], values["role"], _groups(values["groups"])
@@ -79,7 +81,10 @@ def user_add():
         uow.rollback()
         errors = getattr(refused, "errors", None) or {"name": [str(refused)]}
         return _list_page(422 if isinstance(refused, ValidationFailed) else 409, errors, values)
-    return _list_page(created=created)
+    # A misspelt group shows at once, not when its member never gets a task.
+    return _list_page(
+        created=created, new_groups=[g for g in created.user.groups if g not in known]
+    )
 
 
 @blueprint.get(USER)

@@ -59,6 +59,16 @@ def test_a_user_is_added_with_a_token_shown_once(browser, driver):
         assert users.authenticate(uow, token).name == "nora"
     assert token not in text_of(ada.get("/admin/users/nora"))
     assert [e.type for e in driver.events()[-2:]] == ["user_created", "token_issued"]
+    assert "is new" not in text_of(response)
+
+
+def test_a_new_user_in_a_group_no_one_was_in_is_told_of_it(browser, driver):
+    response = browser("ada").post(
+        "/admin/users", {"name": "nora", "role": "member", "groups": "PI Unit, Departmnet Team"}
+    )
+    page = text_of(response)
+    assert "The group Departmnet Team is new: no one was in it before." in page
+    assert "The group PI Unit is new" not in page
 
 
 @pytest.mark.parametrize(
