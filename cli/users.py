@@ -56,12 +56,14 @@ def user_add(engine: Engine, name: str, role: str, groups, in_units, as_user) ->
     pairs: --group "Department Team" --unit "Directorate of Planning" --group ..."""
     with engine.unit_of_work() as uow:
         actor = acting_as(uow, as_user)
+        known = _known_groups(uow, actor)
         if in_units:
             held = held_in_units(uow, groups, in_units)
             added = users.add_user(uow, actor, name, role, [], held)
         else:
             added = users.add_user(uow, actor, name, role, list(groups))
     click.echo(added.token)
+    _note_new_groups(known, groups)
 
 
 @user.command("list")
@@ -115,10 +117,12 @@ def user_change(engine: Engine, name, role, groups, in_units, no_groups, active,
         )
     new_groups = [] if no_groups else (list(groups) if groups and not in_units else None)
     with engine.unit_of_work() as uow:
+        actor = acting_as(uow, as_user)
+        known = _known_groups(uow, actor)
         held = held_in_units(uow, groups, in_units) if in_units else None
         changed = users.update_user(
             uow,
-            acting_as(uow, as_user),
+            actor,
             name,
             groups=new_groups,
             memberships=[] if no_groups else held,
@@ -126,6 +130,19 @@ def user_change(engine: Engine, name, role, groups, in_units, no_groups, active,
             active=active,
         )
     click.echo(user_line(changed))
+    _note_new_groups(known, groups)
+
+
+def _known_groups(uow, actor) -> set[str]:
+    """The groups there are, for one who may list them (the others are refused the change
+    anyway, with their own reason)."""
+    return set(users.group_names(uow, actor)) if actor.reads_everything else set()
+
+
+def _note_new_groups(known: set[str], groups) -> None:
+    """A misspelt group shows at once, not when its member never gets a task."""
+    for group in sorted({g.strip() for g in groups} - known - {""}):
+        click.echo(f"note: the group '{group}' is new: no one was in it before", err=True)
 
 
 @user.command("token")

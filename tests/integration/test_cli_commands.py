@@ -105,6 +105,17 @@ def test_user_groups_lists_every_group_to_admins_and_auditors_only(picycle, star
     assert refused.stderr == "error: only admins and auditors may list groups; pia is a member\n"
 
 
+def test_a_group_no_one_was_in_is_noted_beside_the_output(picycle, started):
+    added = picycle("user", "add", "nora", "--group", "PI Unit", "--group", "Departmnet Team")
+    assert added.exit_code == 0, added.output
+    assert len(added.stdout.strip()) > 20  # the token alone, for scripts that keep it
+    assert added.stderr == ("note: the group 'Departmnet Team' is new: no one was in it before\n")
+    changed = picycle("user", "change", "nora", "--group", "Department Team", "--group", "PI Unit")
+    assert "note: the group 'Department Team' is new" in changed.stderr
+    again = picycle("user", "change", "nora", "--group", " PI Unit ")
+    assert again.exit_code == 0 and again.stderr == ""
+
+
 def test_user_change_sets_role_groups_and_active(picycle, engine, started):
     changed = picycle("user", "change", "pia", "--group", "Leadership", "--group", "PI Unit")
     assert changed.stdout == "pia: member, active, groups: Leadership, PI Unit\n"
