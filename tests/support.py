@@ -156,6 +156,14 @@ class Driver:
             "lena", cycle_id, "leadership_approval", {"approved": approved, "comment": comment}
         )
 
+    def to_implementation(self, cycle_id: int, due_in_days: int = 30) -> None:
+        """Assessed, gaps identified, microprojects due in ``due_in_days`` designed and
+        approved: the cycle is implementing them."""
+        self.assess(cycle_id)
+        self.identify_gaps(cycle_id)
+        self.design(cycle_id, self.engine.clock().date(), due_in_days)
+        self.approve(cycle_id)
+
     def implement_all(self, cycle_id: int) -> None:
         implementation = self.open_tasks(cycle_id, "implement_microproject")
         for task in sorted(implementation, key=lambda t: t.assignee):

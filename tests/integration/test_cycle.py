@@ -128,10 +128,7 @@ def test_after_three_failed_evaluations_leadership_decides_to_close(driver, cloc
 
 def test_an_overdue_microproject_raises_a_follow_up_for_the_pi_unit(driver, clock):
     cycle_id = driver.start()
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date(), due_in_days=10)
-    driver.approve(cycle_id)
+    driver.to_implementation(cycle_id, due_in_days=10)
     assert driver.fire_timers() == 0
     clock.advance(days=11)
     driver.restart()
@@ -151,10 +148,7 @@ def test_timers_due_when_a_step_is_taken_fire_before_it(driver, clock, restarted
     due timers first, as the worker would have, whether the cycle was kept in memory or
     is read back from the database."""
     cycle_id = driver.start()
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date(), due_in_days=10)
-    driver.approve(cycle_id)
+    driver.to_implementation(cycle_id, due_in_days=10)
     clock.advance(days=11)
     if restarted:
         driver.restart()
@@ -167,10 +161,7 @@ def test_timers_due_when_a_step_is_taken_fire_before_it(driver, clock, restarted
 
 def test_a_step_taken_before_any_timer_is_due_fires_none(driver, clock):
     cycle_id = driver.start()
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date(), due_in_days=10)
-    driver.approve(cycle_id)
+    driver.to_implementation(cycle_id, due_in_days=10)
     clock.advance(days=9)
     task = driver.open_tasks(cycle_id, "implement_microproject")[0]
     driver.complete_task(task.assignee, task.id, {"status": "done", "report": "Early"})

@@ -53,12 +53,9 @@ def outbox(driver) -> list[OutboxMessage]:
         return list(uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def approved(driver, clock) -> int:
+def approved(driver) -> int:
     cycle_id = driver.start()
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date(), due_in_days=30)
-    driver.approve(cycle_id)
+    driver.to_implementation(cycle_id)
     return cycle_id
 
 
@@ -82,7 +79,7 @@ def test_a_task_open_to_a_group_mails_its_members_but_the_one_who_moved_it(peopl
 
 
 def test_a_task_assigned_to_someone_mails_them_alone(people, smtp_server, clock):
-    approved(people, clock)
+    approved(people)
     assigned = [m for m in outbox(people) if m.kind == "assigned"]
     assert sorted(m.recipient for m in assigned) == ["dana", "omar"]
     send(people, smtp_server)
@@ -120,7 +117,7 @@ def test_the_outbox_commits_with_the_change_or_not_at_all(people, monkeypatch):
 
 
 def test_a_task_falling_overdue_mails_who_it_is_for_once(people, smtp_server, clock):
-    approved(people, clock)
+    approved(people)
     assert mail.write_overdue_notices(people.engine) == 0
     clock.advance(days=31)
     assert mail.write_overdue_notices(people.engine) == 2
@@ -132,7 +129,7 @@ def test_a_task_falling_overdue_mails_who_it_is_for_once(people, smtp_server, cl
 
 
 def test_a_moved_due_date_is_told_again_when_it_passes(people, clock):
-    approved(people, clock)
+    approved(people)
     clock.advance(days=31)
     mail.write_overdue_notices(people.engine)
     with people.engine.unit_of_work() as uow:

@@ -46,10 +46,7 @@ def test_loops_rejections_and_a_closing_decision(driver, clock, dumps):
 
 def test_overdue_microprojects_their_follow_ups_and_a_restart(driver, clock, dumps):
     cycle_id = driver.start()
-    driver.assess(cycle_id)
-    driver.identify_gaps(cycle_id)
-    driver.design(cycle_id, clock().date(), due_in_days=10)
-    driver.approve(cycle_id)
+    driver.to_implementation(cycle_id, due_in_days=10)
     clock.advance(days=11)
     assert driver.fire_timers() == 2
     for task in driver.open_tasks(cycle_id, "follow_up_overdue_microproject"):
