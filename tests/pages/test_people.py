@@ -210,6 +210,7 @@ def test_role_memberships_and_password(browser, driver):
     [
         ("role", {"role": "king"}, "role"),
         ("memberships", {"group": "", "unit": ""}, "group"),
+        ("memberships", {"group": "   ", "unit": ""}, "group"),
         ("memberships", {"group": "Leadership", "unit": "x"}, "unit"),
         ("memberships", {"group": "Leadership", "unit": "99999"}, "group"),
         ("password", {"password": "short"}, "password"),
@@ -281,6 +282,9 @@ def test_a_group_no_one_was_in_is_said_to_be_new(browser, driver):
     ada.post("/admin/users/omar/memberships", {"group": "Audit Committee", "unit": ""})
     page = text_of(ada.get("/admin/users/omar"))
     assert "The group Audit Committee is new" in page
+    ada.post("/admin/users/omar/memberships", {"group": "<b>Board</b>", "unit": ""})
+    page = text_of(ada.get("/admin/users/omar"))
+    assert "The group &lt;b&gt;Board&lt;/b&gt; is new" in page and "<b>Board" not in page
 
 
 def test_spaces_around_a_group_name_make_no_other_group(browser, driver):
