@@ -129,7 +129,7 @@ class DeploymentResultSchema(ma.Schema):
     dry_run = fields.Boolean(required=True)
     unchanged = fields.Boolean(
         required=True,
-        metadata={"description": "The same files were deployed before: no new version"},
+        metadata={"description": "The same files are the latest versions: no new version"},
     )
     definitions = fields.List(
         fields.Nested(DefinitionSchema),

@@ -54,7 +54,7 @@ def deploy_bundle(
     if deployed.dry_run:
         click.echo("valid: nothing deployed (dry run)")
     elif deployed.unchanged:
-        click.echo("unchanged: these files are already deployed")
+        click.echo("unchanged: these files are already the latest versions")
 
 
 def _refusal(invalid: InvalidModel) -> PicycleError:

@@ -94,7 +94,7 @@ UPLOAD_BODY = {
 @blp.alt_response(
     200,
     schema=DeploymentResultSchema,
-    description="A dry run (valid), or files deployed before (unchanged): no new version",
+    description="A dry run (valid), or the latest versions' files (unchanged): no new version",
 )
 @blp.alt_response(
     422,
@@ -112,8 +112,9 @@ def deploy(args):
     refused), FEEL/JUEL where Python is expected, missing forms, unreachable elements,
     broken decision tables... A bundle with errors is a 422 listing every problem with its
     file, line and element, and nothing is deployed. A valid bundle becomes a new version
-    of each process it defines (201), unless the very same files were deployed before
-    (200, `unchanged`). `dry_run=true` validates only (200). Each new version is audited
+    of each process it defines (201), unless the very same files are the latest versions
+    (200, `unchanged`); an older version's files deployed again become new versions (a
+    rollback). `dry_run=true` validates only (200). Each new version is audited
     as `definition_deployed`.
     """
     actor = current_actor()

@@ -180,7 +180,7 @@ class Deployment(Base):
     __tablename__ = "deployments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(100))
     files: Mapped[list[DeploymentFile]] = relationship(

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..actors import Actor, require_admin
 from ..bundles import MAX_NAME, name_problems, printable
@@ -84,11 +84,11 @@ def deploy(
             [p.as_dict() for p in problems],
         )
     content_hash = bundle_hash(files)
-    existing = uow.session.scalar(select(Deployment).where(Deployment.content_hash == content_hash))
     if dry_run:
         return Deployed([], warnings, dry_run=True)
-    if existing is not None:
-        return Deployed([], warnings, already_deployed=_versions_from(uow, existing))
+    current = _current_versions_of(uow, content_hash)
+    if current:
+        return Deployed([], warnings, already_deployed=current)
     deployment = Deployment(content_hash=content_hash, deployed_at=uow.now, deployed_by=actor.name)
     deployment.files = [
         DeploymentFile(name=name, content=content.decode("utf-8"))
@@ -137,15 +137,39 @@ def _view(definition: ProcessDefinition) -> DefinitionView:
     )
 
 
-def _versions_from(uow: UnitOfWork, deployment: Deployment) -> list[DefinitionView]:
-    return [
-        _view(definition)
-        for definition in uow.session.scalars(
+def _current_versions_of(uow: UnitOfWork, content_hash: str) -> list[DefinitionView]:
+    """The versions the newest deployment of these files became, when each is still its
+    process's latest; else none: files deployed before newer versions are deployed again
+    as new versions (a rollback)."""
+    deployment_id = uow.session.scalar(
+        select(Deployment.id)
+        .where(Deployment.content_hash == content_hash)
+        .order_by(Deployment.id.desc())
+        .limit(1)
+    )
+    if deployment_id is None:
+        return []
+    definitions = list(
+        uow.session.scalars(
             select(ProcessDefinition)
-            .where(ProcessDefinition.deployment_id == deployment.id)
+            .where(ProcessDefinition.deployment_id == deployment_id)
             .order_by(ProcessDefinition.process_id)
         )
-    ]
+    )
+    newer = uow.session.scalar(
+        select(func.count())
+        .select_from(ProcessDefinition)
+        .where(
+            or_(
+                *(
+                    (ProcessDefinition.process_id == d.process_id)
+                    & (ProcessDefinition.version > d.version)
+                    for d in definitions
+                )
+            )
+        )
+    )
+    return [] if newer else [_view(definition) for definition in definitions]
 
 
 def checked_process_id(process_id: str) -> str:

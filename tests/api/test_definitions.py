@@ -164,6 +164,22 @@ def test_the_same_files_deploy_once(deploy, engine, shipped):
     assert deploy(retitled(shipped)).json["unchanged"] is True
 
 
+def test_an_older_versions_files_deployed_again_roll_the_process_back(deploy, api, engine, shipped):
+    assert deploy(retitled(shipped)).status_code == 201  # version 2
+    rolled_back = deploy(shipped)  # version 1's files
+    assert rolled_back.status_code == 201
+    assert rolled_back.json["unchanged"] is False
+    assert [(d["process_id"], d["version"]) for d in rolled_back.json["definitions"]] == [
+        ("pi_cycle", 3)
+    ]
+    assert rolled_back.json["definitions"][0]["deployed_by"] == "ada"
+    latest = api.get("ada", "/process-definitions").json
+    assert [(d["process_id"], d["version"]) for d in latest["items"]] == [("pi_cycle", 3)]
+    assert deployments(engine) == 3
+    # Now the latest again, the same files change nothing.
+    assert deploy(shipped).json["unchanged"] is True
+
+
 def test_warnings_come_with_the_deployment(deploy, shipped):
     response = deploy(revised(retitled(shipped), **{"notes.json": b"{}"}))
     assert response.status_code == 201

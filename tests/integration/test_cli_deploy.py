@@ -12,7 +12,8 @@ SHIPPED_GROUPS = ("PI Unit", "Department Team", "Leadership")
 def test_init_notes_the_empty_groups_once_on_stderr(picycle):
     result = picycle("init")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "unchanged: these files are already deployed\n"  # the fixture's
+    # The fixture deployed the shipped processes already.
+    assert result.stdout == "unchanged: these files are already the latest versions\n"
     assert result.stderr == (
         "note: no user is in group(s) PI Unit, Department Team, Leadership yet; "
         "add users with --group\n"
