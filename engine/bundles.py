@@ -10,6 +10,7 @@ from importlib.resources import files
 from pathlib import Path, PurePosixPath
 
 from .errors import ValidationFailed
+from .inputs import described, unseen_character
 from .safe_xml import RefusedXml, parse_untrusted
 from .spiff.limits import DEFAULT_LIMITS, ModelLimits, variable_name
 from .spiff.validation.documents import FORMS_FOLDER
@@ -180,8 +181,9 @@ def name_problems(bundle: dict[str, bytes]) -> dict[str, str]:
 def _name_fault(name: str) -> str | None:
     if not name or len(name) > MAX_NAME:
         return f"a file name needs 1 to {MAX_NAME} characters: its path in the bundle"
-    if not printable(name):
-        return "a file name must not contain control characters"
+    unseen = unseen_character(name)
+    if unseen is not None:
+        return f"a file name must not contain {described(unseen)}: it does not show as itself"
     path = PurePosixPath(name)
     if "\\" in name or name.startswith("/") or any(p in ("", ".", "..") for p in name.split("/")):
         return "must be a relative path inside the bundle, folders separated by /"
@@ -207,8 +209,10 @@ def _is_utf8(content: bytes) -> bool:
 
 
 def printable(name: str) -> bool:
-    """No control characters or lone surrogates: text a database can store and a log shows."""
-    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in name)
+    """Every character shows as itself: no controls, lone surrogates, direction marks or
+    zero-width characters. Text a database can store and a log shows, and a name that
+    cannot pass for another."""
+    return unseen_character(name) is None
 
 
 def shipped_processes() -> Path:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from .errors import Message, ValidationFailed
+
+# What a reader cannot see as itself: controls, format characters (direction marks and
+# overrides, zero-width spaces and joiners), private-use and unassigned code points, line
+# and paragraph separators. In a name they make two names look alike, or one name look
+# like another (``forms/\u202enosj.evil`` shows as ``forms/live.json``).
+_UNSEEN = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 
 
 def require_text(**fields: tuple[str, int]) -> None:
@@ -25,3 +33,36 @@ def text_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
         elif "\x00" in value:
             errors[name] = [Message("must not contain NUL characters", "nul")]
     return errors
+
+
+def unseen_character(text: str) -> str | None:
+    """The first character of ``text`` that does not show as itself (see ``_UNSEEN``), or
+    None."""
+    return next((c for c in text if unicodedata.category(c) in _UNSEEN), None)
+
+
+def described(character: str) -> str:
+    """``U+0430 CYRILLIC SMALL LETTER A``: a look-alike or an invisible one shows itself."""
+    code = f"U+{ord(character):04X}"
+    name = unicodedata.name(character, None)
+    return f"{code} {name}" if name else f"{code} (a control character)"
+
+
+def display_name(field: str, value: str, longest: int) -> str:
+    """A name people tell things apart by (a unit's, a group's): non-empty, short enough,
+    without the spaces around it, in its NFKC form (a fullwidth letter is the letter, a
+    no-break space a space), and with no character that does not show as itself; else
+    ValidationFailed on ``field``."""
+    require_text(**{field: (value, longest)})
+    name = name_as_stored(value)
+    unseen = unseen_character(name)
+    if unseen is not None:
+        text = f"must not contain {described(unseen)}: it does not show, or turns the text around"
+        message = Message(text, "unseen_character", character=described(unseen))
+        raise ValidationFailed(f"{field} {text}", {field: [message]})
+    return name
+
+
+def name_as_stored(value: str) -> str:
+    """The form ``display_name`` keeps a name in, for looking one up as typed."""
+    return unicodedata.normalize("NFKC", value.strip())

@@ -18,6 +18,7 @@ import unicodedata
 
 from .actors import SYSTEM
 from .errors import ValidationFailed
+from .inputs import described
 from .vocabulary import Role
 
 LONGEST = 64
@@ -59,7 +60,7 @@ def problem_with(name: str) -> str | None:
         return f"must be at most {LONGEST} characters, not {len(name)}"
     for character in name:
         if not _ALLOWED_CHARACTER.fullmatch(character):
-            return f"may hold only {ALLOWED}, not {_described(character)}"
+            return f"may hold only {ALLOWED}, not {described(character)}"
     if not _FIRST_CHARACTER.fullmatch(name[0]):
         return f"must start with a letter or digit, not {name[0]!r}"
     if name in RESERVED:
@@ -74,10 +75,3 @@ def user_name(name: str) -> str:
     if problem:
         raise ValidationFailed(f"name {problem}", {"name": [problem]})
     return kept
-
-
-def _described(character: str) -> str:
-    """``U+0430 CYRILLIC SMALL LETTER A``: a look-alike or an invisible one shows itself."""
-    code = f"U+{ord(character):04X}"
-    name = unicodedata.name(character, None)
-    return f"{code} {name}" if name else f"{code} (a control character)"

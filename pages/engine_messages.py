@@ -43,6 +43,9 @@ MESSAGES: dict[str, Say] = {
     "empty": lambda p: _("Fill this in."),
     "too_long": lambda p: _("Use at most %(limit)s characters.", **p),
     "nul": lambda p: _("Remove the NUL character."),
+    "unseen_character": lambda p: _(
+        "Remove %(character)s: it does not show, or turns the text around.", **p
+    ),
     "required": lambda p: _("This field is required."),
     "unknown_field": lambda p: _("This field is not part of the form."),
     "schema_minimum": lambda p: _("Enter %(limit)s or more.", **p),

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from ..actors import Actor, require_admin
 from ..db.models import Cycle, Membership, Unit, UnitPath, User
 from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
-from ..inputs import require_text
+from ..inputs import display_name, name_as_stored
 from ..read_models import UnitMember, UnitView
 from ..repository import new_revision
 from ..uow import UnitOfWork
@@ -74,8 +74,7 @@ def get_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> UnitView:
 
 
 def _clean_name(name: str) -> str:
-    require_text(name=(name, 255))
-    return name.strip()
+    return display_name("name", name, 255)
 
 
 def _parent(uow: UnitOfWork, parent_id: int | None) -> Unit | None:
@@ -280,7 +279,9 @@ def find_unit(uow: UnitOfWork, ref: int | str, field: str = "unit") -> FoundUnit
         found = uow.session.execute(query.where(Unit.id == ref)).all()
         label = f"#{ref}"
     else:
-        found = uow.session.execute(query.where(Unit.name == ref.strip()).order_by(Unit.id)).all()
+        found = uow.session.execute(
+            query.where(Unit.name == name_as_stored(ref)).order_by(Unit.id)
+        ).all()
         label = f"'{ref}'"
     if not found:
         message = Message(f"there is no unit {label}", "no_unit")

@@ -19,7 +19,7 @@ from .. import passwords
 from ..actors import Actor, require_admin
 from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
 from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
-from ..inputs import require_text
+from ..inputs import display_name, name_as_stored
 from ..notifications.outbox import withdraw_unsent
 from ..read_models import (
     IssuedToken,
@@ -84,10 +84,10 @@ def _checked(uow: UnitOfWork, wanted: Iterable[Held]) -> list[Held]:
     """The memberships, each once, their groups made when new; a 422 for a unit that does
     not exist. A group's name is taken without the spaces around it: " Leadership", pasted,
     would be another group than the lane a model names, and its member would get no task."""
-    held = sorted({(group.strip(), unit) for group, unit in wanted}, key=_order)
+    held = sorted(
+        {(display_name("groups", group, 100), unit) for group, unit in wanted}, key=_order
+    )
     errors: dict[str, list[str]] = {}
-    for group, _ in held:
-        require_text(groups=(group, 100))
     units = {unit for _, unit in held if unit is not None}
     known = set(uow.session.scalars(select(Unit.id).where(Unit.id.in_(units))))
     for unit in sorted(units - known):
@@ -532,7 +532,7 @@ def remove_membership(
     NotFound when they hold no such membership (admins)."""
     require_admin(actor, "change users")
     held = _held(get_user(uow, name))
-    group = group.strip()
+    group = name_as_stored(group)
     if (group, unit_id) not in held:
         raise NotFound(f"{normalised(name)} is not a member of {group} there")
     return _replace_memberships(uow, actor, name, [h for h in held if h != (group, unit_id)])

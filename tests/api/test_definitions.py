@@ -405,6 +405,17 @@ HOSTILE = {
     "absolute name": (_files(**{"/etc/pi_cycle.bpmn": b"<x/>"}), 422, "relative path"),
     "other folder": (_files(**{"docs/pi_cycle.bpmn": b"<x/>"}), 422, "only forms and translations"),
     "other suffix": (_files(**{"run.sh": b"rm -rf /"}), 422, ".bpmn and .dmn"),
+    # Shown as forms/live.json.schema: the override turns the rest of the name around.
+    "direction override in a name": (
+        _files(**{"forms/\u202enosj.evil.schema.json": b"{}"}),
+        422,
+        "U+202E RIGHT-TO-LEFT OVERRIDE",
+    ),
+    "zero-width space in a name": (
+        _files(**{"pi_cycle\u200b.bpmn": b"<x/>"}),
+        422,
+        "U+200B ZERO WIDTH SPACE",
+    ),
     "too big": (_zip_body(b"0" * (20 * 1024 * 1024 + 1)), 413, "larger than"),
     "json body": (lambda: {"json": {"files": []}}, 415, "multipart/form-data"),
     "unknown part": (_parts(bundle=(b"x", "a.bpmn")), 422, "not a bundle"),

@@ -73,6 +73,31 @@ def test_a_duplicate_sibling_and_a_missing_parent_are_refused_on_adding(api, tre
     assert elsewhere.status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("name", "unseen"),
+    [
+        ("Planning Dept\u200b", "U+200B ZERO WIDTH SPACE"),
+        ("Planning \u202eDept", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("Planning Dept\u200f", "U+200F RIGHT-TO-LEFT MARK"),
+    ],
+)
+def test_a_unit_name_that_would_pass_for_another_is_refused(api, tree, engine, name, unseen):
+    before = audit_count(engine)
+    added = api.post("ada", "/units", json={"name": name, "parent_id": tree[MINISTRY]})
+    (message,) = assert_problem(added, 422)["errors"]["name"]
+    assert unseen in message
+    renamed = api.patch("ada", f"/units/{tree[FINANCE]}", json={"name": name})
+    assert unseen in assert_problem(renamed, 422)["errors"]["name"][0]
+    assert audit_count(engine) == before
+
+
+@pytest.mark.parametrize("name", ["\uff30lanning Dept", "Planning\u00a0Dept"])
+def test_a_unit_name_in_a_compatibility_form_is_the_name_it_looks_like(api, tree, name):
+    # A fullwidth P, a no-break space.
+    again = api.post("ada", "/units", json={"name": name, "parent_id": tree[MINISTRY]})
+    assert "already a unit called Planning Dept" in assert_problem(again, 409)["detail"]
+
+
 def test_moving_a_unit_takes_the_units_below_it_along_and_is_audited(api, tree, engine):
     other = api.post("ada", "/units", json={"name": "Ministry of Finance"}).json["id"]
     moved = api.patch("ada", f"/units/{tree[FINANCE]}", json={"parent_id": other})

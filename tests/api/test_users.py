@@ -305,6 +305,16 @@ def test_a_hostile_user_name_is_a_422_naming_the_name_and_creates_nothing(api, e
     assert (audit_count(engine), api.get("ada", "/users").json) == before
 
 
+@pytest.mark.parametrize("group", ["PI Unit\u200b", "PI\u2060Unit", "\u202ePI Unit"])
+def test_a_group_that_would_pass_for_another_is_refused_and_creates_nothing(api, engine, group):
+    before = audit_count(engine), api.get("ada", "/groups").json
+    problem = assert_problem(api.post("ada", "/users", json={"name": "q7", "groups": [group]}), 422)
+    assert "does not show, or turns the text around" in problem["errors"]["groups"][0]
+    changed = api.patch("ada", "/users/dana", json={"groups": [group]})
+    assert "groups" in assert_problem(changed, 422)["errors"]
+    assert (audit_count(engine), api.get("ada", "/groups").json) == before
+
+
 def test_a_name_differing_only_in_case_is_taken(api):
     body = assert_problem(api.post("ada", "/users", json={"name": "PIA"}), 409)
     assert body["detail"] == "there is already a user called pia"
