@@ -42,3 +42,15 @@ def test_dutch_calls_a_gap_a_knelpunt_everywhere():
         if re.search(r"\bklo(of|ven)\b", text, re.IGNORECASE)
     }
     assert not other_word
+
+
+def test_arabic_keeps_a_form_apart_from_a_model():
+    catalog = every_translation("ar")
+    assert "استمارة" in catalog["Edit the form"] and "نموذج" in catalog["Edit the model"]
+    for source, text in catalog.items():
+        if re.search(r"\bforms?\b", source) and "form this field takes" not in source:
+            assert re.search("استمار", text), (source, text)
+        if re.search(r"\bmodels?\b", source, re.IGNORECASE):
+            assert not re.search("استمار", text), (source, text)
+        if re.search("نموذج|نماذج", text):
+            assert not re.search(r"\bforms?\b", source), (source, text)
