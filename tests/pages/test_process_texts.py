@@ -4,7 +4,9 @@ catalog of the cycle's version lacks one."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from tests.pages.conftest import text_of
 
@@ -75,3 +77,38 @@ def test_the_cycle_page_names_the_recorded_choices_in_the_readers_language(brows
     gaps = gaps[: gaps.index("</table>")]
     assert "<td>hoog</td>" in gaps and "(middelen)" in gaps  # priority and cause category
     assert "<td>high</td>" not in gaps and "tools_resources" not in gaps
+
+
+def test_english_help_texts_name_the_choices_by_their_labels(browser, driver):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    task = driver.task(cycle_id, "identify_gaps")
+    page = text_of(in_language(browser, "dana", "en").get(f"/tasks/{task.id}"))
+    cause = re.search(r'<p class="hint" id="f-gaps-0-cause_category-hint">([^<]*)</p>', page)
+    assert cause and "Expectations and feedback: people do not know" in cause[1]
+    assert "Tools and resources:" in cause[1] and "tools_resources" not in cause[1]
+    assess = driver.task(driver.start(unit="Permits"), "assess_performance")
+    page = text_of(in_language(browser, "pia", "en").get(f"/tasks/{assess.id}"))
+    direction = re.search(r'<p class="hint" id="f-indicators-0-direction-hint">([^<]*)</p>', page)
+    assert direction and "Higher is better" in direction[1] and "increase" not in direction[1]
+
+
+def test_no_shipped_form_explains_a_choice_by_its_stored_value():
+    processes = Path(__file__).resolve().parents[2] / "processes"
+    labels = json.loads((processes / "translations" / "en.json").read_text(encoding="utf-8"))
+    coded = {value for value, label in labels.items() if value != label}
+
+    def fields(schema):
+        for field in (schema.get("properties") or {}).values():
+            yield field
+            yield from fields(field)
+            yield from fields(field.get("items") or {})
+
+    for form in sorted((processes / "forms").glob("*.schema.json")):
+        for field in fields(json.loads(form.read_text(encoding="utf-8"))):
+            shown_as_code = {
+                value
+                for value in field.get("enum", [])
+                if value in coded and re.search(rf"\b{value}\b", field.get("description", ""))
+            }
+            assert not shown_as_code, (form.name, field.get("title"), shown_as_code)
