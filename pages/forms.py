@@ -107,6 +107,18 @@ def build(
     return FormView(fields, context, dict(errors), left)
 
 
+def posted_again(
+    schema: Mapping[str, Any], stored: Mapping[str, Any], posted: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a form shown again after a post holds: the posted fields, and the read-only
+    ones at the top from the task's data, as the page showed them (they are not sent)."""
+    properties = schema.get("properties", {})
+    kept = {
+        name: value for name, value in stored.items() if properties.get(name, {}).get("readOnly")
+    }
+    return {**kept, **posted}
+
+
 def _field(schema, path, value, required, errors, text) -> Field:
     kind = _type(schema)
     found = errors.pop(path, [])

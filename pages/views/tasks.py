@@ -44,7 +44,11 @@ def task_page(
 
     form = None
     if task.form_schema is not None:
-        shown = task.form_data if data is None else data
+        shown = (
+            task.form_data
+            if data is None
+            else forms.posted_again(task.form_schema, task.form_data, data)
+        )
         form = forms.build(task.form_schema, shown, errors or {}, text)
     return render(
         "task.html",

@@ -192,6 +192,9 @@ def test_a_whole_cycle_through_the_pages(language, chromium, live, camera, drive
     dana.fill(microproject(0, "Digitise everything", "permits", "dana", today + timedelta(365)))
     dana.submit("too-big")
     assert "90" in dana.error_beside("microprojects.0.due")
+    focused = dana.page.evaluate("document.activeElement.className")
+    assert focused == "error-summary"  # read out first, and Tab goes on to its links
+    assert dana.page.locator("#context-heading").count() == 1  # the gaps, still shown
     too_big = "A microproject must finish within %(days)s days, by %(latest)s: split it into "
     too_big = words.get(too_big + "smaller ones.", too_big).split("%(")[0]
     assert dana.error_beside("microprojects.0.due").startswith(too_big)

@@ -206,3 +206,25 @@ def test_due_dates_of_microprojects_are_localised_on_the_cycle_page(browser, dri
     driver.design(cycle_id, date(2026, 3, 2))
     page = text_of(browser("dana").get(f"/cycles/{cycle_id}", headers={"Accept-Language": "nl"}))
     assert "1 apr 2026" in page and "Digital permit intake" in page
+
+
+def test_a_form_shown_again_with_errors_is_the_same_page_with_the_errors_added(browser, driver):
+    _, task = assessment(driver)
+    pia = browser("pia")
+
+    def for_your_information(page: str) -> str:
+        assert 'id="context-heading"' in page
+        return page[page.index('id="context-heading"') : page.index('id="form-heading"')]
+
+    before = for_your_information(text_of(pia.get(f"/tasks/{task.id}")))
+    assert "<h3>Unit</h3>" in before and "Faster permits" in before
+    wrong = [{**INDICATORS[0], "target": "eighty"}]
+    refused = text_of(pia.post(f"/tasks/{task.id}", assessment_form(wrong)))
+    assert for_your_information(refused) == before
+    summary = re.search(r'<div class="error-summary"[^>]*>', refused)
+    assert summary and 'role="alert"' in summary[0]
+    assert 'tabindex="-1"' in summary[0] and "autofocus" in summary[0]  # where focus goes
+    added = text_of(
+        pia.post(f"/tasks/{task.id}", {**assessment_form(wrong), "add_row": "indicators"})
+    )
+    assert for_your_information(added) == before
