@@ -81,7 +81,29 @@
     );
     root.hidden = false; // the modeler measures its container
     await modeler.importXML(current.get(modelName));
+    fitBesidePalette();
+  }
+
+  // The whole diagram in view in the part of the canvas the tool palette leaves free (it
+  // floats over the canvas's left edge), never larger than its natural size.
+  function fitBesidePalette() {
     canvas.zoom("fit-viewport");
+    const palette = canvasBox.querySelector(".djs-palette");
+    const { inner, outer } = canvas.viewbox();
+    if (!palette || !(inner.width > 0 && inner.height > 0)) return;
+    const margin = 16;
+    const left =
+      palette.getBoundingClientRect().right - canvasBox.getBoundingClientRect().left + margin;
+    const width = outer.width - left - margin;
+    const height = outer.height - 2 * margin;
+    if (width < outer.width / 3 || height <= 0) return; // too narrow: the plain fit
+    const scale = Math.min(width / inner.width, height / inner.height, 1);
+    canvas.viewbox({
+      x: inner.x - left / scale,
+      y: inner.y - margin / scale,
+      width: outer.width / scale,
+      height: outer.height / scale,
+    });
   }
 
   // --- reading and writing what picycle reads ---------------------------------------------

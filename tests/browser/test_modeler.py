@@ -15,7 +15,7 @@ from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.serializer import dump_spec
 
 from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
-from tests.browser.test_cycle_walk import Person
+from tests.browser.test_cycle_walk import DESKTOP, PHONE, Person
 from tests.pages.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -163,6 +163,28 @@ def test_the_modeler_saves_a_model_as_the_engine_read_it(chromium, live, camera,
         after = definitions.bundle_files(uow, "pi_cycle", 2)
     assert after["pi_cycle.bpmn"] != before["pi_cycle.bpmn"]  # written anew by bpmn-js
     assert engine_reading(after) == engine_reading(before)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_diagram_opens_whole_beside_the_tool_palette(chromium, live, camera, driver, viewport):
+    with driver.engine.unit_of_work() as uow:
+        users.set_password(uow, SYSTEM, "ada", PASSWORD)
+    ada = Person(chromium, live, camera("modeler-fitted"), "ada", "ar")
+    ada.sign_in()
+    page = ada.page
+    page.set_viewport_size(viewport)
+    page.goto(VERSION_1)
+    shape(page, "cycle_opened").wait_for()
+    page.wait_for_function("() => !document.querySelector('#modeler').hidden")
+    ada.look(f"modeler-{viewport['width']}")
+    canvas = page.locator("#modeler .canvas").bounding_box()
+    palette = page.locator("#modeler .djs-palette").bounding_box()
+    diagram = page.locator("#modeler .djs-container svg .viewport").bounding_box()
+    assert diagram["x"] >= palette["x"] + palette["width"]  # the lanes' labels and start
+    assert diagram["x"] + diagram["width"] <= canvas["x"] + canvas["width"]
+    assert diagram["y"] >= canvas["y"]
+    assert diagram["y"] + diagram["height"] <= canvas["y"] + canvas["height"]
 
 
 def engine_reading(bundle: dict[str, bytes]) -> list[str]:
