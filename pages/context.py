@@ -65,6 +65,15 @@ def prepare_request():
         _check_csrf()
     uow = state.engine.unit_of_work(write=request.method not in READS)
     g.picycle_uow = uow.__enter__()
+    _find_user(uow)
+    if signed_in() is None and not getattr(view, "picycle_public", False):
+        target = request.full_path.rstrip("?") if request.method in READS else None
+        return redirect(url_for("picycle_pages.sign_in", next=target))
+    return None
+
+
+def _find_user(uow) -> None:
+    """The user the session cookie names, as signed in, in the user's language."""
     name, version = session.get(SESSION_USER), session.get(SESSION_VERSION)
     if isinstance(name, str) and isinstance(version, int):
         found = users.in_session(uow, name, version)
@@ -72,10 +81,14 @@ def prepare_request():
             end_session()  # password changed or user deactivated since
         else:
             g.picycle_actor, g.picycle_language = found.actor, found.language
-    if signed_in() is None and not getattr(view, "picycle_public", False):
-        target = request.full_path.rstrip("?") if request.method in READS else None
-        return redirect(url_for("picycle_pages.sign_in", next=target))
-    return None
+
+
+def find_signed_in_user() -> None:
+    """The signed-in user for a page no view of the pages serves (an address no page
+    matches): looked up in a unit of work of its own, closed at once."""
+    if SESSION_USER in session and signed_in() is None:
+        with picycle().engine.unit_of_work(write=False) as uow:
+            _find_user(uow)
 
 
 def _check_csrf() -> None:

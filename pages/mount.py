@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from . import errors, views  # noqa: F401  (views: the routes are added on import)
 from .blueprint import blueprint
 from .content_policy import content_security_policy
-from .context import EXTENSION, Pages, form_targets, prepare_request
+from .context import EXTENSION, Pages, find_signed_in_user, form_targets, prepare_request
 from .i18n import init_languages
 from .single_sign_on import SingleSignOn, single_sign_on
 
@@ -108,6 +108,7 @@ def _gate(prefix: str, api_prefix: str):
             return None
         error = request.routing_exception
         if isinstance(error, HTTPException) and (error.code or 0) >= 400:
+            find_signed_in_user()  # the page names them and offers the way on, as any page
             return with_page_headers(make_response(errors.from_http_exception(error)))
         return None
 

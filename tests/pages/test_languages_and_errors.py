@@ -59,6 +59,24 @@ def test_not_found_pages_are_in_the_users_language(browser, language, title):
         assert f'lang="{language}"' in text_of(response)
 
 
+def test_an_unknown_address_is_a_page_like_any_other_for_the_signed_in_user(browser):
+    pia = browser("pia")
+    pia.post("/language", {"language": "nl", "next": "/"})
+
+    def header(path: str) -> str:
+        response = pia.get(path)
+        assert response.status_code == 404, path
+        page = text_of(response)
+        assert "Hier is niets" in page  # the language pia chose, kept with her
+        return page[page.index("<header") : page.index("</header>")]
+
+    known_route = header("/cycles/4242")
+    assert '<span class="who">pia</span>' in known_route and "Afmelden" in known_route
+    assert header("/nothing/here") == header("/cycles/4242").replace(
+        "/cycles/4242", "/nothing/here"
+    )
+
+
 def test_forbidden_and_conflict_pages_say_what_to_do(browser, driver):
     cycle_id = driver.start()
     (task,) = driver.open_tasks(cycle_id)
