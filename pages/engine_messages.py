@@ -28,6 +28,7 @@ MESSAGES: dict[str, Say] = {
         "This task is for the %(group)s group of its unit, and you are not in it.", **p
     ),
     "admin_only": lambda p: _("Only an administrator may do this."),
+    "auditors_only": lambda p: _("Only auditors and administrators may read this."),
     "read_only": lambda p: _("Auditors read but do not change anything."),
     "unit_out_of_reach": lambda p: _(
         "None of your groups is in unit %(unit)s or a unit above it.", **p

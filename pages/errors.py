@@ -78,9 +78,24 @@ def from_http_exception(error: HTTPException):
     return error_page(error.code)
 
 
+def _for_a_role(code: str | None) -> str | None:
+    """For a refusal by role, which no group membership lifts: whom the page is for."""
+    if code == "admin_only":
+        return _("This page is for administrators.")
+    if code == "auditors_only":
+        return _("This page is for auditors and administrators.")
+    return None
+
+
 def from_engine_error(error: PicycleError):
     if isinstance(error, PermissionDenied):
         record_refused_write(str(error))
+        for_whom = _for_a_role(error.code)
+        if for_whom is not None:
+            title = _("You may not do this")
+            return render(
+                "error.html", 403, title=title, advice=for_whom, detail=None, incident=None
+            )
     status = next(code for kind, code in ENGINE_STATUS if isinstance(error, kind))
     incident = error.incident_id if isinstance(error, ModelError) else None
     return error_page(status, say(error), incident)

@@ -18,7 +18,7 @@ from ..audit.seals import TrailSeal, check_against, from_json, seal_heads, to_js
 from ..audit.verify import Verification, pinned_trail
 from ..config import AUDIT_KEY
 from ..db.models import AuditChain, AuditEvent, Cycle, Task
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..read_models import AuditEventView, EventSlice, Page
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
@@ -72,7 +72,9 @@ def cycle_history(
 
 def require_auditor(actor: Actor) -> None:
     if not actor.reads_everything:
-        raise PermissionDenied("only auditors and admins read the whole audit trail")
+        raise PermissionDenied(
+            Message("only auditors and admins read the whole audit trail", "auditors_only")
+        )
 
 
 def _filtered(uow: UnitOfWork, filters: EventFilter) -> Select:

@@ -94,6 +94,28 @@ def test_forbidden_and_conflict_pages_say_what_to_do(browser, driver):
     assert "أعد تحميل الصفحة" in text_of(taken)
 
 
+@pytest.mark.parametrize(
+    "name, path, for_whom",
+    [
+        ("dana", "/models", "This page is for administrators."),
+        ("audrey", "/admin/users", "This page is for administrators."),
+        ("dana", "/admin/units", "This page is for administrators."),
+        ("dana", "/audit", "This page is for auditors and administrators."),
+        ("dana", "/audit/verify", "This page is for auditors and administrators."),
+    ],
+)
+def test_a_page_for_a_role_says_whom_it_is_for(browser, name, path, for_whom):
+    refused = browser(name).get(path)
+    assert refused.status_code == 403
+    assert for_whom in text_of(refused)
+    assert "group" not in text_of(refused)  # no group membership opens it
+
+
+def test_a_page_for_a_role_says_so_in_the_users_language(browser):
+    refused = browser("dana").get("/models", headers={"Accept-Language": "ar"})
+    assert refused.status_code == 403 and "هذه الصفحة للمسؤولين." in text_of(refused)
+
+
 def test_an_unexpected_error_is_a_page_too(app, browser, monkeypatch):
     from picycle.pages.views import inbox
 
