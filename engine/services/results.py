@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 
-from ..actors import Actor
+from ..actors import SYSTEM, Actor
 from ..db.models import Cycle, Task, UnitPath
 from ..errors import NotFound, ValidationFailed
 from ..read_models import (
@@ -266,6 +266,7 @@ def _people(cycles: Iterable[Any], tasks: Iterable[Any]) -> list[Participant]:
         if task.completed_by:
             took_part[task.completed_by].add(task.cycle_id)
             completed[task.completed_by] += 1
+    took_part.pop(SYSTEM.name, None)  # picycle itself, starting a planned cycle: no person
     return [Participant(name, len(took_part[name]), completed[name]) for name in sorted(took_part)]
 
 

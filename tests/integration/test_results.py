@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.errors import NotFound, ValidationFailed
-from picycle.engine.services import results, units, users
+from picycle.engine.services import cycles, results, units, users
 
 from tests.cycles_over_time import work_cycle
 from tests.support import UNIT
@@ -65,6 +65,17 @@ def test_time_in_each_step_and_the_people_who_took_part(driver, clock):
     people = {p.name: p for p in found.people}
     assert set(people) == {"pia", "dana", "omar", "lena"}
     assert (people["pia"].cycles, people["pia"].tasks_completed) == (1, 3)  # and plans the next
+
+
+def test_picycle_itself_is_not_among_the_people_who_took_part(driver, clock):
+    work_cycle(driver, clock)
+    with driver.engine.unit_of_work() as uow:  # as when a planned next cycle starts
+        cycles.start_cycle(uow, SYSTEM, UNIT, "Keep the gains")
+    found = results_of(driver)
+
+    assert len(found.cycles) == 2
+    assert SYSTEM.name not in {p.name for p in found.people}
+    assert {p.name for p in found.people} == {"pia", "dana", "omar", "lena"}
 
 
 def test_microprojects_on_time_and_overdue_now(driver, clock):
