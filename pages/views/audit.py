@@ -104,7 +104,7 @@ def cycle_trail_marks(cycle_id: int):
         counts={s.element.element_id: s.element.times_completed for s in trail.steps},
         flow_counts=[[flow.source, flow.target, flow.times] for flow in trail.flows],
         acts={
-            s.element.element_id: [f"{act.actor} {act.at.isoformat()}" for act in s.acts]
+            s.element.element_id: [f"{act.actor} · {utc(act.at)} (UTC)" for act in s.acts]
             for s in trail.steps
             if s.acts
         },

@@ -233,6 +233,26 @@ def test_a_cycles_trail_shows_its_path_with_counts_and_who_acted(browser, driver
     assert all(act.startswith("dana ") for act in marks["acts"]["design_microprojects"])
 
 
+def test_a_cycles_trail_gives_every_time_in_one_format_with_its_zone(browser, driver, clock):
+    first, _ = two_cycles(driver, clock)
+    audrey = browser("audrey")
+    audrey.post("/language", {"language": "nl", "next": "/"})
+    page = text_of(audrey.get(f"/audit/cycles/{first}"))
+    second = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    steps = page[page.index('id="steps-caption"') : page.index("</table>")]
+    timeline = page[page.index('id="timeline-heading"') :]
+    assert "Wie en wanneer (UTC)" in steps and "Tijdlijn (UTC)" in timeline
+    shown = [
+        re.findall(r'<time datetime="[^"]+"( dir="ltr")?>([^<]*)</time>', part)
+        for part in (steps, timeline)
+    ]
+    assert all(shown)
+    for times in shown:
+        assert all(isolated and re.fullmatch(second, when) for isolated, when in times), times
+    acts = audrey.get(f"/audit/cycles/{first}/marks").get_json()["acts"]
+    assert re.fullmatch(rf"dana · {second} \(UTC\)", acts["design_microprojects"][0])
+
+
 def test_a_cycles_trail_reads_in_the_readers_language(browser, driver, clock):
     first, _ = two_cycles(driver, clock)
     audrey = browser("audrey")
