@@ -605,7 +605,7 @@ class Cycle:
             if task.id not in ready:
                 self._close(task, TaskState.WITHDRAWN)
                 self._record(EventType.TASK_WITHDRAWN, actor, task)
-        for task_id in sorted(ready - set(self.open_tasks)):
+        for task_id in (task_id for task_id in ready if task_id not in self.open_tasks):
             task = self._describe(instance.describe(task_id))
             self.open_tasks[task.id] = task
             self._changed(task)

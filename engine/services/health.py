@@ -35,6 +35,6 @@ def inbox_mismatches(engine: Engine) -> list[int]:
         with engine.unit_of_work(write=False) as uow:
             cycle = uow.cycles.lock(cycle_id)
             ready, _ = cycle.instance.waiting()
-            if ready != set(cycle.open_tasks):
+            if ready.keys() != cycle.open_tasks.keys():
                 mismatched.append(cycle_id)
     return mismatched

@@ -24,6 +24,7 @@ from ..read_models import (
     CycleResult,
     IndicatorResult,
     IndicatorTrend,
+    MicroprojectOutcome,
     OrganisationOverview,
     Participant,
     PhaseTime,
@@ -35,6 +36,7 @@ from ..read_models import (
 )
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus, TaskState
+from .microprojects import microprojects_of, not_given_yet
 from .units import list_units
 
 QUIET_DAYS = 180
@@ -72,8 +74,15 @@ def unit_results(uow: UnitOfWork, actor: Actor, unit_id: int, below: bool = Fals
     )
     their_cycles = select(Cycle.id).where(Cycle.unit_id.in_(unit_ids))
     timeliness = microproject_timeliness(uow, Task.cycle_id, Task.cycle_id.in_(their_cycles))
+    given = microprojects_of(uow, their_cycles)
     results = [
-        cycle_result(row, tree[row.unit_id].name, *timeliness.get(row.id, (0, 0))) for row in rows
+        cycle_result(
+            row,
+            tree[row.unit_id].name,
+            *timeliness.get(row.id, (0, 0)),
+            given.get(row.id, []) + not_given_yet(given.get(row.id, []), row.data or {}),
+        )
+        for row in rows
     ]
     tasks = uow.session.execute(
         select(
@@ -151,7 +160,10 @@ def _dicts(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
-def cycle_result(row: Any, unit: str, due: int, on_time: int) -> CycleResult:
+def cycle_result(
+    row: Any, unit: str, due: int, on_time: int, microprojects: list[MicroprojectOutcome]
+) -> CycleResult:
+    """The cycle's figures; ``microprojects``: all of its rounds' (``microprojects_in``)."""
     data = row.data or {}
     measured = {entry.get("indicator"): entry for entry in _dicts(data, "evaluation")}
     indicators = []
@@ -172,7 +184,6 @@ def cycle_result(row: Any, unit: str, due: int, on_time: int) -> CycleResult:
             )
         )
     found = [i for i in indicators if meets(i.baseline, i.target, i.direction) is False]
-    implemented = _dicts(data, "implemented_microprojects")
     targets_met = data.get("targets_met")
     return CycleResult(
         cycle_id=row.id,
@@ -187,8 +198,8 @@ def cycle_result(row: Any, unit: str, due: int, on_time: int) -> CycleResult:
         indicators=indicators,
         gaps_found=len(found),
         gaps_closed=sum(1 for i in found if i.met),
-        microprojects=len(_dicts(data, "microprojects")),
-        done=sum(1 for m in implemented if m.get("status") == "done"),
+        microprojects=len(microprojects),
+        done=sum(1 for m in microprojects if m.status == "done"),
         due=due,
         on_time=on_time,
     )

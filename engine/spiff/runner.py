@@ -118,13 +118,15 @@ class CycleInstance:
     def completed(self) -> bool:
         return self._workflow.completed
 
-    def waiting(self) -> tuple[set[str], dict[str, WaitingTimer]]:
+    def waiting(self) -> tuple[dict[str, None], dict[str, WaitingTimer]]:
         """What the instance waits for, in one pass over its tasks: the ids of the user
-        tasks ready for someone (not described), and its timers by task id."""
-        ready, timers = set(), {}
+        tasks ready for someone (not described), in the order the instance made them (a
+        design's microprojects in the design's order), and its timers by task id."""
+        ready: dict[str, None] = {}
+        timers = {}
         for task in self._tasks():
             if task.state == TaskState.READY and task.task_spec.manual:
-                ready.add(str(task.id))
+                ready[str(task.id)] = None
             elif task.state == TaskState.WAITING:
                 timer = _timer(task)
                 if timer is not None:

@@ -8,7 +8,15 @@ import flask_babel
 from flask import jsonify, make_response, request
 from picycle.api.context import request_uow
 from picycle.api.downloads import pdf_download
-from picycle.engine.services import audit, cycle_path, cycles, evidence, planned_cycles, report
+from picycle.engine.services import (
+    audit,
+    cycle_path,
+    cycles,
+    evidence,
+    microprojects,
+    planned_cycles,
+    report,
+)
 
 from ..blueprint import blueprint
 from ..context import signed_in
@@ -68,7 +76,7 @@ def cycle_page(cycle_id: int, *, plan_form=None, errors=None, notice=None, statu
             (g for g in records.get("gaps", []) if isinstance(g, dict)),
             key=lambda gap: PRIORITIES.get(gap.get("priority"), len(PRIORITIES)),
         ),
-        microprojects=records.get("implemented_microprojects") or records.get("microprojects", []),
+        microprojects=microprojects.cycle_microprojects(uow, actor, cycle_id),
         targets_met=records.get("targets_met"),
         lessons_learned=records.get("lessons_learned"),
         evidence=evidence.cycle_evidence(uow, actor, cycle_id),
