@@ -253,6 +253,15 @@ class Cycle:
         self._record(EventType.TASK_UNCLAIMED, actor, task, previous_holder=previous)
         return task
 
+    def give_back(self, actor: Actor, task_id: str, reason: str) -> None:
+        """An admin's change to its holder means they may no longer work the task: it goes
+        back to its group, unclaimed, with the ``reason`` in the trail."""
+        task = self.open_tasks[task_id]
+        previous = task.claimed_by
+        task.claimed_by = None
+        self._changed(task)
+        self._record(EventType.TASK_UNCLAIMED, actor, task, previous_holder=previous, reason=reason)
+
     def complete(
         self,
         actor: Actor,

@@ -33,6 +33,7 @@ from ..read_models import (
 from ..uow import UnitOfWork
 from ..user_names import normalised, user_name
 from ..vocabulary import EventType, Role
+from .held_tasks import give_back_unworkable
 
 TOKEN_PREFIX = "pic_"
 LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
@@ -401,6 +402,9 @@ def change(
     after = _state_of(user)
     uow.session.flush()
     record_change(uow, actor, user.name, before, after)
+    if after != before:
+        holder = _actor_from(uow.session.execute(_NAMED, {"name": user.name}))
+        give_back_unworkable(uow, actor, user.name, holder)
     if after["active"] != before["active"]:
         user.session_version += 1  # signed out, and not signed in again by reactivation
         # Reactivation too: a user deactivated before deactivation revoked tokens still

@@ -249,3 +249,38 @@ def test_a_completed_task_of_another_unit_does_not_say_who_completed_it(api, pla
     again = api.post("fred", f"/tasks/{planning_task['id']}/complete", json=analysed)
     body = assert_problem(again, 404)
     assert "dina" not in body["detail"]
+
+
+def test_moved_out_of_the_unit_a_holder_gives_the_task_back_to_its_group(
+    api, tokens, tree, planning_task, engine
+):
+    task = planning_task["id"]
+    member(api, tokens, "dora", [("Department Team", tree[PLANNING])])
+    assert api.post("dina", f"/tasks/{task}/claim").status_code == 200
+    assert_problem(api.post("dora", f"/tasks/{task}/claim"), 409)  # held by dina
+    moved = {"memberships": [{"group": "Department Team", "unit": tree[FINANCE]}]}
+    assert api.patch("ada", "/users/dina", json=moved).status_code == 200
+    assert api.get("dora", f"/tasks/{task}").json["claimed_by"] is None
+    given_back = [e for e in audit_events(engine, "task_unclaimed") if e.task_id == task]
+    assert [(e.actor, e.data["previous_holder"]) for e in given_back] == [("ada", "dina")]
+    assert "which dina is not in" in given_back[0].data["reason"]
+    assert api.post("dora", f"/tasks/{task}/claim").status_code == 200
+
+
+def test_a_deactivated_holder_gives_the_task_back_and_one_who_may_still_work_it_keeps_it(
+    api, tokens, tree, planning_task, engine
+):
+    task = planning_task["id"]
+    assert api.post("dina", f"/tasks/{task}/claim").status_code == 200
+    also_leader = {
+        "memberships": [
+            {"group": "Department Team", "unit": tree[PLANNING]},
+            {"group": "Leadership", "unit": tree[PLANNING]},
+        ]
+    }
+    assert api.patch("ada", "/users/dina", json=also_leader).status_code == 200
+    assert api.get("ada", f"/tasks/{task}").json["claimed_by"] == "dina"
+    assert api.patch("ada", "/users/dina", json={"active": False}).status_code == 200
+    assert api.get("ada", f"/tasks/{task}").json["claimed_by"] is None
+    (given_back,) = [e for e in audit_events(engine, "task_unclaimed") if e.task_id == task]
+    assert given_back.data["reason"] == "dina was deactivated"
