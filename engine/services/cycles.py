@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -262,6 +263,18 @@ class CycleFilter:
     unit_id: int | None = None  # that unit's own cycles, none of those below it
     status: CycleStatus | None = None
     process_id: str | None = None
+
+
+def cycle_summaries(
+    uow: UnitOfWork, actor: Actor, cycle_ids: Iterable[int]
+) -> dict[int, CycleSummary]:
+    """The summaries of those of these cycles ``actor`` may see, by id: what names each
+    (its unit, its number in the unit) beside a list of its tasks."""
+    wanted = sorted(set(cycle_ids))
+    if not wanted:
+        return {}
+    rows = uow.session.execute(_summaries().where(CycleRow.id.in_(wanted), visible(actor)))
+    return {row.id: _summary(row) for row in rows}
 
 
 def list_cycles(

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from flask import request
 from picycle.api.context import request_uow
+from picycle.engine.services.cycles import cycle_summaries
 from picycle.engine.services.inbox import SORTS, InboxQuery, list_inbox
 from picycle.engine.vocabulary import InboxScope
 
@@ -59,4 +60,5 @@ def inbox():
         now=uow.now,
         soon=uow.now + DUE_SOON,
         process_text=process_texts(task.cycle_id for task in found.items),
+        cycles=cycle_summaries(uow, actor, (task.cycle_id for task in found.items)),
     )

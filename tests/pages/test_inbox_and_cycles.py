@@ -43,6 +43,16 @@ def test_the_inbox_lists_only_what_the_user_may_work(browser, driver):
     assert titles(text_of(browser("audrey").get("/?scope=all"))) == ["Assess performance"]
 
 
+def test_a_card_names_the_unit_and_the_units_own_cycle_number(browser, driver):
+    driver.start()  # the Directorate of Planning's cycle 1, cycle #1 of all
+    driver.start(unit="Directorate of Finance")  # Finance's cycle 1, cycle #2 of all
+    page = text_of(browser("pia").get("/"))
+    cards = re.findall(r"<li>.*?</li>", page, re.S)
+    finance = next(card for card in cards if "Directorate of Finance" in card)
+    assert "Cycle 1 of the unit" in finance
+    assert "Cycle #2" not in finance
+
+
 def test_counts_per_scope(browser, driver, clock):
     implementing(driver, clock)
     dana = text_of(browser("dana").get("/"))
