@@ -41,7 +41,12 @@ def unit_results(unit_id: int):
         percent=_percent,
         now=uow.now,
         soon=uow.now + DUE_SOON,
-        process_text=process_texts(task.cycle_id for task in found.overdue),
+        process_text=process_texts(
+            [
+                *(task.cycle_id for task in found.overdue),
+                *(p.slowest_cycle_id for p in found.phases),
+            ]
+        ),
     )
 
 

@@ -48,6 +48,8 @@ def test_the_page_speaks_the_users_language(browser, driver, clock):
     )
     assert charts(page)[0]["labels"] == ["Cyclus 1"]
     assert "Tijd per stap" in page
+    steps = page[page.index('id="phases-heading"') :]
+    assert "Prestaties beoordelen" in steps and "Assess performance" not in steps
 
 
 def test_a_member_of_another_unit_finds_nothing(browser, driver, clock):
