@@ -8,7 +8,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .errors import ValidationFailed
+from .errors import Message, ValidationFailed
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # argon2 takes any length; the bound keeps one attempt cheap to refuse
@@ -19,13 +19,19 @@ _HASHER = PasswordHasher()
 def check_strength(password: str) -> None:
     """ValidationFailed unless the password is 12 to 1024 characters, not all white space."""
     if not password.strip():
-        problem = "must not be empty"
+        problem = Message("must not be empty", "empty")
     elif len(password) < MIN_LENGTH:
-        problem = f"must be at least {MIN_LENGTH} characters long, not {len(password)}"
+        problem = Message(
+            f"must be at least {MIN_LENGTH} characters long, not {len(password)}",
+            "too_short",
+            limit=MIN_LENGTH,
+        )
     elif len(password) > MAX_LENGTH:
-        problem = f"must be at most {MAX_LENGTH} characters long"
+        problem = Message(
+            f"must be at most {MAX_LENGTH} characters long", "too_long", limit=MAX_LENGTH
+        )
     elif "\x00" in password:
-        problem = "must not contain NUL characters"
+        problem = Message("must not contain NUL characters", "nul")
     else:
         return
     raise ValidationFailed(f"the password {problem}", {"password": [problem]})

@@ -17,7 +17,7 @@ import re
 import unicodedata
 
 from .actors import SYSTEM
-from .errors import ValidationFailed
+from .errors import Message, ValidationFailed
 from .inputs import described
 from .vocabulary import Role
 
@@ -52,19 +52,24 @@ def normalised(name: str) -> str:
     return unicodedata.normalize("NFKC", name).lower()
 
 
-def problem_with(name: str) -> str | None:
+def problem_with(name: str) -> Message | None:
     """What is wrong with ``name`` as a stored user name, or None when nothing is."""
     if not name:
-        return "must not be empty"
+        return Message("must not be empty", "empty")
     if len(name) > LONGEST:
-        return f"must be at most {LONGEST} characters, not {len(name)}"
+        text = f"must be at most {LONGEST} characters, not {len(name)}"
+        return Message(text, "too_long", limit=LONGEST)
     for character in name:
         if not _ALLOWED_CHARACTER.fullmatch(character):
-            return f"may hold only {ALLOWED}, not {described(character)}"
+            text = f"may hold only {ALLOWED}, not {described(character)}"
+            return Message(text, "user_name_character", character=described(character))
     if not _FIRST_CHARACTER.fullmatch(name[0]):
-        return f"must start with a letter or digit, not {name[0]!r}"
+        text = f"must start with a letter or digit, not {name[0]!r}"
+        return Message(text, "user_name_start")
     if name in RESERVED:
-        return f"{name!r} is reserved; reserved names are {', '.join(sorted(RESERVED))}"
+        reserved = ", ".join(sorted(RESERVED))
+        text = f"{name!r} is reserved; reserved names are {reserved}"
+        return Message(text, "user_name_reserved", reserved=reserved)
     return None
 
 

@@ -44,6 +44,14 @@ MESSAGES: dict[str, Say] = {
     "empty": lambda p: _("Fill this in."),
     "too_long": lambda p: _("Use at most %(limit)s characters.", **p),
     "nul": lambda p: _("Remove the NUL character."),
+    "too_short": lambda p: _("Use at least %(limit)s characters.", **p),
+    "user_name_character": lambda p: _(
+        "Use only lower-case letters a-z, digits, '.', '-' and '_' (not %(character)s).", **p
+    ),
+    "user_name_start": lambda p: _("Start with a letter or a digit."),
+    "user_name_reserved": lambda p: _(
+        "This name is reserved for picycle itself; choose another.", **p
+    ),
     "unseen_character": lambda p: _(
         "Remove %(character)s: it does not show, or turns the text around.", **p
     ),

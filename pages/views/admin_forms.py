@@ -14,7 +14,7 @@ from picycle.engine.read_models import UnitView
 from picycle.engine.services import users
 
 from ..context import signed_in
-from ..engine_messages import refusal
+from ..engine_messages import refusal, say_all
 from ..i18n import gettext as _
 
 # An answer holding a secret shown once (a new API token) is kept in no cache.
@@ -42,7 +42,7 @@ def apply(change: Callable[[UnitOfWork, Actor], object], again, done: str, targe
         change(uow, signed_in())
     except ValidationFailed as refused:
         uow.rollback()
-        return again(422, errors=refused.errors)
+        return again(422, errors=say_all(refused.errors))
     except Conflict as refused:
         uow.rollback()
         return again(409, notice=refusal(refused))

@@ -15,7 +15,7 @@ from picycle.engine.vocabulary import Role
 
 from ..blueprint import blueprint
 from ..context import pages, signed_in
-from ..engine_messages import refusal
+from ..engine_messages import refusal, say_all
 from ..i18n import gettext as _
 from ..rendering import render
 from .admin_forms import NO_STORE, apply, number_arg, unit_choice, with_new_group
@@ -79,7 +79,7 @@ def user_add():
         )
     except (ValidationFailed, Conflict) as refused:
         uow.rollback()
-        errors = getattr(refused, "errors", None) or {"name": [str(refused)]}
+        errors = say_all(getattr(refused, "errors", None) or {"name": [refused.args[0]]})
         return _list_page(422 if isinstance(refused, ValidationFailed) else 409, errors, values)
     # A misspelt group shows at once, not when its member never gets a task.
     return _list_page(

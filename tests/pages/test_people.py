@@ -185,6 +185,16 @@ def test_a_refusal_reads_in_the_readers_language(browser, driver):
     assert "ada هو آخر مسؤول نشط" in page
 
 
+def test_field_errors_read_in_the_readers_language(browser, driver):
+    ada = browser("ada")
+    ada.post("/language", {"language": "nl", "next": "/"})
+    named = text_of(ada.post("/admin/users", {"name": "nora smit", "role": "member"}))
+    assert "Gebruik alleen kleine letters a-z, cijfers" in named
+    assert "(niet U+0020 SPACE)" in named
+    short = text_of(ada.post("/admin/users/omar/password", {"password": "short"}))
+    assert "Gebruik ten minste 12 tekens." in short
+
+
 def test_role_memberships_and_password(browser, driver):
     ada = browser("ada")
     planning = unit_id(driver, "Planning")
