@@ -71,7 +71,9 @@ MESSAGES: dict[str, Say] = {
     "schema_enum": lambda p: _("Choose one of the options offered."),
     "schema_const": lambda p: _("This value cannot be changed."),
     "schema_format": lambda p: _("This is not in the form this field takes (e.g. a date)."),
-    "schema_pattern": lambda p: _("This is not in the form this field takes."),
+    "schema_pattern": lambda p: _(
+        "This is not in the form this field takes: write it as the note above says."
+    ),
     "key_twice": lambda p: _("The indicator key %(key)s is used twice.", **p),
     "not_assessed": lambda p: _("%(key)s is not an indicator assessed in this cycle.", **p),
     "gap_missing": lambda p: _(

@@ -68,7 +68,10 @@ def test_errors_appear_beside_their_fields_with_the_data_kept(browser, driver):
     target = field_block("indicators-0-target")
     assert "Enter a number." in target and 'value="eighty"' in target
     assert 'aria-invalid="true"' in target
-    assert "This is not in the form this field takes." in field_block("indicators-0-key")
+    assert (
+        "This is not in the form this field takes: write it as the note above says."
+        in field_block("indicators-0-key")
+    )
     assert 'value="Permits"' in field_block("indicators-0-key")
     assert "This field is required." in field_block("indicators-1-name")
     assert driver.task_detail(task.id).state == "open"
