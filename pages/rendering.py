@@ -37,6 +37,7 @@ def render(template: str, status: int = 200, **context):
         date=format_date,
         moment=format_moment,
         number=format_number,
+        isolated=isolated,
         file_size=format_file_size,
         statuses={
             "running": gettext("Running"),
@@ -57,6 +58,14 @@ def process_texts(cycle_ids: Iterable[int]) -> Callable[[int, Any], Any]:
         return found.get(cycle_id, NO_TEXTS).text(source)
 
     return text
+
+
+def isolated(value: object) -> str:
+    """``value`` set apart from the text around it, as ``<bdi>`` does, for a name or an
+    id inside a translated sentence: in Arabic, a Latin name beside a date or a bracket
+    would otherwise pull them into its own direction. (Marks, not markup: a translation's
+    values are escaped.)"""
+    return f"\u2068{value}\u2069"
 
 
 def format_moment(value: datetime | None) -> str:

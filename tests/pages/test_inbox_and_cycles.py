@@ -100,6 +100,16 @@ def test_the_cycle_page_shows_what_the_cycle_recorded(browser, driver, clock):
     assert "History" in page and "Task completed" in page  # dana took part
 
 
+def test_names_and_units_entered_in_latin_stay_whole_in_arabic(browser, driver, clock):
+    cycle_id = implementing(driver, clock)
+    reader = browser("dana")
+    reader.post("/language", {"language": "ar", "next": "/"})
+    page = text_of(reader.get(f"/cycles/{cycle_id}"))
+    # Isolated, "(%)" stays after the name and "25 %" stays in its order.
+    assert '<bdi>Permits issued within 30 days</bdi> <span class="unit">(<bdi>%</bdi>)' in page
+    assert re.search(r"<td><bdi>[0-9.]+ cases</bdi></td>", page)
+
+
 def test_history_is_for_those_taking_part_and_auditors(browser, driver):
     cycle_id = driver.start()
     assert "History" not in text_of(browser("lena").get(f"/cycles/{cycle_id}"))

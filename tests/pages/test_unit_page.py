@@ -77,7 +77,8 @@ def test_the_preview_shows_what_the_start_seeds(browser, driver, unit_id):
     # Carried on from the last completed cycle (not the cancelled one), actuals as baselines.
     assert f'href="/cycles/{first}"' in page
     rows = re.findall(
-        r'<tr><th scope="row">([^<]+) <span[^>]*>[^<]*</span></th>\s*<td>([^<]+)</td><td>([^<]+)',
+        r'<tr><th scope="row"><bdi>([^<]+)</bdi> <span[^>]*>\(<bdi>[^<]*</bdi>\)</span></th>'
+        r"\s*<td>([^<]+)</td><td>([^<]+)",
         page,
     )
     assert rows == [
