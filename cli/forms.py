@@ -116,24 +116,28 @@ def _starting(value: Any) -> str:
     return f" = {json.dumps(value, ensure_ascii=False)}"
 
 
-def example(schema: dict, values: Any) -> dict:
-    """The data to fill in: the writable fields that are required or start with a value,
-    starting values kept, placeholders elsewhere."""
+def example(schema: dict, values: Any, every: bool = False) -> dict:
+    """The data to fill in: the writable fields that are required or start with a value
+    (``every``: all of them), starting values kept, placeholders elsewhere."""
     values = values if isinstance(values, dict) else {}
     required = set(schema.get("required", []))
     filled = {}
     for name, field in schema.get("properties", {}).items():
-        if field.get("readOnly") or not (name in required or name in values):
+        if field.get("readOnly") or not (every or name in required or name in values):
             continue
         filled[name] = _completed(field, values[name]) if name in values else _placeholder(field)
     return filled
 
 
 def _completed(field: dict, value: Any) -> Any:
-    """A starting value, with placeholders for the required fields its rows still lack."""
+    """A starting value, with placeholders for the fields its rows still lack (every
+    writable one: a row starts with what the process filled in, the rest is the user's)."""
     items = field.get("items", {})
     if field.get("type") == "array" and items.get("properties") and isinstance(value, list):
-        return [{**row, **example(items, row)} if isinstance(row, dict) else row for row in value]
+        return [
+            {**row, **example(items, row, every=True)} if isinstance(row, dict) else row
+            for row in value
+        ]
     if field.get("type") == "object" and isinstance(value, dict):
         return {**value, **example(field, value)}
     return value

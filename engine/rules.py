@@ -65,7 +65,8 @@ def assess_performance(data: dict[str, Any], context: RuleContext) -> dict[str, 
 
 
 def identify_gaps(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
-    """The team adds causes and scores; the computed figures stay the process's own."""
+    """The team adds causes and scores to each gap above 0; the computed figures stay the
+    process's own."""
     computed = {gap["indicator"]: gap for gap in context.task_data.get("gaps", [])}
     errors = _Errors()
     merged = []
@@ -77,6 +78,11 @@ def identify_gaps(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
                 f"gaps.{n}.indicator", Message(text, "not_assessed", key=gap.get("indicator"))
             )
             continue
+        if original.get("gap", 0) > 0:
+            for field in _ANALYSIS_FIELDS:
+                if gap.get(field) is None:
+                    required = Message("this field is required", "required")
+                    errors.add(f"gaps.{n}.{field}", required)
         merged.append({**gap, **{k: original[k] for k in original if k in _COMPUTED_GAP_FIELDS}})
     missing = sorted(set(computed) - {g.get("indicator") for g in data["gaps"]})
     for key in missing:
@@ -87,6 +93,8 @@ def identify_gaps(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
 
 
 _COMPUTED_GAP_FIELDS = ("name", "unit", "direction", "baseline", "target", "gap")
+# What the team fills in for a gap above 0; a target already met has no cause to name.
+_ANALYSIS_FIELDS = ("cause_category", "cause", "impact", "effort")
 
 
 def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:

@@ -270,3 +270,25 @@ def test_a_report_after_the_due_date_counts_though_no_worker_escalated_yet(drive
     assert [t.element_id for t in driver.open_tasks(cycle_id)] == ["evaluate_results"]
     reported = driver.cycle(cycle_id).records["implemented_microprojects"]
     assert [m["status"] for m in reported] == ["done", "done"]
+
+
+def test_a_target_met_at_the_assessment_is_a_gap_no_one_has_to_explain(driver, clock):
+    cycle_id = driver.start()
+    met = [INDICATORS[0], {**INDICATORS[1], "baseline": 50}]  # backlog 50, target 60 or lower
+    driver.assess(cycle_id, met)
+    gaps = driver.task(cycle_id, "identify_gaps").form_data["gaps"]
+    assert [(g["indicator"], g["gap"]) for g in gaps] == [("permits", 25), ("backlog", 0)]
+    permits = {
+        **gaps[0],
+        "cause_category": "tools_resources",
+        "cause": "Paper files",
+        "impact": 5,
+        "effort": 2,
+    }
+    driver.complete("dana", cycle_id, "identify_gaps", {"gaps": [permits, gaps[1]]})
+    prioritised = driver.cycle(cycle_id).records["gaps"]
+    assert [(g["indicator"], g["priority"]) for g in prioritised] == [
+        ("permits", "high"),
+        ("backlog", "low"),
+    ]
+    assert driver.open_tasks(cycle_id, "design_microprojects")

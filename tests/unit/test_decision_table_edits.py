@@ -25,7 +25,11 @@ def errors_of(bundle: dict[str, bytes]) -> list[str]:
 def test_the_shipped_table_reads_as_its_columns_and_rules():
     table = read_table(DMN)
     assert table.decision_id == "gap_priority" and table.hit_policy == "UNIQUE"
-    assert [c.text for c in table.inputs] == ["gap['gap']", "gap['impact']", "gap['effort']"]
+    assert [c.text for c in table.inputs] == [
+        "gap['gap']",
+        "gap.get('impact')",
+        "gap.get('effort')",
+    ]
     assert [(c.label, c.text) for c in table.outputs] == [("Priority", "gap.priority")]
     assert len(table.rules) == 8
     first = table.rules[0]

@@ -120,6 +120,25 @@ def test_gap_analysis_must_cover_every_gap_and_no_other():
     assert set(refused.value.errors) == {"gaps.0.indicator", "gaps"}
 
 
+def test_a_target_already_met_needs_no_cause_and_a_gap_above_0_does():
+    met = {"indicator": "backlog"}  # gap 0: nothing to analyse
+    open_but_blank = {"indicator": "permits", "cause": "Paper files"}
+    with pytest.raises(ValidationFailed) as refused:
+        apply_rules("identify_gaps", {"gaps": [open_but_blank, met]}, context())
+    assert sorted(refused.value.errors) == [
+        "gaps.0.cause_category",
+        "gaps.0.effort",
+        "gaps.0.impact",
+    ]
+    assert refused.value.errors["gaps.0.impact"][0].code == "required"
+    analysed = {**open_but_blank, "cause_category": "capacity", "impact": 3, "effort": 2}
+    result = apply_rules("identify_gaps", {"gaps": [analysed, met]}, context())
+    assert [(g["indicator"], g["gap"], g.get("cause")) for g in result["gaps"]] == [
+        ("permits", 25, "Paper files"),
+        ("backlog", 0, None),
+    ]
+
+
 def test_an_evaluation_measures_every_indicator_once():
     measurements = [
         {"indicator": "permits", "actual": 70},
