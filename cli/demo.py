@@ -35,7 +35,17 @@ PEOPLE = {
     "omar": (Role.MEMBER, [("Department Team", UNIT)]),
     "fatima": (Role.MEMBER, [("Department Team", OTHER_UNIT)]),
     "lena": (Role.MEMBER, [("Leadership", MINISTRY)]),
+    # Someone to manage users, units and models, and someone to trace the cycles.
+    "ada": (Role.ADMIN, []),
+    "audrey": (Role.AUDITOR, []),
 }
+
+
+def holdings(role: Role, held: list[tuple[str, str]]) -> str:
+    """What a demo user is: their groups, each in its unit, or else their role."""
+    return ", ".join(f"{group} in {unit}" for group, unit in held) or f"the {role.value}"
+
+
 INDICATORS = [
     {
         "key": "permits",
@@ -113,7 +123,7 @@ class _Demo:
             with self.engine.unit_of_work() as uow:
                 memberships = [(group, ids[unit]) for group, unit in held]
                 users.add_user(uow, SYSTEM, name, role, [], memberships)
-            self.say(f"added {name} ({', '.join(f'{g} in {u}' for g, u in held)})")
+            self.say(f"added {name} ({holdings(role, held)})")
 
     def inbox_size(self, who: str) -> int:
         with self.engine.unit_of_work(write=False) as uow:

@@ -10,7 +10,7 @@ from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.services import users
 
-from .demo import PEOPLE, Say
+from .demo import PEOPLE, Say, holdings
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,10 @@ def demo_password(name: str) -> str:
 
 def give_passwords(engine: Engine) -> list[DemoSignIn]:
     made = []
-    for name, (_role, held) in PEOPLE.items():
+    for name, (role, held) in PEOPLE.items():
         with engine.unit_of_work() as uow:
             users.set_password(uow, SYSTEM, name, demo_password(name))
-        holds = ", ".join(f"{group} in {unit}" for group, unit in held)
-        made.append(DemoSignIn(name, demo_password(name), holds))
+        made.append(DemoSignIn(name, demo_password(name), holdings(role, held)))
     return made
 
 

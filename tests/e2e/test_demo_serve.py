@@ -52,6 +52,11 @@ def test_the_demo_serves_its_pages_and_prints_sign_ins_that_work(tmp_path):
         sign_ins = {m["name"]: m for m in SIGN_IN.finditer(said)}
         assert set(sign_ins) == set(PEOPLE)
         assert sign_ins["pia"]["holds"] == "PI Unit in Ministry of Public Works"
+        # Someone to open the admin and audit pages with.
+        assert (sign_ins["ada"]["holds"], sign_ins["audrey"]["holds"]) == (
+            "the admin",
+            "the auditor",
+        )
 
         browser = build_opener(HTTPCookieProcessor(CookieJar()))
         form = browser.open(url + "sign-in").read().decode()
