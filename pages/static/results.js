@@ -29,7 +29,12 @@ document.addEventListener("DOMContentLoaded", () => {
       options: {
         maintainAspectRatio: false,
         animation: false,
-        scales: { x: { reverse: rtl } },
+        // Right to left, the cycles run leftwards and the values stand on the right. Each
+        // cycle keeps room around it (offset), so no label at an end is cut off.
+        scales: {
+          x: { reverse: rtl, offset: true },
+          y: { position: rtl ? "right" : "left" },
+        },
         plugins: { legend: { rtl: rtl } },
       },
     });

@@ -1,16 +1,19 @@
 """The cycle page's diagram drawn in a real browser, under the pages' content security
 policy: the bpmn-js viewer draws the cycle's BPMN file, marks the steps done and the
-current one, and shows the legend; left to right on an Arabic page too."""
+current one, and shows the legend; left to right on an Arabic page too. And a unit's
+results charts, right to left on an Arabic page."""
 
 from __future__ import annotations
 
 import pytest
 from picycle.engine.actors import SYSTEM
-from picycle.engine.services import users
+from picycle.engine.services import units, users
 
 from tests.browser.pairs import EACH_DATABASE_IN_A_LANGUAGE
 from tests.browser.test_cycle_walk import Person
+from tests.cycles_over_time import work_cycle
 from tests.pages.conftest import PASSWORD
+from tests.support import UNIT
 
 pytestmark = pytest.mark.browser
 
@@ -58,3 +61,31 @@ def test_the_diagram_marks_where_the_cycle_stands(chromium, live, camera, driver
     )
     assert [actor for actor, _ in steps][:2] == ["pia", "pia"]
     assert all(apart for _, apart in steps), steps
+
+
+@EACH_DATABASE_IN_A_LANGUAGE
+def test_a_units_chart_shows_every_cycles_label(chromium, live, camera, driver, clock, language):
+    work_cycle(driver, clock, actuals=(70, 90))
+    work_cycle(driver, clock, permits=(70, 80), backlog=(90, 60))
+    with driver.engine.unit_of_work() as uow:
+        users.set_password(uow, SYSTEM, "pia", PASSWORD)
+        unit_id = units.find_unit(uow, UNIT).id
+    pia = Person(chromium, live, camera(f"chart-{language}"), "pia", language)
+    pia.sign_in()
+    page = pia.page
+    page.goto(f"/units/{unit_id}/results")
+    page.wait_for_selector("figure.chart.drawn canvas")
+    # Each cycle's label lies wholly on the canvas: right to left, the first cycle's stood
+    # at the right edge, cut in half, with the value axis on the other side.
+    placed = page.evaluate(
+        """() => {
+            const chart = Chart.getChart(document.querySelector("figure.chart canvas"));
+            const x = chart.scales.x;
+            return [chart.scales.y.position, x.getLabels().map((label, index) => {
+                const half = chart.ctx.measureText(label).width / 2;
+                const at = x.getPixelForTick(index);
+                return at - half >= 0 && at + half <= chart.width;
+            })];
+        }"""
+    )
+    assert placed == ["right" if language == "ar" else "left", [True, True]]
