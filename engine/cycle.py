@@ -575,6 +575,10 @@ class Cycle:
             )
         if hidden(actor, task):
             raise NotFound(Message(f"there is no task {task_id}", "no_task"))
+        # Who may work it comes before who holds it: someone outside the task's group
+        # learns that they may not, not who is busy with it.
+        if not (may_work(actor, task) or actor.is_admin):
+            raise PermissionDenied(why_not(actor, task))
         if task.claimed_by not in (None, actor.name) and not (
             action == "unclaim" and actor.is_admin
         ):
@@ -585,8 +589,6 @@ class Cycle:
                     holder=task.claimed_by,
                 )
             )
-        if not (may_work(actor, task) or actor.is_admin):
-            raise PermissionDenied(why_not(actor, task))
         return task
 
     def _hold(self, actor: Actor, task: TaskRecord) -> None:

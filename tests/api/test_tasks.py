@@ -188,6 +188,20 @@ def test_a_member_cannot_claim_another_groups_task(api, assessment_task, engine)
     assert audit_count(engine) == before
 
 
+def test_outside_the_group_a_held_task_is_403_not_a_note_of_its_holder(
+    api, assessment_task, engine
+):
+    path = f"/tasks/{assessment_task['id']}"
+    assert api.post("pia", f"{path}/claim").status_code == 200
+    before = audit_count(engine)
+    for verb, body in (("claim", None), ("complete", {"data": ASSESSMENT})):
+        refused = assert_problem(api.post("dana", f"{path}/{verb}", json=body), 403)
+        assert "PI Unit" in refused["detail"] and "pia" not in refused["detail"]
+    assert audit_count(engine) == before
+    assert len(audit_events(engine, "access_denied")) == 2
+    assert api.get("pia", path).json["claimed_by"] == "pia"
+
+
 def test_claiming_an_unknown_task_is_a_404(api):
     assert_problem(api.post("pia", "/tasks/00000000-0000-0000-0000-000000000000/claim"), 404)
 
