@@ -8,7 +8,12 @@ from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
 from picycle.engine.services.inbox import SCOPES
-from picycle.engine.services.sso_links import ISSUER_PATTERN
+from picycle.engine.services.sso_links import (
+    ISSUER_MESSAGE,
+    ISSUER_PATTERN,
+    SUBJECT_MESSAGE,
+    SUBJECT_PATTERN,
+)
 from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
 from picycle.pages.catalogs import LANGUAGES
@@ -242,18 +247,21 @@ class LinkSchema(ma.Schema):
 class NewLinkSchema(ma.Schema):
     issuer = Text(
         required=True,
-        validate=[validate.Length(1, 255), validate.Regexp(ISSUER_PATTERN)],
+        validate=[validate.Length(1, 255), validate.Regexp(ISSUER_PATTERN, error=ISSUER_MESSAGE)],
         metadata={
             "pattern": ISSUER_PATTERN,
             "description": "The provider's issuer URL, exactly as its ID tokens' iss claim "
             "(PICYCLE_OIDC_ISSUER)",
         },
     )
-    subject = _text(
-        1,
-        255,
+    subject = Text(
         required=True,
-        metadata={"description": "The user's sub claim there; never an e-mail address or a name"},
+        validate=[validate.Length(1, 255), validate.Regexp(SUBJECT_PATTERN, error=SUBJECT_MESSAGE)],
+        metadata={
+            "pattern": SUBJECT_PATTERN,
+            "description": "The user's sub claim there, exactly, without white space around "
+            "it; never an e-mail address or a name",
+        },
     )
 
 

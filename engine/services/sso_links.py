@@ -23,8 +23,17 @@ from ..vocabulary import EventType
 from .users import get_user
 
 LONGEST = 255  # the columns' length; OpenID Connect Core 1.0 caps a subject there too
-# An http(s) URL with a host, as an issuer is (OpenID Connect Discovery 1.0, section 3).
-ISSUER_PATTERN = r"^https?://[^\s/?#\[\]\x00]+(?:[/?#][^\x00]*)?$"
+# An http(s) URL with a host, as an issuer is (OpenID Connect Discovery 1.0, section 3);
+# issuer and subject are compared exactly, so white space around either would make
+# another identity, one no provider signs in as.
+# White space spelt out: what Python's \s and JSON Schema's (ECMAScript's) take together.
+SPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+ISSUER_PATTERN = rf"^https?://[^{SPACE}/?#\[\]\x00]+(?:[/?#](?:[^\x00]*[^{SPACE}\x00])?)?$"
+ISSUER_MESSAGE = (
+    "must be the provider's issuer URL, https (or http) with a host, as its ID tokens name it"
+)
+SUBJECT_PATTERN = rf"^[^{SPACE}\x00](?:[^\x00]*[^{SPACE}\x00])?$"
+SUBJECT_MESSAGE = "must not begin or end with white space: the provider's subject has none"
 
 
 def linked_user(uow: UnitOfWork, issuer: str, subject: str) -> User | None:
@@ -130,9 +139,10 @@ def unlink(uow: UnitOfWork, actor: Actor, name: str) -> LinkView:
 
 def _check(issuer: str, subject: str) -> None:
     require_text(issuer=(issuer, LONGEST), subject=(subject, LONGEST))
-    if not re.match(ISSUER_PATTERN, issuer):
-        message = "must be the provider's issuer URL, as its ID tokens name it"
-        raise ValidationFailed(f"issuer {message}", {"issuer": [message]})
+    if not re.fullmatch(ISSUER_PATTERN, issuer):
+        raise ValidationFailed(f"issuer {ISSUER_MESSAGE}", {"issuer": [ISSUER_MESSAGE]})
+    if not re.fullmatch(SUBJECT_PATTERN, subject):
+        raise ValidationFailed(f"subject {SUBJECT_MESSAGE}", {"subject": [SUBJECT_MESSAGE]})
 
 
 def _link_of(uow: UnitOfWork, user: User, lock: bool = False) -> SingleSignOnLink | None:

@@ -66,3 +66,21 @@ def test_unlinking_is_audited_and_a_second_time_is_a_404(api, engine):
 )
 def test_an_issuer_or_subject_that_cannot_be_one_is_a_422(api, body):
     assert_problem(api.put("ada", "/users/pia/single-sign-on", json=body), 422)
+
+
+def test_an_issuer_not_http_is_refused_saying_it_must_be_an_https_url(api, engine):
+    body = {"issuer": "ftp://x", "subject": "s"}
+    refused = assert_problem(api.put("ada", "/users/pia/single-sign-on", json=body), 422)
+    (message,) = refused["errors"]["issuer"]
+    assert "https (or http)" in message
+    assert audit_events(engine, "user_linked") == []
+
+
+@pytest.mark.parametrize("subject", ["s1 ", " s1", "s1\n", "\ts1"])
+def test_a_subject_with_white_space_around_it_is_refused_at_its_field(api, engine, subject):
+    body = {"issuer": ISSUER, "subject": subject}
+    refused = assert_problem(api.put("ada", "/users/pia/single-sign-on", json=body), 422)
+    (message,) = refused["errors"]["subject"]
+    assert "white space" in message
+    assert_problem(api.get("ada", "/users/pia/single-sign-on"), 404)
+    assert audit_events(engine, "user_linked") == []

@@ -135,6 +135,9 @@ def test_unlinking_is_audited_and_ends_the_users_sign_ins(driver):
         (ISSUER, "", "subject"),
         (ISSUER, "s" * 256, "subject"),
         (ISSUER, "nul\x00", "subject"),
+        (ISSUER, "sub ", "subject"),
+        (ISSUER, "sub\n", "subject"),
+        ("https://id.ministry.example/\n", "sub", "issuer"),
     ],
 )
 def test_an_issuer_or_subject_that_cannot_be_one_is_refused(driver, issuer, subject, field):
