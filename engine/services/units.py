@@ -174,11 +174,12 @@ def update_unit(
     moving = not isinstance(parent_id, _Keep) and parent_id != unit.parent_id
     if new_name != unit.name or moving:
         _require_free_name(uow, new_name, parent_id if moving else unit.parent_id, unit.id)
+    if active is False and unit.active:
+        # Checked before the unit changes, so a refusal names the unit as it is.
+        _require_no_running_cycle(uow, unit)
     if moving:
         _move(uow, unit, parent_id)
     unit.name = new_name
-    if active is False and unit.active:
-        _require_no_running_cycle(uow, unit)
     if active is not None:
         unit.active = active
     after = _state_of(unit)

@@ -122,6 +122,19 @@ def test_a_unit_with_a_running_cycle_is_not_deactivated(api, tree, start_cycle):
     assert "inactive" in assert_problem(closed, 409)["detail"]
 
 
+def test_a_refused_deactivation_names_the_unit_as_it_is_not_as_renamed(
+    api, tree, start_cycle, engine
+):
+    start_cycle(unit=PLANNING)
+    before = audit_count(engine)
+    change = {"name": "New Planning", "active": False}
+    refused = api.patch("ada", f"/units/{tree[PLANNING]}", json=change)
+    detail = assert_problem(refused, 409)["detail"]
+    assert PLANNING in detail and "New Planning" not in detail
+    assert api.get("ada", f"/units/{tree[PLANNING]}").json["name"] == PLANNING
+    assert audit_count(engine) == before
+
+
 def test_members_do_not_change_units(api, tree):
     assert_problem(api.post("pia", "/units", json={"name": "Mine"}), 403)
     assert_problem(api.patch("pia", f"/units/{tree[PLANNING]}", json={"name": "Mine"}), 403)
