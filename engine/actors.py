@@ -56,9 +56,15 @@ SYSTEM = Actor("system", Role.ADMIN)
 
 def require_admin(actor: Actor, action: str) -> None:
     if not actor.is_admin:
+        role = with_article(actor.role)
         raise PermissionDenied(
-            Message(f"only an admin may {action}; {actor.name} is a {actor.role}", "admin_only")
+            Message(f"only an admin may {action}; {actor.name} is {role}", "admin_only")
         )
+
+
+def with_article(role: Role) -> str:
+    """``an auditor``, ``a member``: a role as a sentence names it."""
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 
 
 def require_writer(actor: Actor, action: str) -> None:

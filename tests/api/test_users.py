@@ -141,6 +141,12 @@ def test_only_admins_change_users(api, who):
     assert_problem(api.patch(who, "/users/" + who, json={"role": "admin"}), 403)
 
 
+@pytest.mark.parametrize(("who", "role"), [("pia", "a member"), ("audrey", "an auditor")])
+def test_an_admin_only_refusal_names_the_role_with_its_article(api, who, role):
+    refused = assert_problem(api.patch(who, "/users/pia", json={"groups": []}), 403)
+    assert refused["detail"] == f"only an admin may change users; {who} is {role}"
+
+
 def test_a_change_to_an_unknown_user_or_with_a_bad_role_fails(api):
     assert_problem(api.patch("ada", "/users/nobody", json={"active": False}), 404)
     assert (
