@@ -78,11 +78,12 @@ def next_cycle(uow: UnitOfWork, actor: Actor, unit_id: int) -> NextCycle:
 
 
 def startable_unit(uow: UnitOfWork, actor: Actor, unit: int | str) -> FoundUnit:
-    """The unit, when ``actor`` may start its cycles (and so plan them)."""
+    """The unit, when ``actor`` may start its cycles (and so plan them). A refusal names
+    the field the unit came in: ``unit_id`` for an id, ``unit`` for a name."""
     require_writer(actor, "start a cycle")
     if isinstance(unit, str):
         require_text(unit=(unit, 255))
-    found = find_unit(uow, unit)
+    found = find_unit(uow, unit, "unit" if isinstance(unit, str) else "unit_id")
     require_reach(actor, found)
     return found
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,25 +81,39 @@ def _check_role(role: str) -> Role:
         raise ValidationFailed(f"unknown role '{role}'", {"role": [message]}) from None
 
 
-def _checked(uow: UnitOfWork, wanted: Iterable[Held]) -> list[Held]:
+def _checked(uow: UnitOfWork, groups: Iterable[str], memberships: Iterable[Held]) -> list[Held]:
     """The memberships, each once, their groups made when new; a 422 for a unit that does
-    not exist. A group's name is taken without the spaces around it: " Leadership", pasted,
-    would be another group than the lane a model names, and its member would get no task."""
+    not exist, at ``memberships.N.unit`` (N: its place in ``memberships``). A group's name
+    is taken without the spaces around it: " Leadership", pasted, would be another group
+    than the lane a model names, and its member would get no task."""
+    memberships = list(memberships)
+    require_units(uow, [unit for _, unit in memberships])
+    wanted = [*((group, None) for group in groups), *memberships]
     held = sorted(
         {(display_name("groups", group, 100), unit) for group, unit in wanted}, key=_order
     )
-    errors: dict[str, list[str]] = {}
-    units = {unit for _, unit in held if unit is not None}
-    known = set(uow.session.scalars(select(Unit.id).where(Unit.id.in_(units))))
-    for unit in sorted(units - known):
-        errors.setdefault("memberships", []).append(f"there is no unit #{unit}")
-    if errors:
-        raise ValidationFailed("; ".join(errors["memberships"]), errors)
     for group in sorted({group for group, _ in held}):
         if uow.session.get(Group, group) is None:
             uow.session.add(Group(name=group, created_at=uow.now))
     uow.session.flush()
     return held
+
+
+def require_units(
+    uow: UnitOfWork,
+    unit_ids: list[int | None],
+    field: Callable[[int], str] = lambda index: f"memberships.{index}.unit",
+) -> None:
+    """Each membership's unit (None: the whole organisation) exists; a 422 at the field
+    ``field(index)`` names for each that does not."""
+    wanted = {unit for unit in unit_ids if unit is not None}
+    known = set(uow.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    errors: dict[str, list[Message]] = {}
+    for index, unit in enumerate(unit_ids):
+        if unit is not None and unit not in known:
+            errors[field(index)] = [Message(f"there is no unit #{unit}", "no_unit")]
+    if errors:
+        raise ValidationFailed("; ".join(str(m[0]) for m in errors.values()), errors)
 
 
 def _as_list(held: list[Held]) -> list[dict[str, Any]]:
@@ -120,7 +134,7 @@ def add_user(
 
     The name is kept normalised (``engine/user_names.py``): ``Pia`` becomes ``pia``."""
     require_admin(actor, "add users")
-    user = create(uow, actor, name, role, [*((g, None) for g in groups), *memberships])
+    user = create(uow, actor, name, role, groups, memberships)
     token = _issue_token(uow, actor, user)
     created = NewUser(view_of(uow, user), token)
     uow.commit()
@@ -128,14 +142,19 @@ def add_user(
 
 
 def create(
-    uow: UnitOfWork, actor: Actor, name: str, role: str, memberships: Iterable[Held]
+    uow: UnitOfWork,
+    actor: Actor,
+    name: str,
+    role: str,
+    groups: Iterable[str] = (),
+    memberships: Iterable[Held] = (),
 ) -> User:
     """A new user, recorded, not committed: for a service that has checked the actor may."""
     name = user_name(name)
     role = _check_role(role)
     if uow.session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(Message(f"there is already a user called {name}", "user_exists", name=name))
-    held = _checked(uow, memberships)
+    held = _checked(uow, groups, memberships)
     user = User(name=name, role=role, active=True, created_at=uow.now)
     user.memberships = [Membership(group_name=g, unit_id=u) for g, u in held]
     uow.session.add(user)
@@ -389,7 +408,7 @@ def change(
             memberships = [(g, u) for g, u in _held(user) if u is not None]
         if groups is None:
             groups = []
-        wanted = _checked(uow, [*((g, None) for g in groups), *memberships])
+        wanted = _checked(uow, groups, memberships)
         if wanted != _held(user):
             kept = {(m.group_name, m.unit_id): m for m in user.memberships}
             user.memberships = [
@@ -526,6 +545,7 @@ def add_membership(
     keeping what else they hold; a change like any other (admins)."""
     require_admin(actor, "change users")
     held = _held(get_user(uow, name))
+    require_units(uow, [unit_id], field=lambda _: "unit")
     return _replace_memberships(uow, actor, name, [*held, (group, unit_id)])
 
 

@@ -145,6 +145,13 @@ def test_a_cycle_for_an_unknown_unit_is_a_422_naming_it(api, tokens):
     assert "there is no unit 'Atlantis'" in body["errors"]["unit"][0]
 
 
+def test_an_unknown_unit_id_for_a_cycle_is_refused_at_unit_id(api, tokens):
+    body = {"unit_id": 999999, "title": "T"}
+    refused = assert_problem(api.post("pia", "/cycles", json=body), 422)
+    assert list(refused["errors"]) == ["unit_id"]
+    assert "there is no unit #999999" in refused["errors"]["unit_id"][0]
+
+
 def test_a_name_two_units_share_must_be_given_as_an_id(api, tree):
     api.post("ada", "/units", json={"name": PLANNING, "parent_id": tree[FINANCE]})
     body = assert_problem(api.post("pia", "/cycles", json={"unit": PLANNING, "title": "T"}), 422)
@@ -297,3 +304,22 @@ def test_a_deactivated_holder_gives_the_task_back_and_one_who_may_still_work_it_
     assert api.get("ada", f"/tasks/{task}").json["claimed_by"] is None
     (given_back,) = [e for e in audit_events(engine, "task_unclaimed") if e.task_id == task]
     assert given_back.data["reason"] == "dina was deactivated"
+
+
+def test_a_membership_in_an_unknown_unit_is_refused_at_its_place_in_the_list(
+    api, tokens, tree, engine
+):
+    held = [
+        {"group": "Department Team", "unit": tree[PLANNING]},
+        {"group": "Leadership", "unit": None},
+        {"group": "Leadership", "unit": 999999},
+    ]
+    before = audit_count(engine)
+    body = {"name": "nina", "groups": ["PI Unit"], "memberships": held}
+    refused = assert_problem(api.post("ada", "/users", json=body), 422)
+    assert refused["errors"] == {"memberships.2.unit": ["there is no unit #999999"]}
+    member(api, tokens, "dina", [("Department Team", tree[PLANNING])])
+    change = {"memberships": [held[2], held[0]]}
+    refused = assert_problem(api.patch("ada", "/users/dina", json=change), 422)
+    assert list(refused["errors"]) == ["memberships.0.unit"]
+    assert audit_count(engine) == before + 2  # dina and her token, nothing refused

@@ -222,7 +222,7 @@ def test_role_memberships_and_password(browser, driver):
         ("memberships", {"group": "", "unit": ""}, "group"),
         ("memberships", {"group": "   ", "unit": ""}, "group"),
         ("memberships", {"group": "Leadership", "unit": "x"}, "unit"),
-        ("memberships", {"group": "Leadership", "unit": "99999"}, "group"),
+        ("memberships", {"group": "Leadership", "unit": "99999"}, "unit"),
         ("password", {"password": "short"}, "password"),
     ],
 )
