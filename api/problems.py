@@ -2,8 +2,9 @@
 
 Protocol errors (bad JSON, unknown URL, wrong method, ...) carry ``type: about:blank`` and
 the HTTP status phrase as their title; the engine's errors carry a ``urn:picycle:problem:``
-type that names the kind of problem. Validation failures add ``errors``: a map from a field
-path (``indicators.0.target``) to its messages.
+type that names the kind of problem. Validation failures, the schemas' and the engine's
+alike, are ``validation-failed`` and add ``errors``: a map from a field path
+(``indicators.0.target``) to its messages.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from .context import record_refused_write
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:picycle:problem:"
 
+VALIDATION_FAILED, VALIDATION_TITLE = "validation-failed", "The data is not valid"
+
 # Engine error -> (status, type slug, title)
 ENGINE_ERRORS: list[tuple[type[PicycleError], int, str, str]] = [
-    (ValidationFailed, 422, "validation-failed", "The data is not valid"),
+    (ValidationFailed, 422, VALIDATION_FAILED, VALIDATION_TITLE),
     (ModelError, 422, "model-error", "The process model failed"),
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
@@ -90,9 +93,13 @@ def from_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if messages is not None:
+        # The schemas' refusals are validation failures like the engine's: one type, one
+        # title, whichever layer found the bad field.
         return problem(
             error.code,
             "the request is not valid; see the fields listed in errors",
+            type=TYPE_PREFIX + VALIDATION_FAILED,
+            title=VALIDATION_TITLE,
             errors=flatten_messages(messages),
             headers=headers,
         )

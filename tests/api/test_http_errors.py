@@ -67,6 +67,23 @@ def test_deeply_nested_json_is_refused(api):
     assert_problem(response, 422)
 
 
+VALIDATION_FAILED = {"type": "urn:picycle:problem:validation-failed"}
+
+
+def test_a_schema_refusal_is_a_validation_failure_like_the_engines(api, tokens):
+    shape = assert_problem(api.post("pia", "/cycles", json={"unit_id": "x", "title": "T"}), 422)
+    query = assert_problem(api.get("pia", "/cycles?colour=red"), 422)
+    meaning = assert_problem(
+        api.post("pia", "/cycles", json={"unit": "Atlantis", "title": "T"}), 422
+    )
+    for refused in (shape, query, meaning):
+        assert {k: refused[k] for k in VALIDATION_FAILED} == VALIDATION_FAILED
+        assert refused["title"] == meaning["title"] == "The data is not valid"
+        assert set(refused) == {"type", "title", "status", "detail", "instance", "errors"}
+    assert list(shape["errors"]) == ["unit_id"]
+    assert list(query["errors"]) == ["colour"]
+
+
 def test_a_body_that_is_not_json_is_a_415_problem(api):
     response = api.post(
         "pia", "/cycles", data="unit=U&title=T", content_type="application/x-www-form-urlencoded"
