@@ -40,9 +40,9 @@ Feature: Results across cycles
     But the Directorate of Finance is not
     And the Ministry of Public Works, which never ran a cycle, is not
 
-  Scenario: A member of another unit does not find a unit's results
+  Scenario: A member of another unit may not see a unit's results
     Given the Directorate of Planning has worked a cycle
     And fred is a member of the Department Team in the Directorate of Finance
     When fred asks for the results of the Directorate of Planning
-    Then they are not found
+    Then he is refused, told that none of his groups is in that unit
     And comparing the units, fred sees the Directorate of Finance only

@@ -26,14 +26,14 @@ ATTACHMENT = {
 @blp.arguments(UnitResultsArgs, location="query", unknown=RAISE)
 @blp.response(200, UnitResultsSchema, headers=ATTACHMENT)
 @blp.alt_response(200, schema={"type": "string"}, content_type="text/csv")
-@blp.problems(401, 404)
+@blp.problems(401, 403, 404)
 def unit_results(args, unit_id):
     """A unit's results across its cycles
 
     Each indicator's baseline, target and actual cycle after cycle; gaps found and closed;
     microprojects reported on time; how long each step took (median and slowest); who took
     part; what is overdue now. `below=true` takes every unit below it too. Admins,
-    auditors and the members whose memberships cover the unit; 404 for anyone else.
+    auditors and the members whose memberships cover the unit; 403 for other members.
     `format=csv`: one row per cycle and indicator, as a download.
     """
     found = results.unit_results(request_uow(), current_actor(), unit_id, args["below"])

@@ -68,9 +68,10 @@ def change_unit(body, unit_id):
 
 @blp.route(f"/{UNIT_ID}/members", methods=["GET"])
 @blp.response(200, UnitMemberListSchema)
-@blp.problems(401, 404)
+@blp.problems(401, 403, 404)
 def unit_members(unit_id):
     """Who is a member of which group here: memberships held in the unit, in a unit above
-    it or in the whole organisation (admins, auditors, members whose reach includes it)"""
+    it or in the whole organisation (admins, auditors, members whose reach includes it;
+    403 for other members)"""
     found = units.unit_members(request_uow(), current_actor(), unit_id)
     return {"items": found, "total": len(found)}

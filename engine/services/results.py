@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 
 from ..actors import SYSTEM, Actor
 from ..db.models import Cycle, Task, UnitPath
-from ..errors import NotFound, ValidationFailed
+from ..errors import Message, NotFound, ValidationFailed
 from ..read_models import (
     CycleResult,
     IndicatorResult,
@@ -37,7 +37,7 @@ from ..read_models import (
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus, TaskState
 from .microprojects import microprojects_of, not_given_yet
-from .units import list_units
+from .units import list_units, require_sight
 
 QUIET_DAYS = 180
 MAX_QUIET_DAYS = 3660
@@ -50,10 +50,11 @@ YEAR = timedelta(days=365)
 def unit_results(uow: UnitOfWork, actor: Actor, unit_id: int, below: bool = False) -> UnitResults:
     """The unit's cycles, oldest first, with each indicator's trend, the time each step
     took, who took part and what is overdue now; with ``below``, the units below it too.
-    As if the unit did not exist for whoever's memberships do not cover it."""
+    Refused (403) to whoever's memberships do not cover it."""
     tree = {unit.id: unit for unit in list_units(uow, actor)}
-    if unit_id not in tree or not actor.sees_unit(unit_id):
-        raise NotFound(f"there is no unit #{unit_id}")
+    if unit_id not in tree:
+        raise NotFound(Message(f"there is no unit #{unit_id}", "no_unit"))
+    require_sight(actor, unit_id, tree[unit_id].name, "results")
     unit_ids = _below(uow, unit_id) if below else [unit_id]
     order = {unit: index for index, unit in enumerate(tree)}
     rows = sorted(

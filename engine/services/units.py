@@ -245,9 +245,11 @@ def _require_no_running_cycle(uow: UnitOfWork, unit: Unit) -> None:
 def unit_members(uow: UnitOfWork, actor: Actor, unit_id: int) -> list[UnitMember]:
     """The active users whose memberships cover the unit: held in it, in a unit above it,
     or in the whole organisation; by user and group. For admins, auditors and the members
-    whose reach includes the unit."""
-    if uow.session.get(Unit, unit_id) is None or not actor.sees_unit(unit_id):
+    whose reach includes the unit (403 for others)."""
+    unit = uow.session.get(Unit, unit_id)
+    if unit is None:
         raise NotFound(Message(f"there is no unit #{unit_id}", "no_unit"))
+    require_sight(actor, unit_id, unit.name, "members")
     covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == unit_id)
     rows = uow.session.execute(
         select(User.name, Membership.group_name, Membership.unit_id, Unit.name)
@@ -328,6 +330,21 @@ def require_reach(actor: Actor, unit: FoundUnit) -> None:
                 f"{actor.name} is a member of no group in unit {unit.name} or a unit above it",
                 "unit_out_of_reach",
                 unit=unit.name,
+            )
+        )
+
+
+def require_sight(actor: Actor, unit_id: int, unit_name: str, what: str) -> None:
+    """Whether ``actor`` may see ``what`` of the unit (its members, its results): admins,
+    auditors and the members whose memberships cover it. The tree is public, so a unit
+    beyond reach is refused (403), not passed off as missing."""
+    if not actor.sees_unit(unit_id):
+        raise PermissionDenied(
+            Message(
+                f"{actor.name} is a member of no group in unit {unit_name} or a unit above it, "
+                f"so may not see its {what}",
+                "unit_out_of_reach",
+                unit=unit_name,
             )
         )
 

@@ -79,10 +79,16 @@ def test_a_units_results_as_csv_one_row_per_cycle_and_indicator(api, planning):
     assert rows[2]["title"] == "'=HYPERLINK(1)"
 
 
-def test_a_member_of_another_unit_gets_404(api, planning, fred):
-    assert_problem(api.get("fred", f"/units/{planning}/results"), 404)
-    assert_problem(api.get("fred", f"/units/{planning}/results?format=csv"), 404)
+def test_a_member_of_another_unit_is_refused_saying_what_she_lacks(api, planning, fred):
+    assert api.get("fred", f"/units/{planning}").status_code == 200  # units are public
+    for query in ("", "?format=csv"):
+        refused = assert_problem(api.get("fred", f"/units/{planning}/results{query}"), 403)
+        assert refused["detail"] == (
+            f"fred is a member of no group in unit {UNIT} or a unit above it, so may not see "
+            "its results"
+        )
     assert_problem(api.get("ada", "/units/999999/results"), 404)
+    assert_problem(api.get("fred", "/units/999999/results"), 404)
 
 
 def test_the_overview_as_json_and_csv(api, planning, clock):

@@ -206,7 +206,11 @@ def test_a_units_members_include_those_above_it(api, tokens, tree):
     assert {("dina", "Department Team", PLANNING), ("paula", "PI Unit", MINISTRY)} <= named
     assert not [m for m in listed if m["user"] == "fred"]
     assert ("pia", "PI Unit", None) in named  # organisation-wide
-    assert_problem(api.get("fred", f"/units/{tree[PLANNING]}/members"), 404)
+    assert api.get("fred", f"/units/{tree[PLANNING]}").status_code == 200  # units are public
+    refused = assert_problem(api.get("fred", f"/units/{tree[PLANNING]}/members"), 403)
+    assert f"fred is a member of no group in unit {PLANNING}" in refused["detail"]
+    assert "members" in refused["detail"]
+    assert_problem(api.get("fred", "/units/999999/members"), 404)
 
 
 # --- a hostile member of another unit ----------------------------------------------------

@@ -183,10 +183,11 @@ def ministry_not_quiet(org):
     assert (row["cycles"], row["quiet"]) == (0, False)
 
 
-@then("they are not found")
-def not_found(org):
-    assert org["answer"].status_code == 404
+@then("he is refused, told that none of his groups is in that unit")
+def refused(org):
+    assert org["answer"].status_code == 403
     assert org["answer"].mimetype == "application/problem+json"
+    assert "fred is a member of no group in unit" in org["answer"].json["detail"]
 
 
 @then("comparing the units, fred sees the Directorate of Finance only")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from picycle.engine.actors import SYSTEM
-from picycle.engine.errors import NotFound, ValidationFailed
+from picycle.engine.errors import PermissionDenied, ValidationFailed
 from picycle.engine.services import cycles, results, units, users
 
 from tests.cycles_over_time import work_cycle
@@ -114,12 +114,12 @@ def test_a_unit_with_the_units_below_it(driver, clock):
     assert found.path == ["Ministry"]
 
 
-def test_a_member_of_another_unit_finds_no_results(driver, clock):
+def test_a_member_of_another_unit_may_not_see_its_results(driver, clock):
     work_cycle(driver, clock)
     finance = unit_id(driver, "Directorate of Finance")
     with driver.engine.unit_of_work() as uow:
         users.add_user(uow, SYSTEM, "fred", "member", [], [("Department Team", finance)])
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         results_of(driver, "fred")
     assert results_of(driver, "fred", "Directorate of Finance").cycles == []
     assert results_of(driver, "audrey").cycles  # auditors read every unit's

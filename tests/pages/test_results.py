@@ -52,14 +52,16 @@ def test_the_page_speaks_the_users_language(browser, driver, clock):
     assert "Prestaties beoordelen" in steps and "Assess performance" not in steps
 
 
-def test_a_member_of_another_unit_finds_nothing(browser, driver, clock):
+def test_a_member_of_another_unit_is_told_she_may_not_see_its_results(browser, driver, clock):
     work_cycle(driver, clock)
     finance = unit_id(driver, "Directorate of Finance")
     with driver.engine.unit_of_work() as uow:
         users.add_user(uow, SYSTEM, "fred", "member", [], [("Department Team", finance)])
     fred = browser("fred")
-    assert fred.get(f"/units/{unit_id(driver)}/results").status_code == 404
-    assert fred.get(f"/units/{unit_id(driver)}/results.csv").status_code == 404
+    refused = fred.get(f"/units/{unit_id(driver)}/results")
+    assert refused.status_code == 403
+    assert f"None of your groups is in unit {UNIT} or a unit above it." in text_of(refused)
+    assert fred.get(f"/units/{unit_id(driver)}/results.csv").status_code == 403
     overview = text_of(fred.get("/results"))
     assert "Directorate of Finance" in overview and UNIT not in overview
 
