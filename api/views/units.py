@@ -61,7 +61,8 @@ def change_unit(body, unit_id):
     """Rename, move or (de)activate a unit (admins)
 
     A unit moves with every unit below it; never under itself or a unit below it (409). A
-    unit with a running cycle cannot be deactivated (409).
+    unit with a running cycle or an active unit below it cannot be deactivated, nor a unit
+    below an inactive one reactivated (409).
     """
     return units.update_unit(request_uow(), current_actor(), unit_id, **body)
 

@@ -162,7 +162,8 @@ def update_unit(
 ) -> UnitView:
     """Rename a unit, move it (with every unit below it) under another parent or to the
     top (``parent_id`` None), or (de)activate it (admins). A unit cannot move under itself
-    or a unit below it, and cannot be deactivated while one of its cycles runs."""
+    or a unit below it, cannot be deactivated while one of its cycles runs or a unit below
+    it is active, and is reactivated only under an active unit."""
     require_admin(actor, "change units")
     # Tree changes queue behind each other: two moves at once could otherwise make a loop.
     uow.session.execute(select(Unit.id).with_for_update()).all()
@@ -177,6 +178,9 @@ def update_unit(
     if active is False and unit.active:
         # Checked before the unit changes, so a refusal names the unit as it is.
         _require_no_running_cycle(uow, unit)
+        _require_no_active_unit_below(uow, unit)
+    if active and not unit.active and not moving:  # a move checks its new parent
+        _require_active_parent(uow, unit)
     if moving:
         _move(uow, unit, parent_id)
     unit.name = new_name
@@ -238,6 +242,43 @@ def _require_no_running_cycle(uow: UnitOfWork, unit: Unit) -> None:
                 "cancel it before deactivating the unit",
                 "unit_has_running_cycle",
                 unit=unit.name,
+            )
+        )
+
+
+def _require_no_active_unit_below(uow: UnitOfWork, unit: Unit) -> None:
+    """An inactive unit has no active unit below it, as no unit is added or moved under an
+    inactive one."""
+    below = uow.session.execute(
+        select(Unit.id, Unit.name)
+        .join(UnitPath, UnitPath.descendant_id == Unit.id)
+        .where(UnitPath.ancestor_id == unit.id, UnitPath.depth > 0, Unit.active)
+        .order_by(UnitPath.depth, Unit.name, Unit.id)
+        .limit(1)
+    ).first()
+    if below is not None:
+        raise Conflict(
+            Message(
+                f"unit #{unit.id} ({unit.name}) has an active unit below it, #{below.id} "
+                f"({below.name}); deactivate the units below it first, or move them elsewhere",
+                "unit_has_active_unit_below",
+                unit=unit.name,
+                below=below.name,
+            )
+        )
+
+
+def _require_active_parent(uow: UnitOfWork, unit: Unit) -> None:
+    """The other half of that rule: a unit is reactivated only under an active one."""
+    parent = uow.session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    if parent is not None and not parent.active:
+        raise Conflict(
+            Message(
+                f"unit #{unit.id} ({unit.name}) is below unit #{parent.id} ({parent.name}), "
+                "which is inactive; reactivate that unit first, or move this one elsewhere",
+                "unit_under_inactive",
+                unit=unit.name,
+                parent=parent.name,
             )
         )
 

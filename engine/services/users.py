@@ -81,39 +81,66 @@ def _check_role(role: str) -> Role:
         raise ValidationFailed(f"unknown role '{role}'", {"role": [message]}) from None
 
 
-def _checked(uow: UnitOfWork, groups: Iterable[str], memberships: Iterable[Held]) -> list[Held]:
-    """The memberships, each once, their groups made when new; a 422 for a unit that does
-    not exist, at ``memberships.N.unit`` (N: its place in ``memberships``). A group's name
-    is taken without the spaces around it: " Leadership", pasted, would be another group
-    than the lane a model names, and its member would get no task."""
+def _checked(
+    uow: UnitOfWork,
+    groups: Iterable[str],
+    memberships: Iterable[Held],
+    held: Collection[Held] = (),
+) -> list[Held]:
+    """The memberships, each once, their groups made when new; a 422 at
+    ``memberships.N.unit`` (N: its place in ``memberships``) for a unit that does not
+    exist, or one that is inactive unless the membership is ``held`` already. A group's
+    name is taken without the spaces around it: " Leadership", pasted, would be another
+    group than the lane a model names, and its member would get no task."""
     memberships = list(memberships)
-    require_units(uow, [unit for _, unit in memberships])
+    require_units(uow, memberships, held)
     wanted = [*((group, None) for group in groups), *memberships]
-    held = sorted(
+    kept = sorted(
         {(display_name("groups", group, 100), unit) for group, unit in wanted}, key=_order
     )
-    for group in sorted({group for group, _ in held}):
+    for group in sorted({group for group, _ in kept}):
         if uow.session.get(Group, group) is None:
             uow.session.add(Group(name=group, created_at=uow.now))
     uow.session.flush()
-    return held
+    return kept
 
 
 def require_units(
     uow: UnitOfWork,
-    unit_ids: list[int | None],
+    memberships: list[Held],
+    held: Collection[Held] = (),
     field: Callable[[int], str] = lambda index: f"memberships.{index}.unit",
 ) -> None:
-    """Each membership's unit (None: the whole organisation) exists; a 422 at the field
-    ``field(index)`` names for each that does not."""
-    wanted = {unit for unit in unit_ids if unit is not None}
-    known = set(uow.session.scalars(select(Unit.id).where(Unit.id.in_(wanted))))
+    """Each membership's unit (None: the whole organisation) exists and, for a membership
+    not ``held`` already, is active; a 422 at the field ``field(index)`` names for each
+    that is not. A unit's deactivation keeps the memberships held in it."""
+    wanted = {unit for _, unit in memberships if unit is not None}
+    found = {
+        row.id: row
+        for row in uow.session.execute(
+            select(Unit.id, Unit.name, Unit.active).where(Unit.id.in_(wanted))
+        )
+    }
     errors: dict[str, list[Message]] = {}
-    for index, unit in enumerate(unit_ids):
-        if unit is not None and unit not in known:
-            errors[field(index)] = [Message(f"there is no unit #{unit}", "no_unit")]
+    for index, (group, unit_id) in enumerate(memberships):
+        kept = (name_as_stored(group), unit_id) in held
+        problem = _unit_problem(found, unit_id, kept)
+        if problem is not None:
+            errors[field(index)] = [problem]
     if errors:
         raise ValidationFailed("; ".join(str(m[0]) for m in errors.values()), errors)
+
+
+def _unit_problem(found: dict[int, Any], unit_id: int | None, kept: bool) -> Message | None:
+    if unit_id is None:
+        return None
+    unit = found.get(unit_id)
+    if unit is None:
+        return Message(f"there is no unit #{unit_id}", "no_unit")
+    if not unit.active and not kept:
+        text = f"unit #{unit_id} ({unit.name}) is inactive: reactivate it or choose another unit"
+        return Message(text, "unit_inactive", unit=unit.name)
+    return None
 
 
 def _as_list(held: list[Held]) -> list[dict[str, Any]]:
@@ -408,7 +435,7 @@ def change(
             memberships = [(g, u) for g, u in _held(user) if u is not None]
         if groups is None:
             groups = []
-        wanted = _checked(uow, groups, memberships)
+        wanted = _checked(uow, groups, memberships, _held(user))
         if wanted != _held(user):
             kept = {(m.group_name, m.unit_id): m for m in user.memberships}
             user.memberships = [
@@ -545,7 +572,7 @@ def add_membership(
     keeping what else they hold; a change like any other (admins)."""
     require_admin(actor, "change users")
     held = _held(get_user(uow, name))
-    require_units(uow, [unit_id], field=lambda _: "unit")
+    require_units(uow, [(group, unit_id)], held, field=lambda _: "unit")
     return _replace_memberships(uow, actor, name, [*held, (group, unit_id)])
 
 

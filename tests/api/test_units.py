@@ -135,6 +135,30 @@ def test_a_refused_deactivation_names_the_unit_as_it_is_not_as_renamed(
     assert audit_count(engine) == before
 
 
+def test_a_unit_is_not_deactivated_while_a_unit_below_it_is_active(api, tree, start_cycle, engine):
+    start_cycle(unit=PLANNING)
+    ministry = f"/units/{tree[MINISTRY]}"
+    before = audit_count(engine)
+    refused = assert_problem(api.patch("ada", ministry, json={"active": False}), 409)
+    assert f"active unit below it, #{tree[FINANCE]} ({FINANCE})" in refused["detail"]
+    assert "deactivate the units below it first" in refused["detail"]
+    assert api.get("ada", ministry).json["active"] is True
+    assert audit_count(engine) == before
+    assert api.patch("ada", f"/units/{tree[FINANCE]}", json={"active": False}).status_code == 200
+    refused = assert_problem(api.patch("ada", ministry, json={"active": False}), 409)
+    assert f"#{tree[PLANNING]} ({PLANNING})" in refused["detail"]
+
+
+def test_a_unit_below_an_inactive_one_is_not_reactivated(api, tree):
+    for unit in (FINANCE, PLANNING, MINISTRY):
+        assert api.patch("ada", f"/units/{tree[unit]}", json={"active": False}).status_code == 200
+    refused = api.patch("ada", f"/units/{tree[FINANCE]}", json={"active": True})
+    assert "reactivate that unit first" in assert_problem(refused, 409)["detail"]
+    assert api.get("ada", f"/units/{tree[FINANCE]}").json["active"] is False
+    assert api.patch("ada", f"/units/{tree[MINISTRY]}", json={"active": True}).status_code == 200
+    assert api.patch("ada", f"/units/{tree[FINANCE]}", json={"active": True}).status_code == 200
+
+
 def test_members_do_not_change_units(api, tree):
     assert_problem(api.post("pia", "/units", json={"name": "Mine"}), 403)
     assert_problem(api.patch("pia", f"/units/{tree[PLANNING]}", json={"name": "Mine"}), 403)
@@ -327,3 +351,22 @@ def test_a_membership_in_an_unknown_unit_is_refused_at_its_place_in_the_list(
     refused = assert_problem(api.patch("ada", "/users/dina", json=change), 422)
     assert list(refused["errors"]) == ["memberships.0.unit"]
     assert audit_count(engine) == before + 2  # dina and her token, nothing refused
+
+
+def test_no_one_is_made_a_member_in_an_inactive_unit(api, tokens, tree, engine):
+    member(api, tokens, "dina", [("Department Team", tree[FINANCE])])
+    api.patch("ada", f"/units/{tree[FINANCE]}", json={"active": False})
+    before = audit_count(engine)
+    held = [
+        {"group": "Department Team", "unit": tree[FINANCE]},  # held already: it stays
+        {"group": "Leadership", "unit": tree[FINANCE]},
+    ]
+    refused = assert_problem(api.patch("ada", "/users/dina", json={"memberships": held}), 422)
+    assert list(refused["errors"]) == ["memberships.1.unit"]
+    assert f"({FINANCE}) is inactive" in refused["errors"]["memberships.1.unit"][0]
+    body = {"name": "nina", "memberships": held[1:]}
+    refused = assert_problem(api.post("ada", "/users", json=body), 422)
+    assert list(refused["errors"]) == ["memberships.0.unit"]
+    assert audit_count(engine) == before
+    kept = api.patch("ada", "/users/dina", json={"memberships": held[:1], "role": "member"})
+    assert kept.status_code == 200, kept.json
