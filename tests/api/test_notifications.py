@@ -30,6 +30,15 @@ def test_a_user_reads_and_changes_their_own_settings(api, engine):
     assert by_ada.actor == "ada" and by_ada.data["after"] == {"email": None}
 
 
+def test_an_auditor_changes_their_own_settings_as_every_user_does(api, engine):
+    # Where an auditor's e-mail goes is their own, like their tokens: not the trail's.
+    changed = api.patch("audrey", "/users/audrey/notifications", json={"digest": True})
+    assert (changed.status_code, changed.json["digest"]) == (200, True)
+    (event,) = audit_events(engine, "user_changed")
+    assert (event.actor, event.data["changed"]) == ("audrey", ["digest"])
+    assert audit_events(engine, "access_denied") == []
+
+
 @pytest.mark.parametrize("who", ["omar", "audrey"])
 def test_nobody_else_changes_them(api, who):
     refused = api.patch(who, "/users/dana/notifications", json={"email": "x@evil.example"})
