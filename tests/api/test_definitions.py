@@ -428,6 +428,17 @@ HOSTILE = {
 }
 
 
+def test_translations_are_the_other_folder_a_bundle_may_hold(api, deploy, shipped):
+    assert {"translations/nl.json", "translations/ar.json"} <= set(shipped)
+    response = deploy(retitled(shipped))
+    assert response.status_code == 201, response.json
+    version = api.get("audrey", "/process-definitions/pi_cycle/versions/2").json
+    assert "translations/nl.json" in {file["name"] for file in version["files"]}
+    refused = deploy(revised(shipped, **{"translations/nl/extra.bpmn": b"<x/>"}))
+    assert_problem(refused, 422)
+    assert "hold .json files" in refused.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_uploads_are_refused_and_deploy_nothing(api, engine, kind):
     request, status, says = HOSTILE[kind]
