@@ -24,10 +24,9 @@ from .serve import ServeOptions, make_app, serve_process
 log = logging.getLogger("picycle.serve")
 
 
-def serve_in_processes(options: ServeOptions, url: str | None) -> None:
-    """Serve ``options.processes`` children on the database at ``url`` (None: from the
-    environment) until SIGTERM or Ctrl-C."""
-    listener = socket.create_server((options.host, options.port), backlog=1024)
+def serve_in_processes(options: ServeOptions, url: str | None, listener: socket.socket) -> None:
+    """Serve ``options.processes`` children on ``listener``, on the database at ``url``
+    (None: from the environment), until SIGTERM or Ctrl-C."""
     log.info("listening on %s:%d", *listener.getsockname()[:2])
     children: set[int] = set()
     with stop_on_signals() as stop:

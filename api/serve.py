@@ -8,6 +8,7 @@ deploy the shipped processes.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from picycle.engine import Engine
+from picycle.engine.errors import ConfigurationError
 from picycle.pages import single_sign_on
 from picycle.pages.mount import sign_in_settings
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -105,6 +107,24 @@ def create_server(
     return server
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The socket to serve on, bound before anything says where picycle serves: a port
+    another program holds is one line saying so, not a traceback."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigurationError(
+                f"port {port} on {host} is in use by another program (another picycle?): "
+                "stop it, or serve on another port with --port (or PICYCLE_PORT)"
+            ) from None
+        raise ConfigurationError(
+            f"cannot listen on {host}, port {port}: {error.strerror or error}; "
+            "check --host and --port (or PICYCLE_HOST and PICYCLE_PORT)"
+        ) from None
+
+
 def run_until_stopped(server, stop: threading.Event, grace: float) -> None:
     """Serve until ``stop`` is set; then accept no more connections, let the requests in
     progress finish and their answers go out (for ``grace`` seconds at most), and stop."""
@@ -147,17 +167,18 @@ def serve(options: ServeOptions, engine: Engine | None = None) -> None:
     processes, each with an engine of its own."""
     configure_logging()
     sign_in_settings(_page_settings())  # a wrong one stops here, before any process starts
+    listener = listen(options.host, options.port)
     where = f"http://{options.host}:{options.port}/"
     log.info("picycle on %s (the API at /api/v1, docs at /api/v1/docs)", where)
     if options.processes > 1:
         from .processes import serve_in_processes
 
-        serve_in_processes(options, engine.url if engine else None)
+        serve_in_processes(options, engine.url if engine else None, listener)
         return
     own = engine is None
     engine = engine or Engine()
     try:
-        serve_process(make_app(engine, options.proxies), options)
+        serve_process(make_app(engine, options.proxies), options, [listener])
     finally:
         if own:
             engine.dispose()

@@ -38,7 +38,7 @@ def serve_demo(engine: Engine, host: str, port: int, say: Say) -> None:
     """Serve until interrupted. The session cookie goes over plain http: the demo is
     served to this machine, not to a network."""
     from picycle.api import create_app
-    from picycle.api.serve import create_server
+    from picycle.api.serve import create_server, listen
 
     sign_ins = give_passwords(engine)
     app = create_app(
@@ -48,7 +48,7 @@ def serve_demo(engine: Engine, host: str, port: int, say: Say) -> None:
             "PICYCLE_SECURE_COOKIES": False,
         }
     )
-    server = create_server(app, host, port)
+    server = create_server(app, sockets=[listen(host, port)])
     say(f"\nthe demo's pages: http://{host}:{server.effective_port}/ (the API at /api/v1)")
     say("sign in as:")
     width = max(len(s.password) for s in sign_ins)

@@ -110,3 +110,24 @@ def test_several_serving_processes_replace_a_killed_one_and_stop_on_sigterm(data
     server.stderr.close()
     assert f"serving process {killed} ended (killed by SIGKILL); starting another" in log
     assert log.rstrip().endswith("stopped")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_port_in_use_is_one_line_and_a_failure_before_any_url(database_url, processes):
+    env = {**os.environ, "PICYCLE_DATABASE_URL": database_url}
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        ran = subprocess.run(
+            [PICYCLE, "serve", "--port", str(port), "--processes", processes],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert ran.returncode == 1
+    assert ran.stdout == ""
+    assert ran.stderr == (
+        f"error: port {port} on 127.0.0.1 is in use by another program (another picycle?): "
+        "stop it, or serve on another port with --port (or PICYCLE_PORT)\n"
+    )
