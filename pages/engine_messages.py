@@ -34,6 +34,16 @@ MESSAGES: dict[str, Say] = {
         "None of your groups is in unit %(unit)s or a unit above it.", **p
     ),
     "unit_inactive": lambda p: _("Unit %(unit)s is inactive.", **p),
+    "unit_has_active_unit_below": lambda p: _(
+        "Unit %(unit)s has an active unit below it, %(below)s: deactivate the units below "
+        "it first, or move them elsewhere.",
+        **p,
+    ),
+    "unit_under_inactive": lambda p: _(
+        "Unit %(unit)s is below %(parent)s, which is inactive: reactivate that unit first, "
+        "or move this one elsewhere.",
+        **p,
+    ),
     "cycle_running": lambda p: _(
         "The unit's cycle %(number)s is still running: complete or cancel it first.", **p
     ),

@@ -81,8 +81,10 @@ def test_serve_runs_the_api_under_waitress(monkeypatch, tmp_path):
     monkeypatch.setattr(waitress.server, "create_server", fake_create_server)
     monkeypatch.setattr("picycle.api.serve.limit_waitress", lambda server, limits: None)
     monkeypatch.setattr("picycle.api.serve.run_until_stopped", fake_run)
-    serve(ServeOptions(port=8123, threads=4))
-    assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 8123, 4)
+    serve(ServeOptions(port=0, threads=4))  # port 0: any free one
+    (listening,) = served["sockets"]  # bound before anything says where it serves
+    with listening:
+        assert (listening.getsockname()[0], served["threads"]) == ("127.0.0.1", 4)
     # waitress reads no body larger than the largest limit, that of evidence uploads (a
     # file of 20 MiB and the multipart around it).
     assert served["max_request_body_size"] == 20 * 1024 * 1024 + 64 * 1024 + 1
