@@ -551,6 +551,13 @@ class PlannedCycleSchema(ma.Schema):
     may_change = fields.Boolean(
         required=True, metadata={"description": "The caller may move, retitle or call it off"}
     )
+    followed_by = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The unit's cycle that came after, once one started (the plan's "
+            "or another); null until then, or when the caller may not see it"
+        },
+    )
 
 
 class PlanChangeSchema(ma.Schema):

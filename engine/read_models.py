@@ -136,13 +136,17 @@ class NextCycle:
 @dataclass(frozen=True)
 class PlannedCycle:
     """The next cycle a completed cycle planned. ``pending`` while it is still to start by
-    itself on ``start_on``; ``may_change``: the reader may move, retitle or call it off."""
+    itself on ``start_on``; ``may_change``: the reader may move, retitle or call it off;
+    ``followed_by`` (and its number in the unit): the unit's cycle that came after it, once
+    one started (the plan's or another), if the reader may see it."""
 
     cycle_id: int
     start_on: date
     title: str
     pending: bool
     may_change: bool
+    followed_by: int | None = None
+    followed_by_number: int | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ plan called off here deletes it too, so the worker never starts it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
@@ -36,7 +37,18 @@ def planned_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> PlannedCycle 
     if plan is None:
         return None
     pending = _pending_timer(uow, cycle_id) is not None
-    return _planned(cycle_id, plan, pending, pending and _may_plan(uow, actor, row.unit_id))
+    planned = _planned(cycle_id, plan, pending, pending and _may_plan(uow, actor, row.unit_id))
+    if pending:
+        return planned
+    followed = uow.session.execute(
+        select(CycleRow.id, CycleRow.cycle_number)
+        .where(CycleRow.previous_cycle_id == cycle_id, visible(actor))
+        .order_by(CycleRow.id)
+        .limit(1)
+    ).first()
+    if followed is None:
+        return planned
+    return replace(planned, followed_by=followed.id, followed_by_number=followed.cycle_number)
 
 
 def change_planned_cycle(

@@ -37,6 +37,7 @@ def test_the_pi_unit_moves_and_retitles_the_plan(api, engine, completed):
         "title": "Round 2, after the summer",
         "pending": True,
         "may_change": True,
+        "followed_by": None,
     }
     (event,) = [e for e in audit_events(engine, "next_cycle_scheduled") if e.actor == "pia"][1:]
     assert (event.data["previous_start_on"], event.data["start_on"]) == (

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from picycle.engine.actors import SYSTEM
-from picycle.engine.services import users
+from picycle.engine.services import cycles, users
 
 from tests.pages.conftest import text_of
 from tests.support import ensure_unit
@@ -59,6 +59,18 @@ def test_the_pi_unit_calls_the_plan_off(browser, driver, completed):
     again = pia.post(f"/cycles/{completed}/next-cycle/cancel", {"reason": "Twice"})
     assert again.status_code == 409
     assert "No next cycle waits to start" in text_of(again)
+
+
+def test_once_started_the_plan_links_to_the_cycle_that_followed(browser, driver, clock, completed):
+    clock.advance(days=31)
+    assert driver.fire_timers() == 1  # the plan starts the unit's cycle 2
+    page = text_of(browser("pia").get(f"/cycles/{completed}"))
+    with driver.engine.unit_of_work(write=False) as uow:
+        listed = cycles.list_cycles(uow, SYSTEM).items
+    (following,) = [c for c in listed if c.previous_cycle_id == completed]
+    assert "The unit&#39;s next cycle has started:" in page
+    assert f'<a href="/cycles/{following.id}">Cycle 2 of the unit</a>' in page
+    assert "It no longer waits to start" not in page
 
 
 @pytest.mark.parametrize(
