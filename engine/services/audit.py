@@ -10,7 +10,7 @@ from itertools import chain
 from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from ..actors import Actor, require_admin
+from ..actors import Actor, may_work, require_admin
 from ..audit import export
 from ..audit.chain import chain_of, cycle_of
 from ..audit.heads import RecordedHead, head_seal
@@ -22,7 +22,7 @@ from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFa
 from ..read_models import AuditEventView, EventSlice, Page
 from ..uow import Engine, UnitOfWork
 from ..user_names import normalised
-from ..vocabulary import EventType
+from ..vocabulary import EventType, TaskState
 from .cycles import visible
 from .evidence import damaged_evidence
 from .units import units_at_or_below
@@ -48,7 +48,9 @@ class EventFilter:
 
 def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
     """Auditors and admins read every cycle's history; a member, the history of the cycles
-    they may see (``visible``) and take part in. NotFound for a cycle they may not see."""
+    they may see (``visible``) and take part in: they acted in it, hold or were assigned
+    one of its tasks, or may take one of its open tasks now (the facilitator of a cycle the
+    worker started, before they act). NotFound for a cycle they may not see."""
     if not uow.session.scalar(select(exists().where(Cycle.id == cycle_id, visible(actor)))):
         raise NotFound(f"there is no cycle #{cycle_id}")
     if actor.reads_everything:
@@ -58,7 +60,19 @@ def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
         Task.cycle_id == cycle_id,
         or_(Task.assignee == actor.name, Task.claimed_by == actor.name),
     )
-    return bool(uow.session.scalar(select(or_(acted, holds))))
+    if uow.session.scalar(select(or_(acted, holds))):
+        return True
+    open_tasks = uow.session.execute(
+        select(
+            Task.title,
+            Task.unit_id,
+            Task.candidate_group,
+            Task.assignee,
+            Task.claimed_by,
+            Task.completed_by,
+        ).where(Task.cycle_id == cycle_id, Task.state == TaskState.OPEN)
+    )
+    return any(may_work(actor, task) for task in open_tasks)
 
 
 def cycle_history(

@@ -71,10 +71,13 @@ def test_auditors_and_admins_read_the_trail(browser, driver):
 
 
 def test_a_cycles_trail_is_read_as_its_history_is(browser, driver, clock):
-    first, _ = two_cycles(driver, clock)
+    first, second = two_cycles(driver, clock)
     assert browser("dana").get(f"/audit/cycles/{first}").status_code == 200  # took part
-    assert browser("omar").get(f"/audit/cycles/{first}").status_code == 403
-    assert browser("omar").get(f"/audit/cycles/{first}/marks").status_code == 403
+    # The design sent back is open to omar's group: he takes part before he acts.
+    assert browser("omar").get(f"/audit/cycles/{first}").status_code == 200
+    # Nothing of the other cycle is his: only its assessment, the PI unit's, is open.
+    assert browser("omar").get(f"/audit/cycles/{second}").status_code == 403
+    assert browser("omar").get(f"/audit/cycles/{second}/marks").status_code == 403
     assert browser("audrey").get(f"/audit/cycles/{first}").status_code == 200
     assert browser("audrey").get("/audit/cycles/999").status_code == 404
 

@@ -111,9 +111,11 @@ def test_names_and_units_entered_in_latin_stay_whole_in_arabic(browser, driver, 
 
 
 def test_history_is_for_those_taking_part_and_auditors(browser, driver):
-    cycle_id = driver.start()
+    cycle_id = driver.start(by="ada")
     assert "History" not in text_of(browser("lena").get(f"/cycles/{cycle_id}"))
     assert "Cycle started" in text_of(browser("audrey").get(f"/cycles/{cycle_id}"))
+    # The PI unit has not acted yet, but the first task is theirs to take.
+    assert "Cycle started" in text_of(browser("pia").get(f"/cycles/{cycle_id}"))
 
 
 def test_the_cycle_list(browser, driver):
