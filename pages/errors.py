@@ -79,11 +79,14 @@ def from_http_exception(error: HTTPException):
 
 
 def _for_a_role(code: str | None) -> str | None:
-    """For a refusal by role, which no group membership lifts: whom the page is for."""
+    """For a refusal by role, which no group membership lifts: whom the page is for, or
+    what the role may not do."""
     if code == "admin_only":
         return _("This page is for administrators.")
     if code == "auditors_only":
         return _("This page is for auditors and administrators.")
+    if code == "read_only":
+        return _("Auditors read everything but change nothing.")
     return None
 
 

@@ -111,6 +111,15 @@ def test_a_page_for_a_role_says_whom_it_is_for(browser, name, path, for_whom):
     assert "group" not in text_of(refused)  # no group membership opens it
 
 
+def test_an_auditor_refused_a_change_is_told_the_role_changes_nothing(browser, driver):
+    cycle_id = driver.start()
+    task = driver.task(cycle_id, "assess_performance")
+    refused = browser("audrey").post(f"/tasks/{task.id}/claim", {"next": "/"})
+    assert refused.status_code == 403
+    assert "Auditors read everything but change nothing." in text_of(refused)
+    assert "group" not in text_of(refused)
+
+
 def test_a_page_for_a_role_says_so_in_the_users_language(browser):
     refused = browser("dana").get("/models", headers={"Accept-Language": "ar"})
     assert refused.status_code == 403 and "هذه الصفحة للمسؤولين." in text_of(refused)
