@@ -336,6 +336,17 @@ class Task(Base):
     form_data: Mapped[dict[str, Any]]
 
 
+# What deciding who may work or read a task (``actors.HeldTask``) reads of its row.
+HELD_TASK_COLUMNS = (
+    Task.title,
+    Task.unit_id,
+    Task.candidate_group,
+    Task.assignee,
+    Task.claimed_by,
+    Task.completed_by,
+)
+
+
 class PendingTimer(Base):
     """A timer a cycle waits on, so the worker finds due cycles without loading any state."""
 

@@ -17,7 +17,7 @@ from ..audit.heads import RecordedHead, head_seal
 from ..audit.seals import TrailSeal, check_against, from_json, seal_heads, to_json
 from ..audit.verify import Verification, pinned_trail
 from ..config import AUDIT_KEY
-from ..db.models import AuditChain, AuditEvent, Cycle, Task
+from ..db.models import HELD_TASK_COLUMNS, AuditChain, AuditEvent, Cycle, Task
 from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..read_models import AuditEventView, EventSlice, Page
 from ..uow import Engine, UnitOfWork
@@ -63,14 +63,7 @@ def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
     if uow.session.scalar(select(or_(acted, holds))):
         return True
     open_tasks = uow.session.execute(
-        select(
-            Task.title,
-            Task.unit_id,
-            Task.candidate_group,
-            Task.assignee,
-            Task.claimed_by,
-            Task.completed_by,
-        ).where(Task.cycle_id == cycle_id, Task.state == TaskState.OPEN)
+        select(*HELD_TASK_COLUMNS).where(Task.cycle_id == cycle_id, Task.state == TaskState.OPEN)
     )
     return any(may_work(actor, task) for task in open_tasks)
 

@@ -10,7 +10,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 
 from ..actors import Actor, may_read, require_admin, require_writer
-from ..db.models import AuditEvent, Evidence, Task
+from ..db.models import HELD_TASK_COLUMNS, AuditEvent, Evidence, Task
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..evidence_files import accepted_kinds, detected_name, safe_name, sniffed_type
 from ..evidence_store import sha256_of
@@ -144,15 +144,7 @@ def cycle_evidence(uow: UnitOfWork, actor: Actor, cycle_id: int) -> list[TaskEvi
     tasks were attached to; NotFound for a cycle they may not see."""
     get_cycle(uow, actor, cycle_id)
     rows = uow.session.execute(
-        select(
-            Evidence,
-            Task.title,
-            Task.unit_id,
-            Task.candidate_group,
-            Task.assignee,
-            Task.claimed_by,
-            Task.completed_by,
-        )
+        select(Evidence, *HELD_TASK_COLUMNS)
         .join(Task, Task.id == Evidence.task_id)
         .where(Evidence.cycle_id == cycle_id)
         .order_by(Evidence.id)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from ..actors import Actor, hidden, may_read, require_writer
 from ..cycle import Cycle, DefinitionRef, TaskRecord
+from ..db.models import HELD_TASK_COLUMNS, ProcessDefinition, Task
 from ..db.models import Cycle as CycleRow
-from ..db.models import ProcessDefinition, Task
 from ..errors import Conflict, Message, ModelError, NotFound, PermissionDenied
 from ..read_models import TaskDetail, task_detail
 from ..repository import TASK_COLUMNS, task_record
@@ -104,15 +104,7 @@ def _act(
 
 def _no_longer_open(uow: UnitOfWork, actor: Actor, task_id: str) -> Conflict | NotFound:
     task = uow.session.execute(
-        select(
-            Task.title,
-            Task.state,
-            Task.unit_id,
-            Task.candidate_group,
-            Task.assignee,
-            Task.claimed_by,
-            Task.completed_by,
-        ).where(Task.id == task_id)
+        select(Task.state, *HELD_TASK_COLUMNS).where(Task.id == task_id)
     ).one()
     if hidden(actor, task):
         return NotFound(f"there is no task {task_id}")
