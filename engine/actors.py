@@ -62,6 +62,17 @@ def require_admin(actor: Actor, action: str) -> None:
         )
 
 
+def require_reader(actor: Actor, action: str) -> None:
+    """PermissionDenied unless ``actor`` reads everything: an admin or an auditor."""
+    if not actor.reads_everything:
+        role = with_article(actor.role)
+        raise PermissionDenied(
+            Message(
+                f"only admins and auditors may {action}; {actor.name} is {role}", "auditors_only"
+            )
+        )
+
+
 def with_article(role: Role) -> str:
     """``an auditor``, ``a member``: a role as a sentence names it."""
     return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"

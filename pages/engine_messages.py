@@ -30,6 +30,11 @@ MESSAGES: dict[str, Say] = {
     "admin_only": lambda p: _("Only an administrator may do this."),
     "auditors_only": lambda p: _("Only auditors and administrators may read this."),
     "read_only": lambda p: _("Auditors read but do not change anything."),
+    "no_part": lambda p: _(
+        "You take no part in this cycle yet: its history is for those who act in it, and "
+        "for auditors.",
+        **p,
+    ),
     "unit_out_of_reach": lambda p: _(
         "None of your groups is in unit %(unit)s or a unit above it.", **p
     ),

@@ -68,11 +68,18 @@ def may_read_cycle(uow: UnitOfWork, actor: Actor, cycle_id: int) -> bool:
     return any(may_work(actor, task) for task in open_tasks)
 
 
+def require_part(uow: UnitOfWork, actor: Actor, cycle_id: int) -> None:
+    """PermissionDenied unless ``actor`` may read the cycle's history (``may_read_cycle``);
+    NotFound for a cycle they may not see."""
+    if not may_read_cycle(uow, actor, cycle_id):
+        text = f"{actor.name} takes no part in cycle #{cycle_id}"
+        raise PermissionDenied(Message(text, "no_part", cycle=cycle_id))
+
+
 def cycle_history(
     uow: UnitOfWork, actor: Actor, cycle_id: int, limit: int = 100, offset: int = 0
 ) -> Page[AuditEventView]:
-    if not may_read_cycle(uow, actor, cycle_id):
-        raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
+    require_part(uow, actor, cycle_id)
     query = select(*_EVENT_COLUMNS).where(AuditEvent.cycle_id == cycle_id)
     return _page(uow, query, limit, offset)
 

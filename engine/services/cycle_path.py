@@ -10,12 +10,12 @@ from ..actors import Actor
 from ..cycle import DefinitionRef
 from ..db.models import AuditEvent, DeploymentFile, ProcessDefinition
 from ..db.models import Cycle as CycleRow
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound
 from ..read_models import StepDone
 from ..spiff.path import ElementPassage, FlowPassage
 from ..uow import UnitOfWork
 from ..vocabulary import EventType
-from .audit import may_read_cycle  # the history's read rule: the path follows it
+from .audit import require_part  # the history's read rule: the path follows it
 from .cycles import visible
 from .definitions import defines_process
 
@@ -94,8 +94,7 @@ def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:
     ).one_or_none()
     if row is None:
         raise NotFound(f"there is no cycle #{cycle_id}")
-    if not may_read_cycle(uow, actor, cycle_id):
-        raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
+    require_part(uow, actor, cycle_id)
     state, *definition = row
     definition = DefinitionRef(*definition)
     path = uow.cycles.models.passed_elements(definition, state)
@@ -111,8 +110,7 @@ def cycle_path(uow: UnitOfWork, actor: Actor, cycle_id: int) -> CyclePath:
 def steps_done(uow: UnitOfWork, actor: Actor, cycle_id: int) -> list[StepDone]:
     """The cycle's start, each task completed and its end, in the order they happened, at
     the times its history records; read as the history is."""
-    if not may_read_cycle(uow, actor, cycle_id):
-        raise PermissionDenied(f"{actor.name} takes no part in cycle #{cycle_id}")
+    require_part(uow, actor, cycle_id)
     rows = uow.session.execute(
         select(
             AuditEvent.at, AuditEvent.actor, AuditEvent.type, AuditEvent.element_id, AuditEvent.data

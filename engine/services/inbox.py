@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, select, union_all
 
-from ..actors import Actor
+from ..actors import Actor, require_reader
 from ..db.models import Cycle, Task
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import ValidationFailed
 from ..read_models import Page, TaskSummary, task_summary
 from ..uow import UnitOfWork
 from ..vocabulary import InboxScope, TaskState
@@ -87,8 +87,7 @@ def _arms(actor: Actor, scope: InboxScope) -> list[list[ColumnElement[bool]]]:
         for group in sorted(in_units)
     ]
     if scope == InboxScope.ALL:
-        if not actor.reads_everything:
-            raise PermissionDenied("only admins and auditors may list all open tasks")
+        require_reader(actor, "list all open tasks")
         return [[]]
     if scope == InboxScope.GROUPS:
         return groups

@@ -12,9 +12,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..actors import Actor, require_admin
+from ..actors import Actor, require_admin, require_reader
 from ..db.models import SingleSignOnLink, User
-from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, Message, NotFound, ValidationFailed
 from ..inputs import require_text
 from ..read_models import LinkView
 from ..uow import UnitOfWork
@@ -56,8 +56,7 @@ def add_link(uow: UnitOfWork, actor: Actor, user: User, issuer: str, subject: st
 
 def find_link(uow: UnitOfWork, actor: Actor, name: str) -> LinkView | None:
     """The user's link, or None (admins and auditors)."""
-    if not actor.reads_everything:
-        raise PermissionDenied(f"only admins and auditors may see links; {actor.name} is a member")
+    require_reader(actor, "see links")
     user = get_user(uow, name)
     link_row = _link_of(uow, user)
     return None if link_row is None else _view(user, link_row)

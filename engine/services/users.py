@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, exists, func, select
 
 from .. import passwords
-from ..actors import Actor, require_admin
+from ..actors import Actor, require_admin, require_reader
 from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
 from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import display_name, name_as_stored
@@ -343,8 +343,7 @@ def task_workers(uow: UnitOfWork, names: Collection[str]) -> set[str]:
 
 def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
     """Every user, by name; for admins and auditors."""
-    if not actor.reads_everything:
-        raise PermissionDenied(f"only admins and auditors may list users; {actor.name} is a member")
+    require_reader(actor, "list users")
     return [view_of(uow, user) for user in uow.session.scalars(select(User).order_by(User.name))]
 
 
@@ -353,8 +352,7 @@ def find_users(
 ) -> Page[UserView]:
     """The users whose name holds ``text`` (written any way a name may be), by name, one
     page of them; for admins and auditors."""
-    if not actor.reads_everything:
-        raise PermissionDenied(f"only admins and auditors may list users; {actor.name} is a member")
+    require_reader(actor, "list users")
     wanted = normalised(text.strip()) if text.strip() else ""
     matching = select(User).where(User.name.contains(wanted, autoescape=True))
     total = uow.session.scalar(select(func.count()).select_from(matching.subquery()))
@@ -592,10 +590,7 @@ def remove_membership(
 def group_names(uow: UnitOfWork, actor: Actor) -> list[str]:
     """Every group there is, by name: a group is made with its first member; for admins
     and auditors."""
-    if not actor.reads_everything:
-        raise PermissionDenied(
-            f"only admins and auditors may list groups; {actor.name} is a member"
-        )
+    require_reader(actor, "list groups")
     return list(uow.session.scalars(select(Group.name).order_by(Group.name)))
 
 

@@ -76,7 +76,9 @@ def test_a_cycles_trail_is_read_as_its_history_is(browser, driver, clock):
     # The design sent back is open to omar's group: he takes part before he acts.
     assert browser("omar").get(f"/audit/cycles/{first}").status_code == 200
     # Nothing of the other cycle is his: only its assessment, the PI unit's, is open.
-    assert browser("omar").get(f"/audit/cycles/{second}").status_code == 403
+    refused = browser("omar").get(f"/audit/cycles/{second}")
+    assert refused.status_code == 403
+    assert "You take no part in this cycle yet" in text_of(refused)
     assert browser("omar").get(f"/audit/cycles/{second}/marks").status_code == 403
     assert browser("audrey").get(f"/audit/cycles/{first}").status_code == 200
     assert browser("audrey").get("/audit/cycles/999").status_code == 404
