@@ -53,8 +53,9 @@ def display_name(field: str, value: str, longest: int) -> str:
     without the spaces around it, in its NFKC form (a fullwidth letter is the letter, a
     no-break space a space), and with no character that does not show as itself; else
     ValidationFailed on ``field``."""
-    require_text(**{field: (value, longest)})
     name = name_as_stored(value)
+    # Measured as kept: NFKC can lengthen a name (one ligature becomes many letters).
+    require_text(**{field: (name, longest)})
     unseen = unseen_character(name)
     if unseen is not None:
         text = f"must not contain {described(unseen)}: it does not show, or turns the text around"

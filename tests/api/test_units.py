@@ -91,6 +91,16 @@ def test_a_unit_name_that_would_pass_for_another_is_refused(api, tree, engine, n
     assert audit_count(engine) == before
 
 
+def test_a_name_that_grows_when_normalised_is_measured_as_kept(api, tree, engine):
+    # U+FDFA, one character, is 18 letters in NFKC: 20 of them would be 360.
+    before = audit_count(engine)
+    added = api.post("ada", "/units", json={"name": "\ufdfa" * 20, "parent_id": tree[MINISTRY]})
+    assert "at most 255 characters" in assert_problem(added, 422)["errors"]["name"][0]
+    grown = {"name": "q8", "groups": ["\ufdfa" * 10]}
+    assert "groups" in assert_problem(api.post("ada", "/users", json=grown), 422)["errors"]
+    assert audit_count(engine) == before
+
+
 @pytest.mark.parametrize("name", ["\uff30lanning Dept", "Planning\u00a0Dept"])
 def test_a_unit_name_in_a_compatibility_form_is_the_name_it_looks_like(api, tree, name):
     # A fullwidth P, a no-break space.

@@ -39,12 +39,18 @@ def append(page, action: str) -> None:
     page.keyboard.press("Escape")
 
 
-@EACH_DATABASE_IN_A_LANGUAGE
-def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, driver, language):
+def signed_in_ada(chromium, live, shots, driver, language: str) -> Person:
+    """ada, the admin, signed in to the pages in ``language``."""
     with driver.engine.unit_of_work() as uow:
         users.set_password(uow, SYSTEM, "ada", PASSWORD)
-    ada = Person(chromium, live, camera(f"modeler-{language}"), "ada", language)
+    ada = Person(chromium, live, shots, "ada", language)
     ada.sign_in()
+    return ada
+
+
+@EACH_DATABASE_IN_A_LANGUAGE
+def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, driver, language):
+    ada = signed_in_ada(chromium, live, camera(f"modeler-{language}"), driver, language)
     page = ada.page
     page.goto("/models")
     ada.look("models")
@@ -113,10 +119,7 @@ def test_an_admin_adds_a_task_checks_fixes_and_deploys(chromium, live, camera, d
 
 
 def test_a_decision_table_is_edited_as_a_table_and_deployed(chromium, live, camera, driver):
-    with driver.engine.unit_of_work() as uow:
-        users.set_password(uow, SYSTEM, "ada", PASSWORD)
-    ada = Person(chromium, live, camera("modeler-decision-en"), "ada", "en")
-    ada.sign_in()
+    ada = signed_in_ada(chromium, live, camera("modeler-decision-en"), driver, "en")
     page = ada.page
     page.goto(VERSION_1)
     page.wait_for_selector("#modeler .djs-container svg")
@@ -149,10 +152,7 @@ def test_the_modeler_saves_a_model_as_the_engine_read_it(chromium, live, camera,
     """Opened and deployed unchanged, the file bpmn-js writes is another text of the same
     process: every task, flow, script, condition, timer and spiffworkflow extension the
     engine reads (its serialized spec) is as in the file written on disk."""
-    with driver.engine.unit_of_work() as uow:
-        users.set_password(uow, SYSTEM, "ada", PASSWORD)
-    ada = Person(chromium, live, camera("modeler-round-trip-en"), "ada", "en")
-    ada.sign_in()
+    ada = signed_in_ada(chromium, live, camera("modeler-round-trip-en"), driver, "en")
     page = ada.page
     page.goto(VERSION_1)
     page.wait_for_selector("#modeler .djs-container svg")
@@ -168,10 +168,7 @@ def test_the_modeler_saves_a_model_as_the_engine_read_it(chromium, live, camera,
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_diagram_opens_whole_beside_the_tool_palette(chromium, live, camera, driver, viewport):
-    with driver.engine.unit_of_work() as uow:
-        users.set_password(uow, SYSTEM, "ada", PASSWORD)
-    ada = Person(chromium, live, camera("modeler-fitted"), "ada", "ar")
-    ada.sign_in()
+    ada = signed_in_ada(chromium, live, camera("modeler-fitted"), driver, "ar")
     page = ada.page
     page.set_viewport_size(viewport)
     page.goto(VERSION_1)
