@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from .i18n import gettext as _
-from .rendering import format_date, format_number
+from .rendering import format_date, format_number, isolated
 
 Say = Callable[[Mapping[str, Any]], str]
 
@@ -22,8 +22,10 @@ MESSAGES: dict[str, Say] = {
     "task_not_yours": lambda p: _("This task is neither yours nor open to your groups."),
     "task_not_open": lambda p: _("This task is no longer open."),
     "task_not_claimed": lambda p: _("Nobody holds this task."),
-    "task_held": lambda p: _("%(holder)s holds this task now.", **p),
-    "task_assigned": lambda p: _("This task is assigned to %(assignee)s.", **p),
+    "task_held": lambda p: _("%(holder)s holds this task now.", holder=isolated(p["holder"])),
+    "task_assigned": lambda p: _(
+        "This task is assigned to %(assignee)s.", assignee=isolated(p["assignee"])
+    ),
     "task_for_group": lambda p: _(
         "This task is for the %(group)s group of its unit, and you are not in it.", **p
     ),
@@ -38,7 +40,7 @@ MESSAGES: dict[str, Say] = {
     "unit_out_of_reach": lambda p: _(
         "None of your groups is in unit %(unit)s or a unit above it.", **p
     ),
-    "unit_inactive": lambda p: _("Unit %(unit)s is inactive.", **p),
+    "unit_inactive": lambda p: _("Unit %(unit)s is inactive.", unit=isolated(p["unit"])),
     "unit_has_active_unit_below": lambda p: _(
         "Unit %(unit)s has an active unit below it, %(below)s: deactivate the units below "
         "it first, or move them elsewhere.",
@@ -121,7 +123,9 @@ MESSAGES: dict[str, Say] = {
     "no_pending_plan": lambda p: _(
         "No next cycle waits to start: it has started, was skipped or was called off."
     ),
-    "user_exists": lambda p: _("There is already a user called %(name)s.", **p),
+    "user_exists": lambda p: _(
+        "There is already a user called %(name)s.", name=isolated(p["name"])
+    ),
     "last_admin": lambda p: _(
         "%(name)s is the last active administrator: make another user an administrator first.",
         **p,
@@ -136,7 +140,9 @@ MESSAGES: dict[str, Say] = {
     "linked_elsewhere": lambda p: _(
         "%(name)s is already linked to another identity: unlink it first.", **p
     ),
-    "unit_exists": lambda p: _("There is already a unit called %(name)s there.", **p),
+    "unit_exists": lambda p: _(
+        "There is already a unit called %(name)s there.", name=isolated(p["name"])
+    ),
     "unit_has_running_cycle": lambda p: _(
         "Unit %(unit)s has a running cycle: complete or cancel it before deactivating the unit.",
         **p,

@@ -16,6 +16,7 @@ from picycle.engine.services import users
 from ..context import signed_in
 from ..engine_messages import refusal, say_all
 from ..i18n import gettext as _
+from ..rendering import isolated
 
 # An answer holding a secret shown once (a new API token) is kept in no cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -56,4 +57,6 @@ def with_new_group(group: str, done: str) -> str:
     group = group.strip()
     if not group or group in users.group_names(request_uow(), signed_in()):
         return done
-    return f"{done} {_('The group %(group)s is new: no one was in it before.', group=group)}"
+    return (
+        f"{done} {_('The group %(group)s is new: no one was in it before.', group=isolated(group))}"
+    )

@@ -15,7 +15,7 @@ from picycle.engine.services import units, users
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
-from ..rendering import render
+from ..rendering import isolated, render
 from .admin_forms import apply, number_arg, unit_choice, with_new_group
 
 UNIT = "/admin/units/<int(min=1, max=2147483647):unit_id>"
@@ -62,7 +62,7 @@ def unit_add():
     return apply(
         lambda uow, actor: units.add_unit(uow, actor, values["name"], parent),
         partial(_tree_page, values=values),
-        _("The unit %(name)s is added.", name=values["name"].strip()),
+        _("The unit %(name)s is added.", name=isolated(values["name"].strip())),
         url_for("picycle_pages.unit_tree"),
     )
 

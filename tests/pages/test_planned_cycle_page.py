@@ -31,8 +31,11 @@ def plan_record(driver, cycle_id: int) -> dict:
 def test_the_pi_unit_moves_and_retitles_the_plan(browser, driver, clock, completed):
     pia = browser("pia")
     page = text_of(pia.get(f"/cycles/{completed}"))
-    assert "Planned: Faster permits, round 2, starting on" in page
+    assert "Planned: \u2068Faster permits, round 2\u2069, starting on \u2068" in page
     assert "It starts by itself on that day." in page
+    # In Arabic the Latin title and the date stay whole, apart from the sentence around them.
+    arabic = text_of(pia.get(f"/cycles/{completed}", headers={"Accept-Language": "ar"}))
+    assert "المخطط لها: \u2068Faster permits, round 2\u2069، تبدأ في \u2068" in arabic
     later = (clock().date() + timedelta(days=45)).isoformat()
     assert f'value="{(clock().date() + timedelta(days=30)).isoformat()}"' in page
 
@@ -42,7 +45,7 @@ def test_the_pi_unit_moves_and_retitles_the_plan(browser, driver, clock, complet
     assert response.status_code == 302 and response.location == f"/cycles/{completed}"
     page = text_of(pia.get(response.location))
     assert "The next cycle&#39;s plan is changed." in page
-    assert "Planned: Round 2, later" in page
+    assert "Planned: \u2068Round 2, later\u2069" in page
     assert plan_record(driver, completed) == {"start_on": later, "title": "Round 2, later"}
 
 
@@ -107,7 +110,7 @@ def test_calling_off_needs_a_reason(browser, driver, completed):
 
 def test_only_those_who_may_start_the_units_cycles_see_the_forms(browser, driver, completed):
     page = text_of(browser("audrey").get(f"/cycles/{completed}"))
-    assert "Planned: Faster permits, round 2" in page
+    assert "Planned: \u2068Faster permits, round 2\u2069" in page
     assert CHANGE.format(completed) not in page
     response = browser("audrey").post(f"/cycles/{completed}/next-cycle/cancel", {"reason": "x"})
     assert response.status_code == 403

@@ -34,7 +34,7 @@ def test_a_units_indicators_are_charted_with_a_table_of_the_same_figures(browser
     permits = charts(page)[0]
     assert permits["labels"] == ["Cycle 1", "Cycle 2"]
     assert [s["values"] for s in permits["series"]] == [[55, 70], [80, 80], [70, 82]]
-    assert "<caption>Permits issued within 30 days, cycle after cycle</caption>" in page
+    assert "<caption>\u2068Permits issued within 30 days\u2069, cycle after cycle</caption>" in page
     assert "vendor/chart.js/chart.umd.min.js" in page and "results.js" in page
     assert "<script>" not in page  # the strict CSP runs no inline script
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]

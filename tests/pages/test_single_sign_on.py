@@ -51,7 +51,7 @@ def _signed_in_as(visitor: Browser) -> str | None:
 def test_the_sign_in_page_offers_the_provider_beside_the_password_form(sso_app):
     page = text_of(Browser(sso_app.test_client()).get("/sign-in"))
     assert 'action="/sign-in/sso"' in page
-    assert ">Sign in with Test IdP</button>" in page
+    assert ">Sign in with \u2068Test IdP\u2069</button>" in page
     assert '<label for="password">Password</label>' in page
 
 

@@ -129,7 +129,7 @@ def test_someone_else_completing_first_is_said_plainly(browser, driver):
     late = pia.post(f"/tasks/{task.id}", assessment_form(INDICATORS))
     assert late.status_code == 409
     assert "Someone else completed this task" in text_of(late)
-    assert "Completed by pia" in text_of(late)
+    assert "Completed by \u2068pia\u2069" in text_of(late)
 
 
 def test_claiming_and_giving_back(browser, driver):
@@ -138,7 +138,13 @@ def test_claiming_and_giving_back(browser, driver):
     claimed = pia.post(f"/tasks/{task.id}/claim", {"next": "/"})
     assert (claimed.status_code, claimed.location) == (302, "/")
     assert driver.task_detail(task.id).claimed_by == "pia"
-    assert "Held by pia" in text_of(pia.get("/"))
+    assert "Held by \u2068pia\u2069" in text_of(pia.get("/"))
+    # A name inside a translated sentence stays apart from it, in Arabic too.
+    ada = browser("ada")
+    ada.get(f"/tasks/{task.id}")
+    taken = ada.post(f"/tasks/{task.id}/claim", {}, headers={"Accept-Language": "ar"})
+    assert taken.status_code == 409
+    assert "يتولى \u2068pia\u2069 هذه المهمة الآن." in text_of(taken)
     pia.post(f"/tasks/{task.id}/unclaim")
     assert driver.task_detail(task.id).claimed_by is None
 
