@@ -60,6 +60,10 @@ def test_counts_per_scope(browser, driver, clock):
     assert counts(dana) == ["1", "0"]  # her own; none left open to her whole group
     ada = text_of(browser("ada").get("/"))
     assert counts(ada) == ["0", "0", "2"]
+    # Each tab says what it holds: the first holds the second.
+    assert "The tasks you hold, those assigned to you, and those waiting" in dana
+    groups = text_of(browser("dana").get("/?scope=groups", headers={"Accept-Language": "nl"}))
+    assert "De taken die wachten tot iemand uit een van uw groepen ze oppakt" in groups
 
 
 def test_badges_filters_and_sorting(browser, driver, clock):
