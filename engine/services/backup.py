@@ -35,9 +35,7 @@ def backup(engine: Engine, path: Path) -> Verification:
     the trail it holds (for SQLite, of the copy itself)."""
     url = engine.database.url
     if url.get_backend_name() == "sqlite":
-        path.unlink(missing_ok=True)
-        with closing(_sqlite(url)) as source, closing(sqlite3.connect(path)) as target:
-            source.backup(target)
+        _sqlite_backup(url, path)
         copy = Engine(f"sqlite:///{path}")
         try:
             return verify(copy, SYSTEM)
@@ -83,6 +81,23 @@ def restore(engine: Engine, path: Path, force: bool = False) -> Verification:
 
 def _sqlite(url: URL) -> sqlite3.Connection:
     return sqlite3.connect(url.database, timeout=30)
+
+
+def _sqlite_backup(url: URL, path: Path) -> None:
+    """Copy the database into a file beside ``path``, then put it in ``path``'s place: a
+    failed backup leaves the one before it whole, and the database itself is never
+    overwritten by a copy of itself (which would empty it)."""
+    if path.exists() and path.samefile(url.database):
+        raise ValidationFailed(f"{path} is the database itself: back it up to another file")
+    partial = path.with_name(f"{path.name}.partial")
+    try:
+        partial.unlink(missing_ok=True)
+        with closing(_sqlite(url)) as source, closing(sqlite3.connect(partial)) as target:
+            source.backup(target)
+        partial.replace(path)
+    except (OSError, sqlite3.OperationalError) as error:
+        partial.unlink(missing_ok=True)
+        raise ValidationFailed(f"cannot write the backup {path}: {error}") from error
 
 
 def _check_backup(path: Path, header: bytes, url: URL) -> None:

@@ -6,11 +6,13 @@ with the reason, and fail under CI."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
 from picycle.cli.main import main
 from picycle.engine import Engine
+from picycle.engine.services import backup as backup_service
 from sqlalchemy import make_url
 
 from tests.support import Driver, unavailable
@@ -90,3 +92,37 @@ def test_a_file_that_is_not_a_backup_is_refused(database_url, engine, tmp_path):
     refused = picycle(database_url, "restore", str(other), "--force")
     assert refused.exit_code == 1
     assert "is not a backup of this kind of database" in refused.stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_backup_onto_the_database_itself_is_refused_and_keeps_it(driver, database_url):
+    cycle_id = worked(driver)
+    itself = make_url(database_url).database
+    refused = picycle(database_url, "backup", itself)
+    assert refused.exit_code == 1
+    assert refused.stderr == f"error: {itself} is the database itself: back it up to another file\n"
+    driver.restart()
+    assert driver.task(cycle_id, "identify_gaps").state == "open"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_failed_backup_is_one_line_and_keeps_the_one_before(
+    driver, database_url, tmp_path, monkeypatch
+):
+    worked(driver)
+    missing = tmp_path / "no such folder" / "picycle.backup"
+    refused = picycle(database_url, "backup", str(missing))
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"error: cannot write the backup {missing}: ")
+    assert len(refused.stderr.splitlines()) == 1
+    before = tmp_path / "picycle.backup"
+    before.write_bytes(b"the backup before")
+
+    def locked(url):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(backup_service, "_sqlite", locked)
+    failed = picycle(database_url, "backup", str(before))
+    assert failed.stderr == f"error: cannot write the backup {before}: database is locked\n"
+    assert before.read_bytes() == b"the backup before"
+    assert list(tmp_path.glob("*.partial")) == []
