@@ -12,6 +12,7 @@ from picycle.engine.vocabulary import CycleStatus
 
 from .common import ID, acting_as, as_option, echo_json, json_option
 from .render import cycle_label, print_cycle, print_cycles, print_history
+from .units import unit_ref
 
 HISTORY_PAGE = 500  # events read at a time
 
@@ -23,7 +24,12 @@ def cycle() -> None:
 
 
 @cycle.command("start")
-@click.option("--unit", required=True, help="The organisational unit the cycle is for.")
+@click.option(
+    "--unit",
+    required=True,
+    metavar="UNIT",
+    help="The organisational unit the cycle is for (its name or id).",
+)
 @click.option("--title", required=True, help="What this cycle is about, in a few words.")
 @click.option(
     "--process",
@@ -37,7 +43,9 @@ def cycle() -> None:
 def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user: str | None):
     """Start the unit's next cycle; it builds on the unit's previous one."""
     with engine.unit_of_work() as uow:
-        started = cycles.start_cycle(uow, acting_as(uow, as_user), unit, title, process_id)
+        started = cycles.start_cycle(
+            uow, acting_as(uow, as_user), unit_ref(unit), title, process_id
+        )
     click.echo(f"started {cycle_label(started)}: {started.title}")
 
 

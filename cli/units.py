@@ -10,8 +10,10 @@ from .common import acting_as, as_option
 
 
 def unit_ref(text: str) -> int | str:
-    """A unit named on the command line: its id, or its name when no other unit has it."""
-    return int(text) if text.isdigit() else text
+    """A unit named on the command line: its id, or its name when no other unit has it.
+    Only decimal digits make an id: int() refuses superscripts such as '²', which
+    isdigit() accepts."""
+    return int(text) if text.isdecimal() else text
 
 
 def unit_id(uow, text: str, field: str = "unit") -> int:

@@ -566,3 +566,17 @@ def test_units_are_added_listed_as_a_tree_and_hold_memberships(picycle, engine):
     kept = picycle("user", "change", "dana", "--group", "PI Unit")  # organisation-wide, added
     assert kept.stdout.endswith("groups: Leadership in Ministry, PI Unit\n")
     assert picycle("user", "change", "dana", "--no-groups").stdout.endswith("no groups\n")
+
+
+def test_cycle_start_takes_the_units_id_or_its_name(picycle):
+    picycle("unit", "add", "Planning")
+    started = picycle("cycle", "start", "--unit", "1", "--title", "Permits")
+    assert started.stdout == "started cycle 1 (Planning, cycle 1 of the unit): Permits\n"
+    # '²' is a digit to str.isdigit() but no number: it can only be a unit's name.
+    for command in (
+        ("unit", "change", "²", "--inactive"),
+        ("cycle", "start", "--unit", "²", "--title", "x"),
+    ):
+        refused = picycle(*command)
+        assert refused.exit_code == 1
+        assert refused.stderr == "error: there is no unit '²'\n"
