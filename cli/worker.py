@@ -9,6 +9,7 @@ after the cycle or e-mail it is at."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -25,10 +26,30 @@ from picycle.engine.services.mail import SmtpSettings
 from picycle.stopping import stop_on_signals
 
 log = logging.getLogger("picycle.worker")
+# The longest wait between passes: a timer fires at most this late (and waiting forever
+# overflows the clock).
+ONE_DAY = 24 * 60 * 60
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; nan, which passes every comparison with a bound, is
+    refused as well."""
+
+    def convert(self, value, param, ctx) -> float:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return seconds
 
 
 @click.command()
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between passes.")
+@click.option(
+    "--interval",
+    type=Seconds(0, ONE_DAY),
+    default=30.0,
+    show_default=True,
+    help="Seconds between passes (0: one right after the other).",
+)
 @click.option("--once", is_flag=True, help="Do what is due now and stop.")
 @click.option(
     "--status", is_flag=True, help="Say what is due and how far behind the workers are, and stop."

@@ -387,6 +387,16 @@ def test_a_worker_logs_its_passes_rides_out_an_outage_and_stops_on_sigterm(
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+@pytest.mark.parametrize("interval", ["inf", "nan", "-1", "86401"])
+def test_a_worker_interval_it_cannot_wait_is_a_usage_error(picycle, interval, monkeypatch):
+    # Without the check, inf overflowed the clock after the first pass and nan never
+    # woke the worker again.
+    monkeypatch.setattr(worker_module, "run_worker", lambda *args: pytest.fail("it ran"))
+    refused = picycle("worker", "--interval", interval)
+    assert refused.exit_code == 2
+    assert "Invalid value for '--interval'" in refused.stderr
+
+
 def example_of(shown: str) -> dict:
     lines = shown.splitlines()
     start = lines.index("  example --data (fill in the values; give it inline or as @FILE):")
