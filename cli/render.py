@@ -6,6 +6,7 @@ its cycles is always said as such ("cycle 2 of the unit")."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,13 +32,21 @@ def when(value) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "") -> None:
-    """Rows under their headers, each column as wide as its widest cell."""
+    """Rows under their headers, each column as wide as its widest cell on the screen."""
     cells = [list(headers)] + [["-" if c is None or c == "" else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(columns(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
-        click.echo(
-            indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
+        padded = (c + " " * (w - columns(c)) for c, w in zip(row, widths, strict=True))
+        click.echo(indent + "  ".join(padded).rstrip())
+
+
+def columns(text: str) -> int:
+    """How many columns a terminal gives ``text``: two for each wide East Asian character,
+    none for a combining mark (an Arabic vowel sign, an accent written apart)."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def cycle_label(cycle: CycleSummary) -> str:

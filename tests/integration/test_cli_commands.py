@@ -328,6 +328,20 @@ def test_cycle_list_json_is_the_page(picycle, started):
     assert page["total"] == 1 and page["items"][0]["unit"] == "Planning"
 
 
+def test_a_table_lines_up_on_screen_with_wide_and_combining_characters(picycle):
+    # 計画局 takes six columns on a terminal, مُدِيرِيَّة (with its vowel signs) six too:
+    # each is padded up to Planning's eight, then two spaces part the columns.
+    for unit in ("Planning", "計画局", "مُدِيرِيَّة"):
+        picycle("unit", "add", unit)
+        picycle("cycle", "start", "--unit", unit, "--title", "t")
+    rows = picycle("cycle", "list").stdout.splitlines()[2:]
+    assert [row.split("1            running")[0] for row in rows] == [
+        "3      مُدِيرِيَّة    ",
+        "2      計画局    ",
+        "1      Planning  ",
+    ]
+
+
 def test_migrate_all_says_when_there_is_nothing_to_migrate(picycle):
     result = picycle("cycle", "migrate", "--all", "pi_cycle")
     assert result.exit_code == 0
