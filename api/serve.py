@@ -80,7 +80,7 @@ def _page_settings() -> dict[str, str]:
 
 def _byte_count(key: str) -> int:
     text = os.environ[key].strip()
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdecimal() or int(text) < 1:
         raise ValueError(f"{key} must be a number of bytes (a whole number above 0), not {text!r}")
     return int(text)
 

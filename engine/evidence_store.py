@@ -137,7 +137,7 @@ class EvidenceSettings:
             raise ConfigurationError(f"{STORAGE} must be files or database, not {storage!r}")
         directory = os.environ.get(DIRECTORY)
         text = os.environ.get(MAX_BYTES, str(DEFAULT_MAX_BYTES)).strip()
-        if not text.isdigit() or int(text) < 1:
+        if not text.isdecimal() or int(text) < 1:
             raise ConfigurationError(f"{MAX_BYTES} must be a whole number of bytes above 0")
         return cls(
             storage,

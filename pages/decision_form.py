@@ -14,10 +14,12 @@ from dataclasses import replace
 from picycle.engine.decision_table_edits import MAX_RULES, Column, DecisionTable, Rule
 from picycle.engine.errors import ValidationFailed
 
+from .numbers import whole_number
+
 
 def posted(table: DecisionTable, form: Mapping[str, str]) -> DecisionTable:
     count = form.get("rules", "")
-    if not count.isdigit() or int(count) > MAX_RULES:
+    if whole_number(count, MAX_RULES) is None:
         message = f"rules: a number of rows from 0 to {MAX_RULES}"
         raise ValidationFailed(message, {"rules": [message]})
     inputs = _columns(table.inputs, form, "input")
@@ -34,8 +36,8 @@ def posted(table: DecisionTable, form: Mapping[str, str]) -> DecisionTable:
     if "add_rule" in form:
         rules.append(Rule("", "", ["-"] * len(inputs), [""] * len(outputs)))
     removed = form.get("remove_rule", "")
-    if removed.isdigit() and int(removed) < len(rules):
-        del rules[int(removed)]
+    if (index := whole_number(removed, len(rules) - 1)) is not None:
+        del rules[index]
     return replace(table, inputs=inputs, outputs=outputs, rules=rules)
 
 

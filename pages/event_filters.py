@@ -12,9 +12,9 @@ from picycle.engine.services.audit import EventFilter
 from picycle.engine.vocabulary import EventType
 
 from .i18n import gettext as _
+from .numbers import MAX_ID, whole_number
 
 FILTERS = ("cycle", "unit", "actor", "type", "since", "until")
-MAX_ID = 2**31 - 1  # ids and sequence numbers are 32-bit integers on PostgreSQL
 MAX_NAME = 100
 EVENT_TYPES = tuple(EventType)
 
@@ -67,8 +67,8 @@ def read_filters(args: Mapping[str, str], unit_names: set[str]) -> ReadFilters:
 def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
     if not text:
         return None
-    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID:
-        return int(text)
+    if (number := whole_number(text, MAX_ID, smallest=1)) is not None:
+        return number
     errors[name] = _(
         "Enter a whole number from 1 to %(most)s.", most=flask_babel.format_decimal(MAX_ID)
     )

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .i18n import gettext as _
+from .numbers import whole_number
 
 MISSING: Any = object()
 LONG_TEXT = 200  # longer strings get a text area
+LAST_ROW_INDEX = 10**9 - 1
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
@@ -215,7 +217,8 @@ class _Reader:
     def _rows(self, items, path: str) -> Any:
         prefix = path + "."
         steps = (key[len(prefix) :].split(".", 1)[0] for key in self.form if key.startswith(prefix))
-        indexes = sorted({int(step) for step in steps if step.isdigit()})
+        found = (whole_number(step, LAST_ROW_INDEX) for step in steps)
+        indexes = sorted({index for index in found if index is not None})
         if not indexes:
             return MISSING
         rows = []
@@ -260,14 +263,14 @@ def change_rows(data: dict[str, Any], add: str | None, remove: str | None) -> No
     if remove:
         *where, index = remove.split(".")
         rows = _at(data, where)
-        if isinstance(rows, list) and index.isdigit() and int(index) < len(rows):
-            del rows[int(index)]
+        if isinstance(rows, list) and (row := whole_number(index, len(rows) - 1)) is not None:
+            del rows[row]
 
 
 def _at(data: Any, steps: list[str], create: bool = False) -> Any:
     for position, step in enumerate(steps):
-        if isinstance(data, list) and step.isdigit() and int(step) < len(data):
-            data = data[int(step)]
+        if isinstance(data, list) and (index := whole_number(step, len(data) - 1)) is not None:
+            data = data[index]
         elif isinstance(data, dict):
             if step not in data and create and position == len(steps) - 1:
                 data[step] = []

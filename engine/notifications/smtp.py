@@ -45,7 +45,7 @@ class SmtpSettings:
                 f"PICYCLE_SMTP_SECURITY: '{security}' is not one of {', '.join(SECURITY)}"
             )
         port_text = env.get("PICYCLE_SMTP_PORT", "").strip() or str(DEFAULT_PORTS[security])
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise ConfigurationError(f"PICYCLE_SMTP_PORT: '{port_text}' is not a port number")
         user = env.get("PICYCLE_SMTP_USER") or None
         password = env.get("PICYCLE_SMTP_PASSWORD") or None

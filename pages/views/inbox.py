@@ -13,13 +13,14 @@ from picycle.engine.vocabulary import InboxScope
 
 from ..blueprint import blueprint
 from ..context import signed_in
+from ..numbers import MAX_ID, whole_number
 from ..rendering import DUE_SOON, process_texts, render
 
 PAGE_SIZE = 25
 
 
 def _number(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 2**31 else None
+    return whole_number(text, MAX_ID, smallest=1)
 
 
 @blueprint.get("/")

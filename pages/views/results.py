@@ -14,6 +14,7 @@ from picycle.engine.services import results, results_csv
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext
+from ..numbers import whole_number
 from ..rendering import DUE_SOON, process_texts, render
 
 UNIT_ID = "<int(min=1, max=2147483647):unit_id>"
@@ -25,7 +26,8 @@ def _below() -> bool:
 
 def _quiet_days() -> int:
     given = request.args.get("quiet_days", "")
-    days = int(given) if given.isdigit() and len(given) < 6 else results.QUIET_DAYS
+    days = whole_number(given, 99_999)
+    days = results.QUIET_DAYS if days is None else days
     return min(max(days, 1), results.MAX_QUIET_DAYS)
 
 
