@@ -401,7 +401,10 @@ class InboxArgs(PageArgs):
     )
     cycle = fields.Integer(validate=validate.Range(1, MAX_ID))
     unit = _text(
-        1, 255, blank=True, metadata={"description": "A unit's name: its tasks and those below"}
+        1,
+        255,
+        blank=True,
+        metadata={"description": "A unit's name: its tasks and those below (422 if none has it)"},
     )
     process_id = _text(1, 255, blank=True)
     overdue = fields.Boolean(load_default=False)
@@ -502,7 +505,10 @@ class CyclePageSchema(PageSchema):
 
 class CycleArgs(PageArgs):
     unit = _text(
-        1, 255, blank=True, metadata={"description": "A unit's name: its cycles and those below"}
+        1,
+        255,
+        blank=True,
+        metadata={"description": "A unit's name: its cycles and those below (422 if none has it)"},
     )
     status = fields.String(validate=validate.OneOf(CYCLE_STATUSES))
     process_id = _text(1, 255, blank=True)
@@ -625,7 +631,10 @@ class AuditEventArgs(PageArgs):
         1,
         255,
         blank=True,
-        metadata={"description": "Events of the cycles of this unit and those below"},
+        metadata={
+            "description": "Events of the cycles of the unit of this name and those below "
+            "(422 if none has it)"
+        },
     )
     actor = _text(1, 100, blank=True)
     type = _text(1, 50, blank=True, metadata={"description": "e.g. task_completed"})

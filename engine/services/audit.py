@@ -96,7 +96,7 @@ def _filtered(uow: UnitOfWork, filters: EventFilter) -> Select:
     if filters.cycle_id is not None:
         query = query.where(AuditEvent.cycle_id == filters.cycle_id)
     if filters.unit:
-        units = units_at_or_below(uow, [filters.unit])
+        units = units_at_or_below(uow, filters.unit)
         query = query.where(
             AuditEvent.cycle_id.in_(select(Cycle.id).where(Cycle.unit_id.in_(units)))
         )

@@ -289,7 +289,7 @@ def list_cycles(
     are included."""
     conditions = [visible(actor)]
     if filters.unit:
-        conditions.append(CycleRow.unit_id.in_(units_at_or_below(uow, [filters.unit])))
+        conditions.append(CycleRow.unit_id.in_(units_at_or_below(uow, filters.unit)))
     if filters.unit_id is not None:
         conditions.append(CycleRow.unit_id == filters.unit_id)
     if filters.status:

@@ -56,7 +56,7 @@ def list_inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> Page[TaskSum
     ``mine``: held by the actor, unclaimed and assigned to them, or unclaimed, unassigned
     and for one of their groups; ``groups``: only the last; ``all``: admins and auditors.
     """
-    units = units_at_or_below(uow, [query.unit]) if query.unit else None
+    units = units_at_or_below(uow, query.unit) if query.unit else None
     arms = [_matching(query, uow.now, units, arm) for arm in _arms(actor, query.scope)]
     if not arms:
         return Page(items=(), total=0)

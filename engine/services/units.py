@@ -349,17 +349,23 @@ def unit_at_path(uow: UnitOfWork, path: Iterable[str]) -> int | None:
     return unit_id
 
 
-def units_at_or_below(uow: UnitOfWork, names: Iterable[str]) -> list[int]:
-    """The ids of the units called any of ``names`` and of every unit below them."""
-    return list(
+def units_at_or_below(uow: UnitOfWork, name: str) -> list[int]:
+    """The ids of the units called ``name`` (written any way a name may be) and of every
+    unit below them; a 422 at ``unit`` when no unit is called so: a misspelt filter would
+    otherwise pass for one that matched nothing."""
+    found = list(
         uow.session.scalars(
             select(UnitPath.descendant_id)
             .join(Unit, Unit.id == UnitPath.ancestor_id)
-            .where(Unit.name.in_(list(names)))
+            .where(Unit.name == name_as_stored(name))
             .distinct()
             .order_by(UnitPath.descendant_id)
         )
     )
+    if not found:
+        message = Message(f"there is no unit '{name}'", "no_unit")
+        raise ValidationFailed(message, {"unit": [message]})
+    return found
 
 
 def require_reach(actor: Actor, unit: FoundUnit) -> None:

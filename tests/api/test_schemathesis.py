@@ -76,7 +76,7 @@ def _takes_any_object(operation) -> bool:
     the document can say only in words; schemathesis may generate them as valid. Nor can
     it say what makes a bundle of model files valid: generated uploads are refused (4xx).
     Nor which units exist: a body naming a unit that does not (a parent, a membership's
-    unit) is refused (422)."""
+    unit), or a filter naming one, is refused (422)."""
     names_units = operation.path in (
         "/api/v1/users",
         "/api/v1/users/{name}",
@@ -84,6 +84,9 @@ def _takes_any_object(operation) -> bool:
         "/api/v1/units/{unit_id}",
     )
     if operation.method.upper() in ("POST", "PATCH") and names_units:
+        return True
+    filters_by_unit = any(p.name == "unit" for p in operation.query)
+    if operation.method.upper() == "GET" and filters_by_unit:
         return True
     return operation.method.upper() == "POST" and (
         operation.path.endswith("/complete")

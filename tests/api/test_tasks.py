@@ -43,6 +43,11 @@ def test_the_inbox_filters_by_cycle_unit_and_process_and_pages(api, start_cycle)
     assert api.get("pia", "/tasks?unit=Unit 2").json["items"][0]["cycle_id"] == cycles[2]
     assert api.get("pia", "/tasks?process_id=pi_cycle").json["total"] == 3
     assert api.get("pia", "/tasks?process_id=other").json["total"] == 0
+    # A misspelt unit is refused at its field, not answered with an empty list.
+    for path in ("/tasks?unit=Unit 9", "/cycles?unit=Unit 9", "/audit/events?unit=Unit 9"):
+        refused = api.get("audrey", path)
+        assert refused.status_code == 422, path
+        assert refused.json["errors"] == {"unit": ["there is no unit 'Unit 9'"]}
     page = api.get("pia", "/tasks?limit=2&page=2").json
     assert (page["total"], page["offset"], len(page["items"])) == (3, 2, 1)
     assert len(api.get("pia", "/tasks?limit=1&offset=1").json["items"]) == 1

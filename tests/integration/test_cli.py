@@ -240,6 +240,11 @@ def test_tasks_are_shown_and_claimed_and_cycles_listed_and_cancelled(picycle, st
     assert running.output.splitlines()[2].split()[:4] == ["1", "Planning", "1", "running"]
     assert picycle("cycle", "list", "--status", "cancelled").output == "0 cycle(s)\n"
     assert picycle("cycle", "list", "--status", "paused").exit_code == 2
+    # A unit filter is found however its name is written, and a misspelt one is said so.
+    assert picycle("cycle", "list", "--unit", "Ｐｌａｎｎｉｎｇ").output.startswith("1 ")
+    misspelt = picycle("cycle", "list", "--unit", "Planing")
+    assert (misspelt.exit_code, misspelt.stdout) == (1, "")
+    assert misspelt.stderr == "error: there is no unit 'Planing'\n"
     refused = picycle("cycle", "cancel", "1", "--reason", "Wrong unit", "--as", "pia")
     assert refused.exit_code == 1 and "only an admin may cancel" in refused.stderr
     cancelled = picycle("cycle", "cancel", "1", "--reason", "Wrong unit", "--as", "ada")
