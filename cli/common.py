@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,19 @@ as_required = click.option(
 # An id as the database keeps it: 32-bit on PostgreSQL, so a larger number is refused as
 # a usage error rather than sent to the database.
 ID = click.IntRange(1, 2**31 - 1)
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; nan, which passes every comparison with a bound, is
+    refused as well."""
+
+    def convert(self, value, param, ctx) -> float:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return seconds
+
+
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."
 )

@@ -44,7 +44,7 @@ def incident_show(engine: Engine, incident_id: int, as_user: str | None) -> None
 @as_option
 @click.pass_obj
 def incident_retry(engine: Engine, incident_id: int, as_user: str | None) -> None:
-    """Make the failed attempt again: the member's completion, or the cycle's timers."""
+    """Make the failed attempt again: the member's completion, or the cycle's timers (admins)."""
     with engine.unit_of_work() as uow:
         retried = incidents.retry_incident(uow, acting_as(uow, as_user), incident_id)
     click.echo(f"incident #{retried.id} retried: the step went through")

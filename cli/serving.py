@@ -10,6 +10,8 @@ from typing import Any
 import click
 from picycle.engine import Engine
 
+from .common import Seconds
+
 
 def _processes_default(engine: Engine) -> int:
     """One process on SQLite (one machine, one writer); one per CPU on PostgreSQL."""
@@ -43,8 +45,8 @@ def _setting(name: str, **option: Any) -> Callable:
 @_setting(
     "grace",
     default=30.0,
-    type=click.FloatRange(min=0),
-    help="Seconds a stopping server lets requests in progress finish.",
+    type=Seconds(0, 3600),
+    help="Seconds a stopping server lets requests in progress finish (at most an hour).",
 )
 @click.pass_obj
 def serve(

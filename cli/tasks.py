@@ -28,7 +28,9 @@ def task() -> None:
     "--scope",
     type=click.Choice(SCOPES),
     default=None,
-    help="mine (default with --as) or all (default without).",
+    help="mine: what you may work (held by you, assigned to you, or waiting for one of "
+    "your groups; the default with --as); groups: only what waits for your groups; all: "
+    "every open task (admins and auditors; the default without --as).",
 )
 @click.option("--cycle", "cycle_id", type=ID, help="Only the tasks of this cycle (its id).")
 @json_option

@@ -9,7 +9,6 @@ after the cycle or e-mail it is at."""
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import threading
@@ -25,21 +24,12 @@ from picycle.engine.services.mail import SmtpSettings
 
 from picycle.stopping import stop_on_signals
 
+from .common import Seconds
+
 log = logging.getLogger("picycle.worker")
 # The longest wait between passes: a timer fires at most this late (and waiting forever
 # overflows the clock).
 ONE_DAY = 24 * 60 * 60
-
-
-class Seconds(click.FloatRange):
-    """A number of seconds in a range; nan, which passes every comparison with a bound, is
-    refused as well."""
-
-    def convert(self, value, param, ctx) -> float:
-        seconds = super().convert(value, param, ctx)
-        if math.isnan(seconds):
-            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
-        return seconds
 
 
 @click.command()

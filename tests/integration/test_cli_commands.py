@@ -411,6 +411,14 @@ def test_a_worker_interval_it_cannot_wait_is_a_usage_error(picycle, interval, mo
     assert "Invalid value for '--interval'" in refused.stderr
 
 
+@pytest.mark.parametrize("grace", ["nan", "-1", "3601"])
+def test_a_grace_a_stopping_server_cannot_keep_is_a_usage_error(picycle, grace, monkeypatch):
+    monkeypatch.setattr("picycle.api.serve.serve", lambda *args, **kw: pytest.fail("served"))
+    refused = picycle("serve", "--grace", grace)
+    assert refused.exit_code == 2
+    assert "Invalid value for '--grace'" in refused.stderr
+
+
 def example_of(shown: str) -> dict:
     lines = shown.splitlines()
     start = lines.index("  example --data (fill in the values; give it inline or as @FILE):")
