@@ -12,6 +12,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -76,7 +77,9 @@ def email_of(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = address
-    message["Subject"] = subject
+    # Given encoded: set as it is, a title written as an RFC 2047 word ("=?utf-8?q?...?=")
+    # would be decoded, line breaks and all, and sent as headers and a body of its own.
+    message["Subject"] = Header(subject, "utf-8").encode(linesep=" ")
     message["Date"] = format_datetime(written_at)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies

@@ -4,7 +4,9 @@ placeholders, written safely, and the settings they depend on checked."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from picycle.engine.config import base_url, digest_time
 from picycle.engine.errors import ConfigurationError
 from picycle.engine.notifications.catalogs import TRANSLATIONS, language_of
 from picycle.engine.notifications.messages import TaskMention, Writer
-from picycle.engine.notifications.smtp import SmtpSettings
+from picycle.engine.notifications.smtp import SmtpSettings, email_of
 
 ENGINE = Path(__file__).parents[2] / "engine"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -50,6 +52,26 @@ def test_a_subject_stays_one_line_and_the_html_escapes_what_it_quotes():
     assert "Identify\ngaps <b>" in mail.text and "https://pi.example.org/tasks/6f1c" in mail.text
     assert "gaps &lt;b&gt;" in mail.html and "A&amp;B" in mail.html and "<b>" not in mail.html
     assert 'href="https://pi.example.org/account"' in mail.html
+
+
+def test_a_title_written_as_an_encoded_word_adds_no_header_nor_body():
+    title = "=?utf-8?q?x=0D=0AReply-To:_evil@example.com=0D=0A=0D=0AFake_body?="
+    mail = Writer("en", "https://pi.example.org").assigned("dana", replace(TASK, title=title))
+    written = datetime(2026, 4, 1, tzinfo=UTC)
+    email = email_of(
+        "picycle@pi.example.org",
+        "dana@example.org",
+        mail.subject,
+        mail.text,
+        mail.html,
+        "<1@pi.example.org>",
+        "en",
+        written,
+    )
+    assert email["Subject"] == f"Assigned to you: {title}"
+    sent = message_from_bytes(email.as_bytes(), policy=policy.default)
+    assert sent.keys() == email.keys() and "Reply-To" not in sent
+    assert sent.get_body(("plain",)).get_content() == mail.text
 
 
 def test_arabic_runs_right_to_left_with_arabic_dates():
