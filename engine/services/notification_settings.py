@@ -14,8 +14,12 @@ from ..user_names import normalised
 from .users import get_user, record_change, require_self_or_admin
 
 # One address, nothing around it: no display name, white space, control or
-# header-breaking characters; a domain with a dot. Written so JSON Schema reads it too.
-ADDRESS_PATTERN = r"[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+# header-breaking characters, no "=?" (the e-mail's To header would decode an encoded
+# word there, and one hiding a line break stops the worker); a domain with a dot.
+# Written so JSON Schema reads it too.
+ADDRESS_PATTERN = (
+    r"(?![^@]*=\?)[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+)
 ADDRESS = re.compile(ADDRESS_PATTERN)
 MAX_ADDRESS = 254
 CHOICES = ("assigned", "group_open", "overdue", "digest")

@@ -340,6 +340,7 @@ def test_settings_are_the_users_own_or_an_admins(people):
         "dana",
         "a@b.org, c@d.org",
         "x" * 250 + "@example.org",
+        "=?utf-8?q?dana=0A?=@example.org",
     ],
 )
 def test_a_bad_address_is_refused_at_its_field_and_changes_nothing(people, bad):
