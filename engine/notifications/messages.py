@@ -72,9 +72,9 @@ class Writer:
 
     def _task_line(self, task: TaskMention) -> str:
         return self.t.gettext("“%(task)s” of the cycle “%(cycle)s” (%(unit)s)") % {
-            "task": task.title,
-            "cycle": task.cycle,
-            "unit": task.unit,
+            "task": _isolated(task.title),
+            "cycle": _isolated(task.cycle),
+            "unit": _isolated(task.unit),
         }
 
     def _due(self, task: TaskMention) -> list[Block]:
@@ -154,6 +154,17 @@ class Writer:
         # A header is one line: a title with line breaks in it must not break it.
         subject = " ".join(subject.split())
         return Mail(subject, _text(every), _html(self.language, subject, every))
+
+
+# Explicit direction controls: embeddings, overrides, isolates and their ends.
+_DIRECTION_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _isolated(value: str) -> str:
+    """What a user or a model wrote, set apart from the sentence that quotes it (FSI ...
+    PDI, as the pages' ``<bdi>``), its own direction controls dropped: a title cannot turn
+    the rest of the line around (the cycle, the unit, the words of the e-mail)."""
+    return f"\u2068{value.translate(_DIRECTION_CONTROLS)}\u2069"
 
 
 def _text(blocks: Sequence[Block]) -> str:

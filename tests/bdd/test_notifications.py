@@ -74,7 +74,7 @@ def both_got(smtp_server, post, subject):
 
 @then(parsers.parse('{name} gets an e-mail "{subject}" that lists "{task}"'))
 def got_listing(smtp_server, post, name, subject, task):
-    assert f"“{task}”" in got(smtp_server, post, name, subject).part("plain")
+    assert f"“\u2068{task}\u2069”" in got(smtp_server, post, name, subject).part("plain")
 
 
 @then(parsers.parse('{name} gets an e-mail "{subject}" written right to left'))

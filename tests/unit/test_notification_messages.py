@@ -54,6 +54,16 @@ def test_a_subject_stays_one_line_and_the_html_escapes_what_it_quotes():
     assert 'href="https://pi.example.org/account"' in mail.html
 
 
+def test_a_title_cannot_turn_the_rest_of_its_line_around():
+    task = TaskMention("6f1c", "Implement: \u202eevil\u2069", "Faster permits", "Roads", None)
+    mail = Writer("en", "https://pi.example.org").assigned("dana", task)
+    assert mail.text.splitlines()[2] == (
+        "The task “\u2068Implement: evil\u2069” of the cycle “\u2068Faster permits\u2069” "
+        "(\u2068Roads\u2069) is assigned to you."
+    )
+    assert "\u202e" not in mail.html.partition("<body>")[2]  # the subject ends with it
+
+
 def test_a_title_written_as_an_encoded_word_adds_no_header_nor_body():
     title = "=?utf-8?q?x=0D=0AReply-To:_evil@example.com=0D=0A=0D=0AFake_body?="
     mail = Writer("en", "https://pi.example.org").assigned("dana", replace(TASK, title=title))
