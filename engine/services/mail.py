@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.errors import MessageError
 from email.message import EmailMessage
 
 from sqlalchemy import String, cast, func, or_, select, update
@@ -86,7 +87,16 @@ class Taken:
     email: EmailMessage
 
 
-def take_next(uow: UnitOfWork, sender: str) -> Taken | None:
+@dataclass(frozen=True)
+class Unwritable:
+    """An e-mail that cannot be written (an address or subject stored before it was
+    checked breaks a header): given up at once, so the e-mails behind it still go."""
+
+    id: int
+    reason: str
+
+
+def take_next(uow: UnitOfWork, sender: str) -> Taken | Unwritable | None:
     """Claim the most overdue e-mail no other worker holds, count the attempt, move its
     next attempt a lease ahead and commit; None when none is due."""
     claimed = claim_next(uow.session, _due(uow), OUTBOX)
@@ -99,16 +109,26 @@ def take_next(uow: UnitOfWork, sender: str) -> Taken | None:
         .where(OUTBOX.c.id == message.id)
         .values(attempts=attempt, next_attempt_at=uow.now + LEASE)
     )
-    email = email_of(
-        sender,
-        message.address,
-        message.subject,
-        message.body_text,
-        message.body_html,
-        message.message_id,
-        message.language,
-        message.created_at,
-    )
+    try:
+        email = email_of(
+            sender,
+            message.address,
+            message.subject,
+            message.body_text,
+            message.body_html,
+            message.message_id,
+            message.language,
+            message.created_at,
+        )
+    except (ValueError, MessageError) as error:
+        reason = f"cannot be written as an e-mail: {error}"
+        uow.session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == message.id)
+            .values(failed_at=uow.now, last_error=reason)
+        )
+        uow.commit()
+        return Unwritable(message.id, reason)
     uow.commit()
     return Taken(message.id, attempt, email)
 
@@ -159,6 +179,10 @@ def send_outbox(
                 taken = take_next(uow, settings.sender)
             if taken is None:
                 break
+            if isinstance(taken, Unwritable):
+                log.warning("e-mail #%d: %s; given up", taken.id, taken.reason)
+                failed += 1
+                continue
             try:
                 mailer.send(taken.email)
             except SendFailure as failure:

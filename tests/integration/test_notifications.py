@@ -299,6 +299,21 @@ def test_a_refusal_for_good_gives_up_and_shows_in_the_backlog(people, smtp_serve
     assert all("550" in m.last_error for m in outbox(people))
 
 
+def test_a_mail_that_cannot_be_written_is_given_up_and_the_rest_still_go(people, smtp_server):
+    people.assess(people.start())
+    # An address stored before addresses were checked for encoded words breaks its header.
+    first, second = outbox(people)
+    with people.engine.unit_of_work() as uow:
+        uow.session.get_one(OutboxMessage, first.id).address = "=?utf-8?q?a=0Ab?=@example.org"
+        uow.commit()
+    report = send(people, smtp_server)
+    assert (report.sent, report.failed) == (1, 1)
+    assert [m.to for m in smtp_server.received] == [second.address]
+    given_up = outbox(people)[0]
+    assert given_up.failed_at is not None
+    assert given_up.last_error.startswith("cannot be written as an e-mail: ")
+
+
 def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(people, smtp_server, clock):
     people.start()
     people.assess(1)
