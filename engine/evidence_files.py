@@ -33,6 +33,24 @@ ACCEPTED = {
     "application/vnd.oasis.opendocument.presentation": "OpenDocument presentation",
     TEXT: "plain text or CSV (UTF-8)",
 }
+# Sniffed type -> the extensions a name of that type may end in; the first is added to a
+# name that ends in none of them, so no download named 'checklist.js' or 'run.bat' holds
+# text a computer would run on a double click.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "image/png": ("png",),
+    "image/jpeg": ("jpg", "jpeg", "jpe", "jfif"),
+    "image/gif": ("gif",),
+    "image/webp": ("webp",),
+    "image/heic": ("heic", "heif"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("pptx",),
+    "application/vnd.oasis.opendocument.spreadsheet": ("ods",),
+    "application/vnd.oasis.opendocument.text": ("odt",),
+    "application/vnd.oasis.opendocument.presentation": ("odp",),
+    TEXT: ("txt", "csv", "tsv", "text", "md"),
+}
 MAX_NAME_LENGTH = 200
 _TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -64,18 +82,22 @@ def _is_text(content: bytes) -> bool:
     return bool(text) and not _TEXT_CONTROLS.search(text)
 
 
-def safe_name(name: str | None) -> str:
+def safe_name(name: str | None, media_type: str) -> str:
     """The file's own name without any folder, control or formatting character, leading
-    dots or surrounding space, at most 200 characters (the extension kept); "evidence"
-    when nothing is left. It is only ever shown and offered as a download name: files are
-    kept under their hash."""
+    dots or surrounding space, ending in an extension of ``media_type`` (added when it
+    ends in none), at most 200 characters (the extension kept); "evidence" when nothing
+    is left. It is only ever shown and offered as a download name: files are kept under
+    their hash."""
     base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
     kept = "".join(c for c in base if unicodedata.category(c)[0] not in "CZ" or c == " ")
-    kept = kept.strip().lstrip(".").strip()
+    kept = kept.strip().lstrip(".").strip() or "evidence"
+    fitting = EXTENSIONS[media_type]
+    if kept.rpartition(".")[2].lower() not in fitting or "." not in kept:
+        kept = f"{kept}.{fitting[0]}"
     if len(kept) > MAX_NAME_LENGTH:
         stem, dot, extension = kept.rpartition(".")
         if dot and 0 < len(extension) <= 10:
             kept = stem[: MAX_NAME_LENGTH - len(extension) - 1] + "." + extension
         else:
             kept = kept[:MAX_NAME_LENGTH]
-    return kept or "evidence"
+    return kept

@@ -57,8 +57,9 @@ def attach_evidence(
 
     def keep() -> dict:
         content = _read_within_limit(upload, uow.engine.evidence.max_bytes)
-        added.name, added.size, added.sha256 = safe_name(name), len(content), sha256_of(content)
         added.media_type = _accepted_type(content)
+        added.name = safe_name(name, added.media_type)
+        added.size, added.sha256 = len(content), sha256_of(content)
         _refuse_twice(uow, task_id, added.sha256)
         uow.session.add(added)
         uow.session.flush()

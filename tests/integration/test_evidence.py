@@ -175,11 +175,11 @@ def test_an_oversized_file_is_refused_after_one_byte_past_the_limit(
     ("sent", "kept"),
     [
         ("../../../etc/passwd.csv", "passwd.csv"),
-        ("..\\..\\boot.ini", "boot.ini"),
+        ("..\\..\\boot.ini", "boot.ini.txt"),
         ("C:\\Users\\pia\\sheet.csv", "sheet.csv"),
-        ("\u202evsc.exe", "vsc.exe"),  # right-to-left override: no name that lies
-        ("..", "evidence"),
-        (None, "evidence"),
+        ("\u202evsc.exe", "vsc.exe.txt"),  # right-to-left override: no name that lies
+        ("..", "evidence.txt"),
+        (None, "evidence.txt"),
     ],
 )
 def test_names_are_kept_without_folders_or_control_characters(

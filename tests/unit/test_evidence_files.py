@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from picycle.engine.errors import ConfigurationError
-from picycle.engine.evidence_files import safe_name, sniffed_type
+from picycle.engine.evidence_files import ACCEPTED, EXTENSIONS, safe_name, sniffed_type
 from picycle.engine.evidence_store import DatabaseStore, EvidenceSettings, FileStore
 
 
@@ -30,19 +30,28 @@ def test_the_type_comes_from_the_content(content, kind):
     assert sniffed_type(content) == kind
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @pytest.mark.parametrize(
-    ("sent", "kept"),
+    ("sent", "media_type", "kept"),
     [
-        ("baselines.xlsx", "baselines.xlsx"),
-        ("../../../etc/passwd", "passwd"),
-        ("a\x00b\r\n.csv", "ab.csv"),
-        ("\u202efdp.exe", "fdp.exe"),
-        ("...", "evidence"),
-        ("x" * 300 + ".xlsx", "x" * 195 + ".xlsx"),
+        ("baselines.xlsx", XLSX, "baselines.xlsx"),
+        ("../../../etc/passwd", "text/plain", "passwd.txt"),
+        ("a\x00b\r\n.csv", "text/plain", "ab.csv"),
+        ("\u202efdp.exe", "application/pdf", "fdp.exe.pdf"),
+        ("...", "text/plain", "evidence.txt"),
+        ("x" * 300 + ".xlsx", XLSX, "x" * 195 + ".xlsx"),
+        ("x" * 300 + ".js", "text/plain", "x" * 196 + ".txt"),
+        # Named for what it is: text a double click would run keeps a text extension.
+        ("checklist.js", "text/plain", "checklist.js.txt"),
+        ("Run.BAT", "text/plain", "Run.BAT.txt"),
+        ("Photo.JPEG", "image/jpeg", "Photo.JPEG"),
+        ("scan", "image/png", "scan.png"),
     ],
 )
-def test_names_lose_folders_controls_and_excess(sent, kept):
-    assert safe_name(sent) == kept
+def test_names_lose_folders_controls_and_excess_and_say_what_they_are(sent, media_type, kept):
+    assert safe_name(sent, media_type) == kept
 
 
 def test_the_settings_come_from_the_environment(monkeypatch, tmp_path):
@@ -71,3 +80,7 @@ def test_a_bad_setting_is_named(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigurationError, match=variable):
         EvidenceSettings.from_environment()
+
+
+def test_every_kept_type_has_its_extensions():
+    assert EXTENSIONS.keys() == ACCEPTED.keys()
