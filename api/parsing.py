@@ -90,6 +90,11 @@ def check_document(value: Any, depth: int = 0) -> None:
 
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# A title: one line, with no control character nor one that turns the text after it
+# around (the engine refuses them, naming the character).
+_IN_LINE = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_SHOWN = r"[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+ONE_LINE = rf"^{_IN_LINE}*{_SHOWN}{_IN_LINE}*$"
 
 
 class Text(ma.fields.String):
@@ -107,6 +112,14 @@ class Text(ma.fields.String):
         if not self.blank and not text.strip():
             raise ma.ValidationError("must not be empty or only white space")
         return text
+
+
+class Title(Text):
+    """``Text`` of one line, documented as such; the engine says which character it refuses."""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": ONE_LINE, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, validate=ma.validate.Length(1, 500), **kwargs)
 
 
 class Document(ma.fields.Dict):

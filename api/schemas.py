@@ -18,7 +18,7 @@ from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
 from picycle.pages.catalogs import LANGUAGES
 
-from .parsing import MAX_ID, Document, Text, UtcDateTime
+from .parsing import MAX_ID, Document, Text, Title, UtcDateTime
 
 ROLES = tuple(role.value for role in Role)
 CYCLE_STATUSES = tuple(status.value for status in CycleStatus)
@@ -524,7 +524,7 @@ class NewCycleSchema(ma.Schema):
     unit_id = fields.Integer(
         validate=validate.Range(1, MAX_ID), metadata={"description": "The unit"}
     )
-    title = _text(1, 500, required=True)
+    title = Title(required=True)
     data = Document(metadata={"description": "Extra start data for the process"})
 
     @ma.validates_schema
@@ -572,7 +572,7 @@ class PlanChangeSchema(ma.Schema):
     start_on = fields.Date(
         metadata={"description": "The new start date: today at the earliest, within a year"}
     )
-    title = _text(1, 500, metadata={"description": "The next cycle's new title"})
+    title = Title(metadata={"description": "The next cycle's new title"})
 
 
 class HealthSchema(ma.Schema):

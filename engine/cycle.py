@@ -18,7 +18,7 @@ from uuid import uuid4
 from .actors import Actor, hidden, may_read, may_work, require_writer, why_not
 from .errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from .forms import Form
-from .inputs import require_text, text_problems
+from .inputs import require_text, title_problems
 from .read_models import (
     CycleDetail,
     CycleSummary,
@@ -27,12 +27,11 @@ from .read_models import (
     task_detail,
     task_summary,
 )
-from .rules import RuleContext, apply_rules, next_cycle_start_problem
+from .rules import MAX_TITLE_LENGTH, RuleContext, apply_rules, next_cycle_start_problem
 from .spiff.runner import CycleInstance, HumanTask, WaitingTimer
 from .vocabulary import CycleStatus, EventType, TaskState
 
 MAX_COMMENT_LENGTH = 10_000
-MAX_TITLE_LENGTH = 500  # a cycle's title, as the plan task's form allows it
 MAX_REASON_LENGTH = 2000
 
 # What a cycle has recorded, shown when present in its data.
@@ -385,7 +384,7 @@ class Cycle:
         skipped or called off). The date follows the plan task's rule, by the engine's
         clock; a plan left as it was records nothing."""
         plan = self._pending_plan(pending, "changed")
-        errors = text_problems(title=(title, MAX_TITLE_LENGTH)) if title is not None else {}
+        errors = title_problems(title=(title, MAX_TITLE_LENGTH)) if title is not None else {}
         problem = next_cycle_start_problem(start_on, self.now.date()) if start_on else None
         if problem is not None:
             errors["start_on"] = [problem]

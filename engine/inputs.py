@@ -11,11 +11,18 @@ from .errors import Message, ValidationFailed
 # and paragraph separators. In a name they make two names look alike, or one name look
 # like another (``forms/\u202enosj.evil`` shows as ``forms/live.json``).
 _UNSEEN = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+# What a one-line text such as a title may not hold: controls (line breaks, tabs, escapes)
+# and the characters that turn the text after them around (embeddings, overrides,
+# isolates). Direction marks and joiners stay: Arabic and Persian titles need them.
+_TURNING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def require_text(**fields: tuple[str, int]) -> None:
     """Each field is ``(value, longest allowed)``: non-empty, short enough, no NUL."""
-    errors = text_problems(**fields)
+    _raise_any(text_problems(**fields))
+
+
+def _raise_any(errors: dict[str, list[Message]]) -> None:
     if errors:
         summary = "; ".join(f"{name} {messages[0]}" for name, messages in errors.items())
         raise ValidationFailed(summary, errors)
@@ -33,6 +40,27 @@ def text_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
         elif "\x00" in value:
             errors[name] = [Message("must not contain NUL characters", "nul")]
     return errors
+
+
+def title_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
+    """What ``text_problems`` refuses, and in a one-line text a control character or one
+    that turns the text after it around, by field."""
+    errors = text_problems(**fields)
+    for name, (value, _) in fields.items():
+        turning = next((c for c in value if c in _TURNING or unicodedata.category(c) == "Cc"), None)
+        if name not in errors and turning is not None:
+            errors[name] = [_unseen_message(turning)]
+    return errors
+
+
+def _unseen_message(character: str) -> Message:
+    text = f"must not contain {described(character)}: it does not show, or turns the text around"
+    return Message(text, "unseen_character", character=described(character))
+
+
+def require_title(**fields: tuple[str, int]) -> None:
+    """``require_text`` for one-line texts (see ``title_problems``)."""
+    _raise_any(title_problems(**fields))
 
 
 def unseen_character(text: str) -> str | None:
@@ -58,9 +86,8 @@ def display_name(field: str, value: str, longest: int) -> str:
     require_text(**{field: (name, longest)})
     unseen = unseen_character(name)
     if unseen is not None:
-        text = f"must not contain {described(unseen)}: it does not show, or turns the text around"
-        message = Message(text, "unseen_character", character=described(unseen))
-        raise ValidationFailed(f"{field} {text}", {field: [message]})
+        message = _unseen_message(unseen)
+        raise ValidationFailed(f"{field} {message}", {field: [message]})
     return name
 
 

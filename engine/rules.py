@@ -10,7 +10,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from .errors import Message, ValidationFailed
+from .inputs import title_problems
 from .user_names import normalised
+
+MAX_TITLE_LENGTH = 500  # a cycle's title, as the plan task's form allows it
 
 MICROPROJECT_MAX_DAYS = 90
 # A microproject's due date moves at most this often: each move restarts its owner's task.
@@ -203,11 +206,15 @@ def next_cycle_start_problem(start: date, today: date) -> Message | None:
 
 
 def plan_next_cycle(data: dict[str, Any], context: RuleContext) -> dict[str, Any]:
+    """The next cycle starts within a year, under a title it can be started with."""
+    errors = _Errors()
     problem = next_cycle_start_problem(date.fromisoformat(data["next_cycle_start"]), context.today)
     if problem is not None:
-        errors = _Errors()
         errors.add("next_cycle_start", problem)
-        errors.raise_if_any("the next cycle cannot be planned")
+    title = (data.get("next_cycle_title") or "", MAX_TITLE_LENGTH)
+    for message in title_problems(next_cycle_title=title).get("next_cycle_title", []):
+        errors.add("next_cycle_title", message)
+    errors.raise_if_any("the next cycle cannot be planned")
     return data
 
 

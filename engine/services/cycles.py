@@ -14,7 +14,7 @@ from ..db.models import Cycle as CycleRow
 from ..db.models import ProcessDefinition, Task, Unit
 from ..deployed import latest_version
 from ..errors import Conflict, Message, NotFound
-from ..inputs import require_text
+from ..inputs import require_text, require_title
 from ..read_models import (
     CycleDetail,
     CycleSummary,
@@ -99,7 +99,7 @@ def begin_cycle(
 ) -> Cycle:
     """``start_cycle`` up to the commit: the new cycle, added to the unit of work."""
     found = startable_unit(uow, actor, unit)
-    require_text(title=(title, MAX_TITLE_LENGTH))
+    require_title(title=(title, MAX_TITLE_LENGTH))
     if not found.active:
         text = f"unit {found.name} (#{found.id}) is inactive"
         raise Conflict(Message(text, "unit_inactive", unit=found.name))

@@ -51,6 +51,14 @@ def test_an_unknown_process_is_a_404(api):
     assert "nope" in assert_problem(response, 404)["detail"]
 
 
+def test_a_title_that_turns_the_text_around_is_refused_at_its_field(api, engine):
+    before = audit_count(engine)
+    response = api.post("pia", "/cycles", json={"unit": UNIT, "title": "Q1 \u202eevil"})
+    errors = assert_problem(response, 422)["errors"]
+    assert errors["title"][0].startswith("must not contain U+202E RIGHT-TO-LEFT OVERRIDE")
+    assert audit_count(engine) == before
+
+
 def test_auditors_do_not_start_cycles(api, engine):
     before = audit_count(engine)
     response = api.post("audrey", "/cycles", json={"unit": UNIT, "title": "T"})
