@@ -40,14 +40,17 @@ class Received:
 
 
 class SmtpServer:
-    """Keeps every e-mail it accepts; ``refuse`` makes it answer DATA with that reply."""
+    """Keeps every e-mail it accepts; ``refuse`` makes it answer DATA with that reply.
+    ``utf8=False``: a server that does not offer SMTPUTF8 (addresses beyond ASCII)."""
 
-    def __init__(self):
+    def __init__(self, utf8: bool = True):
         self.received: list[Received] = []
         self.refuse: str | None = None
         self._lock = threading.Lock()
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=utf8
+        )
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refuse:

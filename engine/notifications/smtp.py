@@ -114,6 +114,10 @@ class Mailer:
         except smtplib.SMTPDataError as refused:
             self._drop()
             raise SendFailure(_said(refused), refused.smtp_code >= 500) from refused
+        except smtplib.SMTPNotSupportedError as unsupported:
+            # An address beyond ASCII, and a server without SMTPUTF8: no retry will help.
+            self._drop()
+            raise SendFailure(_said(unsupported), permanent=True) from unsupported
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
             raise SendFailure(_said(error), permanent=False) from error

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tests.mail import free_port
+from tests.mail import SmtpServer, free_port
 from tests.support import PEOPLE, UNIT, UNITS
 
 
@@ -286,6 +286,22 @@ def test_an_smtp_server_away_is_tried_again_later(people, smtp_server, clock):
     clock.advance(minutes=1)
     assert send(people, smtp_server).sent == 1
     assert len(smtp_server.received) == 2
+
+
+def test_an_address_beyond_ascii_to_a_server_without_smtputf8_is_given_up_at_once(people):
+    with people.engine.unit_of_work() as uow:
+        notification_settings.change_settings(uow, SYSTEM, "dana", email="dané@example.org")
+    people.assess(people.start())
+    plain = SmtpServer(utf8=False)
+    plain.start()
+    try:
+        report = send(people, plain)
+    finally:
+        plain.stop()
+    assert (report.sent, report.failed, report.retrying) == (1, 1, 0)
+    [given_up] = [m for m in outbox(people) if m.address == "dané@example.org"]
+    assert given_up.failed_at is not None and given_up.attempts == 1
+    assert "SMTPUTF8" in given_up.last_error
 
 
 def test_a_refusal_for_good_gives_up_and_shows_in_the_backlog(people, smtp_server, clock):
