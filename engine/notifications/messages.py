@@ -86,7 +86,7 @@ class Writer:
         return Link(self.t.gettext("Open the task"), task.link(self.base_url))
 
     def assigned(self, name: str, task: TaskMention) -> Mail:
-        subject = self.t.gettext("Assigned to you: %(task)s") % {"task": task.title}
+        subject = self.t.gettext("Assigned to you: %(task)s") % {"task": _short(task.title)}
         said = self.t.gettext("The task %(task)s is assigned to you.")
         return self.mail(
             name,
@@ -97,7 +97,7 @@ class Writer:
     def group_open(self, name: str, task: TaskMention, group: str) -> Mail:
         subject = self.t.gettext("New task for %(group)s: %(task)s") % {
             "group": group,
-            "task": task.title,
+            "task": _short(task.title),
         }
         said = self.t.gettext("The task %(task)s is open to %(group)s: any of you may take it on.")
         return self.mail(
@@ -112,7 +112,7 @@ class Writer:
 
     def overdue(self, name: str, task: TaskMention) -> Mail:
         assert task.due_at is not None, "only a task with a due date falls overdue"
-        subject = self.t.gettext("Overdue: %(task)s") % {"task": task.title}
+        subject = self.t.gettext("Overdue: %(task)s") % {"task": _short(task.title)}
         said = self.t.gettext("The task %(task)s was due on %(day)s and is still open.")
         line = said % {"task": self._task_line(task), "day": self.day(task.due_at)}
         return self.mail(name, subject, [line, self._open(task)])
@@ -154,6 +154,15 @@ class Writer:
         # A header is one line: a title with line breaks in it must not break it.
         subject = " ".join(subject.split())
         return Mail(subject, _text(every), _html(self.language, subject, every))
+
+
+# A task's title in a subject is cut to this many characters (the body gives it whole): a
+# subject longer than an inbox's line says less, not more.
+SUBJECT_TITLE = 80
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= SUBJECT_TITLE else title[: SUBJECT_TITLE - 1].rstrip() + "…"
 
 
 # Explicit direction controls: embeddings, overrides, isolates and their ends.

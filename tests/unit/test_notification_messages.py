@@ -54,6 +54,13 @@ def test_a_subject_stays_one_line_and_the_html_escapes_what_it_quotes():
     assert 'href="https://pi.example.org/account"' in mail.html
 
 
+def test_a_long_title_is_cut_in_the_subject_and_whole_in_the_body():
+    title = "Implement: " + "a digital intake form for every permit " * 8
+    mail = Writer("en", "https://pi.example.org").assigned("dana", replace(TASK, title=title))
+    assert mail.subject == "Assigned to you: " + title[:79].rstrip() + "…"
+    assert " ".join(title.split()) in " ".join(mail.text.split())
+
+
 def test_a_title_cannot_turn_the_rest_of_its_line_around():
     task = TaskMention("6f1c", "Implement: \u202eevil\u2069", "Faster permits", "Roads", None)
     mail = Writer("en", "https://pi.example.org").assigned("dana", task)
