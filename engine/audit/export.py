@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import quoteattr
 
@@ -71,6 +72,14 @@ _TRANSITIONS = {
     EventType.EVIDENCE_ATTACHED: "unknown",
 }
 _EVIDENCE_KEYS = ("name", "size", "media_type", "sha256")
+# Characters XML 1.0 cannot hold even escaped: a member's microproject title may carry
+# them into a task's title, and one would leave the whole file unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _attribute(value: object) -> str:
+    """``value`` as a quoted XML attribute, each character XML cannot hold as U+FFFD."""
+    return quoteattr(_NOT_XML.sub("\ufffd", str(value)))
 
 
 def to_xes(events: Iterable[AuditEventView]) -> Iterator[str]:
@@ -96,8 +105,8 @@ def to_xes(events: Iterable[AuditEventView]) -> Iterator[str]:
         activity = event.data.get("title") or titles.get(event.task_id) or event.element_id
         yield (
             "    <event>"
-            f'<string key="concept:name" value={quoteattr(activity)}/>'
-            f'<string key="org:resource" value={quoteattr(event.actor)}/>'
+            f'<string key="concept:name" value={_attribute(activity)}/>'
+            f'<string key="org:resource" value={_attribute(event.actor)}/>'
             f'<date key="time:timestamp" value="{event.at.isoformat()}"/>'
             f'<string key="lifecycle:transition" value="{transition}"/>'
             f"{_evidence(event)}</event>\n"
@@ -111,6 +120,6 @@ def _evidence(event: AuditEventView) -> str:
     if event.type != EventType.EVIDENCE_ATTACHED:
         return ""
     return "".join(
-        f'<string key="evidence:{key}" value={quoteattr(str(event.data[key]))}/>'
+        f'<string key="evidence:{key}" value={_attribute(event.data[key])}/>'
         for key in _EVIDENCE_KEYS
     )
