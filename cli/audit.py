@@ -10,7 +10,7 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import audit
 
-from .common import ID, acting_as, as_option
+from .common import ID, acting_as, as_option, written_whole
 
 
 @click.group("audit")
@@ -104,7 +104,11 @@ def audit_seal(engine: Engine, output, adopt_unsealed: bool, as_user: str | None
 @click.option("--since", type=click.DateTime(), help="UTC, inclusive.")
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive.")
 @click.option(
-    "--output", "-o", type=click.File("w"), default="-", help="Write it here (default: stdout)."
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    help="Write it here (default: stdout); a failed export leaves what the file held.",
 )
 @as_option
 @click.pass_obj
@@ -124,6 +128,6 @@ def audit_export(
         exported = audit.export_events(uow, acting_as(uow, as_user), filters, fmt)
         # Closed here, while its connection is open, should the reader go away early
         # (`| head`): otherwise its cursor is closed later on a closed database.
-        with closing(exported.chunks) as chunks:
+        with closing(exported.chunks) as chunks, written_whole(output) as file:
             for chunk in chunks:
-                output.write(chunk)
+                file.write(chunk)

@@ -1,12 +1,16 @@
-"""What every command shares: who acts (``--as``) and ``--json`` output."""
+"""What every command shares: who acts (``--as``), ``--json`` output, and files written whole."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import click
 from picycle.engine.actors import SYSTEM, Actor
@@ -62,3 +66,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+@contextmanager
+def written_whole(path: str) -> Iterator[TextIO]:
+    """Standard output for "-"; else a file beside ``path`` that takes its place once all
+    is written, so an output that fails half-way leaves what ``path`` held."""
+    if path == "-":
+        with click.open_file("-", "w") as stdout:
+            yield stdout
+        return
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8") as file:
+            yield file
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)

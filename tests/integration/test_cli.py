@@ -266,6 +266,24 @@ def test_a_refused_export_writes_nothing(picycle, started, tmp_path):
     assert header.startswith("seq,at,actor,type") and ",pia,cycle_started,1," in row
 
 
+def test_an_export_failing_half_way_leaves_the_file_as_it_was(
+    picycle, started, tmp_path, monkeypatch
+):
+    target = tmp_path / "exports" / "events.csv"
+    target.parent.mkdir()
+    target.write_text("the previous export\n")
+
+    def broken(events):
+        yield "seq,at\n"
+        raise OSError("the database went away")
+
+    monkeypatch.setitem(audit.EXPORT_FORMATS, "csv", (broken, "text/csv", "csv"))
+    failed = picycle("audit", "export", "--format", "csv", "-o", str(target), "--as", "ada")
+    assert failed.exit_code != 0
+    assert target.read_text() == "the previous export\n"
+    assert [p.name for p in target.parent.iterdir()] == ["events.csv"]  # no partial file left
+
+
 # One unit of work per command: --as is looked up in the one the service then runs in.
 ONE_UNIT_OF_WORK = [
     (("cycle", "start", "--unit", "Licensing", "--title", "t", "--as", "pia"), True),
