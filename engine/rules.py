@@ -16,6 +16,7 @@ from .user_names import normalised
 MAX_TITLE_LENGTH = 500  # a cycle's title, as the plan task's form allows it
 
 MICROPROJECT_MAX_DAYS = 90
+MICROPROJECT_TITLE_LENGTH = 120  # as the design form allows it
 # A microproject's due date moves at most this often: each move restarts its owner's task.
 MAX_DUE_DATE_MOVES = 3
 NEXT_CYCLE_MAX_DAYS = 366
@@ -111,6 +112,9 @@ def design_microprojects(data: dict[str, Any], context: RuleContext) -> dict[str
     users = context.existing_users({project["owner"] for project in data["microprojects"]})
     for n, project in enumerate(data["microprojects"]):
         title = project["title"]
+        # It names the owner's task: one line that reads as written.
+        for message in title_problems(title=(title, MICROPROJECT_TITLE_LENGTH)).get("title", []):
+            errors.add(f"microprojects.{n}.title", message)
         if project["gap"] not in known_gaps:
             gaps = ", ".join(sorted(known_gaps))
             text = (

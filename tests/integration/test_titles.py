@@ -1,15 +1,18 @@
-"""A cycle's title is one line that reads as written: the title a cycle starts with, the
-title of the next cycle its plan task names, and a retitled plan refuse control characters
-and the characters that turn the text after them around, naming the character. Direction
-marks and joiners, which Arabic and Persian text needs, are kept."""
+"""Titles are one line that reads as written: the title a cycle starts with, the title of
+the next cycle its plan task names, a retitled plan and a microproject's title (which
+names its owner's task) refuse control characters and the characters that turn the text
+after them around, naming the character. Direction marks and joiners, which Arabic and
+Persian text needs, are kept."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from picycle.engine.errors import ValidationFailed
 from picycle.engine.services import cycles, planned_cycles
 
-from tests.support import UNIT
+from tests.support import UNIT, microprojects
 
 TURNING = ["Q1 \u202eevil", "Line\nbreak", "Tab\there", "\u2067isolated"]
 KEPT = "تحسين\u200cالأداء \u200fQ1"  # a zero-width non-joiner and a right-to-left mark
@@ -49,3 +52,15 @@ def test_the_next_cycles_title_is_checked_where_it_is_planned_and_changed(driver
     with driver.engine.unit_of_work() as uow, pytest.raises(ValidationFailed) as retitled:
         planned_cycles.change_planned_cycle(uow, driver.actor("pia"), cycle_id, title=title)
     assert retitled.value.errors["title"][0].code == "unseen_character"
+
+
+@pytest.mark.parametrize("title", TURNING[:2])
+def test_a_microproject_title_that_turns_or_breaks_is_refused_at_its_row(driver, title):
+    cycle_id = driver.start()
+    driver.assess(cycle_id)
+    driver.identify_gaps(cycle_id)
+    designed = microprojects((driver.engine.clock().date() + timedelta(days=30)).isoformat())
+    designed[1]["title"] = title
+    with pytest.raises(ValidationFailed) as refused:
+        driver.complete("dana", cycle_id, "design_microprojects", {"microprojects": designed})
+    assert list(refused.value.errors) == ["microprojects.1.title"]
