@@ -11,10 +11,10 @@ from .errors import Message, ValidationFailed
 # and paragraph separators. In a name they make two names look alike, or one name look
 # like another (``forms/\u202enosj.evil`` shows as ``forms/live.json``).
 _UNSEEN = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
-# What a one-line text such as a title may not hold: controls (line breaks, tabs, escapes)
-# and the characters that turn the text after them around (embeddings, overrides,
-# isolates). Direction marks and joiners stay: Arabic and Persian titles need them.
-_TURNING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The characters that turn the text after them around: embeddings, overrides, isolates
+# and their ends. A one-line text such as a title may not hold them, nor controls (line
+# breaks, tabs, escapes); direction marks and joiners stay: Arabic and Persian need them.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def require_text(**fields: tuple[str, int]) -> None:
@@ -47,10 +47,14 @@ def title_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
     that turns the text after it around, by field."""
     errors = text_problems(**fields)
     for name, (value, _) in fields.items():
-        turning = next((c for c in value if c in _TURNING or unicodedata.category(c) == "Cc"), None)
+        turning = next((c for c in value if _breaks_a_line(c)), None)
         if name not in errors and turning is not None:
             errors[name] = [_unseen_message(turning)]
     return errors
+
+
+def _breaks_a_line(character: str) -> bool:
+    return character in DIRECTION_CONTROLS or unicodedata.category(character) == "Cc"
 
 
 def _unseen_message(character: str) -> Message:

@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.support import NullTranslations
 
+from ..inputs import DIRECTION_CONTROLS
 from .catalogs import catalog
 
 
@@ -165,15 +166,14 @@ def _short(title: str) -> str:
     return title if len(title) <= SUBJECT_TITLE else title[: SUBJECT_TITLE - 1].rstrip() + "…"
 
 
-# Explicit direction controls: embeddings, overrides, isolates and their ends.
-_DIRECTION_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_DROPPED = dict.fromkeys(map(ord, DIRECTION_CONTROLS))
 
 
 def _isolated(value: str) -> str:
     """What a user or a model wrote, set apart from the sentence that quotes it (FSI ...
     PDI, as the pages' ``<bdi>``), its own direction controls dropped: a title cannot turn
     the rest of the line around (the cycle, the unit, the words of the e-mail)."""
-    return f"\u2068{value.translate(_DIRECTION_CONTROLS)}\u2069"
+    return f"\u2068{value.translate(_DROPPED)}\u2069"
 
 
 def _text(blocks: Sequence[Block]) -> str:
