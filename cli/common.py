@@ -32,7 +32,8 @@ as_required = click.option(
 )
 # An id as the database keeps it: 32-bit on PostgreSQL, so a larger number is refused as
 # a usage error rather than sent to the database.
-ID = click.IntRange(1, 2**31 - 1)
+MAX_ID = 2**31 - 1
+ID = click.IntRange(1, MAX_ID)
 
 
 class Seconds(click.FloatRange):
@@ -71,13 +72,17 @@ def _plain(value: Any) -> Any:
 @contextmanager
 def written_whole(path: str) -> Iterator[TextIO]:
     """Standard output for "-"; else a file beside ``path`` that takes its place once all
-    is written, so an output that fails half-way leaves what ``path`` held."""
-    if path == "-":
-        with click.open_file("-", "w") as stdout:
-            yield stdout
-        return
+    is written, so an output that fails half-way leaves what ``path`` held. A path that
+    is no regular file (``/dev/stdout``, a pipe) is written to as it is; a link, through."""
     target = Path(path)
+    if path == "-" or (target.exists() and not target.is_file()):
+        with click.open_file(path, "w") as stream:
+            yield stream
+        return
+    target = target.resolve()
     partial = target.with_name(f".{target.name}.partial")
+    if not os.access(target.parent, os.W_OK):
+        raise click.FileError(path, hint="its folder does not exist or may not be written")
     try:
         with open(partial, "w", encoding="utf-8") as file:
             yield file

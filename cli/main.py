@@ -13,6 +13,8 @@ import click
 from picycle.engine import Engine
 from picycle.engine.bundles import shipped_processes
 from picycle.engine.errors import PicycleError, ValidationFailed
+from picycle.engine.services.health import readiness
+from sqlalchemy.exc import SQLAlchemyError
 
 from .audit import audit_group
 from .backups import backup, restore
@@ -29,6 +31,9 @@ from .tasks import task
 from .units import unit
 from .users import user
 from .worker import worker
+
+# Commands that make or replace the schema themselves.
+SETS_UP_THE_SCHEMA = ("init", "restore", "demo")
 
 
 class PicycleGroup(click.Group):
@@ -51,6 +56,25 @@ class PicycleGroup(click.Group):
             raised = f" (incident #{incident} raised for an admin)" if incident else ""
             click.echo(f"error: {error}{raised}", err=True)
             sys.exit(1)
+        except SQLAlchemyError:
+            _unless_schema_missing(ctx)
+            raise
+
+
+def _unless_schema_missing(ctx: click.Context) -> None:
+    """A database failure on a database ``picycle init`` has not made (or brought up to
+    this version) is said as such, in one line, instead of a traceback."""
+    if ctx.invoked_subcommand in SETS_UP_THE_SCHEMA or not isinstance(ctx.obj, Engine):
+        return
+    found = readiness(ctx.obj)
+    if found.database and not found.schema_current:
+        state = (
+            f"schema is at {found.schema}, and this picycle needs {found.head}"
+            if found.schema
+            else "has no picycle tables yet"
+        )
+        click.echo(f"error: the database {state}: run `picycle init`", err=True)
+        sys.exit(1)
 
 
 @click.group(cls=PicycleGroup)

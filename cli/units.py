@@ -6,14 +6,15 @@ import click
 from picycle.engine import Engine
 from picycle.engine.services import units
 
-from .common import acting_as, as_option
+from .common import MAX_ID, acting_as, as_option
 
 
 def unit_ref(text: str) -> int | str:
     """A unit named on the command line: its id, or its name when no other unit has it.
-    Only decimal digits make an id: int() refuses superscripts such as '²', which
-    isdigit() accepts."""
-    return int(text) if text.isdecimal() else text
+    Only decimal digits in an id's range make an id (``int`` refuses '²', which ``isdigit``
+    accepts, and thousands of digits); any other text is a name, found or said missing."""
+    is_id = text.isdecimal() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID
+    return int(text) if is_id else text
 
 
 def unit_id(uow, text: str, field: str = "unit") -> int:

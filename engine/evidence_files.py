@@ -92,7 +92,8 @@ def safe_name(name: str | None, media_type: str) -> str:
     kept = "".join(c for c in base if unicodedata.category(c)[0] not in "CZ" or c == " ")
     kept = kept.strip().lstrip(".").strip() or "evidence"
     fitting = EXTENSIONS[media_type]
-    if kept.rpartition(".")[2].lower() not in fitting or "." not in kept:
+    _, dot, extension = kept.rpartition(".")
+    if not dot or extension.lower() not in fitting:
         kept = f"{kept}.{fitting[0]}"
     if len(kept) > MAX_NAME_LENGTH:
         stem, dot, extension = kept.rpartition(".")

@@ -12,7 +12,7 @@ from picycle.engine.services.audit import EventFilter
 from picycle.engine.vocabulary import EventType
 
 from .i18n import gettext as _
-from .numbers import MAX_ID, whole_number
+from .numbers import MAX_ID, id_number
 
 FILTERS = ("cycle", "unit", "actor", "type", "since", "until")
 MAX_NAME = 100
@@ -67,7 +67,7 @@ def read_filters(args: Mapping[str, str], unit_names: set[str]) -> ReadFilters:
 def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
     if not text:
         return None
-    if (number := whole_number(text, MAX_ID, smallest=1)) is not None:
+    if (number := id_number(text)) is not None:
         return number
     errors[name] = _(
         "Enter a whole number from 1 to %(most)s.", most=flask_babel.format_decimal(MAX_ID)

@@ -9,6 +9,16 @@ MAX_ID = 2**31 - 1
 LAST_PAGE = 99_999
 
 
+def page_number(text: str | None) -> int:
+    """The page of a list asked for: 1 unless a whole number from 1 to ``LAST_PAGE``."""
+    return whole_number(text, LAST_PAGE, smallest=1) or 1
+
+
+def id_number(text: str | None) -> int | None:
+    """An id or a version typed or chosen: a whole number from 1 to ``MAX_ID``."""
+    return whole_number(text, MAX_ID, smallest=1)
+
+
 def whole_number(text: str | None, largest: int, smallest: int = 0) -> int | None:
     """``text`` as a whole number from ``smallest`` to ``largest``, else None. Decimal
     digits only (``int`` refuses '²', which ``isdigit`` accepts), and no more of them than

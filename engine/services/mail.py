@@ -121,14 +121,9 @@ def take_next(uow: UnitOfWork, sender: str) -> Taken | Unwritable | None:
             message.created_at,
         )
     except (ValueError, MessageError) as error:
-        reason = f"cannot be written as an e-mail: {error}"
-        uow.session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == message.id)
-            .values(failed_at=uow.now, last_error=reason)
-        )
-        uow.commit()
-        return Unwritable(message.id, reason)
+        unwritable = SendFailure(f"cannot be written as an e-mail: {error}", permanent=True)
+        mark_failed(uow, message.id, attempt, unwritable)
+        return Unwritable(message.id, str(unwritable))
     uow.commit()
     return Taken(message.id, attempt, email)
 
@@ -142,13 +137,13 @@ def mark_sent(uow: UnitOfWork, taken: Taken) -> None:
     uow.commit()
 
 
-def mark_failed(uow: UnitOfWork, taken: Taken, failure: SendFailure) -> bool:
-    """Keep why it failed and try again later, or give up; True when given up."""
-    gives_up = failure.permanent or taken.attempt >= MAX_ATTEMPTS
-    later = {"next_attempt_at": uow.now + retry_wait(taken.attempt)}
+def mark_failed(uow: UnitOfWork, message_id: int, attempt: int, failure: SendFailure) -> bool:
+    """Keep why ``attempt`` failed and try again later, or give up; True when given up."""
+    gives_up = failure.permanent or attempt >= MAX_ATTEMPTS
+    later = {"next_attempt_at": uow.now + retry_wait(attempt)}
     uow.session.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id == taken.id, OUTBOX.c.sent_at.is_(None))
+        .where(OUTBOX.c.id == message_id, OUTBOX.c.sent_at.is_(None))
         .values(last_error=str(failure), **({"failed_at": uow.now} if gives_up else later))
     )
     uow.commit()
@@ -187,7 +182,7 @@ def send_outbox(
                 mailer.send(taken.email)
             except SendFailure as failure:
                 with engine.unit_of_work() as uow:
-                    gave_up = mark_failed(uow, taken, failure)
+                    gave_up = mark_failed(uow, taken.id, taken.attempt, failure)
                 log.warning(
                     "e-mail #%d, attempt %d: %s%s",
                     taken.id,

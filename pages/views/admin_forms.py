@@ -16,16 +16,10 @@ from picycle.engine.services import users
 from ..context import signed_in
 from ..engine_messages import refusal, say_all
 from ..i18n import gettext as _
-from ..numbers import MAX_ID, whole_number
 from ..rendering import isolated
 
 # An answer holding a secret shown once (a new API token) is kept in no cache.
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def number_arg(text: str | None) -> int | None:
-    """An id or version typed or chosen: a whole number in range, else None."""
-    return whole_number(text, MAX_ID, smallest=1)
 
 
 def unit_choice(tree: Sequence[UnitView], top: str) -> list[tuple[str, str]]:

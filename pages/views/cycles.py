@@ -21,7 +21,7 @@ from picycle.engine.services import (
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..event_names import event_names
-from ..numbers import LAST_PAGE, whole_number
+from ..numbers import page_number
 from ..rendering import DUE_SOON, process_texts, render
 from ..report_pdf import render_report, report_language
 
@@ -38,8 +38,7 @@ XML_HEADERS = {
 
 @blueprint.get("/cycles")
 def cycle_list():
-    page = request.args.get("page", "1")
-    page = whole_number(page, LAST_PAGE, smallest=1) or 1
+    page = page_number(request.args.get("page"))
     found = cycles.list_cycles(
         request_uow(), signed_in(), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

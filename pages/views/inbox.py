@@ -13,14 +13,10 @@ from picycle.engine.vocabulary import InboxScope
 
 from ..blueprint import blueprint
 from ..context import signed_in
-from ..numbers import MAX_ID, whole_number
+from ..numbers import id_number, page_number
 from ..rendering import DUE_SOON, process_texts, render
 
 PAGE_SIZE = 25
-
-
-def _number(text: str | None) -> int | None:
-    return whole_number(text, MAX_ID, smallest=1)
 
 
 @blueprint.get("/")
@@ -32,10 +28,10 @@ def inbox():
     scope = request.args.get("scope", InboxScope.MINE)
     scope = InboxScope(scope) if scope in scopes else InboxScope.MINE
     sort = request.args.get("sort", "due")
-    page = _number(request.args.get("page")) or 1
+    page = page_number(request.args.get("page"))
     query = InboxQuery(
         scope=scope,
-        cycle_id=_number(request.args.get("cycle")),
+        cycle_id=id_number(request.args.get("cycle")),
         overdue=request.args.get("overdue") == "1",
         sort=sort if sort in SORTS else "due",
         limit=PAGE_SIZE,

@@ -15,8 +15,8 @@ from picycle.engine.vocabulary import CycleStatus
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
+from ..numbers import id_number
 from ..rendering import render
-from .admin_forms import number_arg
 from .cycles import model_xml
 
 MODEL = f"/models/<string(maxlength={MAX_NAME}):process_id>"
@@ -36,7 +36,7 @@ def _process(process_id: str) -> str:
 
 
 def _version_arg(name: str) -> int | None:
-    return number_arg(request.values.get(name))
+    return id_number(request.values.get(name))
 
 
 @blueprint.get(f"{MODEL}/diff")
@@ -91,7 +91,7 @@ def model_migrate_post(process_id: str):
     if to_version not in numbers:
         return _migrate_page(process_id, None, errors={"to": [_("Choose a version.")]})
     chosen = request.form.getlist("cycles")
-    if not all(number_arg(c) for c in chosen):
+    if not all(id_number(c) for c in chosen):
         return _migrate_page(process_id, to_version, errors={"cycles": [_("Choose cycles.")]})
     try:
         plans = migration.migrate_chosen(

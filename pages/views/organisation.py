@@ -15,8 +15,9 @@ from picycle.engine.services import units, users
 from ..blueprint import blueprint
 from ..context import signed_in
 from ..i18n import gettext as _
+from ..numbers import id_number
 from ..rendering import isolated, render
-from .admin_forms import apply, number_arg, unit_choice, with_new_group
+from .admin_forms import apply, unit_choice, with_new_group
 
 UNIT = "/admin/units/<int(min=1, max=2147483647):unit_id>"
 
@@ -28,9 +29,9 @@ def _admin() -> None:
 def _parent() -> int | None | dict[str, list[str]]:
     """The parent posted (empty: the top of the tree), or the error at its field."""
     given = request.form.get("parent", "")
-    if given and number_arg(given) is None:
+    if given and id_number(given) is None:
         return {"parent_id": [_("Choose a unit from the list.")]}
-    return number_arg(given)
+    return id_number(given)
 
 
 @blueprint.get("/admin/units")

@@ -17,8 +17,9 @@ from ..blueprint import blueprint
 from ..context import pages, signed_in
 from ..engine_messages import refusal, say_all
 from ..i18n import gettext as _
+from ..numbers import id_number, page_number
 from ..rendering import render
-from .admin_forms import NO_STORE, apply, number_arg, unit_choice, with_new_group
+from .admin_forms import NO_STORE, apply, unit_choice, with_new_group
 
 PAGE_SIZE = 25
 USER = "/admin/users/<picycle_name:name>"
@@ -45,7 +46,7 @@ def user_list():
 
 def _list_page(status: int = 200, errors=None, values=None, created=None, new_groups=()):
     search = request.args.get("q", "")[:100]
-    page = number_arg(request.args.get("page")) or 1
+    page = page_number(request.args.get("page"))
     found = users.find_users(
         request_uow(), signed_in(), search, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
@@ -162,10 +163,10 @@ def _membership_change(name: str, change, done: str):
     """``change`` the membership of the group in the unit posted (none: the whole
     organisation)."""
     unit = request.form.get("unit", "")
-    if unit and number_arg(unit) is None:
+    if unit and id_number(unit) is None:
         return _user_page(name, 422, errors={"unit": [_("Choose a unit from the list.")]})
     group = request.form.get("group", "")
-    return _change(name, lambda uow, actor: change(uow, actor, name, group, number_arg(unit)), done)
+    return _change(name, lambda uow, actor: change(uow, actor, name, group, id_number(unit)), done)
 
 
 @blueprint.post(f"{USER}/tokens")

@@ -17,7 +17,7 @@ from ..blueprint import blueprint
 from ..context import signed_in
 from ..engine_messages import say, say_all
 from ..i18n import gettext as _
-from ..numbers import LAST_PAGE, MAX_ID, whole_number
+from ..numbers import id_number, page_number
 from ..rendering import render
 
 UNIT = "/units/<int(min=1, max=2147483647):unit_id>"
@@ -43,8 +43,7 @@ def unit_page(unit_id: int, *, title="", errors=None, notice=None, status=200):
     shown again, ``notice`` to say why."""
     uow, actor = request_uow(), signed_in()
     shown = units.get_unit(uow, actor, unit_id)
-    page = request.args.get("page", "1")
-    page = whole_number(page, LAST_PAGE, smallest=1) or 1
+    page = page_number(request.args.get("page"))
     found = cycles.list_cycles(
         uow,
         actor,
@@ -77,7 +76,7 @@ def start_cycle(unit_id: int):
     uow, actor = request_uow(), signed_in()
     title = request.form.get("title", "").replace("\x00", "")  # no database stores it
     number = request.form.get("number", "")
-    if whole_number(number, MAX_ID, smallest=1) is None:
+    if id_number(number) is None:
         notice = _("This form is out of date. Check what the cycle starts with, then try again.")
         return unit_page(unit_id, title=title, notice=notice, status=400)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
+from picycle.cli.main import main
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
 from picycle.engine.bundles import shipped_processes
@@ -595,11 +597,39 @@ def test_cycle_start_takes_the_units_id_or_its_name(picycle):
     picycle("unit", "add", "Planning")
     started = picycle("cycle", "start", "--unit", "1", "--title", "Permits")
     assert started.stdout == "started cycle 1 (Planning, cycle 1 of the unit): Permits\n"
-    # '²' is a digit to str.isdigit() but no number: it can only be a unit's name.
-    for command in (
-        ("unit", "change", "²", "--inactive"),
-        ("cycle", "start", "--unit", "²", "--title", "x"),
-    ):
-        refused = picycle(*command)
-        assert refused.exit_code == 1
-        assert refused.stderr == "error: there is no unit '²'\n"
+    # '²' is a digit to str.isdigit() but no number, and no id is that large: each can
+    # only be a unit's name.
+    for ref in ("²", "99999999999999999999"):
+        for command in (
+            ("unit", "change", ref, "--inactive"),
+            ("cycle", "start", "--unit", ref, "--title", "x"),
+        ):
+            refused = picycle(*command)
+            assert refused.exit_code == 1
+            assert refused.stderr == f"error: there is no unit '{ref}'\n"
+
+
+def test_a_database_picycle_init_has_not_made_is_said_in_one_line(blank_database_url):
+    runner = CliRunner()
+    env = {"PICYCLE_DATABASE_URL": blank_database_url}
+    said = "error: the database has no picycle tables yet: run `picycle init`\n"
+    for command in (("cycle", "list"), ("audit", "export", "--as", "ada")):
+        refused = runner.invoke(main, list(command), env=env)
+        assert refused.exit_code == 1, refused.output
+        assert refused.stderr == said
+    assert runner.invoke(main, ["init"], env=env).exit_code == 0
+    assert runner.invoke(main, ["cycle", "list"], env=env).stdout == "0 cycle(s)\n"
+
+
+def test_an_export_goes_through_a_link_and_says_when_its_folder_is_missing(
+    picycle, started, tmp_path
+):
+    kept = tmp_path / "kept.jsonl"
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(kept)
+    assert picycle("audit", "export", "-o", str(link), "--as", "ada").exit_code == 0
+    assert link.is_symlink() and '"type": "cycle_started"' in kept.read_text()
+    missing = tmp_path / "nowhere" / "events.jsonl"
+    refused = picycle("audit", "export", "-o", str(missing), "--as", "ada")
+    assert refused.exit_code == 1
+    assert "its folder does not exist or may not be written" in refused.stderr

@@ -120,7 +120,15 @@ def test_a_stale_form_starts_nothing(browser, driver, unit_id):
 
 @pytest.mark.parametrize(
     ("title", "message"),
-    [("", "Fill this in."), ("   ", "Fill this in."), ("x" * 501, "Use at most 500 characters.")],
+    [
+        ("", "Fill this in."),
+        ("   ", "Fill this in."),
+        ("x" * 501, "Use at most 500 characters."),
+        (
+            "Q1 \u202eevil",
+            "Remove U+202E RIGHT-TO-LEFT OVERRIDE: it does not show, or turns the text around.",
+        ),
+    ],
 )
 def test_a_bad_title_is_refused_at_its_field(browser, driver, unit_id, title, message):
     pia = browser("pia")
