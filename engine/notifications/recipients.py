@@ -24,11 +24,17 @@ class Notice(StrEnum):
     DIGEST = "digest"  # their open and overdue tasks, once a day
 
 
+# Built on the tables, not the mapped classes: these statements run on every step that
+# offers a task, and the ORM's handling of one costs more than the database's answer.
+USERS = User.__table__.c
+MEMBERSHIPS = Membership.__table__.c
+UNIT_PATHS = UnitPath.__table__.c
+
 CHOICES = {
-    Notice.ASSIGNED: User.notify_assigned,
-    Notice.GROUP_OPEN: User.notify_group_open,
-    Notice.OVERDUE: User.notify_overdue,
-    Notice.DIGEST: User.notify_digest,
+    Notice.ASSIGNED: USERS.notify_assigned,
+    Notice.GROUP_OPEN: USERS.notify_group_open,
+    Notice.OVERDUE: USERS.notify_overdue,
+    Notice.DIGEST: USERS.notify_digest,
 }
 
 
@@ -41,21 +47,23 @@ class Recipient:
 
 def _wanting(notice: Notice) -> Select:
     return (
-        select(User.name, User.email, User.language)
-        .where(User.active, User.email.is_not(None), CHOICES[notice])
-        .order_by(User.name)
+        select(USERS.name, USERS.email, USERS.language)
+        .where(USERS.active, USERS.email.is_not(None), CHOICES[notice])
+        .order_by(USERS.name)
     )
 
 
 def _members_of_group(notice: Notice) -> Select:
-    covering = select(UnitPath.ancestor_id).where(UnitPath.descendant_id == bindparam("unit_id"))
+    covering = select(UNIT_PATHS.ancestor_id).where(
+        UNIT_PATHS.descendant_id == bindparam("unit_id")
+    )
     return (
         _wanting(notice)
-        .join(Membership, Membership.user_id == User.id)
+        .join(Membership.__table__, MEMBERSHIPS.user_id == USERS.id)
         .where(
-            Membership.group_name == bindparam("group"),
-            or_(Membership.unit_id.is_(None), Membership.unit_id.in_(covering)),
-            User.role != Role.AUDITOR,
+            MEMBERSHIPS.group_name == bindparam("group"),
+            or_(MEMBERSHIPS.unit_id.is_(None), MEMBERSHIPS.unit_id.in_(covering)),
+            USERS.role != Role.AUDITOR,
         )
         .distinct()
     )
@@ -64,7 +72,7 @@ def _members_of_group(notice: Notice) -> Select:
 # Built once per kind of notice: the statements are read on every step that offers a
 # task, and building one costs more than the database takes to answer it.
 _NAMED = {
-    notice: _wanting(notice).where(User.name.in_(bindparam("names", expanding=True)))
+    notice: _wanting(notice).where(USERS.name.in_(bindparam("names", expanding=True)))
     for notice in Notice
 }
 _GROUP_MEMBERS = {notice: _members_of_group(notice) for notice in Notice}

@@ -217,27 +217,39 @@ def get_user(uow: UnitOfWork, name: str) -> User:
     return user
 
 
+# The statements every request runs are built on the tables, not the mapped classes: the
+# ORM's handling of a statement costs more than the database takes to answer it.
+USERS = User.__table__.c
+MEMBERSHIPS = Membership.__table__.c
+UNIT_PATHS = UnitPath.__table__.c
+TOKENS = ApiToken.__table__.c
+
+
 def _actors(query: Select) -> Select:
     """The name and role of the active users ``query`` selects, with their memberships:
     one row per group held in the whole organisation (no unit), and one per group and unit
     a membership held in a unit covers (the tree's closure: that unit and those below)."""
     return (
         query.add_columns(
-            User.name, User.role, Membership.group_name, UnitPath.descendant_id, Membership.id
+            USERS.name,
+            USERS.role,
+            MEMBERSHIPS.group_name,
+            UNIT_PATHS.descendant_id,
+            MEMBERSHIPS.id,
         )
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(UnitPath, UnitPath.ancestor_id == Membership.unit_id)
-        .where(User.active)
+        .outerjoin(Membership.__table__, MEMBERSHIPS.user_id == USERS.id)
+        .outerjoin(UnitPath.__table__, UNIT_PATHS.ancestor_id == MEMBERSHIPS.unit_id)
+        .where(USERS.active)
     )
 
 
 # Built once: every request authenticates.
-_NAMED = _actors(select().select_from(User).where(User.name == bindparam("name")))
+_NAMED = _actors(select().select_from(User.__table__).where(USERS.name == bindparam("name")))
 _HOLDING = _actors(
     select()
-    .select_from(ApiToken)
-    .join(User, User.id == ApiToken.user_id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    .select_from(ApiToken.__table__)
+    .join(User.__table__, USERS.id == TOKENS.user_id)
+    .where(TOKENS.token_hash == bindparam("token_hash"), TOKENS.revoked_at.is_(None))
 )
 
 
@@ -268,13 +280,14 @@ def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
 
 
 _IN_SESSION = _actors(
-    select(User.language)
-    .select_from(User)
+    select(USERS.language)
+    .select_from(User.__table__)
     .where(
-        User.name == bindparam("name"),
-        User.session_version == bindparam("version"),
+        USERS.name == bindparam("name"),
+        USERS.session_version == bindparam("version"),
         # A way to sign in: a password, or an identity at the single sign-on provider.
-        User.password_hash.is_not(None) | exists().where(SingleSignOnLink.user_id == User.id),
+        USERS.password_hash.is_not(None)
+        | exists().where(SingleSignOnLink.__table__.c.user_id == USERS.id),
     )
 )
 
@@ -332,13 +345,15 @@ def set_password(uow: UnitOfWork, actor: Actor, name: str, password: str) -> Use
     return changed
 
 
+_TASK_WORKERS = select(USERS.name).where(
+    USERS.name.in_(bindparam("names", expanding=True)), USERS.active, USERS.role != Role.AUDITOR
+)
+
+
 def task_workers(uow: UnitOfWork, names: Collection[str]) -> set[str]:
     """Which of ``names`` are active users whose role lets them work tasks (a microproject's
     owner must be one: its implementation task is assigned to them)."""
-    found = select(User.name).where(
-        User.name.in_(sorted(names)), User.active, User.role != Role.AUDITOR
-    )
-    return set(uow.session.scalars(found))
+    return set(uow.session.scalars(_TASK_WORKERS, {"names": sorted(names)}))
 
 
 def list_users(uow: UnitOfWork, actor: Actor) -> list[UserView]:
