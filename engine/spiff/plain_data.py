@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from ..errors import ModelError
+from .limits import variable_name
 
 MAX_DEPTH = 100
 
@@ -28,16 +29,21 @@ def _iso(value: Any) -> str:
 def plain(value: Any, where: str, max_bytes: int) -> Any:
     """``value`` as it comes back from JSON, dates as ISO text; ModelError naming the
     variable when it is not JSON, nests deeper than MAX_DEPTH or is over ``max_bytes``."""
+    return plain_sized(value, where, max_bytes)[0]
+
+
+def plain_sized(value: Any, where: str, max_bytes: int | None) -> tuple[Any, int]:
+    """``plain``, and the length of the value as JSON (None: any length)."""
     try:
         encoded = json.dumps(value, allow_nan=False, default=_iso, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         problem = _first_problem(value) or "it cannot be written as JSON"
         raise ModelError(f"{where}: {problem}") from None
-    if len(encoded) > max_bytes:
+    if max_bytes is not None and len(encoded) > max_bytes:
         raise ModelError(
             f"{where} is {len(encoded):,} characters as JSON, over the limit of "
             f"{max_bytes:,}: keep documents out of task data",
-            limit="PICYCLE_TASK_DATA_BYTES",
+            limit=variable_name("task_data_bytes"),
         )
     result = json.loads(encoded)
     # Counting brackets (in text too) bounds the depth from above, in C: most data has
@@ -46,7 +52,7 @@ def plain(value: Any, where: str, max_bytes: int) -> Any:
     deep = _too_deep(result) if brackets > MAX_DEPTH else None
     if deep is not None:
         raise ModelError(f"{where}: {_named(deep)} nests more than {MAX_DEPTH} levels deep")
-    return result
+    return result, len(encoded)
 
 
 def _named(path: list) -> str:

@@ -30,7 +30,7 @@ from . import serializer
 from .budget import BudgetExceeded, metered
 from .limits import DEFAULT_LIMITS, ModelLimits
 from .path import ProcessPath, passed_elements
-from .plain_data import plain
+from .plain_data import plain, plain_sized
 from .sandbox import sandboxed_script_engine
 from .timers import engine_time
 from .watchdog import WATCHDOG
@@ -113,6 +113,8 @@ class CycleInstance:
         self._workflow = workflow
         self._finished = serializer.FinishedTasks()
         self._limits = limits
+        # Each task's data as JSON is at most this long, by task id (_normalise_data_since).
+        self._data_sizes: dict[UUID, int] = {}
 
     @property
     def completed(self) -> bool:
@@ -204,7 +206,9 @@ class CycleInstance:
             with WATCHDOG.watching(meter, caller):
                 yield
             meter.check()
-        _normalise_data_since(self._workflow, started, self._limits.task_data_bytes)
+        _normalise_data_since(
+            self._workflow, started, self._limits.task_data_bytes, self._data_sizes
+        )
 
     def _ready_task(self, task_id: str):
         try:
@@ -259,24 +263,54 @@ def _timer(task: SpiffTask) -> WaitingTimer | None:
     return WaitingTimer(str(task.id), task.task_spec.bpmn_id, due)
 
 
-def _normalise_data_since(workflow: BpmnWorkflow, started: float, max_bytes: int) -> None:
+def _normalise_data_since(
+    workflow: BpmnWorkflow, started: float, max_bytes: int, sizes: dict[UUID, int]
+) -> None:
     """Plain JSON in every task (and data object) a run touched: those it changed state, and
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
-    come first) is plain too, since no tuple, set, date or non-text key equals its JSON."""
+    come first) is plain too, since no tuple, set, date or non-text key equals its JSON.
+    ``sizes`` keeps how long each task's data is as JSON, or a bound above it."""
     for flow in (workflow, *workflow.subprocesses.values()):
         for task in flow.tasks.values():
             if task.last_state_change < started and task.state != TaskState.STARTED:
                 continue
             parent = task.parent
-            if parent is None or task.data != parent.data:
-                element_id = task.task_spec.bpmn_id
-                try:
-                    task.data = plain(task.data, f"the data of '{element_id}'", max_bytes)
-                except ModelError as refused:
-                    raise ModelError(str(refused), element_id, refused.limit) from refused
+            if parent is not None and task.data == parent.data:
+                if parent.id in sizes:
+                    sizes[task.id] = sizes[parent.id]
+                continue
+            parent_size = sizes.get(parent.id) if parent is not None else None
+            sizes[task.id] = _made_plain(task, max_bytes, parent_size)
         if flow.data:
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
+
+
+def _made_plain(task: SpiffTask, max_bytes: int, parent_size: int | None) -> int:
+    """Make the task's data plain; returns its length as JSON, or a bound above it. A task
+    mostly differs from its parent in a few variables: with the parent's size known, only
+    those are made plain, and the task is at most as long as its parent and they together
+    (over the limit, the whole data is measured)."""
+    element_id = task.task_spec.bpmn_id
+    where = f"the data of '{element_id}'"
+    try:
+        if parent_size is not None:
+            inherited = task.parent.data
+            changed = {
+                key: value
+                for key, value in task.data.items()
+                if key not in inherited or inherited[key] != value
+            }
+            if all(isinstance(key, str) for key in changed):
+                # Over the limit or not is judged on the whole.
+                values, size = plain_sized(changed, where, None)
+                if parent_size + size <= max_bytes:
+                    task.data.update(values)
+                    return parent_size + size
+        task.data, size = plain_sized(task.data, where, max_bytes)
+        return size
+    except ModelError as refused:
+        raise ModelError(str(refused), element_id, refused.limit) from refused
 
 
 class ProcessRunner:

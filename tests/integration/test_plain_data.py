@@ -7,6 +7,7 @@ naming the element and the variable, and changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 from xml.sax.saxutils import escape
 
 import pytest
@@ -197,3 +198,45 @@ def test_a_script_writing_a_set_at_the_start_starts_no_cycle(driver):
     with driver.engine.unit_of_work(write=False) as uow:
         assert cycles.list_cycles(uow, SYSTEM).total == 0
     assert len(driver.events()) == events
+
+
+@pytest.fixture
+def small_task_data(driver, monkeypatch):
+    """Task data limited to 2,000 characters as JSON, from the next engine on."""
+    monkeypatch.setenv("PICYCLE_MODEL_TASK_DATA_BYTES", "2000")
+    driver.restart()
+
+
+def test_a_step_leaving_task_data_over_the_limit_fails_naming_the_setting(driver, small_task_data):
+    deploy(driver, bundle(read=f"{READS}\nnotes = 'x' * 2500"))
+
+    def refusal(served: str) -> str:
+        # Units named alike, so the data is as long on both paths.
+        cycle_id = start(driver, f"Directorate {served[0]}")
+        if served == "restored":
+            driver.restart()
+        before = driver.row(cycle_id)
+        with pytest.raises(ModelError) as failed:
+            driver.complete("pia", cycle_id, "look", {})
+        assert failed.value.limit == "PICYCLE_MODEL_TASK_DATA_BYTES"
+        assert driver.row(cycle_id).state == before.state
+        return str(failed.value)
+
+    from_memory, restored = refusal("from memory"), refusal("restored")
+    assert from_memory == restored
+    assert re.fullmatch(
+        r"the data of 'read_back' is 2,\d{3} characters as JSON, over the limit of 2,000: "
+        "keep documents out of task data",
+        from_memory,
+    )
+
+
+def test_data_replaced_step_after_step_is_measured_as_it_is_now(driver, small_task_data):
+    """Each step's data is measured as a whole when what it replaced and what replaced it
+    together would be over the limit: replacing a large variable is not growing."""
+    write = f"{WRITES}\nnotes = 'a' * 1200"
+    deploy(driver, bundle(write=write, read=f"{READS}\nnotes = 'b' * 1200"))
+    cycle_id = start(driver, "Directorate of Planning")
+    assert is_kept(driver, cycle_id)
+    driver.complete("pia", cycle_id, "look", {})
+    assert driver.row(cycle_id).data["notes"] == "b" * 1200
