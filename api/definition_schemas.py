@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from picycle.engine.read_models import MAX_ID
 
-from .parsing import MAX_ID
 from .schemas import ProblemSchema
 
 SEVERITIES = ("error", "warning")

@@ -10,13 +10,13 @@ from typing import Any
 
 import marshmallow as ma
 from flask_smorest import Blueprint
+from picycle.engine.services.cycles import MAX_TITLE_LENGTH
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 MAX_DEPTH = 32
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def _reject_constant(name: str) -> Any:
@@ -119,7 +119,9 @@ class Title(Text):
 
     def __init__(self, **kwargs):
         metadata = {"pattern": ONE_LINE, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, validate=ma.validate.Length(1, 500), **kwargs)
+        super().__init__(
+            metadata=metadata, validate=ma.validate.Length(1, MAX_TITLE_LENGTH), **kwargs
+        )
 
 
 class Document(ma.fields.Dict):

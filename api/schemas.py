@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services.audit import EXPORT_FORMATS
 from picycle.engine.services.comments import MAX_COMMENT_LENGTH
 from picycle.engine.services.cycles import DEFAULT_PROCESS
@@ -18,7 +19,7 @@ from picycle.engine.user_names import TYPED_PATTERN
 from picycle.engine.vocabulary import CycleStatus, IncidentAction, IncidentResolution, Role
 from picycle.pages.catalogs import LANGUAGES
 
-from .parsing import MAX_ID, Document, Text, Title, UtcDateTime
+from .parsing import Document, Text, Title, UtcDateTime
 
 ROLES = tuple(role.value for role in Role)
 CYCLE_STATUSES = tuple(status.value for status in CycleStatus)

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import click
 from picycle.engine.actors import SYSTEM, Actor
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import users
 
 
@@ -30,9 +31,7 @@ as_option = click.option(
 as_required = click.option(
     "--as", "as_user", metavar="NAME", required=True, help="Act as this user."
 )
-# An id as the database keeps it: 32-bit on PostgreSQL, so a larger number is refused as
-# a usage error rather than sent to the database.
-MAX_ID = 2**31 - 1
+# A larger number is refused as a usage error rather than sent to the database.
 ID = click.IntRange(1, MAX_ID)
 
 

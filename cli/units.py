@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 from picycle.engine import Engine
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import units
 
-from .common import MAX_ID, acting_as, as_option
+from .common import acting_as, as_option
 
 
 def unit_ref(text: str) -> int | str:

@@ -23,6 +23,10 @@ from .vocabulary import (
 
 Item = TypeVar("Item")
 
+# The largest id (of a cycle, user, unit, event, ...): ids are 32-bit integers on
+# PostgreSQL, so a larger number names nothing and is refused before it is looked up.
+MAX_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class Page(Generic[Item]):

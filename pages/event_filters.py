@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import flask_babel
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services.audit import EventFilter
 from picycle.engine.vocabulary import EventType
 
 from .i18n import gettext as _
-from .numbers import MAX_ID, id_number
+from .numbers import id_number
 
 FILTERS = ("cycle", "unit", "actor", "type", "since", "until")
 MAX_NAME = 100

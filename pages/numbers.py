@@ -3,8 +3,8 @@ an id or a row index that is not one is treated as absent, as the caller decides
 
 from __future__ import annotations
 
-# Ids and sequence numbers are 32-bit integers on PostgreSQL.
-MAX_ID = 2**31 - 1
+from picycle.engine.read_models import MAX_ID
+
 # Far beyond any list of cycles; a number past it is a typo or a probe.
 LAST_PAGE = 99_999
 

@@ -4,11 +4,12 @@ verification of the hash chains."""
 from __future__ import annotations
 
 from marshmallow import RAISE
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import audit, cycle_path
 
 from ..context import current_actor, engine_for_own_transactions, request_uow
 from ..downloads import audit_export
-from ..parsing import MAX_ID, PicycleBlueprint, page_body
+from ..parsing import PicycleBlueprint, page_body
 from ..schemas import (
     AuditEventArgs,
     AuditEventPageSchema,

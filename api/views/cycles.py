@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import request, url_for
 from marshmallow import RAISE
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import cycles, planned_cycles, report
 from picycle.engine.vocabulary import CycleStatus
 from picycle.pages.catalogs import LANGUAGES
@@ -12,7 +13,7 @@ from picycle.pages.report_pdf import render_report, report_language
 
 from ..context import current_actor, request_uow
 from ..downloads import pdf_download
-from ..parsing import MAX_ID, PicycleBlueprint, page_body
+from ..parsing import PicycleBlueprint, page_body
 from ..schemas import (
     CancelSchema,
     CycleArgs,

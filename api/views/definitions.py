@@ -7,6 +7,7 @@ from flask import current_app, url_for
 from marshmallow import RAISE
 from picycle.engine.bundles import MAX_NAME
 from picycle.engine.errors import Conflict
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import definitions, migration
 from picycle.engine.services.definitions import checked_process_id
 
@@ -31,7 +32,7 @@ from ..definition_schemas import (
     MigrationSchema,
     VersionListSchema,
 )
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import PicycleBlueprint
 from ..uploads import MULTIPART, uploaded_bundle
 
 blp = PicycleBlueprint(

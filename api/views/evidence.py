@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import request
 from picycle.engine.errors import ValidationFailed
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import evidence
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from ..context import current_actor, picycle, request_uow, takes_evidence
 from ..downloads import evidence_download
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import PicycleBlueprint
 from ..schemas import EvidenceListSchema, EvidenceSchema
 
 blp = PicycleBlueprint("evidence", __name__, description="Files attached to tasks as evidence")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from marshmallow import RAISE
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import incidents
 
 from ..context import current_actor, request_uow
-from ..parsing import MAX_ID, PicycleBlueprint, page_body
+from ..parsing import PicycleBlueprint, page_body
 from ..schemas import DismissSchema, IncidentArgs, IncidentPageSchema, IncidentSchema
 
 blp = PicycleBlueprint(

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from marshmallow import RAISE
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import results, results_csv
 
 from ..context import current_actor, request_uow
 from ..downloads import csv_download
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import PicycleBlueprint
 from ..results_schemas import OverviewArgs, OverviewSchema, UnitResultsArgs, UnitResultsSchema
 
 blp = PicycleBlueprint("results", __name__, description="Results across cycles")

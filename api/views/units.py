@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import url_for
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import units
 
 from ..context import current_actor, request_uow
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import PicycleBlueprint
 from ..schemas import (
     NewUnitSchema,
     UnitChangeSchema,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import url_for
+from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import notification_settings, sso_links, users
 
 from ..context import current_actor, request_uow
 from ..notification_schemas import NotificationChangeSchema, NotificationSettingsSchema
-from ..parsing import MAX_ID, PicycleBlueprint
+from ..parsing import PicycleBlueprint
 from ..schemas import (
     CreatedUserSchema,
     KeptTokenListSchema,
