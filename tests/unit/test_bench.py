@@ -26,6 +26,7 @@ def engine_results() -> engine.Results:
         variant = SimpleNamespace(database=name, short=short, statements_per_completion=[5, 6])
         run = engine.DatabaseRun(variant, history=50, commit_floor_ms=0.5)
         run.first, run.last = timings(run.first.label, ms), timings(run.last.label, ms)
+        run.raw_beside = timings(run.raw_beside.label, 1.5)
         run.building = {n: timings(f"cycle {n}", ms) for n in range(1, 50)}
         databases.append(run)
     return engine.Results(
@@ -139,6 +140,15 @@ def test_the_peers_figures_are_printed_as_quoted(capsys):
     inbox.report_completions(inbox_results(), Goals())
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "spiff-arena" in line]
     assert "quoted, not measured here" in line and DATE.search(line)
+
+
+def test_the_engine_judges_picycle_against_the_raw_step_measured_beside_it(capsys):
+    goals = Goals()
+    engine.report(engine_results(), None, goals)
+    printed = capsys.readouterr().out
+    # 3.0 ms against the 1.5 ms of (a) beside it, not the 1.0 ms of (a) on its own.
+    assert re.search(r"\(c\) SQLite cycle 1 / \(a\) beside it\s+2\.00 .*met", printed)
+    assert re.search(r"\(c\) PostgreSQL cycle 50 / \(a\) beside it\s+6\.67 .*MISSED", printed)
 
 
 def test_the_engine_report_sets_picycle_against_the_naive_path(capsys):
