@@ -277,8 +277,11 @@ def _normalise_data_since(
                 continue
             parent = task.parent
             if parent is not None and task.data == parent.data:
+                # As long as its parent; an earlier size of its own no longer holds.
                 if parent.id in sizes:
                     sizes[task.id] = sizes[parent.id]
+                else:
+                    sizes.pop(task.id, None)
                 continue
             parent_size = sizes.get(parent.id) if parent is not None else None
             sizes[task.id] = _made_plain(task, max_bytes, parent_size)
