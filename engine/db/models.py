@@ -524,3 +524,11 @@ class NotificationMark(Base):
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     moment: Mapped[datetime]
+
+
+# The columns of the tables that every request reads (who is asking, who is told), for
+# statements built on the tables rather than the mapped classes: the ORM's handling of a
+# statement costs more than the database takes to answer one of these.
+USERS = User.__table__.c
+MEMBERSHIPS = Membership.__table__.c
+UNIT_PATHS = UnitPath.__table__.c

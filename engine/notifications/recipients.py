@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Membership, UnitPath, User
+from ..db.models import MEMBERSHIPS, UNIT_PATHS, USERS, Membership
 from ..vocabulary import Role
 from .catalogs import language_of
 
@@ -24,12 +24,8 @@ class Notice(StrEnum):
     DIGEST = "digest"  # their open and overdue tasks, once a day
 
 
-# Built on the tables, not the mapped classes: these statements run on every step that
-# offers a task, and the ORM's handling of one costs more than the database's answer.
-USERS = User.__table__.c
-MEMBERSHIPS = Membership.__table__.c
-UNIT_PATHS = UnitPath.__table__.c
-
+# Built on the tables (db/models.py: USERS): these statements run on every step that offers
+# a task.
 CHOICES = {
     Notice.ASSIGNED: USERS.notify_assigned,
     Notice.GROUP_OPEN: USERS.notify_group_open,

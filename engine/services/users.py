@@ -17,7 +17,18 @@ from sqlalchemy import Select, bindparam, exists, func, select
 
 from .. import passwords
 from ..actors import Actor, require_admin, require_reader
-from ..db.models import ApiToken, Group, Membership, SingleSignOnLink, Unit, UnitPath, User
+from ..db.models import (
+    MEMBERSHIPS,
+    UNIT_PATHS,
+    USERS,
+    ApiToken,
+    Group,
+    Membership,
+    SingleSignOnLink,
+    Unit,
+    UnitPath,
+    User,
+)
 from ..errors import Conflict, Message, NotFound, PermissionDenied, ValidationFailed
 from ..inputs import display_name, name_as_stored
 from ..notifications.outbox import withdraw_unsent
@@ -217,11 +228,7 @@ def get_user(uow: UnitOfWork, name: str) -> User:
     return user
 
 
-# The statements every request runs are built on the tables, not the mapped classes: the
-# ORM's handling of a statement costs more than the database takes to answer it.
-USERS = User.__table__.c
-MEMBERSHIPS = Membership.__table__.c
-UNIT_PATHS = UnitPath.__table__.c
+# Every request authenticates through statements built on the tables (db/models.py: USERS).
 TOKENS = ApiToken.__table__.c
 
 
