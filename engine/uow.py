@@ -22,8 +22,9 @@ from .audit.heads import seal_of
 from .cache import LruCache
 from .clock import Clock, system_clock
 from .config import audit_key, base_url, database_url, digest_time
-from .db.database import WRITE, open_database, upgrade_schema
+from .db.database import READ, WRITE, open_database, upgrade_schema
 from .db.models import AuditChain, AuditEvent
+from .db.pipeline import committed_at_end
 from .evidence_store import EvidenceSettings, EvidenceStore
 from .forms import Form
 from .notifications.outbox import task_notices
@@ -62,7 +63,11 @@ class Engine:
         self.evidence_store = evidence_store or self.evidence.store()
         self.url = url or database_url()
         self.database: SqlEngine = open_database(self.url)
-        self.sessions = sessionmaker(self.database, expire_on_commit=False)
+        self.sessions = sessionmaker(
+            self.database.execution_options(**READ), expire_on_commit=False
+        )
+        # Only PostgreSQL can make a reading transaction refuse writes (database.READ).
+        self.commit_reads = self.database.dialect.name == "postgresql"
         # Write transactions say so when they begin (on SQLite: BEGIN IMMEDIATE).
         self.writing_sessions = sessionmaker(
             self.database.execution_options(**WRITE), expire_on_commit=False
@@ -105,8 +110,10 @@ class UnitOfWork:
         self.drawn_seqs: list[int] = []
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         try:
+            if exc_type is None and not self._write and self.engine.commit_reads:
+                self.session.commit()  # it could write nothing (database.READ)
             self.session.close()
         except (OperationalError, InterfaceError):
             # The connection died (a database restart): nothing uncommitted survived it,
@@ -127,7 +134,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Write every changed cycle and chain all new events in one INSERT, then commit.
-        The events go in before the chain heads move onto them."""
+        The events go in before the chain heads move onto them; on PostgreSQL the writes
+        and the COMMIT reach the server in one round trip."""
         self.session.flush()  # rows services added through the ORM (users, deployments)
         changed: list[tuple[HeldCycle, list[EventRow]]] = []
         kept = []
@@ -165,23 +173,23 @@ class UnitOfWork:
         heads = [(held, link(held.head, rows)) for held, rows in changed]
         if global_head is not None:
             global_head = link(global_head, self._events)
-        if events:
-            self.session.execute(_INSERT_EVENTS, [vars(event) for event in events])
-        key = self.engine.audit_key
-        for held, head in heads:
-            moved = head != held.head
-            seal = seal_of(key, chain_of(held.cycle.id), *head) if moved else None
-            kept.append((held, self.cycles.write(held, head if moved else None, seal)))
-        if global_head is not None:
-            self.session.execute(
-                _MOVE_GLOBAL_HEAD,
-                {
-                    "length": global_head.length,
-                    "head_hash": global_head.hash,
-                    "seal": seal_of(key, GLOBAL_CHAIN, *global_head),
-                },
-            )
-        self.session.commit()
+        with committed_at_end(self.session):
+            if events:
+                self.session.execute(_INSERT_EVENTS, [vars(event) for event in events])
+            key = self.engine.audit_key
+            for held, head in heads:
+                moved = head != held.head
+                seal = seal_of(key, chain_of(held.cycle.id), *head) if moved else None
+                kept.append((held, self.cycles.write(held, head if moved else None, seal)))
+            if global_head is not None:
+                self.session.execute(
+                    _MOVE_GLOBAL_HEAD,
+                    {
+                        "length": global_head.length,
+                        "head_hash": global_head.hash,
+                        "seal": seal_of(key, GLOBAL_CHAIN, *global_head),
+                    },
+                )
         self._events = []
         self.drawn_seqs = []
         for held, revision in kept:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE = {"picycle_write": True}
+# A reading transaction on PostgreSQL is READ ONLY: a write in it fails instead of being
+# rolled back unseen, so it can end with COMMIT, which, unlike ROLLBACK, keeps the
+# connection's prepared statements (psycopg forgets them all at a rollback).
+READ = {"postgresql_readonly": True}
 
 
 def open_database(url: str) -> Engine:

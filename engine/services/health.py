@@ -32,7 +32,9 @@ def inbox_mismatches(engine: Engine) -> list[int]:
         ).all()
     mismatched = []
     for cycle_id in running:
-        with engine.unit_of_work(write=False) as uow:
+        # A writing unit of work, though it writes nothing: it locks the cycle while
+        # restoring it, which a reading one (READ ONLY on PostgreSQL) may not.
+        with engine.unit_of_work() as uow:
             cycle = uow.cycles.lock(cycle_id)
             ready, _ = cycle.instance.waiting()
             if ready.keys() != cycle.open_tasks.keys():

@@ -137,7 +137,9 @@ def test_a_read_is_one_transaction_too(api, assessment_task, engine):
         response = api.get("pia", f"/tasks/{assessment_task['id']}")
     assert response.status_code == 200
     assert len(seen.connections) == 1
-    assert (seen.begins, seen.commits) == (1, 0)  # nothing to commit: rolled back at the end
+    # Nothing to commit: rolled back at the end; on PostgreSQL, where a reading transaction
+    # is READ ONLY, committed (a rollback would make the driver forget its prepared statements).
+    assert (seen.begins, seen.commits) == (1, 1 if engine.commit_reads else 0)
 
 
 def test_every_request_gives_its_connection_back(api, walker, clock, engine):

@@ -5,8 +5,10 @@ mid-send or find the SMTP server away."""
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
+import picycle.engine.uow as uow_module
 import pytest
 from click.testing import CliRunner
 from picycle.cli.main import main
@@ -18,7 +20,6 @@ from picycle.engine.notifications.smtp import Mailer, SmtpSettings
 from picycle.engine.services import mail, notification_settings, tasks, users
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from tests.mail import SmtpServer, free_port
 from tests.support import PEOPLE, UNIT, UNITS
@@ -102,15 +103,17 @@ def test_a_task_given_back_is_offered_to_the_group_again(people, smtp_server):
 def test_the_outbox_commits_with_the_change_or_not_at_all(people, monkeypatch):
     cycle_id = people.start()
     task = people.task(cycle_id, "assess_performance")
-    real_commit = Session.commit
+    real_commit = uow_module.committed_at_end
 
-    def failing(session):
+    @contextmanager
+    def written_then_lost(session):
+        yield  # the change's rows and its e-mails, written
         raise OperationalError("COMMIT", {}, Exception("the database went away"))
 
-    monkeypatch.setattr(Session, "commit", failing)
+    monkeypatch.setattr(uow_module, "committed_at_end", written_then_lost)
     with pytest.raises(OperationalError):
         people.assess(cycle_id)
-    monkeypatch.setattr(Session, "commit", real_commit)
+    monkeypatch.setattr(uow_module, "committed_at_end", real_commit)
     assert outbox(people) == []
     people.restart()
     assert people.task(cycle_id, "assess_performance").id == task.id  # still open

@@ -1,12 +1,19 @@
 """A unit of work after its service has committed: a second service in it records only its
-own changes, and a cycle written once can be worked on again."""
+own changes, and a cycle written once can be worked on again. A commit that fails writes
+nothing; a reading unit of work writes nothing."""
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 
+import picycle.engine.uow as uow_module
+import pytest
 from picycle.engine.actors import SYSTEM
+from picycle.engine.db.models import Unit
 from picycle.engine.services import audit, tasks, users
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from tests.support import INDICATORS
 
@@ -46,3 +53,78 @@ def test_a_cycle_committed_once_is_worked_on_again_in_the_same_unit_of_work(driv
     assert row.audit_length == len(types)
     assert audit.verify(driver.engine, SYSTEM).intact
     driver.identify_gaps(cycle_id)  # and the kept cycle is the one the database holds
+
+
+def test_a_completion_whose_events_cannot_be_written_changes_nothing(driver, monkeypatch):
+    cycle_id = driver.start()
+    task_id = driver.task(cycle_id, "assess_performance").id
+    before = driver.row(cycle_id)
+    events_before = len(driver.events())
+
+    def number_onto_a_taken_seq(session, events, drawn):
+        real_number(session, events, drawn)
+        events[-1].seq = driver.events()[0].seq  # on PostgreSQL refused only at COMMIT
+
+    real_number = uow_module.number
+    monkeypatch.setattr(uow_module, "number", number_onto_a_taken_seq)
+    with pytest.raises(IntegrityError):
+        driver.complete_task("pia", task_id, {"indicators": INDICATORS})
+    monkeypatch.setattr(uow_module, "number", real_number)
+
+    after = driver.row(cycle_id)
+    assert (after.revision, after.state, after.audit_length) == (
+        before.revision,
+        before.state,
+        before.audit_length,
+    )
+    assert len(driver.events()) == events_before
+    assert driver.task_detail(task_id).state == "open"
+    # The cycle goes on from what the database holds, not from the failed attempt.
+    done = driver.complete_task("pia", task_id, {"indicators": INDICATORS})
+    assert done.state == "completed"
+    assert [e.type for e in driver.events(cycle_id)][-2:] == ["task_completed", "task_created"]
+    assert audit.verify(driver.engine, SYSTEM).intact
+
+
+def test_a_reading_unit_of_work_writes_nothing(engine):
+    """On PostgreSQL its transaction is READ ONLY, so the write fails there and then; on
+    SQLite it is rolled back. Either way no unit named Ghost exists afterwards."""
+    try:
+        with engine.unit_of_work(write=False) as uow:
+            uow.session.execute(
+                insert(Unit.__table__).values(name="Ghost", active=True, created_at=uow.now)
+            )
+    except DBAPIError as error:
+        assert engine.database.dialect.name == "postgresql"
+        assert "read-only transaction" in str(error)
+    with engine.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(Unit.id).where(Unit.name == "Ghost")) is None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_cut_before_the_commit_loses_the_completion_and_no_more(driver, monkeypatch):
+    """On PostgreSQL the writes and the COMMIT go out together: a connection cut between
+    them is an error as SQLAlchemy gives it (the request answers 503), the connection is
+    replaced, and nothing of the completion was committed."""
+    cycle_id = driver.start()
+    task_id = driver.task(cycle_id, "assess_performance").id
+    real_commit = uow_module.committed_at_end
+
+    @contextmanager
+    def cut_before_commit(session):
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with real_commit(session):
+            yield
+            with driver.engine.database.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    monkeypatch.setattr(uow_module, "committed_at_end", cut_before_commit)
+    with pytest.raises(OperationalError) as cut:
+        driver.complete_task("pia", task_id, {"indicators": INDICATORS})
+    monkeypatch.setattr(uow_module, "committed_at_end", real_commit)
+    assert cut.value.connection_invalidated
+
+    assert driver.task_detail(task_id).state == "open"
+    assert [e.type for e in driver.events(cycle_id)] == ["cycle_started", "task_created"]
+    driver.complete_task("pia", task_id, {"indicators": INDICATORS})
+    assert audit.verify(driver.engine, SYSTEM).intact

@@ -159,19 +159,21 @@ def test_four_worker_processes_fire_each_timer_exactly_once(driver, database_url
 # short of COMMIT and says so (with its PostgreSQL backend's id) until it is killed.
 HOLDING_WORKER = """
 import sys, time
+from contextlib import contextmanager
 from sqlalchemy import text
-from sqlalchemy.orm import Session
-from picycle.engine import Engine
+from picycle.engine import Engine, uow
 from picycle.engine.services import timers
 
-def hold(session):
+@contextmanager
+def written_then_held(session):
+    yield  # the writes, each sent and answered
     backend = 0
     if session.bind.dialect.name == "postgresql":
         backend = session.execute(text("SELECT pg_backend_pid()")).scalar()
     print(f"holding {backend}", flush=True)
     time.sleep(3600)
 
-Session.commit = hold
+uow.committed_at_end = written_then_held
 timers.fire_due_timers(Engine(sys.argv[1]))
 """
 
