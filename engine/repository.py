@@ -9,7 +9,7 @@ change made by another process, or a database restored from a backup, is never m
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, delete, insert, select, update
@@ -85,6 +85,20 @@ class HeldCycle:
     cycle: Cycle
     revision: int  # as loaded, or as inserted for a cycle added in this unit of work
     head: ChainHead
+    # Its row's columns that a change can move, as the row holds them: a write sets only
+    # those that moved (SQLite rewrites the index entries of every column set).
+    columns: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.columns = _movable_columns(self.cycle.record)
+
+
+def _movable_columns(record: CycleRecord) -> dict[str, Any]:
+    return {
+        "status": record.status,
+        "ended_at": record.ended_at,
+        "definition_id": record.definition.id,
+    }
 
 
 def new_revision() -> int:
@@ -152,13 +166,12 @@ class CycleRepository:
         grew, its new ``head`` and the head's ``seal``; returns the row's new revision."""
         cycle = held.cycle
         revision = new_revision()
-        values: dict[str, Any] = {
-            "b_id": cycle.id,
-            "revision": revision,
-            "status": cycle.record.status,
-            "ended_at": cycle.record.ended_at,
-            "definition_id": cycle.record.definition.id,
-        }
+        values: dict[str, Any] = {"b_id": cycle.id, "revision": revision}
+        values.update(
+            (name, value)
+            for name, value in _movable_columns(cycle.record).items()
+            if value != held.columns[name]
+        )
         if head is not None:
             values.update(audit_length=head.length, audit_head=head.hash, audit_seal=seal)
         if cycle.workflow_changed:

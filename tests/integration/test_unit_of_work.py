@@ -128,3 +128,11 @@ def test_a_connection_cut_before_the_commit_loses_the_completion_and_no_more(dri
     assert [e.type for e in driver.events(cycle_id)] == ["cycle_started", "task_created"]
     driver.complete_task("pia", task_id, {"indicators": INDICATORS})
     assert audit.verify(driver.engine, SYSTEM).intact
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_zeroes_freed_pages_only_where_it_writes_anyway(engine):
+    """A change rewrites its cycle's whole state; with every freed page zeroed (how
+    Debian builds SQLite) the former state would be written again, as zeros, each time."""
+    with engine.unit_of_work(write=False) as uow:
+        assert uow.session.execute(text("PRAGMA secure_delete")).scalar() == 2  # FAST
