@@ -47,13 +47,14 @@ def title_problems(**fields: tuple[str, int]) -> dict[str, list[Message]]:
     that turns the text after it around, by field."""
     errors = text_problems(**fields)
     for name, (value, _) in fields.items():
-        turning = next((c for c in value if _breaks_a_line(c)), None)
-        if name not in errors and turning is not None:
-            errors[name] = [_unseen_message(turning)]
+        unfit = next((c for c in value if _not_for_one_line(c)), None)
+        if name not in errors and unfit is not None:
+            errors[name] = [_unseen_message(unfit)]
     return errors
 
 
-def _breaks_a_line(character: str) -> bool:
+def _not_for_one_line(character: str) -> bool:
+    """A control character (a line break among them) or one that turns text around."""
     return character in DIRECTION_CONTROLS or unicodedata.category(character) == "Cc"
 
 
