@@ -36,8 +36,22 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "
     cells = [list(headers)] + [["-" if c is None or c == "" else str(c) for c in r] for r in rows]
     widths = [max(columns(row[i]) for row in cells) for i in range(len(headers))]
     for row in cells:
-        padded = (c + " " * (w - columns(c)) for c, w in zip(row, widths, strict=True))
-        click.echo(indent + "  ".join(padded).rstrip())
+        shown = [_isolated(c) for c in row]
+        padded = (s + " " * (w - columns(c)) for s, c, w in zip(shown, row, widths, strict=True))
+        line = "  ".join(padded).rstrip()
+        click.echo(indent + (LEFT_TO_RIGHT + line if shown != row else line))
+
+
+# For a terminal that lays text out in both directions: a row stays left to right whatever
+# its first letter, and a right-to-left cell is kept apart from its neighbours (two Arabic
+# cells side by side would otherwise swap places). Invisible, and only where needed.
+LEFT_TO_RIGHT = "\u200e"
+_ISOLATE, _END_ISOLATE = "\u2068", "\u2069"
+
+
+def _isolated(cell: str) -> str:
+    right_to_left = any(unicodedata.bidirectional(c) in ("R", "AL") for c in cell)
+    return _ISOLATE + cell + _END_ISOLATE if right_to_left else cell
 
 
 def columns(text: str) -> int:

@@ -335,10 +335,34 @@ def test_a_table_lines_up_on_screen_with_wide_and_combining_characters(picycle):
         picycle("unit", "add", unit)
         picycle("cycle", "start", "--unit", unit, "--title", "t")
     rows = picycle("cycle", "list").stdout.splitlines()[2:]
+    # The Arabic name is isolated and its row marked left to right, invisibly (the test
+    # below): on screen the columns line up as here.
     assert [row.split("1            running")[0] for row in rows] == [
-        "3      مُدِيرِيَّة    ",
+        "\u200e3      \u2068مُدِيرِيَّة\u2069    ",
         "2      計画局    ",
         "1      Planning  ",
+    ]
+
+
+def test_a_right_to_left_row_keeps_its_columns_in_order_in_a_bidi_terminal(picycle):
+    """A terminal applying the Unicode bidi algorithm would show a row whose first letter
+    is Arabic right to left, and two Arabic cells side by side in swapped places: the row
+    starts with a left-to-right mark and each Arabic cell is isolated (FSI ... PDI)."""
+    picycle("unit", "add", "التخطيط")
+    picycle("cycle", "start", "--unit", "التخطيط", "--title", "خطة الأداء")
+    header, row = picycle("cycle", "list").stdout.splitlines()[1:3]
+    assert "\u200e" not in header and "\u2068" not in header
+    assert row.startswith("\u200e1  ")
+    assert "\u2068التخطيط\u2069" in row and row.endswith("\u2068خطة الأداء\u2069")
+    visible = row.replace("\u200e", "").replace("\u2068", "").replace("\u2069", "")
+    assert visible.split() == [
+        "1",
+        "التخطيط",
+        "1",
+        "running",
+        *visible.split()[4:6],
+        "خطة",
+        "الأداء",
     ]
 
 
