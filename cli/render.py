@@ -43,22 +43,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "
 
 
 # For a terminal that lays text out in both directions: a row stays left to right whatever
-# its first letter, and a right-to-left cell is kept apart from its neighbours (two Arabic
-# cells side by side would otherwise swap places). Invisible, and only where needed.
+# its first letter, and a cell with right-to-left letters or direction controls is kept
+# apart from its neighbours (two Arabic cells side by side would otherwise swap places, and
+# an override left open in one cell would turn the rest of the row around). Invisible, and
+# only where needed.
 LEFT_TO_RIGHT = "\u200e"
 _ISOLATE, _END_ISOLATE = "\u2068", "\u2069"
+_TURNING = frozenset({"R", "AL", "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"})
 
 
 def _isolated(cell: str) -> str:
-    right_to_left = any(unicodedata.bidirectional(c) in ("R", "AL") for c in cell)
-    return _ISOLATE + cell + _END_ISOLATE if right_to_left else cell
+    turning = any(unicodedata.bidirectional(c) in _TURNING for c in cell)
+    return _ISOLATE + cell + _END_ISOLATE if turning else cell
 
 
 def columns(text: str) -> int:
     """How many columns a terminal gives ``text``: two for each wide East Asian character,
-    none for a combining mark (an Arabic vowel sign, an accent written apart)."""
+    none for a combining mark (an Arabic vowel sign, an accent written apart) nor for an
+    invisible format character (a direction mark, a zero-width joiner)."""
     return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        0
+        if unicodedata.combining(c) or unicodedata.category(c) == "Cf"
+        else 2
+        if unicodedata.east_asian_width(c) in "WF"
+        else 1
         for c in text
     )
 
