@@ -111,7 +111,7 @@ class CycleInstance:
 
     def __init__(self, workflow: BpmnWorkflow, limits: ModelLimits):
         self._workflow = workflow
-        self._finished = serializer.FinishedTasks()
+        self._entries = serializer.KeptEntries()
         self._limits = limits
         # Each task's data as JSON is at most this long, by task id (_normalise_data_since).
         self._data_sizes: dict[UUID, int] = {}
@@ -195,7 +195,7 @@ class CycleInstance:
         return data
 
     def dump(self) -> str:
-        return serializer.dump_state(self._workflow, self._finished)
+        return serializer.dump_state(self._workflow, self._entries)
 
     @contextmanager
     def _run(self, now: datetime) -> Iterator[None]:
@@ -270,11 +270,15 @@ def _normalise_data_since(
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
     come first) is plain too, since no tuple, set, date or non-text key equals its JSON.
-    ``sizes`` keeps how long each task's data is as JSON, or a bound above it."""
+    ``sizes`` keeps how long each task's data is as JSON, or a bound above it. A finished
+    (sub)process whose tasks the run did not touch keeps its data as it was: only its own
+    tasks and its subprocesses' (all finished too) can write it."""
     for flow in (workflow, *workflow.subprocesses.values()):
+        touched = False
         for task in flow.tasks.values():
             if task.last_state_change < started and task.state != TaskState.STARTED:
                 continue
+            touched = True
             parent = task.parent
             if parent is not None and task.data == parent.data:
                 # As long as its parent; an earlier size of its own no longer holds.
@@ -285,7 +289,7 @@ def _normalise_data_since(
                 continue
             parent_size = sizes.get(parent.id) if parent is not None else None
             sizes[task.id] = _made_plain(task, max_bytes, parent_size)
-        if flow.data:
+        if flow.data and (touched or not flow.completed):
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
 
 

@@ -3,9 +3,9 @@
 SpiffWorkflow serializes the whole spec into every workflow; picycle stores the spec once
 with its definition version and keeps only the instance's own state per cycle.
 
-A cycle's state is written on every change, and most of its tasks are finished for good:
-their JSON is kept between dumps of one instance (``FinishedTasks``) and spliced into the
-next dump as it was, so a dump serializes only the tasks that can still change.
+A cycle's state is written on every change, and most of its tasks are finished for good or
+have no data yet: their JSON is kept between dumps of one instance (``KeptEntries``) and
+spliced into the next dump as it was, so a dump serializes only the tasks that changed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .timers import STANDS_IN_FOR
 
 class _DumpsTaskMaps:
     """Workflow conversion whose task map, while a dump is in progress, is one marker that
-    the dump replaces with the map's JSON (tasks finished for good as kept)."""
+    the dump replaces with the map's JSON (kept entries as kept)."""
 
     def mapping_to_dict(self, mapping, **kwargs):
         dump = _dump.get()
@@ -73,24 +73,40 @@ class _SubWorkflowConverter(_DumpsTaskMaps, BpmnSubWorkflowConverter):
 _FINISHED = TaskState.FINISHED_MASK
 
 
-class FinishedTasks:
-    """The JSON entries (``"id": {...}``) of an instance's tasks that can no longer change,
-    by task id. A task is finished for good when it and its parent are finished (its data
-    is then a fixed delta from its parent's); its entry is reused only while its state,
-    last change, trigger and children are the ones it was written with."""
+class KeptEntries:
+    """The JSON entries (``"id": {...}``) of an instance's tasks, by task id, for the tasks
+    whose entry can be known unchanged without serializing them again:
+
+    - a task finished for good: it and its parent are finished (its data is then a fixed
+      delta from its parent's);
+    - a blank task: no data of its own yet (a future or predicted task); its entry depends
+      on its parent's data only through the names it lists as deleted.
+
+    An entry is reused only while what it was written from is the same."""
 
     def __init__(self) -> None:
         self._entries: dict[UUID, tuple[tuple, str]] = {}
 
     def entry(self, task: Task, registry: Any) -> str:
-        parent = task.parent
-        if not task.state & _FINISHED or (parent and not parent.state & _FINISHED):
+        key = _written_from(task)
+        if key is None:
             return _entry(task, registry)
-        key = (task.state, task.last_state_change, task.triggered, tuple(task._children))
         kept = self._entries.get(task.id)
         if kept is None or kept[0] != key:
             kept = self._entries[task.id] = (key, _entry(task, registry))
         return kept[1]
+
+
+def _written_from(task: Task) -> tuple | None:
+    """What the task's entry says that can still change, or None when its data can change
+    in place (where no key would tell)."""
+    parent = task.parent
+    key = (task.state, task.last_state_change, task.triggered, tuple(task._children))
+    if task.state & _FINISHED and (parent is None or parent.state & _FINISHED):
+        return key
+    if not task.data and not task.internal_data:
+        return (*key, tuple(parent.data) if parent is not None else ())
+    return None
 
 
 def _entry(task: Task, registry: Any) -> str:
@@ -102,13 +118,13 @@ class _Dump:
     """One dump in progress: each task map stands in the dict as a marker (keyed by a
     token no task data can guess), replaced by the map's JSON once the rest is encoded."""
 
-    def __init__(self, finished: FinishedTasks):
-        self.finished = finished
+    def __init__(self, kept: KeptEntries):
+        self.kept = kept
         self.token = secrets.token_hex(8)
         self.texts: list[str] = []
 
     def marker(self, tasks: dict[UUID, Task], registry: Any) -> dict[str, int]:
-        entry = self.finished.entry
+        entry = self.kept.entry
         self.texts.append("{" + ", ".join(entry(task, registry) for task in tasks.values()) + "}")
         return {f"\0{self.token}": len(self.texts) - 1}
 
@@ -163,12 +179,12 @@ def load_spec(text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     return _registry.restore(dct["spec"]), subprocess_specs
 
 
-def dump_state(workflow: BpmnWorkflow, finished: FinishedTasks | None = None) -> str:
-    """The instance's state as JSON; with ``finished``, tasks finished for good are taken
-    from (and added to) it instead of being serialized again."""
-    if finished is None:
+def dump_state(workflow: BpmnWorkflow, kept: KeptEntries | None = None) -> str:
+    """The instance's state as JSON; with ``kept``, the entries of tasks it can vouch for
+    are taken from (and added to) it instead of being serialized again."""
+    if kept is None:
         return _serializer.serialize_json(workflow)
-    dump = _Dump(finished)
+    dump = _Dump(kept)
     token = _dump.set(dump)
     try:
         return dump.splice(_serializer.serialize_json(workflow))

@@ -26,8 +26,13 @@ def task(element_id: str, data: dict, parent=None, *, ran: bool, state=TaskState
     )
 
 
-def workflow(*tasks) -> SimpleNamespace:
-    return SimpleNamespace(tasks={t.id: t for t in tasks}, subprocesses={}, data={})
+def workflow(*tasks, subprocesses=(), data=None, completed=False) -> SimpleNamespace:
+    return SimpleNamespace(
+        tasks={t.id: t for t in tasks},
+        subprocesses={uuid4(): flow for flow in subprocesses},
+        data=data or {},
+        completed=completed,
+    )
 
 
 def test_a_size_kept_from_before_does_not_stand_for_data_that_grew_since():
@@ -54,3 +59,17 @@ def test_a_variable_that_differs_is_made_plain_and_counted_onto_its_parent():
     assert sizes[child.id] >= len(
         '{"notes": "' + "n" * 100 + '", "pair": [1, 2], "count": {"1": "one"}}'
     )
+
+
+def test_a_process_s_data_is_made_plain_while_a_run_can_write_it():
+    # Finished in this run, still running (a nested subprocess's task may write it), and
+    # finished before it with none of its tasks run since: only the last is left as it was.
+    finished_now = workflow(task("end", {}, ran=True), data={"pair": (1, 2)}, completed=True)
+    running = workflow(task("wait", {}, ran=False), data={"pair": (3, 4)})
+    finished_before = workflow(task("end", {}, ran=False), data={"pair": [5, 6]}, completed=True)
+    kept = finished_before.data
+    top = workflow(subprocesses=(finished_now, running, finished_before))
+    _normalise_data_since(top, 5.0, LIMIT, {})
+    assert finished_now.data == {"pair": [1, 2]} and type(finished_now.data["pair"]) is list
+    assert running.data == {"pair": [3, 4]} and type(running.data["pair"]) is list
+    assert finished_before.data is kept
