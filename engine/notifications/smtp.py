@@ -77,9 +77,7 @@ def email_of(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = address
-    # Given encoded: set as it is, a title written as an RFC 2047 word ("=?utf-8?q?...?=")
-    # would be decoded, line breaks and all, and sent as headers and a body of its own.
-    message["Subject"] = Header(subject, "utf-8").encode(linesep=" ")
+    message["Subject"] = _subject_header(subject)
     message["Date"] = format_datetime(written_at)
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
@@ -88,6 +86,18 @@ def email_of(
     # After the parts: making them moves every Content-* header into the first.
     message["Content-Language"] = language
     return message
+
+
+# Invisible; it breaks "=?" so no mail reader takes a title's text for an encoded word.
+_BREAK = "=\u200b?"
+
+
+def _subject_header(subject: str) -> str:
+    """The subject as its header holds it. Given encoded: set as it is, a title written as
+    an RFC 2047 word ("=?utf-8?q?...?=") would be decoded, line breaks and all, and sent as
+    headers and a body of its own. Broken at each "=?": even a harmless word would reach
+    the reader decoded, showing a subject other than the one written."""
+    return Header(subject.replace("=?", _BREAK), "utf-8").encode(linesep=" ")
 
 
 class Mailer:

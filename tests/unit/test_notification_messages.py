@@ -85,10 +85,31 @@ def test_a_title_written_as_an_encoded_word_adds_no_header_nor_body():
         "en",
         written,
     )
-    assert email["Subject"] == f"Assigned to you: {title}"
     sent = message_from_bytes(email.as_bytes(), policy=policy.default)
     assert sent.keys() == email.keys() and "Reply-To" not in sent
     assert sent.get_body(("plain",)).get_content() == mail.text
+    assert sent["Subject"].replace("\u200b", "") == f"Assigned to you: {title}"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["=?utf-8?q?Pay_now?=", "Roads =?utf-8?b?2LnYsdio2Yo=?= and =?iso-8859-1?q?caf=E9?="],
+)
+def test_a_title_written_as_an_encoded_word_reaches_the_reader_as_written(title):
+    # A mail reader decodes a subject's encoded words once: the title's own must arrive
+    # as its text, not as what they would decode to.
+    email = email_of(
+        "picycle@pi.example.org",
+        "dana@example.org",
+        f"Assigned to you: {title}",
+        "text",
+        "<p>text</p>",
+        "<1@pi.example.org>",
+        "en",
+        datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    sent = message_from_bytes(email.as_bytes(), policy=policy.default)
+    assert sent["Subject"].replace("\u200b", "") == f"Assigned to you: {title}"
 
 
 def test_arabic_runs_right_to_left_with_arabic_dates():
