@@ -58,6 +58,13 @@ def _not_for_one_line(character: str) -> bool:
     return character in DIRECTION_CONTROLS or unicodedata.category(character) == "Cc"
 
 
+def as_one_line(text: str) -> str:
+    """``text`` made fit for one line: controls become spaces (runs of spaces collapse) and
+    characters that turn text around go. For one-line text kept before it was checked."""
+    kept = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    return " ".join("".join(c for c in kept if c not in DIRECTION_CONTROLS).split())
+
+
 def _unseen_message(character: str) -> Message:
     text = f"must not contain {described(character)}: it does not show, or turns the text around"
     return Message(text, "unseen_character", character=described(character))

@@ -4,7 +4,8 @@ The plan is the completed cycle's ``next_cycle`` record; the pending timer
 ``NEXT_CYCLE_TIMER`` on that cycle says it is still to come. The timer worker fires it
 as ``system``: the next cycle starts through ``begin_cycle``, so it is seeded from the
 unit's latest completed cycle like any other. When the unit has moved on (a cycle running
-or started since, the unit inactive) the plan is skipped, and the trail says why.
+or started since, the unit inactive) the plan is skipped, and the trail says why. A title
+planned before titles were checked starts the cycle fit for one line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from ..actors import SYSTEM
 from ..cycle import NEXT_CYCLE_TIMER, Cycle, planned_next
 from ..db.models import Cycle as CycleRow
 from ..db.models import PendingTimer, Unit
+from ..inputs import as_one_line, title_problems
+from ..rules import MAX_TITLE_LENGTH
 from ..uow import UnitOfWork
 from ..vocabulary import CycleStatus
 from .cycles import begin_cycle
@@ -30,12 +33,16 @@ def start_planned_cycle(uow: UnitOfWork, planned: Cycle) -> int:
     )
     plan = planned_next(planned.record.data)
     reason = _why_not(uow, planned) if plan is not None else "the cycle planned no next cycle"
+    title = _startable(plan.title) if plan is not None else ""
+    problems = title_problems(title=(title, MAX_TITLE_LENGTH)).get("title")
+    if reason is None and problems:
+        reason = f"its planned title {problems[0]}"  # empty once made fit for one line
     if reason is not None:
         planned.next_cycle_skipped(SYSTEM, reason)
         uow.commit()
         return 0
     record = planned.record
-    started = begin_cycle(uow, SYSTEM, record.unit_id, plan.title, record.definition.process_id)
+    started = begin_cycle(uow, SYSTEM, record.unit_id, title, record.definition.process_id)
     planned.next_cycle_started(SYSTEM, started.summary())
     uow.commit()
     return 1
@@ -57,3 +64,10 @@ def _why_not(uow: UnitOfWork, planned: Cycle) -> str | None:
     if latest.status == CycleStatus.RUNNING:
         return f"{record.unit}'s cycle {latest.cycle_number} (#{latest.id}) is already running"
     return f"{record.unit}'s cycle {latest.cycle_number} (#{latest.id}) was started before"
+
+
+def _startable(title: str) -> str:
+    """The planned title, or, when it holds what titles no longer may (a line break, a
+    character turning text around), the same made fit for one line: the plan was accepted
+    as it was, and its cycle starts all the same."""
+    return as_one_line(title) if title_problems(title=(title, MAX_TITLE_LENGTH)) else title

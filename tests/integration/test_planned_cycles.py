@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 from picycle.engine.actors import Actor
+from picycle.engine.db.models import Cycle as CycleRow
 from picycle.engine.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from picycle.engine.services import planned_cycles
+from picycle.engine.services import incidents, planned_cycles
 from picycle.engine.services.cycles import CycleFilter, list_cycles
 from picycle.engine.vocabulary import Role
 
@@ -188,3 +189,42 @@ def test_those_who_may_start_a_cycle_in_the_unit_may_change_its_plan(driver, com
 def test_a_cycle_that_planned_nothing_has_no_plan_to_show(driver):
     running = driver.start()
     assert planned(driver, "pia", running) is None
+
+
+def incidents_of(driver) -> list:
+    with driver.engine.unit_of_work(write=False) as uow:
+        return incidents.list_incidents(uow, driver.actor("ada"), open_only=False).items
+
+
+def plan_kept_before_titles_were_checked(driver, cycle_id: int, title: str) -> None:
+    """The completed cycle's plan as a version that did not check titles kept it."""
+    with driver.engine.unit_of_work() as uow:
+        row = uow.session.get_one(CycleRow, cycle_id)
+        row.data = {**row.data, "next_cycle": {**row.data["next_cycle"], "title": title}}
+        uow.session.commit()
+    driver.restart()  # the cycle is read again from its row
+
+
+def test_a_plan_titled_before_titles_were_checked_starts_fit_for_one_line(driver, clock, completed):
+    plan_kept_before_titles_were_checked(driver, completed, "Round 2\n\u202eof permits\t ")
+    clock.advance(days=31)
+    assert driver.fire_timers() == 1
+    latest = unit_cycles(driver)[0]
+    assert (latest.cycle_number, latest.title) == (2, "Round 2 of permits")
+    assert driver.events(completed)[-1].type == "next_cycle_started"
+    assert incidents_of(driver) == []
+
+
+def test_a_plan_whose_title_is_nothing_fit_for_one_line_is_skipped_saying_why(
+    driver, clock, completed
+):
+    plan_kept_before_titles_were_checked(driver, completed, "\u202e\n")
+    clock.advance(days=31)
+    driver.fire_timers()
+    assert [c.cycle_number for c in unit_cycles(driver)] == [1]
+    last = driver.events(completed)[-1]
+    assert (last.type, last.data["reason"]) == (
+        "next_cycle_skipped",
+        "its planned title must not be empty",
+    )
+    assert incidents_of(driver) == []
