@@ -1,7 +1,7 @@
 """What a form's JSON Schema may hold beyond being valid: references only within the form
 itself (nothing is fetched from the network or read from disk, at deploy or at run time),
-patterns that RE2 runs, and named fields rather than patternProperties (whose matching
-jsonschema runs on Python's backtracking engine)."""
+patterns that RE2 runs, named fields rather than patternProperties (whose matching
+jsonschema runs on Python's backtracking engine), and no field the engine could not store."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from . import patterns
+from .spiff.plain_data import RESERVED_KEY
 
 # Keywords whose values are data, not schemas: what they hold is never a reference.
 _DATA = frozenset({"const", "default", "enum", "examples"})
@@ -46,6 +47,13 @@ def form_faults(text: str, schema: dict[str, Any]) -> list[Fault]:
                 "without backreferences or lookaround"
             )
             found.append((_line_of(text, "pattern", pattern), message))
+        properties = subschema.get("properties")
+        if isinstance(properties, dict) and RESERVED_KEY in properties:
+            message = (
+                f"a field may not be named '{RESERVED_KEY}': the workflow engine keeps that "
+                "name for the objects it stores, and could not load the cycle; rename it"
+            )
+            found.append((_line_of(text, RESERVED_KEY), message))
         if "patternProperties" in subschema:
             message = "patternProperties is not supported in forms: name each field in properties"
             found.append((_line_of(text, "patternProperties"), message))

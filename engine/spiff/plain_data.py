@@ -18,6 +18,9 @@ from ..errors import ModelError
 from .limits import variable_name
 
 MAX_DEPTH = 100
+# SpiffWorkflow reads any mapping holding this key back as one of its stored objects (a
+# date, a task): data holding one would make its cycle fail to load, for good.
+RESERVED_KEY = "typename"
 
 
 def _iso(value: Any) -> str:
@@ -52,7 +55,29 @@ def plain_sized(value: Any, where: str, max_bytes: int | None) -> tuple[Any, int
     deep = _too_deep(result) if brackets > MAX_DEPTH else None
     if deep is not None:
         raise ModelError(f"{where}: {_named(deep)} nests more than {MAX_DEPTH} levels deep")
+    reserved = reserved_key_path(result) if f'"{RESERVED_KEY}"' in encoded else None
+    if reserved is not None:
+        holder = f"{_named(reserved)} has a key" if reserved else "there is a variable"
+        raise ModelError(
+            f"{where}: {holder} named '{RESERVED_KEY}', which task data cannot hold "
+            "(SpiffWorkflow keeps that name for its stored objects): use another name"
+        )
     return result, len(encoded)
+
+
+def reserved_key_path(value: Any) -> list | None:
+    """The path to a mapping in ``value`` (``[]``: ``value`` itself) with the key
+    ``RESERVED_KEY``, or None."""
+    pending = [(value, [])]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, dict) and RESERVED_KEY in item:
+            return path
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in children:
+            if isinstance(child, (dict, list)):
+                pending.append((child, [*path, key]))
+    return None
 
 
 def _named(path: list) -> str:

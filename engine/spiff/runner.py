@@ -25,12 +25,12 @@ from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
 from ..cache import LruCache
-from ..errors import ModelError, NotFound
+from ..errors import Message, ModelError, NotFound, ValidationFailed
 from . import serializer
 from .budget import BudgetExceeded, metered
 from .limits import DEFAULT_LIMITS, ModelLimits
 from .path import ProcessPath, passed_elements
-from .plain_data import plain, plain_sized
+from .plain_data import RESERVED_KEY, plain, plain_sized, reserved_key_path
 from .sandbox import sandboxed_script_engine
 from .timers import engine_time
 from .watchdog import WATCHDOG
@@ -153,6 +153,7 @@ class CycleInstance:
         """Complete a ready user task. ``timers_due`` False says no timer of the instance is
         due at ``now``, which spares a pass over its tasks looking for one."""
         self._ready_task(task_id)
+        _refuse_reserved_key(data)
         with self._run(now):
             if timers_due:
                 # Timers already due fire first, as the worker would have fired them: fired
@@ -270,6 +271,7 @@ def _normalise_data_since(
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
     come first) is plain too, since no tuple, set, date or non-text key equals its JSON.
+    Each then holds its data as restoring it would give it (``serializer.as_restored``).
     ``sizes`` keeps how long each task's data is as JSON, or a bound above it. A finished
     (sub)process whose tasks the run did not touch keeps its data as it was: only its own
     tasks and its subprocesses' (all finished too) can write it."""
@@ -280,17 +282,30 @@ def _normalise_data_since(
                 continue
             touched = True
             parent = task.parent
-            if parent is not None and task.data == parent.data:
+            if parent is None:
+                sizes[task.id] = _made_plain(task, max_bytes, None)
+            elif task.data == parent.data:
                 # As long as its parent; an earlier size of its own no longer holds.
                 if parent.id in sizes:
                     sizes[task.id] = sizes[parent.id]
                 else:
                     sizes.pop(task.id, None)
-                continue
-            parent_size = sizes.get(parent.id) if parent is not None else None
-            sizes[task.id] = _made_plain(task, max_bytes, parent_size)
+            else:
+                sizes[task.id] = _made_plain(task, max_bytes, sizes.get(parent.id))
+            if parent is not None and task.data:
+                task.data = serializer.as_restored(task.data, parent.data)
         if flow.data and (touched or not flow.completed):
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
+
+
+def _refuse_reserved_key(data: dict[str, Any]) -> None:
+    """ValidationFailed naming the field when submitted data holds a key that would make
+    the cycle fail to load (``plain_data.RESERVED_KEY``)."""
+    path = reserved_key_path(data)
+    if path is not None:
+        field = ".".join(str(step) for step in [*path, RESERVED_KEY])
+        message = Message(f"no field may be named '{RESERVED_KEY}'", "reserved_name")
+        raise ValidationFailed(f"{field}: {message}", {field: [message]})
 
 
 def _made_plain(task: SpiffTask, max_bytes: int, parent_size: int | None) -> int:

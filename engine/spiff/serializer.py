@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from .timers import STANDS_IN_FOR
@@ -190,6 +191,18 @@ def dump_state(workflow: BpmnWorkflow, kept: KeptEntries | None = None) -> str:
         return dump.splice(_serializer.serialize_json(workflow))
     finally:
         _dump.reset(token)
+
+
+def as_restored(data: dict[str, Any], inherited: dict[str, Any]) -> dict[str, Any]:
+    """A task's ``data`` as the task comes back from its state, its parent holding
+    ``inherited``: a task is stored as the values that differ (!=) from its parent's, so a
+    value equal to the parent's comes back as the parent's (1 where a script wrote 1.0, true
+    where it wrote 1), in the parent's order of names."""
+    restored = DeepMerge.merge({}, inherited)
+    restored.update(DeepMerge.get_updated_keys(inherited, data))
+    for name in DeepMerge.get_deleted_keys(inherited, data):
+        del restored[name]
+    return restored
 
 
 def load_state(

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 from picycle.engine.actors import SYSTEM
-from picycle.engine.errors import ModelError
+from picycle.engine.errors import ModelError, ValidationFailed
 from picycle.engine.services import cycles, definitions
 
 from tests.support import ensure_unit
@@ -26,9 +26,9 @@ USER_TASK = """<bpmn:userTask id="{id}" name="{name}">
         </spiffworkflow:properties>
       </bpmn:extensionElements>
     </bpmn:userTask>"""
-# start -> write (script) -> look (user task) -> read_back (script) -> which_keys
-# (1 in numbers?) -> number_keys | text_keys (user tasks) -> end. ``look`` puts a request
-# between the script that writes the data and the step that decides on it.
+# start -> write -> rewrite (scripts) -> look (user task) -> read_back (script) ->
+# which_keys (1 in numbers?) -> number_keys | text_keys (user tasks) -> end. ``look`` puts
+# a request between the scripts that write the data and the step that decides on it.
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -45,7 +45,11 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:scriptTask id="write" name="Write">
       <bpmn:script>{write}</bpmn:script>
     </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="to_look" sourceRef="write" targetRef="look" />
+    <bpmn:sequenceFlow id="to_rewrite" sourceRef="write" targetRef="rewrite" />
+    <bpmn:scriptTask id="rewrite" name="Rewrite">
+      <bpmn:script>{rewrite}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="to_look" sourceRef="rewrite" targetRef="look" />
     {look}
     <bpmn:sequenceFlow id="to_read_back" sourceRef="look" targetRef="read_back" />
     <bpmn:scriptTask id="read_back" name="Read back">
@@ -67,7 +71,7 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-ELEMENTS = ("start", "write", "look", "read_back", "which_keys")
+ELEMENTS = ("start", "write", "rewrite", "look", "read_back", "which_keys")
 ELEMENTS += ("number_keys", "text_keys", "end_number", "end_text")
 
 # What the first script writes, and what the later steps make of it.
@@ -76,10 +80,11 @@ READS = "kind = 'tuple' if isinstance(pair, tuple) else 'list'\nfound = numbers.
 DECIDES = "1 in numbers"
 
 
-def bundle(write: str = WRITES, read: str = READS) -> dict[str, bytes]:
+def bundle(write: str = WRITES, read: str = READS, rewrite: str = "rewritten = True") -> dict:
     bpmn = BPMN.format(
         refs="".join(f"<bpmn:flowNodeRef>{e}</bpmn:flowNodeRef>" for e in ELEMENTS),
         write=escape(write),
+        rewrite=escape(rewrite),
         read=escape(read),
         condition=escape(DECIDES),
         look=USER_TASK.format(id="look", name="Look"),
@@ -141,6 +146,45 @@ def test_a_step_decides_the_same_from_memory_and_from_the_database(driver):
     assert from_memory == ("text_keys", as_json_decides()[1])
 
 
+# Values equal to those the step before held, yet not the same: a number of another kind,
+# the same names in another order.
+REWRITES = "\n".join(
+    [
+        "count = count * 1.0",
+        "flag = 1 if flag else 0",
+        "ratios = [r * 1.0 for r in ratios]",
+        "by_name = {'b': by_name['b'], 'a': by_name['a']}",
+    ]
+)
+KINDS = (
+    "kinds = ['float' if isinstance(count, float) else 'int', "
+    "'bool' if isinstance(flag, bool) else 'int', "
+    "'float' if isinstance(ratios[0], float) else 'int']\n"
+    "names = list(by_name)"
+)
+
+
+def test_a_value_rewritten_equal_to_the_one_before_reads_the_same_from_memory_and_database(
+    driver,
+):
+    written = f"{WRITES}\ncount = 3\nflag = True\nratios = [1, 2]\nby_name = {{'a': 1, 'b': 2}}"
+    deploy(driver, bundle(write=written, rewrite=REWRITES, read=KINDS))
+
+    def read_back(served: str) -> dict:
+        cycle_id = start(driver, f"Directorate {served}")
+        if served == "restored":
+            driver.restart()
+        assert is_kept(driver, cycle_id) == (served == "from memory")
+        driver.complete("pia", cycle_id, "look", {})
+        stored = driver.row(cycle_id).data
+        return {key: stored[key] for key in ("kinds", "names", "count", "flag", "ratios")}
+
+    from_memory, restored = read_back("from memory"), read_back("restored")
+    assert from_memory == restored
+    # What the state keeps: a value equal to the one before it is stored as that one.
+    assert restored["kinds"] == ["int", "bool", "int"] and restored["names"] == ["a", "b"]
+
+
 NOT_JSON = {
     "tags = {'permits', 'backlog'}": ("'tags'", "is a set"),
     "raw = b'permits'": ("'raw'", "is a bytes"),
@@ -150,6 +194,10 @@ NOT_JSON = {
     "big = 10**5000": ("'big'", "more than 4,000 digits"),
     "deep = []\nfor level in range(1000):\n    deep = [deep]": ("'deep'", "levels deep"),
     "shallow = []\nfor level in range(150):\n    shallow = [shallow]": ("'shallow'", "deep"),
+    # Read back as one of SpiffWorkflow's stored objects, these would break the cycle.
+    "ref = {'typename': 'UUID', 'value': 'x'}": ("'ref' has a key named 'typename'",),
+    "rows = [{'typename': 'Nothing'}]": ("'rows'[0] has a key named 'typename'",),
+    "typename = 'gap'": ("there is a variable named 'typename'",),
 }
 
 
@@ -240,3 +288,27 @@ def test_data_replaced_step_after_step_is_measured_as_it_is_now(driver, small_ta
     assert is_kept(driver, cycle_id)
     driver.complete("pia", cycle_id, "look", {})
     assert driver.row(cycle_id).data["notes"] == "b" * 1200
+
+
+def test_submitted_data_holding_a_name_spiffworkflow_keeps_is_refused_naming_the_field(driver):
+    files = bundle()
+    files["forms/empty.schema.json"] = json.dumps(
+        {"type": "object", "properties": {"notes": {"type": "object"}}}
+    ).encode()
+    deploy(driver, files)
+    cycle_id = start(driver, "Directorate of Planning")
+    before = driver.row(cycle_id)
+    for attempt in ("from memory", "after a restart"):
+        if attempt == "after a restart":
+            driver.restart()
+        with pytest.raises(ValidationFailed) as refused:
+            driver.complete("pia", cycle_id, "look", {"notes": {"typename": "UUID", "v": "x"}})
+        assert list(refused.value.errors) == ["notes.typename"], attempt
+        assert (driver.row(cycle_id).state, driver.row(cycle_id).data) == (
+            before.state,
+            before.data,
+        )
+    driver.complete("pia", cycle_id, "look", {"notes": {"kind": "UUID"}})
+    driver.restart()  # the cycle loads, with what was submitted
+    assert driver.row(cycle_id).data["notes"] == {"kind": "UUID"}
+    assert [t.element_id for t in driver.open_tasks(cycle_id)] == ["text_keys"]

@@ -140,6 +140,18 @@ def test_pattern_properties_are_refused():
     assert "patternProperties" in refusal(json.dumps(schema)).errors[NAME][0]
 
 
+def test_a_field_the_engine_could_not_store_is_refused_with_its_line():
+    nested = {"type": "object", "properties": {"typename": {"type": "string"}}}
+    schema = {"type": "object", "properties": {"gap": {"type": "array", "items": nested}}}
+    text = json.dumps(schema, indent=2)
+    [message] = refusal(text).errors[NAME]
+    assert "may not be named 'typename'" in message
+    [problem] = [p for p in problems_of(text) if p.file == NAME]
+    assert problem.line == next(
+        n for n, line in enumerate(text.splitlines(), 1) if '"typename"' in line
+    )
+
+
 def test_a_field_named_like_a_keyword_is_just_a_field():
     schema = {
         "type": "object",
