@@ -72,6 +72,9 @@ MESSAGES: dict[str, Say] = {
     "unseen_character": lambda p: _(
         "Remove %(character)s: it does not show, or turns the text around.", **p
     ),
+    "reserved_name": lambda p: _(
+        "The form has a field the engine cannot store; ask an admin to rename it."
+    ),
     "required": lambda p: _("This field is required."),
     "unknown_field": lambda p: _("This field is not part of the form."),
     "schema_minimum": lambda p: _("Enter %(limit)s or more.", **p),
