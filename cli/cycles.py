@@ -11,7 +11,7 @@ from picycle.engine.services import audit, cycles, migration, planned_cycles
 from picycle.engine.vocabulary import CycleStatus
 
 from .common import ID, acting_as, as_option, echo_json, json_option
-from .render import cycle_label, print_cycle, print_cycles, print_history
+from .render import cycle_label, echo, print_cycle, print_cycles, print_history, shown
 from .units import unit_ref
 
 HISTORY_PAGE = 500  # events read at a time
@@ -46,7 +46,7 @@ def cycle_start(engine: Engine, unit: str, title: str, process_id: str, as_user:
         started = cycles.start_cycle(
             uow, acting_as(uow, as_user), unit_ref(unit), title, process_id
         )
-    click.echo(f"started {cycle_label(started)}: {started.title}")
+    echo(f"started {cycle_label(started)}: {shown(started.title)}")
 
 
 @cycle.command("list")
@@ -103,7 +103,7 @@ def cycle_cancel(engine: Engine, cycle_id: int, reason: str, as_user: str | None
     """Cancel a running cycle (admins); its open tasks are withdrawn."""
     with engine.unit_of_work() as uow:
         cancelled = cycles.cancel_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
-    click.echo(f"cancelled {cycle_label(cancelled)}")
+    echo(f"cancelled {cycle_label(cancelled)}")
 
 
 @cycle.command("plan")
@@ -127,7 +127,7 @@ def cycle_plan(engine: Engine, cycle_id: int, start_on, title, as_user: str | No
             start_on=start_on.date() if start_on else None,
             title=title,
         )
-    click.echo(f"the next cycle of cycle {cycle_id} starts on {plan.start_on}: {plan.title}")
+    echo(f"the next cycle of cycle {cycle_id} starts on {plan.start_on}: {shown(plan.title)}")
 
 
 @cycle.command("unplan")
@@ -139,7 +139,7 @@ def cycle_unplan(engine: Engine, cycle_id: int, reason: str, as_user: str | None
     """Call off the next cycle a completed cycle planned: it never starts by itself."""
     with engine.unit_of_work() as uow:
         plan = planned_cycles.call_off_planned_cycle(uow, acting_as(uow, as_user), cycle_id, reason)
-    click.echo(f"called off the next cycle of cycle {cycle_id}: {plan.title}")
+    echo(f"called off the next cycle of cycle {cycle_id}: {shown(plan.title)}")
 
 
 @cycle.command("migrate")
@@ -159,7 +159,7 @@ def cycle_migrate(engine: Engine, cycle_id, to_version, process_id, dry_run, as_
             actor = acting_as(uow, as_user)
         plans = migration.migrate_all(engine, actor, process_id, to_version, dry_run)
         if not plans:
-            click.echo(f"no running cycles of {process_id} to migrate")
+            echo(f"no running cycles of {shown(process_id)} to migrate")
     else:
         with engine.unit_of_work() as uow:
             actor = acting_as(uow, as_user)

@@ -7,7 +7,7 @@ from picycle.engine import Engine
 from picycle.engine.services import definitions
 
 from .common import ID, echo_json, json_option
-from .render import when
+from .render import echo, shown, when
 
 MARKS = {"added": "+", "removed": "-", "changed": "~"}
 
@@ -50,7 +50,7 @@ def definition_diff(engine: Engine, process_id: str, old: int, new: int, as_json
     if as_json:
         echo_json(diff)
         return
-    click.echo(f"{process_id} v{old} -> v{new}")
+    echo(f"{shown(process_id)} v{old} -> v{new}")
     for part, title in (("elements", "elements"), ("decision_rules", "decision rules")):
         _print_keyed(title, diff[part])
     _print_forms(diff["forms"])
@@ -60,18 +60,18 @@ def _print_keyed(title: str, changes: dict[str, list[dict]]) -> None:
     click.echo(f"{title}: {_counts(changes)}")
     for change, items in changes.items():
         for item in items:
-            name = f"  '{item['name']}'" if item["name"] else ""
-            click.echo(f"  {MARKS[change]} {item['type']} {item['id']}{name}")
+            name = f"  '{shown(item['name'])}'" if item["name"] else ""
+            echo(f"  {MARKS[change]} {item['type']} {shown(item['id'])}{name}")
 
 
 def _print_forms(changes: dict) -> None:
     click.echo(f"forms: {_counts(changes)}")
     for change in ("added", "removed"):
         for name in changes[change]:
-            click.echo(f"  {MARKS[change]} {name}")
+            echo(f"  {MARKS[change]} {shown(name)}")
     for form in changes["changed"]:
         details = [
-            f"{what} {', '.join(form[key])}"
+            f"{what} {', '.join(shown(field) for field in form[key])}"
             for key, what in (
                 ("fields_added", "fields added:"),
                 ("fields_removed", "fields removed:"),
@@ -82,7 +82,7 @@ def _print_forms(changes: dict) -> None:
         if form["required_before"] != form["required_after"]:
             before = ", ".join(form["required_before"]) or "none"
             details.append(f"required: {before} -> {', '.join(form['required_after']) or 'none'}")
-        click.echo(f"  ~ {form['file']}: {'; '.join(details) or 'form details changed'}")
+        echo(f"  ~ {shown(form['file'])}: {'; '.join(details) or 'form details changed'}")
 
 
 def _counts(changes: dict[str, list]) -> str:

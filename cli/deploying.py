@@ -13,6 +13,7 @@ from picycle.engine.errors import InvalidModel, PicycleError
 from picycle.engine.services import definitions
 
 from .common import acting_as, as_option
+from .render import echo, shown
 
 
 @click.command()
@@ -45,12 +46,12 @@ def deploy_bundle(
     missing = [w.group for w in deployed.warnings if w.group] if first_install else []
     for warning in deployed.warnings:
         if warning.group not in missing:
-            click.echo(_problem_line(warning.as_dict()), err=True)
+            echo(_problem_line(warning.as_dict()), err=True)
     if missing:
-        groups = ", ".join(dict.fromkeys(missing))
-        click.echo(f"note: no user is in group(s) {groups} yet; add users with --group", err=True)
+        groups = ", ".join(shown(group) for group in dict.fromkeys(missing))
+        echo(f"note: no user is in group(s) {groups} yet; add users with --group", err=True)
     for definition in deployed.definitions:
-        click.echo(f"deployed {definition.process_id} version {definition.version}")
+        echo(f"deployed {shown(definition.process_id)} version {definition.version}")
     if deployed.dry_run:
         click.echo("valid: nothing deployed (dry run)")
     elif deployed.unchanged:
@@ -60,7 +61,7 @@ def deploy_bundle(
 def _refusal(invalid: InvalidModel) -> PicycleError:
     """Each problem on a line of its own, then the summary as the error."""
     for problem in invalid.problems:
-        click.echo(_problem_line(problem), err=True)
+        echo(_problem_line(problem), err=True)
     errors = [p for p in invalid.problems if p["severity"] == "error"]
     files = {p["file"] for p in errors}
     warnings = len(invalid.problems) - len(errors)
@@ -77,6 +78,6 @@ def _count(n: int, noun: str) -> str:
 
 def _problem_line(problem: dict) -> str:
     """``error: pi_cycle.bpmn:75 [approved_flow]: message``."""
-    where = problem["file"] + (f":{problem['line']}" if problem["line"] else "")
-    element = f" [{problem['element_id']}]" if problem["element_id"] else ""
-    return f"{problem['severity']}: {where}{element}: {problem['message']}"
+    where = shown(problem["file"]) + (f":{problem['line']}" if problem["line"] else "")
+    element = f" [{shown(problem['element_id'])}]" if problem["element_id"] else ""
+    return f"{problem['severity']}: {where}{element}: {shown(problem['message'])}"

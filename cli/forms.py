@@ -12,6 +12,8 @@ from typing import Any
 import click
 from picycle.engine.read_models import TaskDetail
 
+from .render import echo, shown
+
 INDENT = "  "
 
 
@@ -20,11 +22,11 @@ def print_form(task: TaskDetail) -> None:
         click.echo("  no form: complete it with --data '{}'")
         return
     schema = task.form_schema or {}
-    click.echo(f"  form: {schema.get('title', task.form_name)} ({task.form_name})")
+    echo(f"  form: {shown(schema.get('title', task.form_name))} ({shown(task.form_name)})")
     if schema.get("description"):
-        click.echo(f"    {schema['description']}")
+        echo(f"    {shown(schema['description'])}")
     for line in field_lines(schema, task.form_data, depth=2):
-        click.echo(line)
+        echo(line)
     click.echo("  example --data (fill in the values; give it inline or as @FILE):")
     for line in json.dumps(example(schema, task.form_data), indent=2).splitlines():
         click.echo(f"    {line}")
@@ -36,13 +38,14 @@ def field_lines(schema: dict, values: Any, depth: int) -> list[str]:
     required = set(schema.get("required", []))
     values = values if isinstance(values, dict) else {}
     for name, field in schema.get("properties", {}).items():
-        title = f": {field['title']}" if field.get("title") else ""
+        title = f": {shown(field['title'])}" if field.get("title") else ""
         now = _starting(values[name]) if name in values else ""
         lines.append(
-            f"{INDENT * depth}{name}{title}  [{', '.join(_facts(field, name in required))}]{now}"
+            f"{INDENT * depth}{shown(name)}{title}  "
+            f"[{shown(', '.join(_facts(field, name in required)))}]{now}"
         )
         if field.get("description"):
-            lines.append(f"{INDENT * (depth + 2)}{field['description']}")
+            lines.append(f"{INDENT * (depth + 2)}{shown(field['description'])}")
         inner = field.get("items", {}) if field.get("type") == "array" else field
         if inner.get("properties"):
             lines += field_lines(inner, None, depth + 1)
@@ -113,7 +116,7 @@ def _starting(value: Any) -> str:
         return f" starts with {len(value)} (see the example)"
     if isinstance(value, dict):
         return " starts filled in (see the example)"
-    return f" = {json.dumps(value, ensure_ascii=False)}"
+    return f" = {shown(json.dumps(value, ensure_ascii=False))}"
 
 
 def example(schema: dict, values: Any, every: bool = False) -> dict:

@@ -25,6 +25,7 @@ from .demo_serve import serve_demo
 from .deploying import deploy, deploy_bundle
 from .evidence import evidence_group
 from .incidents import incident
+from .render import echo, shown
 from .report import report
 from .serving import serve
 from .tasks import task
@@ -49,12 +50,12 @@ class PicycleGroup(click.Group):
                 for k, v in error.errors.items()
                 if not all(m in str(error) for m in v)
             )
-            click.echo(f"error: {error}" + (f" ({fields})" if fields else ""), err=True)
+            echo(f"error: {shown(error)}" + (f" ({shown(fields)})" if fields else ""), err=True)
             sys.exit(1)
         except PicycleError as error:
             incident = getattr(error, "incident_id", None)
             raised = f" (incident #{incident} raised for an admin)" if incident else ""
-            click.echo(f"error: {error}{raised}", err=True)
+            echo(f"error: {shown(error)}{raised}", err=True)
             sys.exit(1)
         except SQLAlchemyError:
             _unless_schema_missing(ctx)

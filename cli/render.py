@@ -57,6 +57,18 @@ def _isolated(cell: str) -> str:
     return _ISOLATE + cell + _END_ISOLATE if turning else cell
 
 
+def shown(value: object) -> str:
+    """A value from the data set into a line: isolated, as a table's cell is, when it holds
+    right-to-left letters or direction controls. Print the line with ``echo``."""
+    return _isolated(str(value))
+
+
+def echo(line: str, err: bool = False) -> None:
+    """Print a line that may hold ``shown`` values: one that does starts left to right,
+    as a table's row does."""
+    click.echo(LEFT_TO_RIGHT + line if _ISOLATE in line else line, err=err)
+
+
 def columns(text: str) -> int:
     """How many columns a terminal gives ``text``: two for each wide East Asian character,
     none for a combining mark (an Arabic vowel sign, an accent written apart) nor for an
@@ -72,7 +84,7 @@ def columns(text: str) -> int:
 
 
 def cycle_label(cycle: CycleSummary) -> str:
-    return f"cycle {cycle.id} ({cycle.unit}, cycle {cycle.cycle_number} of the unit)"
+    return f"cycle {cycle.id} ({shown(cycle.unit)}, cycle {cycle.cycle_number} of the unit)"
 
 
 def print_cycles(page: Page[CycleSummary]) -> None:
@@ -88,16 +100,16 @@ def print_cycles(page: Page[CycleSummary]) -> None:
 
 
 def print_cycle(cycle: CycleDetail) -> None:
-    click.echo(f"{cycle_label(cycle)}: {cycle.title}")
+    echo(f"{cycle_label(cycle)}: {shown(cycle.title)}")
     ended = f", ended {when(cycle.ended_at)}" if cycle.ended_at else ""
-    click.echo(f"  {cycle.status}: started {when(cycle.started_at)} by {cycle.started_by}{ended}")
-    click.echo(f"  process: {cycle.process_id} version {cycle.version}")
+    echo(f"  {cycle.status}: started {when(cycle.started_at)} by {shown(cycle.started_by)}{ended}")
+    echo(f"  process: {shown(cycle.process_id)} version {cycle.version}")
     if cycle.previous_cycle_id:
         click.echo(f"  builds on: cycle {cycle.previous_cycle_id}")
     _print_records(cycle.records)
     click.echo(f"  open tasks: {len(cycle.open_tasks)}")
     for task in cycle.open_tasks:
-        click.echo(f"    {_task_line(task)}")
+        echo(f"    {_task_line(task)}")
 
 
 def _print_records(records: dict[str, Any]) -> None:
@@ -165,7 +177,7 @@ def _print_records(records: dict[str, Any]) -> None:
     if "targets_met" in records:
         click.echo(f"  targets met: {'yes' if records['targets_met'] else 'no'}")
     if records.get("lessons_learned"):
-        click.echo(f"  lessons learned: {records['lessons_learned']}")
+        echo(f"  lessons learned: {shown(records['lessons_learned'])}")
 
 
 def _number(value) -> str:
@@ -184,30 +196,30 @@ def _better(indicator: dict) -> str:
 def _task_line(task: TaskSummary) -> str:
     who = task.claimed_by or task.assignee or task.candidate_group or "-"
     due = f"  due {when(task.due_at)}" if task.due_at else ""
-    return f"{task.id}  {task.title}  [{who}]{due}"
+    return f"{task.id}  {shown(task.title)}  [{shown(who)}]{due}"
 
 
 def print_tasks(page: Page[TaskSummary]) -> None:
     click.echo(f"{page.total} open task(s)")
     for task in page.items:
-        click.echo(f"cycle {task.cycle_id}  {_task_line(task)}")
+        echo(f"cycle {task.cycle_id}  {_task_line(task)}")
 
 
 def print_task(task: TaskDetail) -> None:
-    click.echo(_task_line(task))
-    click.echo(f"  cycle: {task.cycle_id}; step: {task.element_id}")
+    echo(_task_line(task))
+    echo(f"  cycle: {task.cycle_id}; step: {shown(task.element_id)}")
     ended = f", ended {when(task.ended_at)}" if task.ended_at else ""
-    by = f" by {task.completed_by}" if task.completed_by else ""
-    click.echo(f"  state: {task.state}, created {when(task.created_at)}{ended}{by}")
+    by = f" by {shown(task.completed_by)}" if task.completed_by else ""
+    echo(f"  state: {task.state}, created {when(task.created_at)}{ended}{by}")
     if task.instructions:
-        click.echo(f"  instructions: {task.instructions}")
+        echo(f"  instructions: {shown(task.instructions)}")
 
 
 def print_comments(comments: Sequence[CommentView]) -> None:
     if comments:
         click.echo(f"  comments: {len(comments)}")
     for comment in comments:
-        click.echo(f"    {when(comment.created_at)}  {comment.author}: {comment.text}")
+        echo(f"    {when(comment.created_at)}  {shown(comment.author)}: {shown(comment.text)}")
 
 
 def memberships(user: UserView) -> str:
@@ -220,7 +232,7 @@ def memberships(user: UserView) -> str:
 def user_line(user: UserView) -> str:
     groups = memberships(user) or "no groups"
     active = "active" if user.active else "deactivated"
-    return f"{user.name}: {user.role}, {active}, groups: {groups}"
+    return f"{shown(user.name)}: {user.role}, {active}, groups: {shown(groups)}"
 
 
 def print_users(users: Sequence[UserView]) -> None:
@@ -278,8 +290,8 @@ def print_incidents(page: Page[IncidentView]) -> None:
     click.echo(f"{page.total} incident(s)")
     for incident in page.items:
         state = incident.resolution or "open"
-        click.echo(
-            f"#{incident.id}  cycle {incident.cycle_id}  {incident.element_id or '-'}  "
+        echo(
+            f"#{incident.id}  cycle {incident.cycle_id}  {shown(incident.element_id or '-')}  "
             f"{incident.action}  {state}  failed {incident.failures}x, last "
             f"{when(incident.last_failed_at)}"
         )
@@ -287,15 +299,15 @@ def print_incidents(page: Page[IncidentView]) -> None:
 
 def print_incident(incident: IncidentView) -> None:
     click.echo(f"incident #{incident.id} of cycle {incident.cycle_id}: {incident.action}")
-    click.echo(f"  step: {incident.element_id or '-'}  task: {incident.task_id or '-'}")
-    click.echo(f"  attempted by {incident.attempted_by}; failed {incident.failures} time(s)")
+    echo(f"  step: {shown(incident.element_id or '-')}  task: {incident.task_id or '-'}")
+    echo(f"  attempted by {shown(incident.attempted_by)}; failed {incident.failures} time(s)")
     click.echo(f"  first {when(incident.raised_at)}, last {when(incident.last_failed_at)}")
-    click.echo(f"  why: {incident.message}")
+    echo(f"  why: {shown(incident.message)}")
     if incident.budget_limit:
         click.echo(f"  limit: {incident.budget_limit}")
     if incident.resolved_at:
-        reason = f": {incident.reason}" if incident.reason else ""
-        click.echo(
-            f"  {incident.resolution} by {incident.resolved_by} "
+        reason = f": {shown(incident.reason)}" if incident.reason else ""
+        echo(
+            f"  {incident.resolution} by {shown(incident.resolved_by)} "
             f"on {when(incident.resolved_at)}{reason}"
         )

@@ -14,7 +14,7 @@ from picycle.engine.vocabulary import InboxScope
 
 from .common import ID, acting_as, as_option, as_required, echo_json, json_option
 from .forms import print_form
-from .render import print_comments, print_task, print_tasks
+from .render import echo, print_comments, print_task, print_tasks, shown
 
 
 @click.group()
@@ -79,7 +79,7 @@ def task_claim(engine: Engine, task_id: str, as_user: str) -> None:
     """Hold a task so that colleagues see you work it."""
     with engine.unit_of_work() as uow:
         claimed = tasks.claim_task(uow, acting_as(uow, as_user), task_id)
-    click.echo(f"{claimed.claimed_by} holds '{claimed.title}'")
+    echo(f"{shown(claimed.claimed_by)} holds '{shown(claimed.title)}'")
 
 
 @task.command("unclaim")
@@ -91,7 +91,7 @@ def task_unclaim(engine: Engine, task_id: str, as_user: str) -> None:
     with engine.unit_of_work() as uow:
         given_back = tasks.unclaim_task(uow, acting_as(uow, as_user), task_id)
     to = given_back.candidate_group or given_back.assignee or "its group"
-    click.echo(f"'{given_back.title}' is back with {to}; nobody holds it")
+    echo(f"'{shown(given_back.title)}' is back with {shown(to)}; nobody holds it")
 
 
 @task.command("comment")
@@ -103,7 +103,7 @@ def task_comment(engine: Engine, task_id: str, as_user: str, text: str) -> None:
     """Comment on a task, open or done (whoever may read it, auditors excepted)."""
     with engine.unit_of_work() as uow:
         added = comments.add_comment(uow, acting_as(uow, as_user), task_id, text)
-    click.echo(f"comment #{added.id} by {added.author} on task {added.task_id}")
+    echo(f"comment #{added.id} by {shown(added.author)} on task {added.task_id}")
 
 
 @task.command("complete")
@@ -121,7 +121,7 @@ def task_complete(engine: Engine, task_id: str, as_user: str, data_text: str) ->
     data = read_form_data(data_text)
     with engine.unit_of_work() as uow:
         done = tasks.complete_task(uow, acting_as(uow, as_user), task_id, data)
-    click.echo(f"completed '{done.title}'")
+    echo(f"completed '{shown(done.title)}'")
 
 
 def read_form_data(text: str) -> dict:

@@ -8,6 +8,7 @@ from picycle.engine.read_models import MAX_ID
 from picycle.engine.services import units
 
 from .common import acting_as, as_option
+from .render import echo, shown
 
 
 def unit_ref(text: str) -> int | str:
@@ -37,7 +38,7 @@ def unit_add(engine: Engine, name: str, parent: str | None, as_user: str | None)
     with engine.unit_of_work() as uow:
         parent_id = unit_id(uow, parent, "parent_id") if parent else None
         added = units.add_unit(uow, acting_as(uow, as_user), name, parent_id)
-    click.echo(f"added unit #{added.id}: {' / '.join(added.path)}")
+    echo(f"added unit #{added.id}: {' / '.join(shown(name) for name in added.path)}")
 
 
 @unit.command("list")
@@ -49,7 +50,7 @@ def unit_list(engine: Engine) -> None:
     for each in found:
         indent = "  " * (len(each.path) - 1)
         inactive = "" if each.active else "  (inactive)"
-        click.echo(f"{indent}#{each.id}  {each.name}{inactive}")
+        echo(f"{indent}#{each.id}  {shown(each.name)}{inactive}")
 
 
 @unit.command("change")
@@ -81,4 +82,4 @@ def unit_change(
             uow, actor, unit_id(uow, unit_name), name=name, active=active, **moved
         )
     state = "" if changed.active else " (inactive)"
-    click.echo(f"unit #{changed.id}: {' / '.join(changed.path)}{state}")
+    echo(f"unit #{changed.id}: {' / '.join(shown(name) for name in changed.path)}{state}")

@@ -14,7 +14,7 @@ from picycle.engine.user_names import normalised
 from picycle.engine.vocabulary import Role
 
 from .common import ID, acting_as, as_option, echo_json, json_option
-from .render import print_tokens, print_users, user_line
+from .render import echo, print_tokens, print_users, shown, user_line
 from .units import unit_id
 
 ROLES = click.Choice([role.value for role in Role])
@@ -129,7 +129,7 @@ def user_change(engine: Engine, name, role, groups, in_units, no_groups, active,
             role=role,
             active=active,
         )
-    click.echo(user_line(changed))
+    echo(user_line(changed))
     _note_new_groups(known, groups)
 
 
@@ -142,7 +142,7 @@ def _known_groups(uow, actor) -> set[str]:
 def _note_new_groups(known: set[str], groups) -> None:
     """A misspelt group shows at once, not when its member never gets a task."""
     for group in sorted({g.strip() for g in groups} - known - {""}):
-        click.echo(f"note: the group '{group}' is new: no one was in it before", err=True)
+        echo(f"note: the group '{shown(group)}' is new: no one was in it before", err=True)
 
 
 @user.command("token")
@@ -165,7 +165,7 @@ def user_revoke(engine: Engine, name: str, as_user: str | None) -> None:
     """Revoke every API token of NAME (admins, or the user themself)."""
     with engine.unit_of_work() as uow:
         revoked = users.revoke_tokens(uow, acting_as(uow, as_user), name)
-    click.echo(f"revoked {revoked.revoked} token(s) of {revoked.user}")
+    echo(f"revoked {revoked.revoked} token(s) of {shown(revoked.user)}")
 
 
 @user.command("tokens")
@@ -191,7 +191,7 @@ def user_revoke_token(engine: Engine, name: str, token_id: int, as_user: str | N
     their others keep working (admins, or the user themself)."""
     with engine.unit_of_work() as uow:
         revoked = users.revoke_token(uow, acting_as(uow, as_user), name, token_id)
-    click.echo(f"revoked token {revoked.id} of {normalised(name)}")
+    echo(f"revoked token {revoked.id} of {shown(normalised(name))}")
 
 
 @user.command("link")
@@ -214,7 +214,7 @@ def user_link(engine: Engine, name: str, issuer: str, subject: str, as_user: str
     e-mail: check the identity is theirs. An identity linked to another user is refused."""
     with engine.unit_of_work() as uow:
         linked = sso_links.link(uow, acting_as(uow, as_user), name, issuer, subject)
-    click.echo(f"{linked.user} is linked to {linked.subject} at {linked.issuer}")
+    echo(f"{shown(linked.user)} is linked to {shown(linked.subject)} at {shown(linked.issuer)}")
 
 
 @user.command("unlink")
@@ -226,7 +226,10 @@ def user_unlink(engine: Engine, name: str, as_user: str | None) -> None:
     sign-ins end; their password and API tokens keep working."""
     with engine.unit_of_work() as uow:
         removed = sso_links.unlink(uow, acting_as(uow, as_user), name)
-    click.echo(f"{removed.user} is no longer linked to {removed.subject} at {removed.issuer}")
+    echo(
+        f"{shown(removed.user)} is no longer linked to {shown(removed.subject)} "
+        f"at {shown(removed.issuer)}"
+    )
 
 
 @user.command("password")
@@ -240,7 +243,7 @@ def user_password(engine: Engine, name: str, as_user: str | None) -> None:
     password = _read_password()
     with engine.unit_of_work() as uow:
         changed = users.set_password(uow, acting_as(uow, as_user), name, password)
-    click.echo(f"{changed.name} has a new password")
+    echo(f"{shown(changed.name)} has a new password")
 
 
 def _read_password() -> str:

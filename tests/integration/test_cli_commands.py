@@ -366,6 +366,26 @@ def test_a_right_to_left_row_keeps_its_columns_in_order_in_a_bidi_terminal(picyc
     ]
 
 
+def test_lines_naming_right_to_left_values_keep_their_order_in_a_bidi_terminal(picycle):
+    """Outside tables too: a line that names an Arabic unit or title starts left to right
+    and isolates each value, so the words around them stay where they are; lines without
+    right-to-left text are printed as they were."""
+    picycle("unit", "add", "التخطيط")
+    started = picycle("cycle", "start", "--unit", "التخطيط", "--title", "خطة الأداء")
+    assert started.stdout == (
+        "\u200estarted cycle 1 (\u2068التخطيط\u2069, cycle 1 of the unit): \u2068خطة الأداء\u2069\n"
+    )
+    heading, status = picycle("cycle", "show", "1").stdout.splitlines()[:2]
+    assert heading == started.stdout[len("\u200estarted ") : -1].join(["\u200e", ""])
+    assert "\u200e" not in status and "\u2068" not in status
+    added = picycle("user", "add", "pia", "--group", "فريق الأداء")
+    assert added.stderr == (
+        "\u200enote: the group '\u2068فريق الأداء\u2069' is new: no one was in it before\n"
+    )
+    refused = picycle("unit", "add", "التخطيط")
+    assert refused.stderr.startswith("\u200eerror: \u2068") and refused.stderr.endswith("\u2069\n")
+
+
 def test_migrate_all_says_when_there_is_nothing_to_migrate(picycle):
     result = picycle("cycle", "migrate", "--all", "pi_cycle")
     assert result.exit_code == 0
