@@ -4,6 +4,7 @@ nothing; a reading unit of work writes nothing."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from contextlib import contextmanager
 
@@ -12,7 +13,7 @@ import pytest
 from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import Unit
 from picycle.engine.services import audit, tasks, users
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from tests.support import INDICATORS
@@ -136,3 +137,44 @@ def test_sqlite_zeroes_freed_pages_only_where_it_writes_anyway(engine):
     Debian builds SQLite) the former state would be written again, as zeros, each time."""
     with engine.unit_of_work(write=False) as uow:
         assert uow.session.execute(text("PRAGMA secure_delete")).scalar() == 2  # FAST
+
+
+def end_pooled_connections(engine) -> int:
+    """End, from the server's side, every connection the engine keeps (as a restart
+    would), and wait until they are gone; returns how many there were."""
+    with engine.database.connect() as own:
+        mine = own.execute(text("SELECT pg_backend_pid()")).scalar()
+    # Named otherwise, so it is not one of those it ends.
+    outside = create_engine(engine.url, connect_args={"application_name": "test"})
+    try:
+        with outside.connect() as connection:
+            pooled = (
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = 'picycle'"
+            )
+            ended = list(connection.execute(text(pooled)).scalars())
+            end = "SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"
+            connection.execute(text(end), {"pids": ended})
+            for _ in range(500):
+                left = "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"
+                if not connection.execute(text(left), {"pids": ended}).scalar():
+                    break
+                connection.commit()  # the next read sees the server's activity anew
+                time.sleep(0.01)
+    finally:
+        outside.dispose()
+    assert mine in ended
+    return len(ended)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_connections_the_server_closed_while_pooled_cost_no_request(driver):
+    """A database restart ends every connection in the pool: each is found closed before
+    a request uses it, and replaced."""
+    cycle_id = driver.start()
+    task_id = driver.task(cycle_id, "assess_performance").id
+    end_pooled_connections(driver.engine)
+    driver.complete_task("pia", task_id, {"indicators": INDICATORS})
+    assert driver.task_detail(task_id).state == "completed"
+    end_pooled_connections(driver.engine)
+    assert [t.element_id for t in driver.open_tasks(cycle_id)] == ["identify_gaps"]
