@@ -4,6 +4,8 @@ SpiffWorkflow's serializer writes of the whole workflow, on every path a cycle c
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from picycle.engine.services import cycles
 from picycle.engine.spiff import serializer
@@ -70,3 +72,40 @@ def test_a_cancelled_cycle(driver, clock, dumps):
         cycles.cancel_cycle(uow, driver.actor("ada"), cycle_id, "Opened for the wrong unit")
     assert driver.cycle(cycle_id).status == "cancelled"
     assert len(dumps) >= 6
+
+
+def test_the_kept_workflow_holds_what_restoring_its_state_gives(driver, clock, monkeypatch):
+    """After every step, each task's data in memory is, to the kind of every value and the
+    order of every name, what a process restoring the state just written reads."""
+    checked: list[int] = []
+    kept_from_before = CycleInstance.dump
+
+    def compared(instance: CycleInstance) -> str:
+        state = kept_from_before(instance)
+        workflow = instance._workflow
+        restored = serializer.load_state(state, workflow.spec, workflow.subprocess_specs)
+        for flow, again in [
+            (workflow, restored),
+            *((s, restored.subprocesses[i]) for i, s in workflow.subprocesses.items()),
+        ]:
+            assert json.dumps(flow.data) == json.dumps(again.data)
+            for task_id, task in flow.tasks.items():
+                assert json.dumps(task.data) == json.dumps(again.tasks[task_id].data), (
+                    task.task_spec.bpmn_id
+                )
+        checked.append(len(workflow.tasks))
+        return state
+
+    monkeypatch.setattr(CycleInstance, "dump", compared)
+    cycle_id = driver.start()
+    driver.to_implementation(cycle_id, due_in_days=10)
+    clock.advance(days=11)
+    assert driver.fire_timers() == 2
+    for task in driver.open_tasks(cycle_id, "follow_up_overdue_microproject"):
+        driver.complete_task("pia", task.id, {"action_taken": "Called the owner"})
+    driver.implement_all(cycle_id)
+    driver.evaluate(cycle_id, permits=85, backlog=50)
+    driver.institutionalise(cycle_id)
+    driver.plan_next(cycle_id)
+    assert driver.cycle(cycle_id).status == "completed"
+    assert len(checked) > 8
