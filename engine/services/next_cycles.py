@@ -33,10 +33,8 @@ def start_planned_cycle(uow: UnitOfWork, planned: Cycle) -> int:
     )
     plan = planned_next(planned.record.data)
     reason = _why_not(uow, planned) if plan is not None else "the cycle planned no next cycle"
-    title = _startable(plan.title) if plan is not None else ""
-    problems = title_problems(title=(title, MAX_TITLE_LENGTH)).get("title")
-    if reason is None and problems:
-        reason = f"its planned title {problems[0]}"  # empty once made fit for one line
+    if reason is None:
+        title, reason = _startable(plan.title)
     if reason is not None:
         planned.next_cycle_skipped(SYSTEM, reason)
         uow.commit()
@@ -66,8 +64,13 @@ def _why_not(uow: UnitOfWork, planned: Cycle) -> str | None:
     return f"{record.unit}'s cycle {latest.cycle_number} (#{latest.id}) was started before"
 
 
-def _startable(title: str) -> str:
-    """The planned title, or, when it holds what titles no longer may (a line break, a
-    character turning text around), the same made fit for one line: the plan was accepted
-    as it was, and its cycle starts all the same."""
-    return as_one_line(title) if title_problems(title=(title, MAX_TITLE_LENGTH)) else title
+def _startable(title: str) -> tuple[str, str | None]:
+    """The title to start the planned cycle with, or why it cannot start. A title planned
+    before titles were checked (a line break, a character turning text around) is made fit
+    for one line: the plan was accepted as it was, and its cycle starts all the same."""
+    if title_problems(title=(title, MAX_TITLE_LENGTH)):
+        title = as_one_line(title)
+        problems = title_problems(title=(title, MAX_TITLE_LENGTH))
+        if problems:  # nothing left of it
+            return title, f"its planned title {problems['title'][0]}"
+    return title, None
