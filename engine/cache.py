@@ -21,13 +21,19 @@ class LruCache(Generic[Key, Value]):
         self._lock = Lock()
 
     def get_or_load(self, key: Key, load: Callable[[], Value]) -> Value:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+        value = self.get(key)
+        if value is not None:
+            return value
         value = load()
         self.put(key, value)
         return value
+
+    def get(self, key: Key) -> Value | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
 
     def put(self, key: Key, value: Value) -> None:
         with self._lock:

@@ -19,8 +19,8 @@ from .audit.append import ChainHead, next_seq
 from .audit.chain import GENESIS
 from .cache import LruCache
 from .cycle import Cycle, CycleRecord, DefinitionRef, TaskRecord
+from .db.models import DIRECTORY_VERSION, PendingTimer, ProcessDefinition, Task, Unit
 from .db.models import Cycle as CycleRow
-from .db.models import PendingTimer, ProcessDefinition, Task, Unit
 from .db.statements import upsert
 from .deployed import DeployedModels
 from .errors import Conflict, NotFound
@@ -36,13 +36,15 @@ TIMERS = PendingTimer.__table__
 TASK_COLUMNS = [f.name for f in fields(TaskRecord)]
 # Built once: the hot path only binds values. A load reads just enough to know whether
 # the kept cycle is still current.
-# The lock also draws where the transaction's audit events are numbered from.
+# The lock also draws where the transaction's audit events are numbered from, and reads
+# the directory's token (the e-mails of a step are for whom it says, notifications/).
 _LOCK = select(
     CYCLES.c.id,
     CYCLES.c.revision,
     CYCLES.c.audit_length,
     CYCLES.c.audit_head,
     next_seq().label("next_seq"),
+    select(DIRECTORY_VERSION.token).scalar_subquery().label("directory_token"),
 )
 _LOCK_CYCLE = _LOCK.where(CYCLES.c.id == bindparam("cycle_id")).with_for_update(of=CYCLES)
 _TASK_OWNER = select(TASKS.c.cycle_id).where(TASKS.c.id == bindparam("task_id"))
@@ -230,6 +232,7 @@ class CycleRepository:
         if row is None:
             raise NotFound(missing)
         self._uow.drawn_seqs.append(row.next_seq)
+        self._uow.directory_token = row.directory_token
         if row.id in self._held:
             return self._held[row.id].cycle
         kept = self._live.pop(row.id)

@@ -23,11 +23,13 @@ from .cache import LruCache
 from .clock import Clock, system_clock
 from .config import audit_key, base_url, database_url, digest_time
 from .db.database import READ, WRITE, open_database, upgrade_schema
+from .db.directory import forget_directory_writes, watch_directory_writes, wrote_directory
 from .db.models import AuditChain, AuditEvent
 from .db.pipeline import committed_at_end
 from .evidence_store import EvidenceSettings, EvidenceStore
 from .forms import Form
 from .notifications.outbox import task_notices
+from .notifications.recipients import Directory, RecipientCache
 from .repository import CycleRepository, HeldCycle, LiveCycles
 from .spiff.limits import ModelLimits
 from .spiff.runner import ProcessRunner
@@ -72,10 +74,12 @@ class Engine:
         self.writing_sessions = sessionmaker(
             self.database.execution_options(**WRITE), expire_on_commit=False
         )
+        watch_directory_writes(self.writing_sessions)
         self.runner = ProcessRunner(limits=self.limits)
         self.forms: LruCache[tuple[int, str], Form] = LruCache(512)
         self.texts: LruCache[tuple[int, str], Mapping[str, str]] = LruCache(256)
         self.live = LiveCycles(256)
+        self.recipients = RecipientCache()
         self.clock = clock
 
     def upgrade_schema(self) -> None:
@@ -108,6 +112,8 @@ class UnitOfWork:
         self._events: list[EventRow] = []
         # Where this transaction's events may be numbered from (audit/append.py).
         self.drawn_seqs: list[int] = []
+        # The directory's token as this transaction last read it (with a cycle's lock).
+        self.directory_token: int | None = None
         return self
 
     def __exit__(self, exc_type, *exc_info) -> None:
@@ -124,7 +130,7 @@ class UnitOfWork:
         """Undo everything since the last commit (a failed attempt); what was loaded is let
         go, so the unit of work can go on with a fresh transaction."""
         self.session.rollback()
-        self._events = []
+        self._ended()
         self.cycles.release()
 
     def record(self, actor: str, type: EventType, **data: Any) -> None:
@@ -160,7 +166,7 @@ class UnitOfWork:
             changed.append((held, rows))
         # The e-mails telling of what changed are written in this transaction too.
         task_notices(
-            self.session,
+            self._directory(),
             self.now,
             self.engine.base_url,
             [h.cycle for h, _ in changed],
@@ -190,11 +196,24 @@ class UnitOfWork:
                         "seal": seal_of(key, GLOBAL_CHAIN, *global_head),
                     },
                 )
-        self._events = []
-        self.drawn_seqs = []
+        self._ended()
         for held, revision in kept:
             self.cycles.keep(held, revision)
         self.cycles.release()
+
+    def _ended(self) -> None:
+        """The transaction ended: what it drew, read and recorded ends with it."""
+        self._events = []
+        self.drawn_seqs = []
+        self.directory_token = None
+        forget_directory_writes(self.session)
+
+    def _directory(self) -> Directory:
+        """Recipients as this transaction sees them: from what the engine kept at the
+        directory's token, unless this transaction wrote the directory itself."""
+        if wrote_directory(self.session):
+            return Directory(self.session)
+        return Directory(self.session, self.directory_token, self.engine.recipients)
 
     def _lock_global_head(self) -> ChainHead:
         """The global chain's head is a row of its own, locked while it moves on; a

@@ -175,9 +175,6 @@ class PostgresSnapshots:
         self.url = url
         self._database = create_engine(url)
         with self._database.connect() as connection:
-            self._sequences = connection.scalars(
-                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
-            ).all()
             self._triggers = self._user_triggers(connection)
         self._tables = tables = [table.name for table in Base.metadata.sorted_tables]
         self._resets: dict[Hashable, str] = {}
@@ -187,6 +184,8 @@ class PostgresSnapshots:
             *(f"DELETE FROM {table}" for table in reversed(tables)),
         ]
         self._guards_on = [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in tables]
+        # The rows the migrations wrote (the global chain's head, the directory's token).
+        self._migrated = self._capture("snapshot_migrated")
 
     def reset(self, deployed_at: Clock | None = None) -> None:
         """The database as just migrated; with the shipped processes deployed at
@@ -204,11 +203,14 @@ class PostgresSnapshots:
             assert self._user_triggers(connection) == self._triggers, "the test changed the schema"
 
     def _snapshot(self, deployed_at: Clock | None, schema: str) -> str:
-        fresh = [_restart(name, None) for name in self._sequences]
         with self._database.begin() as connection:
-            connection.exec_driver_sql(";".join([*self._empty, *fresh, *self._guards_on]))
+            connection.exec_driver_sql(self._migrated)
         if deployed_at is not None:
             _deploy_shipped(self.url, deployed_at)
+        return self._capture(schema)
+
+    def _capture(self, schema: str) -> str:
+        """Keeps the database's rows in ``schema``; returns the SQL that brings them back."""
         with self._database.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
             filled = []

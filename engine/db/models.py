@@ -81,6 +81,16 @@ class UnitPath(Base):
     depth: Mapped[int]
 
 
+class DirectoryVersion(Base):
+    """One row whose token triggers replace with every write to users, memberships and
+    unit paths (migration 0021): what a process read of them holds while the token does."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+
+
 class Membership(Base):
     """A user is a member of a group in a unit (and every unit below it), or, without a
     unit, in the whole organisation."""
@@ -532,3 +542,4 @@ class NotificationMark(Base):
 USERS = User.__table__.c
 MEMBERSHIPS = Membership.__table__.c
 UNIT_PATHS = UnitPath.__table__.c
+DIRECTORY_VERSION = DirectoryVersion.__table__.c

@@ -18,9 +18,8 @@ from ..cycle import Cycle, TaskRecord
 from ..db.models import OutboxMessage
 from ..read_models import ProcessTexts
 from ..vocabulary import EventType, TaskState
-from . import recipients
 from .messages import Mail, TaskMention, Writer
-from .recipients import Notice, Recipient
+from .recipients import Directory, Notice, Recipient
 
 OUTBOX = OutboxMessage.__table__
 OFFERED = (EventType.TASK_CREATED, EventType.TASK_UNCLAIMED)
@@ -74,7 +73,11 @@ def withdraw_unsent(session: Session, now: datetime, recipient: str, why: str) -
 
 
 def task_notices(
-    session: Session, now: datetime, base_url: str, cycles: Iterable[Cycle], texts_of: TextsOf
+    directory: Directory,
+    now: datetime,
+    base_url: str,
+    cycles: Iterable[Cycle],
+    texts_of: TextsOf,
 ) -> None:
     """E-mails for the tasks these cycles offered someone in this unit of work (made
     ready, or given back unclaimed), to those the tasks are now for, but the one whose
@@ -92,21 +95,21 @@ def task_notices(
     if not offered:
         return
     assignees = sorted({task.assignee for _, task, _ in offered if task.assignee})
-    named = recipients.named(session, Notice.ASSIGNED, assignees) if assignees else []
-    members: dict[tuple[str, int | None], list[Recipient]] = {}
+    named = directory.named(Notice.ASSIGNED, assignees) if assignees else ()
+    members: dict[tuple[str, int | None], tuple[Recipient, ...]] = {}
     rows = []
     for cycle, task, actor in offered:
         if task.assignee:
-            found = [r for r in named if r.name == task.assignee]
+            found = tuple(r for r in named if r.name == task.assignee)
         elif task.candidate_group is None:
-            found = []
+            found = ()
         else:
             key = (task.candidate_group, task.unit_id)
             if key not in members:
-                members[key] = recipients.group_members(session, Notice.GROUP_OPEN, *key)
+                members[key] = directory.group_members(Notice.GROUP_OPEN, *key)
             found = members[key]
         rows += _mails(now, base_url, cycle, task, actor, found, texts_of)
-    enqueue(session, rows)
+    enqueue(directory.session, rows)
 
 
 def _unheld(task: TaskRecord) -> bool:
@@ -119,7 +122,7 @@ def _mails(
     cycle: Cycle,
     task: TaskRecord,
     actor: str,
-    found: list[Recipient],
+    found: tuple[Recipient, ...],
     texts_of: TextsOf,
 ) -> list[dict[str, Any]]:
     notice = Notice.ASSIGNED if task.assignee else Notice.GROUP_OPEN

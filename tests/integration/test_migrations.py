@@ -68,6 +68,32 @@ def test_every_guard_of_the_audit_trail_is_in_place(engine):
     assert TRAIL_GUARDS[dialect] <= names
 
 
+def test_every_write_to_who_is_who_changes_the_directory_token(engine):
+    """Each of the directory's tables has its trigger (a rebuilt table would lose it), and
+    a write through any of them gives a new token."""
+    dialect = engine.database.dialect.name
+    expected = {
+        f"{table}_directory_{write}" if dialect == "sqlite" else f"{table}_directory_changed"
+        for table in ("users", "memberships", "unit_paths")
+        for write in ("insert", "update", "delete")
+    }
+    with engine.database.connect() as connection:
+        assert expected <= set(connection.scalars(sa.text(TRIGGER_NAMES[dialect])))
+    token = sa.text("SELECT token FROM directory_version")
+    with engine.database.begin() as connection:
+        before = connection.scalar(token)
+        connection.execute(sa.text("UPDATE users SET language = 'nl' WHERE 1 = 0"))
+        after_no_row = connection.scalar(token)
+    # PostgreSQL's triggers fire once per statement, SQLite's once per row written.
+    assert (after_no_row != before) == (dialect == "postgresql")
+    with engine.database.begin() as connection:
+        connection.execute(sa.text("DELETE FROM directory_version"))
+    with engine.unit_of_work() as uow:
+        users.add_user(uow, SYSTEM, "eve", "member", [])
+    with engine.database.connect() as connection:
+        assert connection.scalar(token) not in (None, before)  # a lost row comes back
+
+
 def test_upgrading_twice_changes_nothing(engine):
     engine.upgrade_schema()
     with engine.database.connect() as connection:

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from picycle.cli.main import main
 from picycle.engine import Engine
 from picycle.engine.actors import SYSTEM
-from picycle.engine.db.models import OutboxMessage, Task
+from picycle.engine.db.models import OutboxMessage, Task, User
 from picycle.engine.errors import PermissionDenied, ValidationFailed
 from picycle.engine.notifications.smtp import Mailer, SmtpSettings
 from picycle.engine.services import mail, notification_settings, tasks, users
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from tests.mail import SmtpServer, free_port
@@ -88,16 +88,65 @@ def test_a_task_assigned_to_someone_mails_them_alone(people, smtp_server, clock)
     assert subjects == ["Assigned to you: Implement: Complaint triage desk"]
 
 
-def test_a_task_given_back_is_offered_to_the_group_again(people, smtp_server):
+def offered_again(driver, cycle_id: int, by: str = "dana") -> list[str]:
+    """Who is told of the identify-gaps task when ``by`` takes it and gives it back."""
+    told_before = len(outbox(driver))
+    task = driver.task(cycle_id, "identify_gaps")
+    with driver.engine.unit_of_work() as uow:
+        tasks.claim_task(uow, driver.actor(by), task.id)
+    with driver.engine.unit_of_work() as uow:
+        tasks.unclaim_task(uow, driver.actor(by), task.id)
+    return sorted(m.recipient for m in outbox(driver)[told_before:])
+
+
+def test_a_task_given_back_is_offered_to_the_group_again(people):
+    cycle_id = people.start()
+    people.assess(cycle_id)
+    assert offered_again(people, cycle_id) == ["omar"]  # dana gave it back herself
+
+
+# Who is told is read once and kept while the directory's token (users, memberships, the
+# unit tree) stays; each change below comes after the department team was told once.
+
+
+def test_someone_joining_a_group_is_told_of_its_next_task(people):
+    cycle_id = people.start()
+    people.assess(cycle_id)
+    with people.engine.unit_of_work() as uow:
+        users.add_user(uow, SYSTEM, "eve", "member", ["Department Team"])
+    settle(people, eve={"email": address("eve")})
+    assert offered_again(people, cycle_id) == ["eve", "omar"]
+
+
+def test_a_change_another_process_writes_to_the_database_is_followed(people):
+    cycle_id = people.start()
+    people.assess(cycle_id)
+    with people.engine.database.begin() as connection:  # not through a unit of work
+        connection.execute(update(User).where(User.name == "omar").values(email=address("omar.k")))
+    assert offered_again(people, cycle_id) == ["omar"]
+    assert outbox(people)[-1].address == address("omar.k")
+
+
+@pytest.mark.parametrize("written_by", ["statement", "object"])
+def test_a_change_made_after_the_lock_in_the_same_transaction_is_followed(people, written_by):
     cycle_id = people.start()
     people.assess(cycle_id)
     task = people.task(cycle_id, "identify_gaps")
     with people.engine.unit_of_work() as uow:
         tasks.claim_task(uow, people.actor("dana"), task.id)
+    told_before = len(outbox(people))
     with people.engine.unit_of_work() as uow:
-        tasks.unclaim_task(uow, people.actor("dana"), task.id)
-    mailed = [m.recipient for m in outbox(people)]
-    assert sorted(mailed) == ["dana", "omar", "omar"]  # dana gave it back herself
+        cycle = uow.cycles.lock(cycle_id)  # reads the directory's token
+        if written_by == "statement":
+            uow.session.execute(
+                update(User).where(User.name == "omar").values(notify_group_open=False)
+            )
+        else:  # written when the unit of work commits
+            omar = uow.session.scalars(select(User).where(User.name == "omar")).one()
+            omar.notify_group_open = False
+        cycle.give_back(people.actor("ada"), task.id, "dana moved to another team")
+        uow.commit()
+    assert [m.recipient for m in outbox(people)[told_before:]] == ["dana"]
 
 
 def test_the_outbox_commits_with_the_change_or_not_at_all(people, monkeypatch):

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from picycle.engine.actors import SYSTEM
 from picycle.engine.db.models import PendingTimer
-from picycle.engine.services import comments, tasks
+from picycle.engine.services import comments, notification_settings, tasks
 from sqlalchemy import event, select
 
 from tests.support import Driver
@@ -192,3 +193,18 @@ def test_a_claim_or_a_comment_leaves_the_workflow_state_alone(counted, clock):
         (inserted,) = step.writes("audit_events")
         assert inserted.rows == step.events == 1
     assert len(claim.writes("tasks")) == 1 and not comment.writes("tasks")
+
+
+def reads_who_is_told(step: Step) -> bool:
+    return any("notify_group_open" in s.sql for s in step.statements)
+
+
+def test_who_is_told_is_read_again_only_once_the_directory_changed(counted):
+    # The warm-up's cycle told this unit's groups of each of their tasks.
+    cycle_id = counted.start(unit="Directorate of Finance")
+    counted.assess(cycle_id)
+    assert not reads_who_is_told(counted.steps[-1]), report(counted.steps[-1:])
+    with counted.engine.unit_of_work() as uow:
+        notification_settings.change_settings(uow, SYSTEM, "omar", email="omar@example.org")
+    counted.identify_gaps(cycle_id)
+    assert reads_who_is_told(counted.steps[-1])

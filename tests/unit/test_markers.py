@@ -25,11 +25,12 @@ def test_not_postgres_selects_the_sqlite_tests_alone(pytester):
     assert collected == {
         "test_migrations_match_the_models[sqlite]",
         "test_every_guard_of_the_audit_trail_is_in_place[sqlite]",
+        "test_every_write_to_who_is_who_changes_the_directory_token[sqlite]",
         "test_upgrading_twice_changes_nothing[sqlite]",
         "test_migration_0005_moves_each_cycles_chain_head_onto_its_row[sqlite]",
         "test_migration_0012_makes_each_unit_name_a_unit_and_groups_organisation_wide[sqlite]",
     }
-    result.stdout.fnmatch_lines(["5/11 tests collected (6 deselected)*"])
+    result.stdout.fnmatch_lines(["6/13 tests collected (7 deselected)*"])
 
 
 def test_not_browser_leaves_the_browser_tests_out(pytester):
