@@ -9,6 +9,7 @@ deploy the shipped processes.
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import socket
@@ -153,7 +154,17 @@ def serve_process(app: Flask, options: ServeOptions, sockets=None) -> None:
     graceful stop."""
     with stop_on_signals() as stop:
         server = create_server(app, options.host, options.port, options.threads, sockets)
+        settle_heap()
         run_until_stopped(server, stop, options.grace)
+
+
+def settle_heap() -> None:
+    """Before the first request: what the process holds now (its modules, the app, the
+    database engine) lives as long as it does, so it is taken out of the garbage
+    collector's reach. A full collection then walks only what requests made since; over
+    the whole heap it held every request thread up for a tenth of a second (bench.inbox)."""
+    gc.collect()
+    gc.freeze()
 
 
 def configure_logging() -> None:

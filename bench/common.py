@@ -287,7 +287,7 @@ def serve_child(url: str, threads: int) -> None:
     import logging
 
     import waitress
-    from picycle.api.serve import make_app
+    from picycle.api.serve import make_app, settle_heap
     from picycle.engine.uow import Engine
 
     logging.getLogger("spiff").setLevel(logging.WARNING)
@@ -295,6 +295,7 @@ def serve_child(url: str, threads: int) -> None:
     server = waitress.create_server(
         make_app(engine), host="127.0.0.1", port=0, threads=threads, ident="picycle"
     )
+    settle_heap()
     print(f"port {server.effective_port}", flush=True)
     try:
         server.run()
