@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..errors import Unavailable
+from .sqlite_writers import queue_writers
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -23,6 +24,8 @@ WRITE = {"picycle_write": True}
 # rolled back unseen, so it can end with COMMIT, which, unlike ROLLBACK, keeps the
 # connection's prepared statements (psycopg forgets them all at a rollback).
 READ = {"postgresql_readonly": True}
+# Seconds a write transaction on SQLite waits for the one ahead before giving up.
+SQLITE_LOCK_TIMEOUT = 30.0
 
 
 def open_database(url: str) -> Engine:
@@ -38,7 +41,8 @@ def open_database(url: str) -> Engine:
 
 
 def _open_sqlite(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_LOCK_TIMEOUT})
+    writers = queue_writers(engine, SQLITE_LOCK_TIMEOUT)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
@@ -57,8 +61,15 @@ def _open_sqlite(url: str) -> Engine:
     def _begin(connection):
         # A write transaction takes the write lock at BEGIN, so two writers queue instead of
         # one failing with "database is locked" when it upgrades its read lock.
-        immediate = connection.get_execution_options().get("picycle_write")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get("picycle_write"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        writers.enter(connection.info)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.leave(connection.info)
+            raise
 
     return engine
 
