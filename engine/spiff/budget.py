@@ -3,9 +3,10 @@
 Model code is hostile input. A run of an instance (a completion, a timer firing, a start)
 gets one budget; every script, condition and expression it evaluates draws on it. Python
 loops and calls tick a meter (the sandbox's compiler puts the ticks in), which checks the
-thread's CPU time and the process's resident memory now and then. Single operations that
-could run long or allocate much inside C (``10**10**10``, ``'a' * 10**9``,
-``sum(range(10**12))``, ``'x'.ljust(10**10)``) are checked before they start.
+thread's CPU time (less the garbage collector's, ``gc_time.py``) and the process's resident
+memory now and then. Single operations that could run long or allocate much inside C
+(``10**10**10``, ``'a' * 10**9``, ``sum(range(10**12))``, ``'x'.ljust(10**10)``) are
+checked before they start.
 
 Once a budget is exceeded every later tick fails again, so model code that catches the
 error cannot go on regardless.
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from time import thread_time
 from typing import Any
 
+from .gc_time import collecting_seconds
 from .limits import ModelLimits, variable_name
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -46,11 +48,12 @@ def resident_bytes() -> int:
 class Meter:
     """What one run has used; ``tick`` is called from model code."""
 
-    __slots__ = ("limits", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
+    __slots__ = ("limits", "_thread", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
 
     def __init__(self, limits: ModelLimits):
         self.limits = limits
-        self._cpu_deadline = thread_time() + limits.cpu_seconds
+        self._thread = threading.get_ident()
+        self._cpu_deadline = self._cpu_used() + limits.cpu_seconds
         # Read at the first tick: code without loops or calls allocates little, and most
         # conditions never tick, so they never pay for reading the process's memory.
         self._memory_ceiling: int | None = None
@@ -66,7 +69,7 @@ class Meter:
 
     def check(self, memory: bool = False) -> None:
         if self._exceeded is None:
-            if thread_time() > self._cpu_deadline:
+            if self._cpu_used() > self._cpu_deadline:
                 self._exceeded = (
                     f"model code used more than its CPU-time budget of "
                     f"{self.limits.cpu_seconds:g} s",
@@ -79,6 +82,10 @@ class Meter:
                 )
         if self._exceeded is not None:
             raise BudgetExceeded(*self._exceeded)
+
+    def _cpu_used(self) -> float:
+        """The thread's CPU time, less what collecting garbage took of it."""
+        return thread_time() - collecting_seconds(self._thread)
 
     def interrupt(self) -> None:
         """Over budget, found from outside (the watchdog): every later check fails."""

@@ -3,12 +3,13 @@
 Model code ticks (``budget.py``), but a model can also make SpiffWorkflow itself work for
 long without running any: a multi-instance task over a collection of half a million items
 creates half a million tasks in SpiffWorkflow's own loops. A watchdog thread reads each
-run's CPU time and the process's memory every tenth of a second; a run at twice its
-budget gets an exception raised in its thread (``PyThreadState_SetAsyncExc``, delivered
-between two bytecodes), which fails the step like any budget does. Python ignores an
-exception raised inside a garbage collector's callback, so it is raised again while the
-run goes on: while the frame that started the run is still on the thread's stack. One not
-yet delivered when the run ends is taken back, so it never lands in code after the run.
+run's CPU time (less the garbage collector's) and the process's memory every tenth of a
+second; a run at twice its budget gets an exception raised in its thread
+(``PyThreadState_SetAsyncExc``, delivered between two bytecodes), which fails the step like
+any budget does. Python ignores an exception raised inside a garbage collector's callback,
+so it is raised again while the run goes on: while the frame that started the run is still
+on the thread's stack. One not yet delivered when the run ends is taken back, so it never
+lands in code after the run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from .budget import BudgetExceeded, Meter, resident_bytes
+from .gc_time import collecting_seconds
 from .limits import variable_name
 
 _PERIOD = 0.1  # seconds between readings
@@ -72,7 +74,7 @@ class Watchdog:
         thread_id = threading.get_ident()
         clock = time.pthread_getcpuclockid(thread_id)
         limits = meter.limits
-        deadline = time.clock_gettime(clock) + _GRACE * limits.cpu_seconds
+        deadline = _cpu_used(clock, thread_id) + _GRACE * limits.cpu_seconds
         ceiling = resident_bytes() + _GRACE * limits.memory_mb * 1024 * 1024
         with self._lock:
             self._runs[thread_id] = _Run(clock, deadline, ceiling, meter, caller)
@@ -100,7 +102,7 @@ class Watchdog:
                         run.readings_since_raised += 1
                         if run.readings_since_raised < _AGAIN:
                             continue
-                    elif time.clock_gettime(run.clock) < run.deadline and (
+                    elif _cpu_used(run.clock, thread_id) < run.deadline and (
                         memory < run.memory_ceiling
                     ):
                         continue
@@ -111,6 +113,11 @@ class Watchdog:
                     run.readings_since_raised = 0
                     run.meter.interrupt()  # every later check of the run fails too
                     _raise_in(thread_id, RunInterrupted)
+
+
+def _cpu_used(clock: int, thread_id: int) -> float:
+    """The thread's CPU time, less what collecting garbage took of it."""
+    return time.clock_gettime(clock) - collecting_seconds(thread_id)
 
 
 def _on_stack(thread_id: int, frame: FrameType) -> bool:
