@@ -81,9 +81,12 @@ def _then_leave(queue: WriterQueue, end: Callable[[Any], None]) -> Callable[[Any
 
 
 def _info(connection) -> dict[str, Any] | None:
+    """The pooled connection's info, where its place in the queue is noted; None for the
+    ad hoc connection SQLAlchemy wraps a new one in while the dialect first sets itself up
+    (its ``info`` raises NotImplementedError by design): it never holds a place."""
     try:
         return connection.info
-    except NotImplementedError:  # a connection being set up, before the pool holds it
+    except NotImplementedError:
         return None
 
 
