@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -207,9 +208,11 @@ class CycleInstance:
             with WATCHDOG.watching(meter, caller):
                 yield
             meter.check()
-        _normalise_data_since(
+        joined = _normalise_data_since(
             self._workflow, started, self._limits.task_data_bytes, self._data_sizes
         )
+        if joined:
+            self._entries = serializer.KeptEntries()
 
     def _ready_task(self, task_id: str):
         try:
@@ -266,21 +269,29 @@ def _timer(task: SpiffTask) -> WaitingTimer | None:
 
 def _normalise_data_since(
     workflow: BpmnWorkflow, started: float, max_bytes: int, sizes: dict[UUID, int]
-) -> None:
+) -> bool:
     """Plain JSON in every task (and data object) a run touched: those it changed state, and
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
     come first) is plain too, since no tuple, set, date or non-text key equals its JSON.
-    Each then holds its data as restoring it would give it (``serializer.as_restored``).
+    Each then holds its data as restoring it would give it (``serializer.as_restored``), and
+    one still running holds it unshared with any other task (``serializer.unshared``).
     ``sizes`` keeps how long each task's data is as JSON, or a bound above it. A finished
     (sub)process whose tasks the run did not touch keeps its data as it was: only its own
-    tasks and its subprocesses' (all finished too) can write it."""
+    tasks and its subprocesses' (all finished too) can write it.
+
+    Returns whether a join ran: SpiffWorkflow merges each branch's data into it in place,
+    and nested values the join took by reference from one branch are merged into from the
+    next, which changes the data of a task that finished in an earlier run."""
+    joined = False
     for flow in (workflow, *workflow.subprocesses.values()):
         touched = False
         for task in flow.tasks.values():
             if task.last_state_change < started and task.state != TaskState.STARTED:
                 continue
             touched = True
+            if task.state == TaskState.COMPLETED and isinstance(task.task_spec, Join):
+                joined = True
             parent = task.parent
             if parent is None:
                 sizes[task.id] = _made_plain(task, max_bytes, None)
@@ -294,8 +305,11 @@ def _normalise_data_since(
                 sizes[task.id] = _made_plain(task, max_bytes, sizes.get(parent.id))
             if parent is not None and task.data:
                 task.data = serializer.as_restored(task.data, parent.data)
+            if task.data and not task.state & TaskState.FINISHED_MASK:
+                task.data = serializer.unshared(task.data)
         if flow.data and (touched or not flow.completed):
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
+    return joined
 
 
 def _refuse_reserved_key(data: dict[str, Any]) -> None:
