@@ -20,8 +20,8 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
@@ -290,8 +290,7 @@ def _normalise_data_since(
             if task.last_state_change < started and task.state != TaskState.STARTED:
                 continue
             touched = True
-            if task.state == TaskState.COMPLETED and isinstance(task.task_spec, Join):
-                joined = True
+            joined = joined or _merged_branches(task)
             parent = task.parent
             if parent is None:
                 sizes[task.id] = _made_plain(task, max_bytes, None)
@@ -310,6 +309,21 @@ def _normalise_data_since(
         if flow.data and (touched or not flow.completed):
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
     return joined
+
+
+def _merged_branches(task: SpiffTask) -> bool:
+    """Whether the task is a join (a gateway's, or the end of a process reached on several
+    paths) that merged other branches' data into its own as it ran."""
+    spec = task.task_spec
+    if task.state != TaskState.COMPLETED or not isinstance(spec, UnstructuredJoin):
+        return False
+    return any(
+        other.task_spec is spec
+        and other is not task
+        and other.state & TaskState.FINISHED_MASK
+        and not task.is_descendant_of(other)
+        for other in task.workflow.tasks.values()
+    )
 
 
 def _refuse_reserved_key(data: dict[str, Any]) -> None:
