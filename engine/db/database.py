@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from ..errors import Unavailable
 from .sqlite_writers import queue_writers
@@ -32,12 +33,28 @@ def open_database(url: str) -> Engine:
     """An SQLAlchemy engine; SQLite gets WAL and write transactions that lock up front."""
     if make_url(url).get_backend_name() == "sqlite":
         return _open_sqlite(url)
-    # Named in pg_stat_activity, so an operator tells picycle's connections apart; a
-    # connection found dead (a database restart) is replaced before it is used.
+    # Named in pg_stat_activity, so an operator tells picycle's connections apart.
     named = {} if "application_name" in make_url(url).query else {"application_name": "picycle"}
     # Ten kept open: a web process's eight request threads never wait for a connection
     # nor open and close one per request; five more at peaks.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5, connect_args=named)
+    engine = create_engine(url, pool_size=10, max_overflow=5, connect_args=named)
+    event.listen(engine, "checkout", partial(_refuse_closed, engine.dialect))
+    return engine
+
+
+def _refuse_closed(dialect, dbapi_connection, _record, _proxy) -> None:
+    """A pooled connection the server ended (a restart, an idle timeout, an operator) is
+    replaced before it is used. An idle connection has nothing to read unless the server
+    wrote to say it is ending it, so the socket is asked first, which, unlike a ping, costs
+    no round trip; only a connection with something to read is pinged."""
+    readable = select.poll()
+    readable.register(dbapi_connection.fileno(), select.POLLIN)
+    if not readable.poll(0):
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        raise DisconnectionError(f"the server closed the connection: {error}") from error
 
 
 def _open_sqlite(url: str) -> Engine:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from contextlib import contextmanager
+from select import POLLIN, poll
 
 import picycle.engine.uow as uow_module
 import pytest
@@ -178,3 +179,26 @@ def test_connections_the_server_closed_while_pooled_cost_no_request(driver):
     assert driver.task_detail(task_id).state == "completed"
     end_pooled_connections(driver.engine)
     assert [t.element_id for t in driver.open_tasks(cycle_id)] == ["identify_gaps"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_pooled_connection_the_server_wrote_to_is_kept_while_it_still_answers(engine):
+    """Checking out a connection asks its socket, not the server; one with something to
+    read (here a notification) is pinged, and kept when it answers."""
+    with engine.database.connect() as connection:
+        connection.exec_driver_sql("LISTEN picycle_test")
+        connection.commit()
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        connection.commit()
+        socket = poll()
+        socket.register(connection.connection.driver_connection.fileno(), POLLIN)
+    outside = create_engine(engine.url, connect_args={"application_name": "test"})
+    try:
+        with outside.connect() as other:
+            other.exec_driver_sql("NOTIFY picycle_test")
+            other.commit()
+    finally:
+        outside.dispose()
+    assert socket.poll(5000)  # the notification reached the pooled connection
+    with engine.database.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == pid
