@@ -19,7 +19,9 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task as SpiffTask
@@ -114,6 +116,11 @@ class CycleInstance:
         self._workflow = workflow
         self._entries = serializer.KeptEntries()
         self._limits = limits
+        self._unshare = merges_in_place(workflow.spec, workflow.subprocess_specs)
+        if self._unshare:  # restored from deltas, tasks share their parents' values
+            for task in self._tasks():
+                if task.data and not task.state & TaskState.FINISHED_MASK:
+                    task.data = serializer.unshared(task.data)
         # Each task's data as JSON is at most this long, by task id (_normalise_data_since).
         self._data_sizes: dict[UUID, int] = {}
 
@@ -209,7 +216,11 @@ class CycleInstance:
                 yield
             meter.check()
         joined = _normalise_data_since(
-            self._workflow, started, self._limits.task_data_bytes, self._data_sizes
+            self._workflow,
+            started,
+            self._limits.task_data_bytes,
+            self._data_sizes,
+            unshare_running=self._unshare,
         )
         if joined:
             self._entries = serializer.KeptEntries()
@@ -268,14 +279,20 @@ def _timer(task: SpiffTask) -> WaitingTimer | None:
 
 
 def _normalise_data_since(
-    workflow: BpmnWorkflow, started: float, max_bytes: int, sizes: dict[UUID, int]
+    workflow: BpmnWorkflow,
+    started: float,
+    max_bytes: int,
+    sizes: dict[UUID, int],
+    *,
+    unshare_running: bool,
 ) -> bool:
     """Plain JSON in every task (and data object) a run touched: those it changed state, and
     those still running (a multi-instance or subprocess task gathers its children's data
     without changing state). A task whose data equals its parent's (plain already: parents
     come first) is plain too, since no tuple, set, date or non-text key equals its JSON.
-    Each then holds its data as restoring it would give it (``serializer.as_restored``), and
-    one still running holds it unshared with any other task (``serializer.unshared``).
+    Each then holds its data as restoring it would give it (``serializer.as_restored``);
+    with ``unshare_running``, one still running holds it unshared with any other task
+    (``merges_in_place``).
     ``sizes`` keeps how long each task's data is as JSON, or a bound above it. A finished
     (sub)process whose tasks the run did not touch keeps its data as it was: only its own
     tasks and its subprocesses' (all finished too) can write it.
@@ -304,11 +321,34 @@ def _normalise_data_since(
                 sizes[task.id] = _made_plain(task, max_bytes, sizes.get(parent.id))
             if parent is not None and task.data:
                 task.data = serializer.as_restored(task.data, parent.data)
-            if task.data and not task.state & TaskState.FINISHED_MASK:
+            if unshare_running and task.data and not task.state & TaskState.FINISHED_MASK:
                 task.data = serializer.unshared(task.data)
         if flow.data and (touched or not flow.completed):
             flow.data = plain(flow.data, "the process's data objects", max_bytes)
     return joined
+
+
+def merges_in_place(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> bool:
+    """Whether SpiffWorkflow can merge data into a running task of the process in place: a
+    loop or a multi-instance task gathering its instances' data (rather than their output
+    items into a collection), or an ad hoc subprocess.
+
+    SpiffWorkflow gives a task its parent's values by shallow copy, so nested lists and
+    mappings are shared down the tree, and such a merge writes into them: into the data of
+    tasks finished long before, whose JSON a dump reuses (``serializer.KeptEntries``) and
+    which a restored instance holds as they were. In such a process every running task
+    holds its data unshared; elsewhere sharing costs nothing and saves deep comparisons."""
+    for process in (spec, *subprocess_specs.values()):
+        if isinstance(process, AdHocSubprocessSpec):
+            return True
+        for task_spec in process.task_specs.values():
+            if isinstance(task_spec, LoopTask) and not (
+                isinstance(task_spec, MultiInstanceTask)
+                and task_spec.data_output is not None
+                and task_spec.output_item is not None
+            ):
+                return True
+    return False
 
 
 def _merged_branches(task: SpiffTask) -> bool:

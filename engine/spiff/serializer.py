@@ -85,9 +85,9 @@ class KeptEntries:
       on its parent's data only through the names it lists as deleted.
 
     An entry is reused only while what it was written from is the same. A finished task's
-    data is not changed in place afterwards: running tasks hold theirs unshared
-    (``unshared``), and the runner drops its entries after a run in which a join merged
-    branches' data."""
+    data is not changed in place afterwards: where a process can merge into a running task,
+    running tasks hold theirs unshared (``unshared``), and the runner drops its entries
+    after a run in which a join merged branches' data."""
 
     def __init__(self) -> None:
         self._entries: dict[UUID, tuple[tuple, str]] = {}
@@ -210,13 +210,8 @@ def as_restored(data: dict[str, Any], inherited: dict[str, Any]) -> dict[str, An
 
 
 def unshared(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of plain ``data`` that shares no list or mapping with any other task.
-
-    SpiffWorkflow gives a task its parent's values by shallow copy, so nested lists and
-    mappings are shared down the tree, and merging into a running task (a multi-instance
-    task gathering its instances' data) writes into them in place: into the data of tasks
-    finished long before, whose JSON ``KeptEntries`` reuses and which a restored instance
-    would hold as they were. A running task holding only its own values leaves them alone."""
+    """A copy of plain ``data`` that shares no list or mapping with any other task's (see
+    ``runner.merges_in_place``)."""
     # A copy in memory, never stored: pickle reads back only the bytes it just wrote, from
     # data already plain, and copies it faster than a JSON round trip.
     return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
@@ -227,13 +222,7 @@ def load_state(
 ) -> BpmnWorkflow:
     dct = json.loads(text)
     _serializer.migrate(dct)
-    workflow = _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
-    # Restored from deltas, tasks share their parents' nested values (see ``unshared``).
-    for flow in (workflow, *workflow.subprocesses.values()):
-        for task in flow.tasks.values():
-            if task.data and not task.state & _FINISHED:
-                task.data = unshared(task.data)
-    return workflow
+    return _serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
 
 
 def task_specs_in_state(text: str) -> dict[str | None, set[str]]:

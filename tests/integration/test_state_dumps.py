@@ -11,9 +11,11 @@ import re
 
 import pytest
 from picycle.engine.actors import SYSTEM
+from picycle.engine.bundles import read_bundle, shipped_processes
 from picycle.engine.services import cycles, definitions
 from picycle.engine.spiff import serializer
-from picycle.engine.spiff.runner import CycleInstance
+from picycle.engine.spiff.parser import parse_bundle
+from picycle.engine.spiff.runner import CycleInstance, merges_in_place
 
 from tests.support import ensure_unit
 
@@ -227,3 +229,28 @@ def test_a_join_of_branches_finished_in_separate_requests(driver, dumps):
     assert done.element_id == "done" and len(dumps) >= 4
     joined = {"sites": {"north": {"open": 1, "closed": 2}}}
     assert driver.row(cycle_id).data["results"] == joined
+
+
+def test_only_a_process_that_merges_into_running_tasks_holds_their_data_unshared():
+    """Unshared data costs deep comparisons at every dump: the PI cycle, whose
+    multi-instance tasks gather output items into collections, does without."""
+
+    def merges(bpmn: str) -> bool:
+        (process,) = parse_bundle({"model.bpmn": bpmn.encode()})
+        return merges_in_place(process.spec, process.subprocess_specs)
+
+    def gathering(body: str) -> str:
+        return GATHERING_MODEL.format(refs="", body=body)
+
+    pi_cycle = next(
+        p for p in parse_bundle(read_bundle(shipped_processes())) if p.process_id == "pi_cycle"
+    )
+    assert not merges_in_place(pi_cycle.spec, pi_cycle.subprocess_specs)
+    assert merges(gathering(MULTI_INSTANCE))
+    into_collection = MULTI_INSTANCE.replace(
+        '<bpmn:inputDataItem id="item" />',
+        '<bpmn:inputDataItem id="item" /><bpmn:loopDataOutputRef>found</bpmn:loopDataOutputRef>'
+        '<bpmn:outputDataItem id="results" />',
+    )
+    assert not merges(gathering(into_collection))
+    assert not merges(gathering(JOIN))  # a join's run drops the kept entries instead

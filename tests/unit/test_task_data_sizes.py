@@ -44,7 +44,9 @@ def test_a_size_kept_from_before_does_not_stand_for_data_that_grew_since():
     sizes = {running.id: 20}
     with pytest.raises(ModelError, match="'report' is 9[0-9]{2} characters as JSON"):
         # 950 characters and more: over a limit the stale length would have let through.
-        _normalise_data_since(workflow(parent, running, child), 5.0, 950, sizes)
+        _normalise_data_since(
+            workflow(parent, running, child), 5.0, 950, sizes, unshare_running=False
+        )
 
 
 def test_a_variable_that_differs_is_made_plain_and_counted_onto_its_parent():
@@ -53,7 +55,7 @@ def test_a_variable_that_differs_is_made_plain_and_counted_onto_its_parent():
         "write", {"notes": "n" * 100, "pair": (1, 2), "count": {1: "one"}}, parent, ran=True
     )
     sizes: dict = {}
-    _normalise_data_since(workflow(parent, child), 5.0, LIMIT, sizes)
+    _normalise_data_since(workflow(parent, child), 5.0, LIMIT, sizes, unshare_running=False)
     assert child.data == {"notes": "n" * 100, "pair": [1, 2], "count": {"1": "one"}}
     assert type(child.data["pair"]) is list
     assert sizes[child.id] >= len(
@@ -69,7 +71,7 @@ def test_a_process_s_data_is_made_plain_while_a_run_can_write_it():
     finished_before = workflow(task("end", {}, ran=False), data={"pair": [5, 6]}, completed=True)
     kept = finished_before.data
     top = workflow(subprocesses=(finished_now, running, finished_before))
-    _normalise_data_since(top, 5.0, LIMIT, {})
+    _normalise_data_since(top, 5.0, LIMIT, {}, unshare_running=False)
     assert finished_now.data == {"pair": [1, 2]} and type(finished_now.data["pair"]) is list
     assert running.data == {"pair": [3, 4]} and type(running.data["pair"]) is list
     assert finished_before.data is kept
