@@ -15,6 +15,7 @@ import pickle
 import re
 import secrets
 from contextvars import ContextVar
+from copy import copy
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +31,6 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from .timers import STANDS_IN_FOR
@@ -201,11 +201,23 @@ def as_restored(data: dict[str, Any], inherited: dict[str, Any]) -> dict[str, An
     """A task's ``data`` as the task comes back from its state, its parent holding
     ``inherited``: a task is stored as the values that differ (!=) from its parent's, so a
     value equal to the parent's comes back as the parent's (1 where a script wrote 1.0, true
-    where it wrote 1), in the parent's order of names."""
-    restored = DeepMerge.merge({}, inherited)
-    restored.update(DeepMerge.get_updated_keys(inherited, data))
-    for name in DeepMerge.get_deleted_keys(inherited, data):
-        del restored[name]
+    where it wrote 1), in the parent's order of names, its lists and mappings copied one
+    level deep. SpiffWorkflow's own restore (``DeepMerge``) in one pass: it would copy the
+    parent's values that the task's replace, only to drop the copies."""
+    restored = {}
+    for name, value in inherited.items():
+        if name not in data:
+            continue
+        mine = data[name]
+        if mine != value:
+            restored[name] = mine
+        elif isinstance(value, (dict, list, set)):
+            restored[name] = copy(value)
+        else:
+            restored[name] = value
+    for name, mine in data.items():
+        if name not in inherited:
+            restored[name] = mine
     return restored
 
 
