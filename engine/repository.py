@@ -181,7 +181,7 @@ class CycleRepository:
             values["data"] = cycle.record.data
         elif cycle.records_changed:
             values["data"] = cycle.record.data
-        self._session.execute(_WRITE_CYCLE, values)
+        self._session.connection().execute(_WRITE_CYCLE, values)
         upsert(
             self._session,
             TASKS,
@@ -228,7 +228,7 @@ class CycleRepository:
         )
 
     def _load(self, locking: Select, key: dict[str, Any], missing: str) -> Cycle:
-        row = self._session.execute(locking, key).one_or_none()
+        row = self._session.connection().execute(locking, key).one_or_none()
         if row is None:
             raise NotFound(missing)
         self._uow.drawn_seqs.append(row.next_seq)

@@ -181,7 +181,7 @@ class UnitOfWork:
             global_head = link(global_head, self._events)
         with committed_at_end(self.session):
             if events:
-                self.session.execute(_INSERT_EVENTS, [vars(event) for event in events])
+                self.session.connection().execute(_INSERT_EVENTS, [vars(event) for event in events])
             key = self.engine.audit_key
             for held, head in heads:
                 moved = head != held.head

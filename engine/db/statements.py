@@ -16,8 +16,8 @@ _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows``, or overwrite the ones whose primary key exists, in one statement."""
     if rows:
-        dialect = session.get_bind().dialect.name
-        session.execute(_upsert_statement(dialect, table, tuple(rows[0])), rows)
+        connection = session.connection()
+        connection.execute(_upsert_statement(connection.dialect.name, table, tuple(rows[0])), rows)
 
 
 @cache  # built once per table and set of columns; the hot path only binds values

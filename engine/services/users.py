@@ -283,7 +283,8 @@ def actor_named(uow: UnitOfWork, name: str) -> Actor:
 def authenticate(uow: UnitOfWork, token: str) -> Actor | None:
     """The active user holding this unrevoked token, or None: one statement, in the
     request's own unit of work."""
-    return _actor_from(uow.session.execute(_HOLDING, {"token_hash": hash_token(token)}))
+    holding = uow.session.connection().execute(_HOLDING, {"token_hash": hash_token(token)})
+    return _actor_from(holding)
 
 
 _IN_SESSION = _actors(
