@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from time import thread_time
 from typing import Any
 
-from .gc_time import LeftOut
+from .gc_time import collecting_seconds
 from .limits import ModelLimits, variable_name
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -48,11 +48,11 @@ def resident_bytes() -> int:
 class Meter:
     """What one run has used; ``tick`` is called from model code."""
 
-    __slots__ = ("limits", "_collecting", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
+    __slots__ = ("limits", "_thread", "_cpu_deadline", "_memory_ceiling", "_ticks", "_exceeded")
 
     def __init__(self, limits: ModelLimits):
         self.limits = limits
-        self._collecting = LeftOut(threading.get_ident(), limits.cpu_seconds)
+        self._thread = threading.get_ident()
         self._cpu_deadline = self._cpu_used() + limits.cpu_seconds
         # Read at the first tick: code without loops or calls allocates little, and most
         # conditions never tick, so they never pay for reading the process's memory.
@@ -84,12 +84,8 @@ class Meter:
             raise BudgetExceeded(*self._exceeded)
 
     def _cpu_used(self) -> float:
-        """The thread's CPU time, less what collecting garbage took of it (capped)."""
-        return thread_time() - self._collecting.seconds()
-
-    def collecting_seconds(self) -> float:
-        """What the run leaves out of its CPU time for collecting garbage so far."""
-        return self._collecting.seconds()
+        """The thread's CPU time, less what collecting garbage took of it."""
+        return thread_time() - collecting_seconds(self._thread)
 
     def interrupt(self) -> None:
         """Over budget, found from outside (the watchdog): every later check fails."""

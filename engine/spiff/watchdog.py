@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from .budget import BudgetExceeded, Meter, resident_bytes
+from .gc_time import collecting_seconds
 from .limits import variable_name
 
 _PERIOD = 0.1  # seconds between readings
@@ -73,7 +74,7 @@ class Watchdog:
         thread_id = threading.get_ident()
         clock = time.pthread_getcpuclockid(thread_id)
         limits = meter.limits
-        deadline = _cpu_used(clock, meter) + _GRACE * limits.cpu_seconds
+        deadline = _cpu_used(clock, thread_id) + _GRACE * limits.cpu_seconds
         ceiling = resident_bytes() + _GRACE * limits.memory_mb * 1024 * 1024
         with self._lock:
             self._runs[thread_id] = _Run(clock, deadline, ceiling, meter, caller)
@@ -101,7 +102,7 @@ class Watchdog:
                         run.readings_since_raised += 1
                         if run.readings_since_raised < _AGAIN:
                             continue
-                    elif _cpu_used(run.clock, run.meter) < run.deadline and (
+                    elif _cpu_used(run.clock, thread_id) < run.deadline and (
                         memory < run.memory_ceiling
                     ):
                         continue
@@ -114,9 +115,9 @@ class Watchdog:
                     _raise_in(thread_id, RunInterrupted)
 
 
-def _cpu_used(clock: int, meter: Meter) -> float:
-    """The thread's CPU time, less what its run leaves out for collecting garbage."""
-    return time.clock_gettime(clock) - meter.collecting_seconds()
+def _cpu_used(clock: int, thread_id: int) -> float:
+    """The thread's CPU time, less what collecting garbage took of it."""
+    return time.clock_gettime(clock) - collecting_seconds(thread_id)
 
 
 def _on_stack(thread_id: int, frame: FrameType) -> bool:
