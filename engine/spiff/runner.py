@@ -297,9 +297,10 @@ def _normalise_data_since(
     (sub)process whose tasks the run did not touch keeps its data as it was: only its own
     tasks and its subprocesses' (all finished too) can write it.
 
-    Returns whether a join ran: SpiffWorkflow merges each branch's data into it in place,
-    and nested values the join took by reference from one branch are merged into from the
-    next, which changes the data of a task that finished in an earlier run."""
+    Returns whether a join merged other branches' data as it ran (``_merged_branches``):
+    SpiffWorkflow merges each branch's data into the join in place, and nested values it
+    took by reference from one branch are merged into from the next, which changes the data
+    of a task that finished in an earlier run."""
     joined = False
     for flow in (workflow, *workflow.subprocesses.values()):
         touched = False
