@@ -17,6 +17,7 @@ from picycle.engine.spiff import serializer
 from picycle.engine.spiff.parser import parse_bundle
 from picycle.engine.spiff.runner import CycleInstance, merges_in_place
 
+from tests.integration.test_plain_data import FORM, USER_TASK
 from tests.support import ensure_unit
 
 
@@ -118,14 +119,10 @@ GATHERING_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-USER_TASK = """<bpmn:userTask id="{id}" name="{id}">
-      <bpmn:extensionElements>
-        <spiffworkflow:properties>
-          <spiffworkflow:property name="formJsonSchemaFilename" value="empty.schema.json" />
-        </spiffworkflow:properties>
-      </bpmn:extensionElements>
-    </bpmn:userTask>"""
-EMPTY_FORM = json.dumps({"type": "object", "properties": {}, "additionalProperties": False})
+
+
+def user_task(element_id: str) -> str:
+    return USER_TASK.format(id=element_id, name=element_id)
 
 
 def script_task(element_id: str, script: str) -> str:
@@ -139,7 +136,7 @@ def script_task(element_id: str, script: str) -> str:
 SEED = 'results = {"sites": {"base": 0}}; items = ["north", "south"]'
 MULTI_INSTANCE = f"""{script_task("seed", SEED)}
     <bpmn:sequenceFlow id="to_look" sourceRef="seed" targetRef="look" />
-    {USER_TASK.format(id="look")}
+    {user_task("look")}
     <bpmn:sequenceFlow id="to_each" sourceRef="look" targetRef="each" />
     <bpmn:scriptTask id="each" name="each">
       <bpmn:multiInstanceLoopCharacteristics isSequential="false">
@@ -148,17 +145,17 @@ MULTI_INSTANCE = f"""{script_task("seed", SEED)}
       <bpmn:script>results = {{"sites": {{"base": 0, item: 1}}}}</bpmn:script>
     </bpmn:scriptTask>
     <bpmn:sequenceFlow id="to_check" sourceRef="each" targetRef="check" />
-    {USER_TASK.format(id="check")}
+    {user_task("check")}
     <bpmn:sequenceFlow id="to_count" sourceRef="check" targetRef="count" />
     {script_task("count", 'seen = sorted(results["sites"])')}
     <bpmn:sequenceFlow id="to_done" sourceRef="count" targetRef="done" />
-    {USER_TASK.format(id="done")}
+    {user_task("done")}
     <bpmn:sequenceFlow id="to_end" sourceRef="done" targetRef="end" />"""
 
 
 def _branch(n: int, script: str) -> str:
     return f"""<bpmn:sequenceFlow id="to_ask_{n}" sourceRef="split" targetRef="ask_{n}" />
-    {USER_TASK.format(id=f"ask_{n}")}
+    {user_task(f"ask_{n}")}
     <bpmn:sequenceFlow id="to_note_{n}" sourceRef="ask_{n}" targetRef="note_{n}" />
     {script_task(f"note_{n}", script)}
     <bpmn:sequenceFlow id="from_note_{n}" sourceRef="note_{n}" targetRef="join" />"""
@@ -174,7 +171,7 @@ JOIN = f"""{script_task("seed", "other = 0")}
     {_branch(3, "other = 3")}
     <bpmn:parallelGateway id="join" />
     <bpmn:sequenceFlow id="to_done" sourceRef="join" targetRef="done" />
-    {USER_TASK.format(id="done")}
+    {user_task("done")}
     <bpmn:sequenceFlow id="to_end" sourceRef="done" targetRef="end" />"""
 
 
@@ -183,7 +180,7 @@ def deploy_gathering(driver, body: str) -> None:
     refs = "".join(f"<bpmn:flowNodeRef>{e}</bpmn:flowNodeRef>" for e in ["start", *elements, "end"])
     files = {
         "gathering.bpmn": GATHERING_MODEL.format(refs=refs, body=body).encode(),
-        "forms/empty.schema.json": EMPTY_FORM.encode(),
+        "forms/empty.schema.json": FORM.encode(),
     }
     with driver.engine.unit_of_work() as uow:
         assert definitions.deploy(uow, SYSTEM, files).definitions
