@@ -3,7 +3,7 @@
 Model code is hostile input. A run of an instance (a completion, a timer firing, a start)
 gets one budget; every script, condition and expression it evaluates draws on it. Python
 loops and calls tick a meter (the sandbox's compiler puts the ticks in), which checks the
-thread's CPU time (less full garbage collections', ``gc_time.py``) and the process's resident
+thread's CPU time (less the garbage collector's, ``gc_time.py``) and the process's resident
 memory now and then. Single operations that could run long or allocate much inside C
 (``10**10**10``, ``'a' * 10**9``, ``sum(range(10**12))``, ``'x'.ljust(10**10)``) are
 checked before they start.
@@ -84,7 +84,7 @@ class Meter:
             raise BudgetExceeded(*self._exceeded)
 
     def _cpu_used(self) -> float:
-        """The thread's CPU time, less what full garbage collections took of it."""
+        """The thread's CPU time, less what collecting garbage took of it."""
         return thread_time() - collecting_seconds(self._thread)
 
     def interrupt(self) -> None:

@@ -3,7 +3,7 @@
 Model code ticks (``budget.py``), but a model can also make SpiffWorkflow itself work for
 long without running any: a multi-instance task over a collection of half a million items
 creates half a million tasks in SpiffWorkflow's own loops. A watchdog thread reads each
-run's CPU time (less full garbage collections') and the process's memory every tenth of a
+run's CPU time (less the garbage collector's) and the process's memory every tenth of a
 second; a run at twice its budget gets an exception raised in its thread
 (``PyThreadState_SetAsyncExc``, delivered between two bytecodes), which fails the step like
 any budget does. Python ignores an exception raised inside a garbage collector's callback,
@@ -116,7 +116,7 @@ class Watchdog:
 
 
 def _cpu_used(clock: int, thread_id: int) -> float:
-    """The thread's CPU time, less what full garbage collections took of it."""
+    """The thread's CPU time, less what collecting garbage took of it."""
     return time.clock_gettime(clock) - collecting_seconds(thread_id)
 
 
